@@ -1,0 +1,69 @@
+/* The `kunci` command: one file per command family, this header for what they share. */
+#ifndef KUNCI_CLI_H
+#define KUNCI_CLI_H
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/context.h"
+#include "store/store.h"
+
+/* Documented exit codes (README, "Exit codes"). */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAIL = 1,     /* refused, not found, invalid input */
+    EXIT_TEMPFAIL = 2, /* storage unavailable: try again later */
+    EXIT_USAGE = 64,   /* bad command line (sysexits EX_USAGE) */
+};
+
+struct cli {
+    const char *config_path;
+    const char *data_dir;
+    bool json;
+    struct kunci_config cfg;
+    struct kunci_ctx ctx;
+    struct kunci_store_handle store;
+    bool ctx_ready, store_ready;
+};
+
+struct command {
+    const char *name;
+    int (*run)(struct cli *cli, int argc, char **argv);
+    const char *summary;
+};
+
+/* Loads the configuration (file, environment, flags) without touching keys or store. */
+int cli_load_config(struct cli *cli);
+/* Loads keys and opens the store; prints the reason and returns an exit code on failure. */
+int cli_open(struct cli *cli);
+void cli_close(struct cli *cli);
+int cli_exit_code(int err);
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Reports a KUNCI_ERR_* about `what` and returns the matching exit code. */
+int cli_fail(int err, const char *what);
+/* getopt_long over a subcommand's argv, adding --json and --help to opts. Returns the option,
+ * -1 at the end, 'h' for help, '?' on an error (already printed). */
+int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
+               const struct option *opts);
+/* A new password: from stdin with --password-stdin, asked twice on a terminal, otherwise
+ * generated (generated_r set; the caller prints it once). */
+int cli_new_password(bool from_stdin, char *out, size_t size, bool *generated_r);
+/* Reads all of stdin (at most size - 1 bytes, one trailing newline dropped). */
+int cli_read_stdin_secret(char *out, size_t size, size_t *len_r);
+void cli_print_json(json_t *value);
+int cli_account(struct cli *cli, const char *login, struct kunci_account *acct_r);
+
+int cmd_init(struct cli *cli, int argc, char **argv);
+int cmd_serve(struct cli *cli, int argc, char **argv);
+int cmd_user(struct cli *cli, int argc, char **argv);
+int cmd_mfa(struct cli *cli, int argc, char **argv);
+int cmd_app_password(struct cli *cli, int argc, char **argv);
+int cmd_auth(struct cli *cli, int argc, char **argv);
+int cmd_settings(struct cli *cli, int argc, char **argv);
+/* Finds argv[1] among cmds and runs it; prints usage on no or unknown subcommand. */
+int cli_dispatch(struct cli *cli, const char *family, const struct command *cmds, int argc,
+                 char **argv, const char *usage);
+
+#endif

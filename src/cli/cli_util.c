@@ -1,0 +1,256 @@
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "core/accounts.h"
+#include "core/err.h"
+#include "core/secret.h"
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("kunci: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_exit_code(int err)
+{
+    if (err == KUNCI_OK)
+        return EXIT_OK;
+    if (err == KUNCI_ERR_TEMPFAIL)
+        return EXIT_TEMPFAIL;
+    return EXIT_FAIL;
+}
+
+int cli_fail(int err, const char *what)
+{
+    if (err == KUNCI_ERR_TEMPFAIL)
+        cli_error("%s: the database is unavailable or busy; try again later", what);
+    else
+        cli_error("%s: %s", what, kunci_strerror(err));
+    return cli_exit_code(err);
+}
+
+int cli_load_config(struct cli *cli)
+{
+    char err[PATH_MAX + 128], implicit[PATH_MAX];
+    const char *env_dir = getenv("KUNCI_DATA_DIR");
+    const char *path = cli->config_path ? cli->config_path : getenv("KUNCI_CONFIG");
+
+    kunci_config_defaults(&cli->cfg);
+    if (path == NULL) {
+        /* Without --config, a kunci.conf in the data directory is read if present. */
+        const char *dir = cli->data_dir ? cli->data_dir : env_dir ? env_dir : KUNCI_DEFAULT_DATA_DIR;
+        snprintf(implicit, sizeof(implicit), "%s/kunci.conf", dir);
+        if (access(implicit, F_OK) == 0)
+            path = implicit;
+    }
+    if (path != NULL && kunci_config_load(&cli->cfg, path, err, sizeof(err)) != KUNCI_OK) {
+        cli_error("%s", err);
+        return EXIT_USAGE;
+    }
+    const char *dir = cli->data_dir ? cli->data_dir : env_dir;
+    if (dir != NULL) {
+        if (strlen(dir) >= sizeof(cli->cfg.data_dir)) {
+            cli_error("data directory path too long");
+            return EXIT_USAGE;
+        }
+        snprintf(cli->cfg.data_dir, sizeof(cli->cfg.data_dir), "%s", dir);
+    }
+    kunci_config_finish(&cli->cfg);
+    return EXIT_OK;
+}
+
+int cli_open(struct cli *cli)
+{
+    int r = cli_load_config(cli);
+    if (r != EXIT_OK)
+        return r;
+    r = kunci_ctx_init(&cli->ctx, &cli->cfg);
+    if (r == KUNCI_ERR_NOT_FOUND) {
+        cli_error("no key file at %s; run 'kunci init' first (data directory %s)",
+                  cli->cfg.key_file, cli->cfg.data_dir);
+        return EXIT_FAIL;
+    }
+    if (r == KUNCI_ERR_KEY_PERMS) {
+        cli_error("refusing to use key file %s: it is readable by group or others; "
+                  "run: chmod 600 %s", cli->cfg.key_file, cli->cfg.key_file);
+        return EXIT_FAIL;
+    }
+    if (r != KUNCI_OK) {
+        cli_error("key file %s: %s", cli->cfg.key_file, kunci_strerror(r));
+        return EXIT_FAIL;
+    }
+    cli->ctx_ready = true;
+    r = kunci_ctx_store_open(&cli->ctx, &cli->store);
+    if (r != KUNCI_OK)
+        return cli_fail(r, cli->cfg.store_location);
+    cli->store_ready = true;
+    return EXIT_OK;
+}
+
+void cli_close(struct cli *cli)
+{
+    if (cli->store_ready)
+        kunci_store_close(&cli->store);
+    if (cli->ctx_ready)
+        kunci_ctx_free(&cli->ctx);
+    cli->store_ready = cli->ctx_ready = false;
+}
+
+int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
+               const struct option *opts)
+{
+    struct option all[16];
+    char shorts[32];
+    size_t n = 0;
+
+    for (; opts != NULL && opts[n].name != NULL && n < 13; n++)
+        all[n] = opts[n];
+    all[n++] = (struct option){"json", no_argument, NULL, 'J'};
+    all[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    all[n] = (struct option){NULL, 0, NULL, 0};
+    /* A leading + (main) stops at the command; subcommands take options anywhere. */
+    if (shortopts[0] == '+')
+        snprintf(shorts, sizeof(shorts), "+h%s", shortopts + 1);
+    else
+        snprintf(shorts, sizeof(shorts), "h%s", shortopts);
+    for (;;) {
+        int c = getopt_long(argc, argv, shorts, all, NULL);
+        if (c == 'J') {
+            cli->json = true;
+            continue;
+        }
+        return c;
+    }
+}
+
+static int read_line_tty(const char *prompt, char *out, size_t size)
+{
+    struct termios old, quiet;
+    FILE *tty = fopen("/dev/tty", "r+e");
+    int r = KUNCI_ERR_IO;
+
+    if (tty == NULL)
+        return KUNCI_ERR_IO;
+    fputs(prompt, tty);
+    fflush(tty);
+    if (tcgetattr(fileno(tty), &old) == 0) {
+        quiet = old;
+        quiet.c_lflag &= (tcflag_t)~ECHO;
+        tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+    }
+    if (fgets(out, (int)size, tty) != NULL) {
+        out[strcspn(out, "\r\n")] = '\0';
+        r = KUNCI_OK;
+    }
+    tcsetattr(fileno(tty), TCSAFLUSH, &old);
+    fputc('\n', tty);
+    fclose(tty);
+    return r;
+}
+
+int cli_read_stdin_secret(char *out, size_t size, size_t *len_r)
+{
+    size_t len = 0;
+    int c;
+
+    while ((c = getchar()) != EOF) {
+        if (len + 1 >= size) {
+            sodium_memzero(out, size);
+            return KUNCI_ERR_TOO_LONG;
+        }
+        out[len++] = (char)c;
+    }
+    if (len > 0 && out[len - 1] == '\n')
+        len--;
+    if (len > 0 && out[len - 1] == '\r')
+        len--;
+    out[len] = '\0';
+    *len_r = len;
+    return KUNCI_OK;
+}
+
+int cli_new_password(bool from_stdin, char *out, size_t size, bool *generated_r)
+{
+    char again[KUNCI_PASSWORD_MAX + 2];
+    size_t len;
+    int r;
+
+    *generated_r = false;
+    if (from_stdin) {
+        /* One line, so `printf '%s\n' "$pw" | kunci ...` and a heredoc both work. */
+        if (fgets(out, (int)size, stdin) == NULL) {
+            cli_error("no password on standard input");
+            return KUNCI_ERR_INVALID;
+        }
+        out[strcspn(out, "\r\n")] = '\0';
+        return KUNCI_OK;
+    }
+    if (isatty(STDIN_FILENO)) {
+        if (read_line_tty("New password: ", out, size) != KUNCI_OK ||
+            read_line_tty("Repeat password: ", again, sizeof(again)) != KUNCI_OK)
+            return KUNCI_ERR_IO;
+        r = strcmp(out, again) == 0 ? KUNCI_OK : KUNCI_ERR_INVALID;
+        sodium_memzero(again, sizeof(again));
+        if (r != KUNCI_OK)
+            cli_error("the passwords do not match");
+        return r;
+    }
+    len = 20;
+    if (size <= len)
+        return KUNCI_ERR_TOO_LONG;
+    kunci_random_string(out, len, "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789");
+    *generated_r = true;
+    return KUNCI_OK;
+}
+
+void cli_print_json(json_t *value)
+{
+    char *s = json_dumps(value, JSON_INDENT(2) | JSON_SORT_KEYS);
+    if (s != NULL) {
+        puts(s);
+        free(s);
+    }
+    json_decref(value);
+}
+
+int cli_account(struct cli *cli, const char *login, struct kunci_account *acct_r)
+{
+    int r = kunci_account_get(&cli->store, login, acct_r);
+    if (r == KUNCI_ERR_NOT_FOUND)
+        cli_error("no such user: %s", login);
+    else if (r == KUNCI_ERR_INVALID)
+        cli_error("not a valid login (expected an address like alice@example.org): %s", login);
+    else if (r != KUNCI_OK)
+        return cli_fail(r, login);
+    return cli_exit_code(r);
+}
+
+int cli_dispatch(struct cli *cli, const char *family, const struct command *cmds, int argc,
+                 char **argv, const char *usage)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    for (const struct command *c = cmds; c->name != NULL; c++)
+        if (strcmp(c->name, argv[1]) == 0) {
+            optind = 0; /* 0 makes glibc getopt start afresh */
+            return c->run(cli, argc - 1, argv + 1);
+        }
+    cli_error("unknown command: %s %s (see 'kunci %s --help')", family, argv[1], family);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,124 @@
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/settings.h"
+
+static const char settings_usage[] =
+    "Usage: kunci settings get [KEY] [--json]\n"
+    "       kunci settings set KEY VALUE\n"
+    "\n"
+    "Organization settings:\n"
+    "  app_passwords_allowed                    true   users whose MFA is required may\n"
+    "                                                  create and use app passwords\n"
+    "  app_passwords_max                        40     app passwords per user (1-1000)\n"
+    "  app_password_length                      24     letters in a new app password (16-64)\n"
+    "  app_passwords_revoke_on_password_change  false  a password change deletes the\n"
+    "                                                  user's app passwords\n";
+
+struct collect {
+    char values[16][KUNCI_SETTING_VALUE_MAX];
+};
+
+static int collect_setting(void *arg, const char *key, const char *value)
+{
+    struct collect *c = arg;
+    for (size_t i = 0; i < kunci_setting_count && i < 16; i++)
+        if (strcmp(kunci_setting_defs[i].key, key) == 0)
+            kunci_setting_canonical(&kunci_setting_defs[i], value, c->values[i]);
+    return 0;
+}
+
+static int settings_get(struct cli *cli, int argc, char **argv)
+{
+    struct collect c;
+    int opt, r;
+
+    while ((opt = cli_getopt(cli, argc, argv, "", NULL)) != -1) {
+        fputs(settings_usage, opt == 'h' ? stdout : stderr);
+        return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+    }
+    if (argc - optind > 1) {
+        fputs(settings_usage, stderr);
+        return EXIT_USAGE;
+    }
+    const char *only = argc - optind == 1 ? argv[optind] : NULL;
+    if (only != NULL && kunci_setting_find(only) == NULL) {
+        cli_error("unknown setting '%s' (see 'kunci settings --help')", only);
+        return EXIT_USAGE;
+    }
+    if ((r = cli_open(cli)) != EXIT_OK)
+        return r;
+    memset(&c, 0, sizeof(c));
+    for (size_t i = 0; i < kunci_setting_count; i++)
+        kunci_setting_canonical(&kunci_setting_defs[i], kunci_setting_defs[i].default_value,
+                                c.values[i]);
+    r = cli->store.backend->settings_each(cli->store.store, collect_setting, &c);
+    if (r != KUNCI_OK)
+        return cli_fail(r, "settings get");
+    json_t *obj = cli->json ? json_object() : NULL;
+    for (size_t i = 0; i < kunci_setting_count; i++) {
+        const struct kunci_setting_def *d = &kunci_setting_defs[i];
+        if (only != NULL && strcmp(only, d->key) != 0)
+            continue;
+        if (obj != NULL) {
+            json_t *v = d->type == KUNCI_SETTING_BOOL ? json_boolean(strcmp(c.values[i], "true") == 0)
+                                                      : json_integer(atoll(c.values[i]));
+            json_object_set_new(obj, d->key, v);
+        } else if (only != NULL) {
+            printf("%s\n", c.values[i]);
+        } else {
+            printf("%s = %s\n", d->key, c.values[i]);
+        }
+    }
+    if (obj != NULL)
+        cli_print_json(obj);
+    return EXIT_OK;
+}
+
+static int settings_set(struct cli *cli, int argc, char **argv)
+{
+    char canon[KUNCI_SETTING_VALUE_MAX];
+    int opt, r;
+
+    while ((opt = cli_getopt(cli, argc, argv, "", NULL)) != -1) {
+        fputs(settings_usage, opt == 'h' ? stdout : stderr);
+        return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+    }
+    if (argc - optind != 2) {
+        fputs(settings_usage, stderr);
+        return EXIT_USAGE;
+    }
+    const struct kunci_setting_def *d = kunci_setting_find(argv[optind]);
+    if (d == NULL) {
+        cli_error("unknown setting '%s' (see 'kunci settings --help')", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (kunci_setting_canonical(d, argv[optind + 1], canon) != KUNCI_OK) {
+        if (d->type == KUNCI_SETTING_BOOL)
+            cli_error("%s takes true or false, not '%s'", d->key, argv[optind + 1]);
+        else
+            cli_error("%s takes a whole number from %ld to %ld, not '%s'", d->key, d->min, d->max,
+                      argv[optind + 1]);
+        return EXIT_FAIL;
+    }
+    if ((r = cli_open(cli)) != EXIT_OK)
+        return r;
+    if ((r = cli->store.backend->setting_set(cli->store.store, d->key, canon)) != KUNCI_OK)
+        return cli_fail(r, "settings set");
+    if (cli->json)
+        cli_print_json(json_pack("{s:s, s:s}", "key", d->key, "value", canon));
+    else
+        printf("%s = %s\n", d->key, canon);
+    return EXIT_OK;
+}
+
+int cmd_settings(struct cli *cli, int argc, char **argv)
+{
+    static const struct command cmds[] = {
+        {"get", settings_get, NULL}, {"set", settings_set, NULL}, {NULL, NULL, NULL}};
+    return cli_dispatch(cli, "settings", cmds, argc, argv, settings_usage);
+}

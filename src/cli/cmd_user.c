@@ -1,0 +1,309 @@
+#include "cli/cli.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/accounts.h"
+#include "core/err.h"
+#include "core/password.h"
+#include "core/timespec.h"
+
+static const char user_usage[] =
+    "Usage: kunci user COMMAND ...\n"
+    "\n"
+    "  add LOGIN [--display-name NAME] [--admin] [--password-stdin]\n"
+    "      Without --password-stdin: asks twice on a terminal; otherwise generates a password\n"
+    "      and prints it once.\n"
+    "  list [--json]\n"
+    "  show LOGIN [--json]\n"
+    "  passwd LOGIN [--password-stdin]\n"
+    "  disable LOGIN | enable LOGIN | delete LOGIN\n"
+    "\n"
+    "LOGIN is an address like alice@example.org, compared without regard to case.\n";
+
+static json_t *account_json(const struct kunci_account *a)
+{
+    char created[32], changed[32];
+
+    kunci_time_format(a->created_at, created, sizeof(created));
+    kunci_time_format(a->password_changed_at, changed, sizeof(changed));
+    return json_pack("{s:I, s:s, s:s, s:s, s:b, s:s, s:s, s:s}", "id", (json_int_t)a->id,
+                     "login", a->login, "display_name", a->display_name, "role",
+                     kunci_role_name(a->role), "enabled", a->enabled, "mfa_state",
+                     kunci_mfa_state_name(a->mfa_state), "created_at", created,
+                     "password_changed_at", changed);
+}
+
+static void account_print(const struct kunci_account *a)
+{
+    char created[32], changed[32];
+
+    kunci_time_format(a->created_at, created, sizeof(created));
+    kunci_time_format(a->password_changed_at, changed, sizeof(changed));
+    printf("login:            %s\n"
+           "display name:     %s\n"
+           "role:             %s\n"
+           "status:           %s\n"
+           "mfa:              %s\n"
+           "created:          %s\n"
+           "password changed: %s\n",
+           a->login, a->display_name, kunci_role_name(a->role),
+           a->enabled ? "enabled" : "disabled", kunci_mfa_state_name(a->mfa_state), created,
+           changed);
+}
+
+/* Parses options shared by the user commands; returns -1 to go on, or an exit code. */
+static int user_opts(struct cli *cli, int argc, char **argv, const char *usage_line,
+                     const struct option *opts, const char *shorts, int nargs,
+                     int (*on_opt)(int c, void *arg), void *arg)
+{
+    int c;
+
+    while ((c = cli_getopt(cli, argc, argv, shorts, opts)) != -1) {
+        if (c == 'h') {
+            printf("Usage: kunci user %s\n", usage_line);
+            return EXIT_OK;
+        }
+        if (c == '?' || on_opt == NULL || on_opt(c, arg) != 0) {
+            fprintf(stderr, "Usage: kunci user %s\n", usage_line);
+            return EXIT_USAGE;
+        }
+    }
+    if (argc - optind != nargs) {
+        fprintf(stderr, "Usage: kunci user %s\n", usage_line);
+        return EXIT_USAGE;
+    }
+    int r = cli_open(cli);
+    return r == EXIT_OK ? -1 : r;
+}
+
+struct add_opts {
+    const char *display_name;
+    bool admin, password_stdin;
+};
+
+static int add_opt(int c, void *arg)
+{
+    struct add_opts *o = arg;
+    if (c == 'n')
+        o->display_name = optarg;
+    else if (c == 'a')
+        o->admin = true;
+    else if (c == 'p')
+        o->password_stdin = true;
+    else
+        return -1;
+    return 0;
+}
+
+static int password_problem(int r)
+{
+    if (r == KUNCI_ERR_TOO_LONG)
+        cli_error("the password is longer than %d bytes", KUNCI_PASSWORD_MAX);
+    else
+        cli_error("the password must have at least %d characters and no control characters",
+                  KUNCI_PASSWORD_MIN);
+    return EXIT_FAIL;
+}
+
+static int user_add(struct cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {{"display-name", required_argument, NULL, 'n'},
+                                         {"admin", no_argument, NULL, 'a'},
+                                         {"password-stdin", no_argument, NULL, 'p'},
+                                         {NULL, 0, NULL, 0}};
+    struct add_opts o = {NULL, false, false};
+    struct kunci_account a;
+    char pw[KUNCI_PASSWORD_MAX + 2];
+    bool generated;
+    int r = user_opts(cli, argc, argv,
+                      "add LOGIN [--display-name NAME] [--admin] [--password-stdin]", opts, "",
+                      1, add_opt, &o);
+    if (r >= 0)
+        return r;
+    const char *login = argv[optind];
+    if (cli_new_password(o.password_stdin, pw, sizeof(pw), &generated) != KUNCI_OK)
+        return EXIT_FAIL;
+    r = kunci_account_create(&cli->ctx, &cli->store, login, o.display_name,
+                             o.admin ? KUNCI_ROLE_ADMIN : KUNCI_ROLE_USER, pw, strlen(pw),
+                             (int64_t)time(NULL), &a);
+    int bad_pw = kunci_password_acceptable(pw, strlen(pw));
+    if (r != KUNCI_OK) {
+        sodium_memzero(pw, sizeof(pw));
+        if (bad_pw != KUNCI_OK)
+            return password_problem(bad_pw);
+        if (r == KUNCI_ERR_INVALID || r == KUNCI_ERR_TOO_LONG) {
+            cli_error("not a valid login (expected an address like alice@example.org) or "
+                      "display name: %s", login);
+            return EXIT_FAIL;
+        }
+        if (r == KUNCI_ERR_EXISTS) {
+            cli_error("a user %s exists already", login);
+            return EXIT_FAIL;
+        }
+        return cli_fail(r, "user add");
+    }
+    if (cli->json) {
+        json_t *j = account_json(&a);
+        if (generated)
+            json_object_set_new(j, "password", json_string(pw));
+        cli_print_json(j);
+    } else {
+        printf("created %s %s\n", kunci_role_name(a.role), a.login);
+        if (generated)
+            printf("password: %s\n(shown once; the user changes it with 'kunci user passwd')\n",
+                   pw);
+    }
+    sodium_memzero(pw, sizeof(pw));
+    return EXIT_OK;
+}
+
+static int print_account(void *arg, const struct kunci_account *a)
+{
+    json_t *list = arg;
+    if (list != NULL)
+        json_array_append_new(list, account_json(a));
+    else
+        printf("%-40s %-5s %-8s mfa=%s\n", a->login, kunci_role_name(a->role),
+               a->enabled ? "enabled" : "disabled", kunci_mfa_state_name(a->mfa_state));
+    return 0;
+}
+
+static int user_list(struct cli *cli, int argc, char **argv)
+{
+    int r = user_opts(cli, argc, argv, "list [--json]", NULL, "", 0, NULL, NULL);
+    if (r >= 0)
+        return r;
+    json_t *list = cli->json ? json_array() : NULL;
+    r = cli->store.backend->account_list(cli->store.store, print_account, list);
+    if (r != KUNCI_OK) {
+        json_decref(list);
+        return cli_fail(r, "user list");
+    }
+    if (list != NULL)
+        cli_print_json(list);
+    return EXIT_OK;
+}
+
+static int user_show(struct cli *cli, int argc, char **argv)
+{
+    struct kunci_account a;
+    int r = user_opts(cli, argc, argv, "show LOGIN [--json]", NULL, "", 1, NULL, NULL);
+    if (r >= 0)
+        return r;
+    if ((r = cli_account(cli, argv[optind], &a)) != EXIT_OK)
+        return r;
+    if (cli->json)
+        cli_print_json(account_json(&a));
+    else
+        account_print(&a);
+    return EXIT_OK;
+}
+
+static int passwd_opt(int c, void *arg)
+{
+    if (c != 'p')
+        return -1;
+    *(bool *)arg = true;
+    return 0;
+}
+
+static int user_passwd(struct cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {{"password-stdin", no_argument, NULL, 'p'},
+                                         {NULL, 0, NULL, 0}};
+    struct kunci_account a;
+    char pw[KUNCI_PASSWORD_MAX + 2];
+    bool from_stdin = false, generated, revoked;
+    int r = user_opts(cli, argc, argv, "passwd LOGIN [--password-stdin]", opts, "", 1,
+                      passwd_opt, &from_stdin);
+    if (r >= 0)
+        return r;
+    if ((r = cli_account(cli, argv[optind], &a)) != EXIT_OK)
+        return r;
+    if (cli_new_password(from_stdin, pw, sizeof(pw), &generated) != KUNCI_OK)
+        return EXIT_FAIL;
+    r = kunci_account_set_password(&cli->ctx, &cli->store, &a, pw, strlen(pw),
+                                   (int64_t)time(NULL), &revoked);
+    if (r == KUNCI_ERR_INVALID || r == KUNCI_ERR_TOO_LONG) {
+        sodium_memzero(pw, sizeof(pw));
+        return password_problem(r);
+    }
+    if (r != KUNCI_OK) {
+        sodium_memzero(pw, sizeof(pw));
+        return cli_fail(r, "user passwd");
+    }
+    if (cli->json) {
+        json_t *j = json_pack("{s:s, s:b}", "login", a.login, "app_passwords_revoked", revoked);
+        if (generated)
+            json_object_set_new(j, "password", json_string(pw));
+        cli_print_json(j);
+    } else {
+        printf("password of %s changed%s\n", a.login,
+               revoked ? "; its app passwords were deleted (app_passwords_revoke_on_password_change)"
+                       : "");
+        if (generated)
+            printf("password: %s\n", pw);
+    }
+    sodium_memzero(pw, sizeof(pw));
+    return EXIT_OK;
+}
+
+static int user_set_enabled(struct cli *cli, int argc, char **argv, bool enabled)
+{
+    struct kunci_account a;
+    int r = user_opts(cli, argc, argv, enabled ? "enable LOGIN" : "disable LOGIN", NULL, "", 1,
+                      NULL, NULL);
+    if (r >= 0)
+        return r;
+    if ((r = cli_account(cli, argv[optind], &a)) != EXIT_OK)
+        return r;
+    a.enabled = enabled;
+    if ((r = kunci_account_save(&cli->store, &a)) != KUNCI_OK)
+        return cli_fail(r, a.login);
+    if (cli->json)
+        cli_print_json(account_json(&a));
+    else
+        printf("%s %s\n", a.login, enabled ? "enabled" : "disabled");
+    return EXIT_OK;
+}
+
+static int user_disable(struct cli *cli, int argc, char **argv)
+{
+    return user_set_enabled(cli, argc, argv, false);
+}
+
+static int user_enable(struct cli *cli, int argc, char **argv)
+{
+    return user_set_enabled(cli, argc, argv, true);
+}
+
+static int user_delete(struct cli *cli, int argc, char **argv)
+{
+    struct kunci_account a;
+    int r = user_opts(cli, argc, argv, "delete LOGIN", NULL, "", 1, NULL, NULL);
+    if (r >= 0)
+        return r;
+    if ((r = cli_account(cli, argv[optind], &a)) != EXIT_OK)
+        return r;
+    if ((r = cli->store.backend->account_delete(cli->store.store, a.id)) != KUNCI_OK)
+        return cli_fail(r, a.login);
+    if (cli->json)
+        cli_print_json(json_pack("{s:s, s:b}", "login", a.login, "deleted", 1));
+    else
+        printf("deleted %s and its app passwords\n", a.login);
+    return EXIT_OK;
+}
+
+int cmd_user(struct cli *cli, int argc, char **argv)
+{
+    static const struct command cmds[] = {
+        {"add", user_add, NULL},         {"list", user_list, NULL},
+        {"show", user_show, NULL},       {"passwd", user_passwd, NULL},
+        {"disable", user_disable, NULL}, {"enable", user_enable, NULL},
+        {"delete", user_delete, NULL},   {NULL, NULL, NULL},
+    };
+    return cli_dispatch(cli, "user", cmds, argc, argv, user_usage);
+}

@@ -1,0 +1,91 @@
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "kunci_version.h"
+
+static const char usage[] =
+    "Usage: kunci [--data-dir DIR] [--config FILE] [--json] COMMAND ...\n"
+    "\n"
+    "kunci is the sign-in service of an organization: multi-factor authentication that the\n"
+    "administrator requires per user, and app passwords for apps that cannot do it.\n"
+    "\n"
+    "Commands:\n"
+    "  init                          create the data directory, database and key file\n"
+    "  serve                         answer mail proxies and auth_request (see kunci.conf)\n"
+    "  user add|list|show|passwd|disable|enable|delete\n"
+    "  mfa set LOGIN disabled|enabled|enforced\n"
+    "  app-password create|list|delete|delete-all\n"
+    "  auth check LOGIN --protocol P [--client-ip IP]   (secret on standard input)\n"
+    "  settings get [KEY] | settings set KEY VALUE\n"
+    "\n"
+    "Options:\n"
+    "  --data-dir DIR   data directory (env KUNCI_DATA_DIR; default /var/lib/kunci)\n"
+    "  --config FILE    configuration file (env KUNCI_CONFIG; default DIR/kunci.conf if present)\n"
+    "  --json           print records as JSON\n"
+    "  --version        print the version\n"
+    "  --help           this text; 'kunci COMMAND --help' for a command\n"
+    "\n"
+    "Exit codes: 0 success, 1 refused or failed, 2 temporary failure (try again later),\n"
+    "64 usage error.\n";
+
+static const struct command families[] = {
+    {"init", cmd_init, NULL},
+    {"serve", cmd_serve, NULL},
+    {"user", cmd_user, NULL},
+    {"mfa", cmd_mfa, NULL},
+    {"app-password", cmd_app_password, NULL},
+    {"auth", cmd_auth, NULL},
+    {"settings", cmd_settings, NULL},
+    {NULL, NULL, NULL},
+};
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data-dir", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    struct cli cli;
+    int c, rc;
+
+    memset(&cli, 0, sizeof(cli));
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    umask(077); /* the database holds password hashes: owner only */
+    for (;;) {
+        c = cli_getopt(&cli, argc, argv, "+d:c:V", opts);
+        if (c == -1)
+            break;
+        switch (c) {
+        case 'd':
+            cli.data_dir = optarg;
+            break;
+        case 'c':
+            cli.config_path = optarg;
+            break;
+        case 'V':
+            printf("kunci %s\n", KUNCI_VERSION);
+            return EXIT_OK;
+        case 'h':
+            fputs(usage, stdout);
+            return EXIT_OK;
+        default:
+            fputs(usage, stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    argc -= optind - 1;
+    argv += optind - 1;
+    argv[0] = "kunci";
+    rc = cli_dispatch(&cli, "", families, argc, argv, usage);
+    cli_close(&cli);
+    return rc;
+}

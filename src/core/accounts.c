@@ -1,0 +1,130 @@
+#include "core/accounts.h"
+#include "core/err.h"
+#include "core/login.h"
+#include "core/netmask.h"
+#include "core/password.h"
+#include "core/protocol.h"
+#include "core/secret.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+int kunci_account_get(struct kunci_store_handle *h, const char *login, struct kunci_account *acct_r)
+{
+    char canonical[KUNCI_LOGIN_MAX + 1];
+
+    if (kunci_login_canonical(login, strlen(login), canonical) != KUNCI_OK)
+        return KUNCI_ERR_INVALID;
+    return h->backend->account_by_login(h->store, canonical, acct_r);
+}
+
+int kunci_account_create(const struct kunci_ctx *ctx, struct kunci_store_handle *h, const char *login,
+                         const char *display_name, enum kunci_role role, const char *password,
+                         size_t password_len, int64_t now, struct kunci_account *acct_r)
+{
+    struct kunci_account a;
+    int r;
+
+    memset(&a, 0, sizeof(a));
+    if (kunci_login_canonical(login, strlen(login), a.login) != KUNCI_OK)
+        return KUNCI_ERR_INVALID;
+    if (display_name == NULL)
+        display_name = "";
+    if ((r = kunci_label_check(display_name, KUNCI_DISPLAY_NAME_MAX)) != KUNCI_OK)
+        return r;
+    if ((r = kunci_password_acceptable(password, password_len)) != KUNCI_OK)
+        return r;
+    snprintf(a.display_name, sizeof(a.display_name), "%s", display_name);
+    a.role = role;
+    a.enabled = true;
+    a.mfa_state = KUNCI_MFA_DISABLED;
+    a.created_at = now;
+    a.password_changed_at = now;
+    r = kunci_password_hash(&ctx->pwparams, password, password_len, a.password_hash);
+    if (r == KUNCI_OK)
+        r = h->backend->account_insert(h->store, &a);
+    if (r == KUNCI_OK && acct_r != NULL)
+        *acct_r = a;
+    sodium_memzero(&a, sizeof(a));
+    return r;
+}
+
+int kunci_account_set_password(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                               struct kunci_account *acct, const char *password,
+                               size_t password_len, int64_t now, bool *revoked_r)
+{
+    struct kunci_settings settings;
+    int r;
+
+    *revoked_r = false;
+    if ((r = kunci_password_acceptable(password, password_len)) != KUNCI_OK)
+        return r;
+    if ((r = kunci_store_settings(h, &settings)) != KUNCI_OK)
+        return r;
+    r = kunci_password_hash(&ctx->pwparams, password, password_len, acct->password_hash);
+    if (r != KUNCI_OK)
+        return r;
+    acct->password_changed_at = now;
+    r = h->backend->account_update(h->store, acct,
+                                   settings.app_passwords_revoke_on_password_change);
+    if (r == KUNCI_OK)
+        *revoked_r = settings.app_passwords_revoke_on_password_change;
+    return r;
+}
+
+int kunci_account_save(struct kunci_store_handle *h, const struct kunci_account *acct)
+{
+    return h->backend->account_update(h->store, acct, false);
+}
+
+int kunci_app_password_create(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                              const struct kunci_account *acct,
+                              const struct kunci_app_password_spec *spec, int64_t now,
+                              char *password_r, size_t password_size,
+                              struct kunci_app_password *ap_r)
+{
+    struct kunci_settings settings;
+    struct kunci_app_password ap;
+    char letters[KUNCI_APP_PASSWORD_MAX_LEN + 1];
+    int r;
+
+    memset(&ap, 0, sizeof(ap));
+    if (acct->mfa_state == KUNCI_MFA_DISABLED)
+        return KUNCI_ERR_MFA_NOT_REQUIRED;
+    if (spec->name == NULL || spec->name[0] == '\0')
+        return KUNCI_ERR_INVALID;
+    if ((r = kunci_label_check(spec->name, KUNCI_APP_NAME_MAX)) != KUNCI_OK)
+        return r;
+    if (spec->expires_at != 0 && spec->expires_at <= now)
+        return KUNCI_ERR_INVALID;
+    if ((spec->protocols & ~KUNCI_PROTO_ALL) != 0)
+        return KUNCI_ERR_INVALID;
+    if (spec->networks != NULL &&
+        kunci_networks_canonical(spec->networks, ap.networks, sizeof(ap.networks)) != KUNCI_OK)
+        return KUNCI_ERR_INVALID;
+    if ((r = kunci_store_settings(h, &settings)) != KUNCI_OK)
+        return r;
+    if (!settings.app_passwords_allowed)
+        return KUNCI_ERR_APP_PASSWORDS_OFF;
+    if ((size_t)settings.app_password_length + 1 > password_size)
+        return KUNCI_ERR_TOO_LONG;
+
+    snprintf(ap.name, sizeof(ap.name), "%s", spec->name);
+    ap.account_id = acct->id;
+    ap.protocols = spec->protocols;
+    ap.expires_at = spec->expires_at;
+    ap.created_at = now;
+    r = kunci_app_password_generate(letters, (size_t)settings.app_password_length);
+    if (r == KUNCI_OK) {
+        kunci_app_password_digest(ctx->keys, letters, strlen(letters), ap.digest);
+        r = h->backend->app_password_insert(h->store, &ap, settings.app_passwords_max);
+    }
+    if (r == KUNCI_OK) {
+        memcpy(password_r, letters, strlen(letters) + 1);
+        if (ap_r != NULL)
+            *ap_r = ap;
+    }
+    sodium_memzero(letters, sizeof(letters));
+    return r;
+}

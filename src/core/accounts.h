@@ -1,0 +1,38 @@
+/* Account operations shared by every shell: the CLI now, the web API next. */
+#ifndef KUNCI_ACCOUNTS_H
+#define KUNCI_ACCOUNTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/context.h"
+#include "core/types.h"
+#include "store/store.h"
+
+struct kunci_app_password_spec {
+    const char *name;
+    unsigned protocols;   /* 0: every protocol */
+    int64_t expires_at;   /* 0: never */
+    const char *networks; /* comma-separated CIDR list, "" or NULL for anywhere */
+};
+
+int kunci_account_get(struct kunci_store_handle *h, const char *login, struct kunci_account *acct_r);
+int kunci_account_create(const struct kunci_ctx *ctx, struct kunci_store_handle *h, const char *login,
+                         const char *display_name, enum kunci_role role, const char *password,
+                         size_t password_len, int64_t now, struct kunci_account *acct_r);
+/* Sets a new password; deletes the app passwords too when the organization says so. */
+int kunci_account_set_password(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                               struct kunci_account *acct, const char *password,
+                               size_t password_len, int64_t now, bool *revoked_r);
+int kunci_account_save(struct kunci_store_handle *h, const struct kunci_account *acct);
+
+/* Creates an app password: refused unless MFA is required for the user and the organization
+ * allows app passwords. password_r receives the plain letters, shown once. */
+int kunci_app_password_create(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                              const struct kunci_account *acct,
+                              const struct kunci_app_password_spec *spec, int64_t now,
+                              char *password_r, size_t password_size,
+                              struct kunci_app_password *ap_r);
+
+#endif

@@ -1,0 +1,218 @@
+#include "core/config.h"
+#include "core/err.h"
+#include "core/netmask.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LINE_MAX_LEN 1024
+
+void kunci_config_defaults(struct kunci_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    snprintf(cfg->data_dir, sizeof(cfg->data_dir), "%s", KUNCI_DEFAULT_DATA_DIR);
+    snprintf(cfg->store_backend, sizeof(cfg->store_backend), "sqlite");
+    cfg->busy_timeout_ms = 2000;
+    snprintf(cfg->auth_listen, sizeof(cfg->auth_listen), "127.0.0.1:8081");
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->threads = cores > 0 ? (int)cores : 2;
+    cfg->hash_workers = cfg->threads;
+    cfg->hash_queue = 256;
+    cfg->auth_wait = 3;
+    cfg->argon2_iterations = 2;
+    cfg->argon2_memory_kib = 19 * 1024;
+}
+
+void kunci_config_finish(struct kunci_config *cfg)
+{
+    if (cfg->store_location[0] == '\0')
+        snprintf(cfg->store_location, sizeof(cfg->store_location), "%s/kunci.db", cfg->data_dir);
+    if (cfg->key_file[0] == '\0')
+        snprintf(cfg->key_file, sizeof(cfg->key_file), "%s/kunci.key", cfg->data_dir);
+}
+
+int kunci_addr_parse(const char *addr, char *host, size_t host_size, unsigned *port_r)
+{
+    const char *colon, *h = addr;
+    size_t hlen;
+    struct kunci_ip ip;
+    char *end;
+
+    if (addr[0] == '[') {
+        const char *close = strchr(addr, ']');
+        if (close == NULL || close[1] != ':')
+            return KUNCI_ERR_INVALID;
+        h = addr + 1;
+        hlen = (size_t)(close - h);
+        colon = close + 1;
+    } else {
+        colon = strrchr(addr, ':');
+        if (colon == NULL)
+            return KUNCI_ERR_INVALID;
+        hlen = (size_t)(colon - addr);
+    }
+    if (hlen == 0 || hlen >= host_size)
+        return KUNCI_ERR_INVALID;
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    if (kunci_ip_parse(host, &ip) != KUNCI_OK)
+        return KUNCI_ERR_INVALID;
+    errno = 0;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end != '\0' || errno != 0 || port == 0 || port > 65535)
+        return KUNCI_ERR_INVALID;
+    *port_r = (unsigned)port;
+    return KUNCI_OK;
+}
+
+enum value_kind { V_STRING, V_INT, V_ADDR };
+
+struct config_key {
+    const char *section, *key;
+    enum value_kind kind;
+    size_t offset, size;
+    long min, max;
+};
+
+#define STR(sec, k, field)                                                                        \
+    {sec, k, V_STRING, offsetof(struct kunci_config, field),                                     \
+     sizeof(((struct kunci_config *)0)->field), 0, 0}
+#define ADDR(sec, k, field)                                                                       \
+    {sec, k, V_ADDR, offsetof(struct kunci_config, field),                                       \
+     sizeof(((struct kunci_config *)0)->field), 0, 0}
+#define INT(sec, k, field, lo, hi)                                                                \
+    {sec, k, V_INT, offsetof(struct kunci_config, field), sizeof(int), lo, hi}
+
+static const struct config_key config_keys[] = {
+    STR("store", "data_dir", data_dir),
+    STR("store", "backend", store_backend),
+    STR("store", "location", store_location),
+    INT("store", "busy_timeout_ms", busy_timeout_ms, 1, 600000),
+    STR("store", "key_file", key_file),
+    ADDR("serve", "auth_listen", auth_listen),
+    STR("serve", "auth_key_file", auth_key_file),
+    INT("serve", "threads", threads, 1, 256),
+    INT("serve", "hash_workers", hash_workers, 1, 256),
+    INT("serve", "hash_queue", hash_queue, 1, 100000),
+    ADDR("mail", "imap", mail_imap),
+    ADDR("mail", "pop3", mail_pop3),
+    ADDR("mail", "smtp", mail_smtp),
+    STR("mail", "backend_password_file", backend_password_file),
+    INT("mail", "auth_wait", auth_wait, 0, 60),
+    INT("passwords", "argon2_iterations", argon2_iterations, 1, 100),
+    INT("passwords", "argon2_memory_kib", argon2_memory_kib, 8, 4 * 1024 * 1024),
+};
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+static int set_value(struct kunci_config *cfg, const struct config_key *k, const char *value,
+                     const char **why_r)
+{
+    char *field = (char *)cfg + k->offset;
+    char host[KUNCI_ADDR_MAX];
+    unsigned port;
+
+    if (k->kind == V_INT) {
+        char *end;
+        errno = 0;
+        long l = strtol(value, &end, 10);
+        if (*value == '\0' || *end != '\0' || errno != 0 || l < k->min || l > k->max) {
+            *why_r = "expected a whole number in range";
+            return KUNCI_ERR_INVALID;
+        }
+        *(int *)(void *)field = (int)l;
+        return KUNCI_OK;
+    }
+    if (strlen(value) >= k->size) {
+        *why_r = "value too long";
+        return KUNCI_ERR_INVALID;
+    }
+    if (k->kind == V_ADDR && kunci_addr_parse(value, host, sizeof(host), &port) != KUNCI_OK) {
+        *why_r = "expected IP:port with an IP literal, like 127.0.0.1:143 or [::1]:143";
+        return KUNCI_ERR_INVALID;
+    }
+    memcpy(field, value, strlen(value) + 1);
+    return KUNCI_OK;
+}
+
+int kunci_config_load(struct kunci_config *cfg, const char *path, char *err, size_t err_size)
+{
+    char line[LINE_MAX_LEN + 2], section[32] = "";
+    const char *why = NULL;
+    unsigned lineno = 0;
+    int r = KUNCI_OK;
+    FILE *f = fopen(path, "re");
+
+    if (f == NULL) {
+        snprintf(err, err_size, "%s: %s", path, strerror(errno));
+        return KUNCI_ERR_IO;
+    }
+    while (r == KUNCI_OK && fgets(line, sizeof(line), f) != NULL) {
+        lineno++;
+        if (strlen(line) > LINE_MAX_LEN) {
+            why = "line too long";
+            r = KUNCI_ERR_INVALID;
+            break;
+        }
+        char *s = trim(line);
+        if (*s == '\0' || *s == ';' || *s == '#')
+            continue;
+        if (*s == '[') {
+            char *close = strchr(s, ']');
+            if (close == NULL || close[1] != '\0' || (size_t)(close - s - 1) >= sizeof(section)) {
+                why = "malformed section header";
+                r = KUNCI_ERR_INVALID;
+                break;
+            }
+            *close = '\0';
+            snprintf(section, sizeof(section), "%s", trim(s + 1));
+            continue;
+        }
+        char *eq = strchr(s, '=');
+        if (eq == NULL) {
+            why = "expected key = value";
+            r = KUNCI_ERR_INVALID;
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s), *value = eq + 1;
+        /* An inline comment starts at " ;" or " #": values never contain those. */
+        char *comment = strstr(value, " ;");
+        if (comment == NULL)
+            comment = strstr(value, " #");
+        if (comment != NULL)
+            *comment = '\0';
+        value = trim(value);
+        const struct config_key *k = NULL;
+        for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++)
+            if (strcmp(config_keys[i].section, section) == 0 &&
+                strcmp(config_keys[i].key, key) == 0)
+                k = &config_keys[i];
+        if (k == NULL) {
+            snprintf(err, err_size, "%s:%u: unknown key '%s' in section [%s]", path, lineno, key,
+                     section);
+            fclose(f);
+            return KUNCI_ERR_INVALID;
+        }
+        r = set_value(cfg, k, value, &why);
+    }
+    if (r == KUNCI_OK && ferror(f)) {
+        why = strerror(errno);
+        r = KUNCI_ERR_IO;
+    }
+    if (r != KUNCI_OK)
+        snprintf(err, err_size, "%s:%u: %s", path, lineno, why ? why : "invalid");
+    fclose(f);
+    return r;
+}

@@ -1,0 +1,45 @@
+/* kunci.conf: an INI file. Unknown sections or keys are errors, so a typo is noticed at
+ * start-up rather than in production. */
+#ifndef KUNCI_CONFIG_H
+#define KUNCI_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#define KUNCI_ADDR_MAX 64
+
+struct kunci_config {
+    /* [store] */
+    char data_dir[PATH_MAX - 64]; /* room for the file names joined to it */
+    char store_backend[16];
+    char store_location[PATH_MAX]; /* default: <data_dir>/kunci.db */
+    int busy_timeout_ms;
+    char key_file[PATH_MAX]; /* default: <data_dir>/kunci.key */
+    /* [serve] */
+    char auth_listen[KUNCI_ADDR_MAX];
+    char auth_key_file[PATH_MAX];
+    int threads;      /* threads answering requests; default: the number of cores */
+    int hash_workers; /* threads computing Argon2id; default: the number of cores */
+    int hash_queue;   /* primary-password checks waiting before "try again later" */
+    /* [mail] backends, "IP:port" */
+    char mail_imap[KUNCI_ADDR_MAX];
+    char mail_pop3[KUNCI_ADDR_MAX];
+    char mail_smtp[KUNCI_ADDR_MAX];
+    char backend_password_file[PATH_MAX];
+    int auth_wait; /* seconds nginx waits before telling a client its login failed */
+    /* [passwords] */
+    unsigned argon2_iterations;
+    unsigned argon2_memory_kib;
+};
+
+#define KUNCI_DEFAULT_DATA_DIR "/var/lib/kunci"
+
+void kunci_config_defaults(struct kunci_config *cfg);
+/* Reads path over the defaults; on error writes "path:line: reason" to err. */
+int kunci_config_load(struct kunci_config *cfg, const char *path, char *err, size_t err_size);
+/* Fills the paths that derive from data_dir. */
+void kunci_config_finish(struct kunci_config *cfg);
+/* Splits "127.0.0.1:8081" or "[::1]:8081"; the host must be an IP literal. */
+int kunci_addr_parse(const char *addr, char *host, size_t host_size, unsigned *port_r);
+
+#endif

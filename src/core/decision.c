@@ -1,0 +1,168 @@
+#include "core/decision.h"
+#include "core/err.h"
+#include "core/login.h"
+#include "core/netmask.h"
+#include "core/protocol.h"
+#include "core/secret.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *kunci_auth_result_name(enum kunci_auth_result result)
+{
+    switch (result) {
+    case KUNCI_AUTH_ALLOWED:
+        return "allowed";
+    case KUNCI_AUTH_WRONG_SECRET:
+        return "wrong_secret";
+    case KUNCI_AUTH_UNKNOWN_USER:
+        return "unknown_user";
+    case KUNCI_AUTH_DISABLED:
+        return "disabled";
+    case KUNCI_AUTH_MFA_REQUIRED:
+        return "mfa_required";
+    case KUNCI_AUTH_PROTOCOL_NOT_ALLOWED:
+        return "protocol_not_allowed";
+    case KUNCI_AUTH_EXPIRED:
+        return "expired";
+    case KUNCI_AUTH_NETWORK_NOT_ALLOWED:
+        return "network_not_allowed";
+    case KUNCI_AUTH_TEMPFAIL:
+        return "temporary_failure";
+    case KUNCI_AUTH_NEEDS_HASH:
+        return "needs_hash";
+    }
+    return "unknown";
+}
+
+static enum kunci_auth_result set_result(struct kunci_auth_outcome *out, enum kunci_auth_result r)
+{
+    out->result = r;
+    return r;
+}
+
+/* Settles the secret as an app password if it is one of this login's usable ones.
+ * Returns KUNCI_AUTH_NEEDS_HASH when it is not, so the primary password is tried. */
+static enum kunci_auth_result try_app_password(const struct kunci_ctx *ctx,
+                                               struct kunci_store_handle *h,
+                                               const struct kunci_auth_request *req,
+                                               struct kunci_auth_outcome *out)
+{
+    char normalised[KUNCI_APP_PASSWORD_MAX_LEN + 1];
+    uint8_t digest[KUNCI_DIGEST_BYTES];
+    struct kunci_app_password_match m;
+    struct kunci_ip ip, *ipp = NULL;
+    size_t len;
+    enum kunci_auth_result r;
+
+    if (kunci_app_password_normalise(req->secret, req->secret_len, normalised, &len) != KUNCI_OK)
+        return KUNCI_AUTH_NEEDS_HASH;
+    kunci_app_password_digest(ctx->keys, normalised, len, digest);
+    sodium_memzero(normalised, sizeof(normalised));
+    int rc = h->backend->app_password_lookup(h->store, digest, &m);
+    if (rc == KUNCI_ERR_NOT_FOUND)
+        return KUNCI_AUTH_NEEDS_HASH;
+    if (rc != KUNCI_OK)
+        return KUNCI_AUTH_TEMPFAIL;
+    /* Another user's app password, or one this user may not use now, proves nothing for
+     * this login: it goes on as a primary password, which it will not match. */
+    if (strcmp(m.account.login, out->login) != 0 || m.account.mfa_state == KUNCI_MFA_DISABLED ||
+        !m.app_passwords_allowed)
+        return KUNCI_AUTH_NEEDS_HASH;
+
+    out->account_id = m.account.id;
+    out->app_password_id = m.app_password.id;
+    out->account_known = true;
+    if (req->client_ip != NULL && req->client_ip[0] != '\0' &&
+        kunci_ip_parse(req->client_ip, &ip) == KUNCI_OK)
+        ipp = &ip;
+    if (!m.account.enabled)
+        r = KUNCI_AUTH_DISABLED;
+    else if (m.app_password.expires_at != 0 && req->now >= m.app_password.expires_at)
+        r = KUNCI_AUTH_EXPIRED;
+    else if (m.app_password.protocols != 0 && (m.app_password.protocols & req->protocol) == 0)
+        r = KUNCI_AUTH_PROTOCOL_NOT_ALLOWED;
+    else if (!kunci_networks_allow(m.app_password.networks, ipp))
+        r = KUNCI_AUTH_NETWORK_NOT_ALLOWED;
+    else
+        r = KUNCI_AUTH_ALLOWED;
+    if (r == KUNCI_AUTH_ALLOWED) {
+        /* Last use is informational: a failed write must not turn away a valid login. The
+         * statement itself skips the write within the interval, so most checks write
+         * nothing. */
+        if (req->now - m.app_password.last_used_at >= KUNCI_LAST_USE_INTERVAL ||
+            m.app_password.last_used_at > req->now)
+            (void)h->backend->app_password_touch(h->store, m.app_password.id, req->now,
+                                                 KUNCI_LAST_USE_INTERVAL,
+                                                 ipp ? req->client_ip : "",
+                                                 kunci_protocol_name(req->protocol));
+    }
+    return r;
+}
+
+enum kunci_auth_result kunci_auth_fast(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                                       const struct kunci_auth_request *req,
+                                       struct kunci_auth_outcome *out)
+{
+    struct kunci_account acct;
+    enum kunci_auth_result r;
+
+    memset(out, 0, sizeof(*out));
+    out->result = KUNCI_AUTH_TEMPFAIL; /* deny until decided */
+    if (kunci_login_canonical(req->login, req->login_len, out->login) == KUNCI_OK) {
+        r = try_app_password(ctx, h, req, out);
+        if (r != KUNCI_AUTH_NEEDS_HASH)
+            return set_result(out, r);
+        out->account_id = 0;
+        out->app_password_id = 0;
+        out->account_known = false;
+        int rc = h->backend->account_by_login(h->store, out->login, &acct);
+        if (rc == KUNCI_OK) {
+            out->account_known = true;
+            out->account_id = acct.id;
+            out->account_enabled = acct.enabled;
+            out->mfa_state = acct.mfa_state;
+            memcpy(out->password_hash, acct.password_hash, sizeof(out->password_hash));
+            sodium_memzero(&acct, sizeof(acct));
+        } else if (rc != KUNCI_ERR_NOT_FOUND) {
+            return set_result(out, KUNCI_AUTH_TEMPFAIL);
+        }
+    }
+    if (!out->account_known)
+        snprintf(out->password_hash, sizeof(out->password_hash), "%s", kunci_ctx_dummy_hash(ctx));
+    return set_result(out, KUNCI_AUTH_NEEDS_HASH);
+}
+
+enum kunci_auth_result kunci_auth_slow(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                                       const struct kunci_auth_request *req,
+                                       struct kunci_auth_outcome *out)
+{
+    char new_hash[KUNCI_HASH_MAX];
+
+    if (out->result != KUNCI_AUTH_NEEDS_HASH)
+        return out->result;
+    bool match = kunci_password_verify(out->password_hash, req->secret, req->secret_len);
+    if (!out->account_known)
+        return set_result(out, KUNCI_AUTH_UNKNOWN_USER);
+    if (!match)
+        return set_result(out, KUNCI_AUTH_WRONG_SECRET);
+    /* The account's state is only told to someone who knows its password. */
+    if (!out->account_enabled)
+        return set_result(out, KUNCI_AUTH_DISABLED);
+    if (out->mfa_state == KUNCI_MFA_ENFORCED)
+        return set_result(out, KUNCI_AUTH_MFA_REQUIRED);
+    if (kunci_password_needs_rehash(out->password_hash, &ctx->pwparams) &&
+        kunci_password_hash(&ctx->pwparams, req->secret, req->secret_len, new_hash) == KUNCI_OK)
+        (void)h->backend->account_rehash(h->store, out->account_id, out->password_hash, new_hash);
+    return set_result(out, KUNCI_AUTH_ALLOWED);
+}
+
+enum kunci_auth_result kunci_auth_check(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                                        const struct kunci_auth_request *req,
+                                        struct kunci_auth_outcome *out)
+{
+    if (kunci_auth_fast(ctx, h, req, out) == KUNCI_AUTH_NEEDS_HASH)
+        return kunci_auth_slow(ctx, h, req, out);
+    return out->result;
+}

@@ -1,0 +1,41 @@
+#include "core/err.h"
+
+const char *kunci_strerror(int err)
+{
+    switch (err) {
+    case KUNCI_OK:
+        return "success";
+    case KUNCI_ERR_INTERNAL:
+        return "internal error";
+    case KUNCI_ERR_NOMEM:
+        return "out of memory";
+    case KUNCI_ERR_INVALID:
+        return "invalid input";
+    case KUNCI_ERR_NOT_FOUND:
+        return "not found";
+    case KUNCI_ERR_EXISTS:
+        return "already exists";
+    case KUNCI_ERR_TEMPFAIL:
+        return "temporary failure, try again later";
+    case KUNCI_ERR_LIMIT:
+        return "limit reached";
+    case KUNCI_ERR_POLICY:
+        return "not allowed by policy";
+    case KUNCI_ERR_IO:
+        return "input/output error";
+    case KUNCI_ERR_KEY_PERMS:
+        return "key file is accessible by group or others";
+    case KUNCI_ERR_TOO_LONG:
+        return "input too long";
+    case KUNCI_ERR_CRYPTO:
+        return "cryptographic operation failed";
+    case KUNCI_ERR_SCHEMA:
+        return "database schema is newer than this program";
+    case KUNCI_ERR_MFA_NOT_REQUIRED:
+        return "multi-factor authentication is not required for this account, so app passwords "
+               "are not available";
+    case KUNCI_ERR_APP_PASSWORDS_OFF:
+        return "the organization does not allow app passwords";
+    }
+    return "unknown error";
+}

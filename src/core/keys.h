@@ -1,0 +1,33 @@
+/* The server key: one random master key in a file outside the database, from which
+ * purpose-bound subkeys are derived (libsodium crypto_kdf). A database copied without
+ * the key file reveals no app password and decrypts nothing. */
+#ifndef KUNCI_KEYS_H
+#define KUNCI_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KUNCI_SUBKEY_BYTES 32
+
+enum kunci_subkey_id {
+    KUNCI_SUBKEY_APP_PASSWORD_PEPPER = 1,
+    KUNCI_SUBKEY_ENCRYPTION = 2,
+    KUNCI_SUBKEY_TOKENS = 3,
+};
+
+struct kunci_keys {
+    uint8_t app_password_pepper[KUNCI_SUBKEY_BYTES];
+    uint8_t encryption[KUNCI_SUBKEY_BYTES];
+    uint8_t tokens[KUNCI_SUBKEY_BYTES];
+};
+
+/* Writes a new key file (mode 0600, O_EXCL). KUNCI_ERR_EXISTS when it is already there. */
+int kunci_keys_create(const char *path);
+
+/* Loads the key file into guarded memory (sodium_malloc, read-only afterwards).
+ * KUNCI_ERR_KEY_PERMS when group or others may read or write the file. */
+int kunci_keys_load(const char *path, struct kunci_keys **keys_r);
+
+void kunci_keys_free(struct kunci_keys *keys);
+
+#endif

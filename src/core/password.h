@@ -1,0 +1,30 @@
+/* Primary passwords: Argon2id PHC strings through libsodium. The parameters live in each
+ * hash, so a change of parameters is noticed at the next successful sign-in (rehash). */
+#ifndef KUNCI_PASSWORD_H
+#define KUNCI_PASSWORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/types.h"
+
+#define KUNCI_PASSWORD_MIN 8   /* NIST SP 800-63B minimum for user-chosen secrets */
+#define KUNCI_PASSWORD_MAX 256 /* bytes; capped before hashing */
+
+struct kunci_pwparams {
+    unsigned long long opslimit; /* Argon2 t */
+    size_t memlimit;             /* bytes */
+};
+
+/* OWASP's minimum for Argon2id: 19 MiB, t=2, p=1. */
+#define KUNCI_PWPARAMS_DEFAULT {2, 19u * 1024u * 1024u}
+
+/* Checks length and content of a new password. */
+int kunci_password_acceptable(const char *pw, size_t len);
+int kunci_password_hash(const struct kunci_pwparams *params, const char *pw, size_t len,
+                        char hash_r[KUNCI_HASH_MAX]);
+/* true on a match. A password over the cap never matches, but costs the same. */
+bool kunci_password_verify(const char *hash, const char *pw, size_t len);
+bool kunci_password_needs_rehash(const char *hash, const struct kunci_pwparams *params);
+
+#endif

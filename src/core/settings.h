@@ -1,0 +1,42 @@
+/* Organization settings: a fixed table of typed keys with defaults and bounds. The store
+ * keeps only values that differ from the defaults' absence (a key/value table). */
+#ifndef KUNCI_SETTINGS_H
+#define KUNCI_SETTINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum kunci_setting_type {
+    KUNCI_SETTING_BOOL,
+    KUNCI_SETTING_INT,
+};
+
+struct kunci_setting_def {
+    const char *key;
+    enum kunci_setting_type type;
+    const char *default_value;
+    long min, max; /* for KUNCI_SETTING_INT */
+    const char *description;
+};
+
+#define KUNCI_SETTING_VALUE_MAX 32
+
+struct kunci_settings {
+    bool app_passwords_allowed;
+    int app_passwords_max;
+    int app_password_length;
+    bool app_passwords_revoke_on_password_change;
+};
+
+extern const struct kunci_setting_def kunci_setting_defs[];
+extern const size_t kunci_setting_count;
+
+const struct kunci_setting_def *kunci_setting_find(const char *key);
+/* Validates value for def and writes its canonical form ("true"/"false", decimal). */
+int kunci_setting_canonical(const struct kunci_setting_def *def, const char *value,
+                            char out[KUNCI_SETTING_VALUE_MAX]);
+/* Applies one stored key/value to the struct; unknown keys are ignored (newer versions). */
+void kunci_settings_apply(struct kunci_settings *settings, const char *key, const char *value);
+void kunci_settings_defaults(struct kunci_settings *settings);
+
+#endif

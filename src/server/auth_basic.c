@@ -1,0 +1,92 @@
+/* GET /auth/basic: for nginx auth_request, Traefik ForwardAuth and Caddy forward_auth.
+ * 200 with X-Kunci-User, 401 with a Basic challenge, 503 on a temporary failure. */
+#include "server/internal.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/netmask.h"
+#include "core/protocol.h"
+
+#define AUTH_HEADER_MAX 1024
+
+static enum parse_result basic_parse(struct request *rq)
+{
+    char header[AUTH_HEADER_MAX + 1], proto[16];
+    unsigned char decoded[AUTH_HEADER_MAX];
+    size_t len, decoded_len = 0;
+    const char *q;
+
+    if (!server_key_ok(rq->server, rq->conn)) {
+        fprintf(stderr, "auth endpoint=/auth/basic refused: missing or wrong X-Kunci-Key\n");
+        return respond(rq->conn, MHD_HTTP_FORBIDDEN, NULL, "forbidden\n") == MHD_YES
+                   ? PARSE_ANSWERED
+                   : PARSE_REFUSE;
+    }
+    rq->protocol = KUNCI_PROTO_DAV;
+    if (header_copy(rq->conn, "X-Kunci-Protocol", proto, sizeof(proto) - 1, &len) ||
+        ((q = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "protocol")) != NULL &&
+         snprintf(proto, sizeof(proto), "%s", q) < (int)sizeof(proto))) {
+        rq->protocol = kunci_protocol_parse(proto);
+        if (rq->protocol == 0)
+            return respond(rq->conn, MHD_HTTP_BAD_REQUEST, NULL,
+                           "unknown protocol: use imap, pop3, smtp, eas, dav or ews\n") == MHD_YES
+                       ? PARSE_ANSWERED
+                       : PARSE_REFUSE;
+    }
+    if (header_copy(rq->conn, "X-Real-IP", rq->client_ip, KUNCI_IP_MAX, &len)) {
+        struct kunci_ip ip;
+        if (kunci_ip_parse(rq->client_ip, &ip) != 0)
+            rq->client_ip[0] = '\0';
+    }
+    if (!header_copy(rq->conn, MHD_HTTP_HEADER_AUTHORIZATION, header, AUTH_HEADER_MAX, &len) ||
+        len < 7 || strncasecmp(header, "Basic ", 6) != 0)
+        return PARSE_REFUSE;
+    const char *b64 = header + 6;
+    while (*b64 == ' ')
+        b64++;
+    int rc = sodium_base642bin(decoded, sizeof(decoded), b64, strlen(b64), NULL, &decoded_len,
+                               NULL, sodium_base64_VARIANT_ORIGINAL);
+    sodium_memzero(header, sizeof(header));
+    const unsigned char *colon = rc == 0 ? memchr(decoded, ':', decoded_len) : NULL;
+    enum parse_result pr = PARSE_REFUSE;
+    if (colon != NULL) {
+        size_t ulen = (size_t)(colon - decoded), plen = decoded_len - ulen - 1;
+        if (ulen <= REQUEST_LOGIN_MAX && plen <= REQUEST_SECRET_MAX &&
+            memchr(decoded, '\0', decoded_len) == NULL) {
+            memcpy(rq->login, decoded, ulen);
+            rq->login[ulen] = '\0';
+            rq->login_len = ulen;
+            memcpy(rq->secret, colon + 1, plen);
+            rq->secret[plen] = '\0';
+            rq->secret_len = plen;
+            pr = PARSE_OK;
+        }
+    }
+    sodium_memzero(decoded, sizeof(decoded));
+    return pr;
+}
+
+static enum MHD_Result basic_respond(struct request *rq)
+{
+    if (rq->out.result == KUNCI_AUTH_ALLOWED) {
+        const struct header h[] = {{"X-Kunci-User", rq->out.login}, {NULL, NULL}};
+        return respond(rq->conn, MHD_HTTP_OK, h, "ok\n");
+    }
+    if (rq->out.result == KUNCI_AUTH_TEMPFAIL) {
+        static const struct header h[] = {{"Retry-After", "5"}, {NULL, NULL}};
+        return respond(rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE, h,
+                       "temporary server problem, try again later\n");
+    }
+    static const struct header h[] = {{"WWW-Authenticate", "Basic realm=\"kunci\", charset=\"UTF-8\""},
+                                      {NULL, NULL}};
+    return respond(rq->conn, MHD_HTTP_UNAUTHORIZED, h, "invalid login or password\n");
+}
+
+const struct endpoint endpoint_basic = {
+    .path = "/auth/basic",
+    .parse = basic_parse,
+    .respond = basic_respond,
+};

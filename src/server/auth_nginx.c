@@ -1,0 +1,111 @@
+/* GET /auth/nginx: the nginx mail module's auth_http protocol.
+ *
+ * nginx ignores the HTTP status and reads only Auth-* headers; Auth-User and Auth-Pass
+ * arrive percent-escaped; Auth-Server must be an IP literal; Auth-Pass in the reply
+ * replaces the password nginx sends to the backend, so backends never see app passwords. */
+#include "server/internal.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/netmask.h"
+#include "core/protocol.h"
+
+#define STATUS_INVALID  "Invalid login or password"
+#define STATUS_TEMPFAIL "Temporary server problem, try again later"
+
+/* Reads a percent-escaped header into out (decoded); false if absent, too long, or if
+ * decoding produced a NUL byte. */
+static bool escaped_header(struct MHD_Connection *conn, const char *name, char *out, size_t max,
+                           size_t *len_r)
+{
+    char raw[3 * (REQUEST_SECRET_MAX + 1) + 1];
+    size_t raw_len;
+
+    if (!header_copy(conn, name, raw, sizeof(raw) - 1, &raw_len))
+        return false;
+    size_t len = MHD_http_unescape(raw);
+    if (len > max || memchr(raw, '\0', len) != NULL) {
+        memset(raw, 0, sizeof(raw));
+        return false;
+    }
+    memcpy(out, raw, len);
+    out[len] = '\0';
+    *len_r = len;
+    memset(raw, 0, sizeof(raw));
+    return true;
+}
+
+static enum parse_result nginx_parse(struct request *rq)
+{
+    char method[16], proto[16];
+    size_t len;
+
+    if (!server_key_ok(rq->server, rq->conn)) {
+        static const struct header h[] = {{"Auth-Status", STATUS_TEMPFAIL}, {"Auth-Wait", "3"},
+                                          {NULL, NULL}};
+        fprintf(stderr, "auth endpoint=/auth/nginx refused: missing or wrong X-Kunci-Key\n");
+        return respond(rq->conn, MHD_HTTP_FORBIDDEN, h, NULL) == MHD_YES ? PARSE_ANSWERED
+                                                                          : PARSE_REFUSE;
+    }
+    if (header_copy(rq->conn, "Auth-Protocol", proto, sizeof(proto) - 1, &len))
+        rq->protocol = kunci_protocol_parse(proto);
+    if (header_copy(rq->conn, "Client-IP", rq->client_ip, KUNCI_IP_MAX, &len)) {
+        struct kunci_ip ip;
+        if (kunci_ip_parse(rq->client_ip, &ip) != 0)
+            rq->client_ip[0] = '\0';
+    }
+    if (rq->protocol != KUNCI_PROTO_IMAP && rq->protocol != KUNCI_PROTO_POP3 &&
+        rq->protocol != KUNCI_PROTO_SMTP)
+        return PARSE_REFUSE;
+    /* Only methods that carry the secret itself can be checked (not cram-md5, apop, none). */
+    if (!header_copy(rq->conn, "Auth-Method", method, sizeof(method) - 1, &len) ||
+        (strcasecmp(method, "plain") != 0 && strcasecmp(method, "login") != 0))
+        return PARSE_REFUSE;
+    if (!escaped_header(rq->conn, "Auth-User", rq->login, REQUEST_LOGIN_MAX, &rq->login_len) ||
+        !escaped_header(rq->conn, "Auth-Pass", rq->secret, REQUEST_SECRET_MAX, &rq->secret_len))
+        return PARSE_REFUSE;
+    return PARSE_OK;
+}
+
+static enum MHD_Result nginx_respond(struct request *rq)
+{
+    char port_str[8];
+    unsigned port = 0;
+    bool smtp = rq->protocol == KUNCI_PROTO_SMTP;
+
+    if (rq->out.result == KUNCI_AUTH_ALLOWED) {
+        const char *server = server_mail_backend(rq->server, rq->protocol, &port);
+        if (server != NULL && header_safe(rq->out.login)) {
+            snprintf(port_str, sizeof(port_str), "%u", port);
+            const struct header h[] = {{"Auth-Status", "OK"},
+                                       {"Auth-Server", server},
+                                       {"Auth-Port", port_str},
+                                       {"Auth-User", rq->out.login},
+                                       {"Auth-Pass", server_backend_password(rq->server)},
+                                       {NULL, NULL}};
+            return respond(rq->conn, MHD_HTTP_OK, h, NULL);
+        }
+        /* Allowed, but nowhere to send it: a configuration problem, never an OK. */
+        fprintf(stderr, "auth endpoint=/auth/nginx: no [mail] backend for protocol %s\n",
+                kunci_protocol_name(rq->protocol));
+        rq->out.result = KUNCI_AUTH_TEMPFAIL;
+    }
+    char wait[12];
+    snprintf(wait, sizeof(wait), "%d", server_auth_wait(rq->server));
+    bool temp = rq->out.result == KUNCI_AUTH_TEMPFAIL;
+    const struct header h[] = {
+        {"Auth-Status", temp ? STATUS_TEMPFAIL : STATUS_INVALID},
+        {"Auth-Wait", wait},
+        {smtp ? "Auth-Error-Code" : NULL, temp ? "451 4.3.0" : "535 5.7.8"},
+        {NULL, NULL},
+    };
+    return respond(rq->conn, MHD_HTTP_OK, h, NULL);
+}
+
+const struct endpoint endpoint_nginx = {
+    .path = "/auth/nginx",
+    .parse = nginx_parse,
+    .respond = nginx_respond,
+};

@@ -1,0 +1,65 @@
+#include "server/internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/protocol.h"
+
+enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const struct header *headers,
+                        const char *body)
+{
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+
+    if (body == NULL)
+        body = "";
+    resp = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+    if (resp == NULL)
+        return MHD_NO;
+    for (const struct header *h = headers; h != NULL && h->name != NULL; h++)
+        if (h->value != NULL && header_safe(h->value))
+            MHD_add_response_header(resp, h->name, h->value);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+bool header_copy(struct MHD_Connection *conn, const char *name, char *out, size_t max,
+                 size_t *len_r)
+{
+    const char *v = NULL;
+    size_t len = 0;
+
+    out[0] = '\0';
+    *len_r = 0;
+    if (MHD_lookup_connection_value_n(conn, MHD_HEADER_KIND, name, strlen(name), &v, &len) !=
+            MHD_YES ||
+        v == NULL)
+        return false;
+    if (len > max || memchr(v, '\0', len) != NULL)
+        return false;
+    memcpy(out, v, len);
+    out[len] = '\0';
+    *len_r = len;
+    return true;
+}
+
+bool header_safe(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return false;
+    return true;
+}
+
+void log_decision(const struct request *rq, const char *via)
+{
+    /* Only the canonical login is logged: it was checked for shape, so a hostile value
+     * cannot forge log lines. The secret is never logged. */
+    fprintf(stderr,
+            "auth endpoint=%s protocol=%s login=%s ip=%s result=%s via=%s app_password_id=%lld\n",
+            rq->endpoint->path, rq->protocol ? kunci_protocol_name(rq->protocol) : "-",
+            rq->out.login[0] ? rq->out.login : "-", rq->client_ip[0] ? rq->client_ip : "-",
+            kunci_auth_result_name(rq->out.result), via, (long long)rq->out.app_password_id);
+}

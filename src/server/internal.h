@@ -1,0 +1,86 @@
+/* Shared by the server's files; nothing outside src/server includes this. */
+#ifndef KUNCI_SERVER_INTERNAL_H
+#define KUNCI_SERVER_INTERNAL_H
+
+#include <microhttpd.h>
+#include <stdbool.h>
+
+#include "core/decision.h"
+#include "core/password.h"
+#include "core/secret.h"
+
+struct server;
+
+/* One background job: Argon2id for one request, on a hash worker. */
+struct hash_job {
+    void (*run)(struct hash_job *job, struct kunci_store_handle *h);
+    struct hash_job *next;
+};
+
+struct hash_pool;
+int hash_pool_start(struct hash_pool **pool_r, int workers, int queue_max);
+/* KUNCI_ERR_LIMIT when the queue is full: the caller answers "try again later". */
+int hash_pool_submit(struct hash_pool *pool, struct hash_job *job);
+void hash_pool_stop(struct hash_pool *pool);
+
+/* The store handle of the calling thread, opened on first use; NULL when unreachable. */
+struct kunci_store_handle *thread_store(void);
+
+enum request_phase { PHASE_NEW, PHASE_WAITING, PHASE_DECIDED };
+
+/* Kept raw secrets just over the cap: anything longer is refused without being read. */
+#define REQUEST_SECRET_MAX (KUNCI_PASSWORD_MAX + 1)
+#define REQUEST_LOGIN_MAX  (KUNCI_LOGIN_MAX + 1)
+
+struct request {
+    const struct endpoint *endpoint;
+    struct server *server;
+    struct MHD_Connection *conn;
+    enum request_phase phase;
+    char login[REQUEST_LOGIN_MAX + 1];
+    size_t login_len;
+    char secret[REQUEST_SECRET_MAX + 1];
+    size_t secret_len;
+    char client_ip[KUNCI_IP_MAX + 1];
+    unsigned protocol;
+    struct kunci_auth_request req;
+    struct kunci_auth_outcome out;
+    struct hash_job job;
+};
+
+enum parse_result {
+    PARSE_OK,        /* credentials read: decide */
+    PARSE_REFUSE,    /* malformed credentials: refuse without deciding */
+    PARSE_ANSWERED,  /* the endpoint queued its own answer (400, 403) */
+};
+
+struct endpoint {
+    const char *path;
+    enum parse_result (*parse)(struct request *rq);
+    /* Answers from rq->out.result (KUNCI_AUTH_WRONG_SECRET when the parse refused). */
+    enum MHD_Result (*respond)(struct request *rq);
+};
+
+extern const struct endpoint endpoint_nginx;
+extern const struct endpoint endpoint_basic;
+
+/* Server facts the endpoints read. */
+const char *server_backend_password(const struct server *srv);
+const char *server_mail_backend(const struct server *srv, unsigned protocol, unsigned *port_r);
+int server_auth_wait(const struct server *srv);
+bool server_key_ok(const struct server *srv, struct MHD_Connection *conn);
+
+/* http_util.c */
+struct header {
+    const char *name, *value;
+};
+enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const struct header *headers,
+                        const char *body);
+/* Copies a request header of at most max bytes; false when absent, too long or holding NUL. */
+bool header_copy(struct MHD_Connection *conn, const char *name, char *out, size_t max,
+                 size_t *len_r);
+/* true when s may be echoed in a header: no CR, LF, NUL or other control bytes. */
+bool header_safe(const char *s);
+void log_decision(const struct request *rq, const char *via);
+
+#endif

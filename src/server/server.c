@@ -1,0 +1,389 @@
+/* The auth listener: libmicrohttpd with a thread pool answers fast checks; primary-password
+ * checks are suspended and handed to the hash pool, then resumed with their answer. */
+#include "server/server.h"
+#include "server/internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/protocol.h"
+
+#define SECRET_FILE_MAX 256
+
+struct server {
+    struct kunci_ctx *ctx;
+    struct hash_pool *pool;
+    char *backend_password;  /* sodium_malloc'd, or NULL */
+    uint8_t auth_key_hash[crypto_generichash_BYTES];
+    bool auth_key_required;
+    int auth_wait;
+    struct {
+        char host[KUNCI_ADDR_MAX];
+        unsigned port;
+    } mail[3]; /* imap, pop3, smtp */
+};
+
+static const struct kunci_ctx *store_ctx; /* for thread_store(): one server per process */
+static pthread_key_t store_key;
+
+static void store_free(void *p)
+{
+    struct kunci_store_handle *h = p;
+    kunci_store_close(h);
+    free(h);
+}
+
+struct kunci_store_handle *thread_store(void)
+{
+    struct kunci_store_handle *h = pthread_getspecific(store_key);
+
+    if (h != NULL)
+        return h;
+    h = calloc(1, sizeof(*h));
+    if (h == NULL)
+        return NULL;
+    int r = kunci_store_open(store_ctx->cfg.store_backend, &store_ctx->store_opts, h);
+    if (r != KUNCI_OK) {
+        fprintf(stderr, "store: cannot open %s: %s\n", store_ctx->cfg.store_location,
+                kunci_strerror(r));
+        free(h);
+        return NULL; /* tried again on the next request */
+    }
+    pthread_setspecific(store_key, h);
+    return h;
+}
+
+const char *server_backend_password(const struct server *srv)
+{
+    return srv->backend_password;
+}
+
+static int mail_index(unsigned protocol)
+{
+    return protocol == KUNCI_PROTO_IMAP ? 0 : protocol == KUNCI_PROTO_POP3 ? 1
+                                          : protocol == KUNCI_PROTO_SMTP ? 2
+                                                                          : -1;
+}
+
+const char *server_mail_backend(const struct server *srv, unsigned protocol, unsigned *port_r)
+{
+    int i = mail_index(protocol);
+    if (i < 0 || srv->mail[i].host[0] == '\0')
+        return NULL;
+    *port_r = srv->mail[i].port;
+    return srv->mail[i].host;
+}
+
+int server_auth_wait(const struct server *srv)
+{
+    return srv->auth_wait;
+}
+
+bool server_key_ok(const struct server *srv, struct MHD_Connection *conn)
+{
+    char key[SECRET_FILE_MAX + 1];
+    uint8_t hash[crypto_generichash_BYTES];
+    size_t len;
+
+    if (!srv->auth_key_required)
+        return true;
+    if (!header_copy(conn, "X-Kunci-Key", key, SECRET_FILE_MAX, &len))
+        return false;
+    /* Hashing both sides first makes the comparison constant-time whatever the lengths. */
+    crypto_generichash(hash, sizeof(hash), (const unsigned char *)key, len, NULL, 0);
+    sodium_memzero(key, sizeof(key));
+    return sodium_memcmp(hash, srv->auth_key_hash, sizeof(hash)) == 0;
+}
+
+/* Reads a one-line secret file: mode 0600 or stricter, printable, no spaces. */
+static int read_secret_file(const char *path, char *out, size_t size, const char *what)
+{
+    struct stat st;
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+        fprintf(stderr, "kunci: %s %s: %s\n", what, path, strerror(errno));
+        return KUNCI_ERR_IO;
+    }
+    if (fstat(fd, &st) != 0 || (st.st_mode & 077) != 0) {
+        fprintf(stderr, "kunci: %s %s is readable by group or others; run chmod 600 on it\n",
+                what, path);
+        close(fd);
+        return KUNCI_ERR_KEY_PERMS;
+    }
+    n = read(fd, out, size - 1);
+    close(fd);
+    if (n < 0)
+        return KUNCI_ERR_IO;
+    out[n] = '\0';
+    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+        out[--n] = '\0';
+    for (ssize_t i = 0; i < n; i++)
+        if ((unsigned char)out[i] <= 0x20 || out[i] == 0x7f || out[i] == '%') {
+            fprintf(stderr, "kunci: %s %s must be one line of printable characters without "
+                            "spaces or %%\n", what, path);
+            return KUNCI_ERR_INVALID;
+        }
+    if (n == 0) {
+        fprintf(stderr, "kunci: %s %s is empty\n", what, path);
+        return KUNCI_ERR_INVALID;
+    }
+    return KUNCI_OK;
+}
+
+static const struct endpoint *const endpoints[] = {&endpoint_nginx, &endpoint_basic};
+
+static void hash_job_run(struct hash_job *job, struct kunci_store_handle *h)
+{
+    struct request *rq = (struct request *)((char *)job - offsetof(struct request, job));
+
+    if (h == NULL)
+        rq->out.result = KUNCI_AUTH_TEMPFAIL;
+    else
+        kunci_auth_slow(rq->server->ctx, h, &rq->req, &rq->out);
+    rq->phase = PHASE_DECIDED;
+    MHD_resume_connection(rq->conn);
+}
+
+static enum MHD_Result finish(struct request *rq)
+{
+    sodium_memzero(rq->secret, sizeof(rq->secret));
+    log_decision(rq, rq->out.app_password_id ? "app_password" : "password");
+    return rq->endpoint->respond(rq);
+}
+
+static enum MHD_Result handle_auth(struct request *rq)
+{
+    struct kunci_store_handle *h;
+
+    if (rq->phase == PHASE_DECIDED)
+        return finish(rq);
+    switch (rq->endpoint->parse(rq)) {
+    case PARSE_ANSWERED:
+        sodium_memzero(rq->secret, sizeof(rq->secret));
+        return MHD_YES;
+    case PARSE_REFUSE:
+        rq->out.result = KUNCI_AUTH_WRONG_SECRET;
+        return finish(rq);
+    case PARSE_OK:
+        break;
+    }
+    rq->req.login = rq->login;
+    rq->req.login_len = rq->login_len;
+    rq->req.secret = rq->secret;
+    rq->req.secret_len = rq->secret_len;
+    rq->req.protocol = rq->protocol;
+    rq->req.client_ip = rq->client_ip;
+    rq->req.now = (int64_t)time(NULL);
+    h = thread_store();
+    if (h == NULL || kunci_auth_fast(rq->server->ctx, h, &rq->req, &rq->out) !=
+                         KUNCI_AUTH_NEEDS_HASH) {
+        if (h == NULL)
+            rq->out.result = KUNCI_AUTH_TEMPFAIL;
+        return finish(rq);
+    }
+    rq->job.run = hash_job_run;
+    rq->phase = PHASE_WAITING;
+    MHD_suspend_connection(rq->conn);
+    if (hash_pool_submit(rq->server->pool, &rq->job) != KUNCI_OK) {
+        MHD_resume_connection(rq->conn);
+        rq->out.result = KUNCI_AUTH_TEMPFAIL; /* overloaded: try again later */
+        rq->phase = PHASE_DECIDED;
+        fprintf(stderr, "auth: hash queue full, answering try again later\n");
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result handle_health(struct MHD_Connection *conn)
+{
+    struct kunci_store_handle *h = thread_store();
+    struct kunci_settings settings;
+
+    if (h == NULL || kunci_store_settings(h, &settings) != KUNCI_OK)
+        return respond(conn, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "store unavailable\n");
+    return respond(conn, MHD_HTTP_OK, NULL, "ok\n");
+}
+
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
+                                      const char *method, const char *version,
+                                      const char *upload_data, size_t *upload_data_size,
+                                      void **con_cls)
+{
+    struct server *srv = cls;
+    struct request *rq = *con_cls;
+    (void)version;
+    (void)upload_data;
+
+    if (rq == NULL) {
+        /* Answer on the second call: answering on the first makes MHD close keep-alive
+         * connections. */
+        rq = calloc(1, sizeof(*rq));
+        if (rq == NULL)
+            return MHD_NO;
+        rq->server = srv;
+        rq->conn = conn;
+        for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++)
+            if (strcmp(url, endpoints[i]->path) == 0)
+                rq->endpoint = endpoints[i];
+        *con_cls = rq;
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        *upload_data_size = 0; /* bodies are ignored */
+        return MHD_YES;
+    }
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        static const struct header h[] = {{"Allow", "GET, HEAD"}, {NULL, NULL}};
+        return respond(conn, MHD_HTTP_METHOD_NOT_ALLOWED, h, "method not allowed\n");
+    }
+    if (rq->endpoint != NULL)
+        return handle_auth(rq);
+    if (strcmp(url, "/healthz") == 0)
+        return handle_health(conn);
+    return respond(conn, MHD_HTTP_NOT_FOUND, NULL, "not found\n");
+}
+
+static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                              enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (*con_cls != NULL) {
+        sodium_memzero(*con_cls, sizeof(struct request));
+        free(*con_cls);
+        *con_cls = NULL;
+    }
+}
+
+static int load_server_files(struct server *srv, const struct kunci_config *cfg)
+{
+    char buf[SECRET_FILE_MAX + 1];
+    const char *addrs[3] = {cfg->mail_imap, cfg->mail_pop3, cfg->mail_smtp};
+    int r;
+
+    for (int i = 0; i < 3; i++)
+        if (addrs[i][0] != '\0' && kunci_addr_parse(addrs[i], srv->mail[i].host,
+                                                    sizeof(srv->mail[i].host),
+                                                    &srv->mail[i].port) != KUNCI_OK)
+            return KUNCI_ERR_INVALID;
+    if (cfg->auth_key_file[0] != '\0') {
+        if ((r = read_secret_file(cfg->auth_key_file, buf, sizeof(buf), "auth_key_file")) != 0)
+            return r;
+        crypto_generichash(srv->auth_key_hash, sizeof(srv->auth_key_hash),
+                           (const unsigned char *)buf, strlen(buf), NULL, 0);
+        srv->auth_key_required = true;
+    }
+    if (cfg->backend_password_file[0] != '\0') {
+        r = read_secret_file(cfg->backend_password_file, buf, sizeof(buf),
+                             "backend_password_file");
+        if (r != KUNCI_OK)
+            return r;
+        srv->backend_password = sodium_malloc(strlen(buf) + 1);
+        if (srv->backend_password == NULL)
+            return KUNCI_ERR_NOMEM;
+        memcpy(srv->backend_password, buf, strlen(buf) + 1);
+        sodium_mprotect_readonly(srv->backend_password);
+    }
+    sodium_memzero(buf, sizeof(buf));
+    return KUNCI_OK;
+}
+
+static struct MHD_Daemon *start_listener(struct server *srv, const char *listen_addr,
+                                         int threads)
+{
+    char host[KUNCI_ADDR_MAX];
+    unsigned port;
+    struct sockaddr_storage ss;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+
+    memset(&ss, 0, sizeof(ss));
+    if (kunci_addr_parse(listen_addr, host, sizeof(host), &port) != KUNCI_OK)
+        return NULL;
+    if (strchr(host, ':') != NULL) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)port);
+        inet_pton(AF_INET6, host, &sin6->sin6_addr);
+        flags |= MHD_USE_IPv6;
+    } else {
+        struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)port);
+        inet_pton(AF_INET, host, &sin->sin_addr);
+    }
+    return MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, access_handler, srv,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+                            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+                            MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL, MHD_OPTION_END);
+}
+
+int kunci_serve(struct kunci_ctx *ctx)
+{
+    struct server srv;
+    struct MHD_Daemon *daemon = NULL;
+    sigset_t sigs;
+    int sig, r;
+
+    memset(&srv, 0, sizeof(srv));
+    srv.ctx = ctx;
+    srv.auth_wait = ctx->cfg.auth_wait;
+    store_ctx = ctx;
+    if (pthread_key_create(&store_key, store_free) != 0)
+        return KUNCI_ERR_INTERNAL;
+    if ((r = load_server_files(&srv, &ctx->cfg)) != KUNCI_OK)
+        goto out;
+    /* Computed before the first request, so the first unknown user costs no more than the
+     * next one. */
+    (void)kunci_ctx_dummy_hash(ctx);
+
+    /* Signals go to the main thread only; every thread started after this inherits the mask. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if ((r = hash_pool_start(&srv.pool, ctx->cfg.hash_workers, ctx->cfg.hash_queue)) != 0)
+        goto out;
+    daemon = start_listener(&srv, ctx->cfg.auth_listen, ctx->cfg.threads);
+    if (daemon == NULL) {
+        fprintf(stderr, "kunci: cannot listen on %s (auth_listen): in use or not an address of "
+                        "this machine\n", ctx->cfg.auth_listen);
+        r = KUNCI_ERR_IO;
+        goto out;
+    }
+    fprintf(stderr, "kunci: serving auth on http://%s (/auth/nginx, /auth/basic, /healthz); "
+                    "%d threads, %d hash workers; store %s %s\n",
+            ctx->cfg.auth_listen, ctx->cfg.threads, ctx->cfg.hash_workers,
+            ctx->cfg.store_backend, ctx->cfg.store_location);
+    fflush(stderr);
+    sigwait(&sigs, &sig);
+    fprintf(stderr, "kunci: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    r = KUNCI_OK;
+out:
+    /* The pool first: its jobs resume suspended connections, which MHD needs before stopping. */
+    hash_pool_stop(srv.pool);
+    if (daemon != NULL)
+        MHD_stop_daemon(daemon);
+    if (srv.backend_password != NULL)
+        sodium_free(srv.backend_password);
+    return r;
+}

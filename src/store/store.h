@@ -1,0 +1,91 @@
+/* The one storage interface. Each backend is a const table of functions, found by name in
+ * one registry (as OpenSMTPD's table backends). A handle is used by one thread at a time;
+ * servers open one per thread.
+ *
+ * Every function returns KUNCI_OK or a negative KUNCI_ERR_*. KUNCI_ERR_TEMPFAIL means the
+ * database could not be reached or was busy: callers answer "try again later", never
+ * "wrong password" and never "OK". Every change runs in one transaction. */
+#ifndef KUNCI_STORE_H
+#define KUNCI_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/settings.h"
+#include "core/types.h"
+
+struct kunci_store;
+
+typedef int (*kunci_account_cb)(void *arg, const struct kunci_account *acct);
+typedef int (*kunci_app_password_cb)(void *arg, const struct kunci_app_password *ap);
+typedef int (*kunci_setting_cb)(void *arg, const char *key, const char *value);
+
+struct kunci_store_options {
+    const char *location;   /* backend-specific: a file path, a connection string */
+    int busy_timeout_ms;    /* how long to wait on a lock before KUNCI_ERR_TEMPFAIL */
+};
+
+/* What the legacy-login decision needs about one app password, in one round trip. */
+struct kunci_app_password_match {
+    struct kunci_app_password app_password;
+    struct kunci_account account;
+    bool app_passwords_allowed; /* the organization setting, read in the same query */
+};
+
+struct kunci_store_backend {
+    const char *name;
+
+    int (*open)(const struct kunci_store_options *opts, struct kunci_store **store_r);
+    void (*close)(struct kunci_store *store);
+    /* Brings the schema to the newest version; KUNCI_ERR_SCHEMA if it is newer still. */
+    int (*migrate)(struct kunci_store *store, int *version_r);
+
+    int (*account_by_login)(struct kunci_store *store, const char *login,
+                            struct kunci_account *acct_r);
+    int (*account_insert)(struct kunci_store *store, struct kunci_account *acct);
+    /* Writes every mutable field. With revoke_app_passwords, the account's app passwords
+     * are deleted in the same transaction. */
+    int (*account_update)(struct kunci_store *store, const struct kunci_account *acct,
+                          bool revoke_app_passwords);
+    /* Replaces the hash only if it is still old_hash (a rehash racing a password change
+     * must lose). */
+    int (*account_rehash)(struct kunci_store *store, int64_t account_id, const char *old_hash,
+                          const char *new_hash);
+    int (*account_delete)(struct kunci_store *store, int64_t account_id);
+    int (*account_list)(struct kunci_store *store, kunci_account_cb cb, void *arg);
+
+    /* Inserts unless the account already has max_per_account (KUNCI_ERR_LIMIT). */
+    int (*app_password_insert)(struct kunci_store *store, struct kunci_app_password *ap,
+                               int max_per_account);
+    int (*app_password_lookup)(struct kunci_store *store, const uint8_t *digest,
+                               struct kunci_app_password_match *match_r);
+    int (*app_password_list)(struct kunci_store *store, int64_t account_id,
+                             kunci_app_password_cb cb, void *arg);
+    int (*app_password_delete)(struct kunci_store *store, int64_t account_id, int64_t id);
+    int (*app_password_delete_all)(struct kunci_store *store, int64_t account_id,
+                                   int *count_r);
+    /* Records a use unless one was recorded less than min_interval seconds ago. */
+    int (*app_password_touch)(struct kunci_store *store, int64_t id, int64_t now,
+                              int64_t min_interval, const char *ip, const char *protocol);
+
+    int (*setting_set)(struct kunci_store *store, const char *key, const char *value);
+    int (*settings_each)(struct kunci_store *store, kunci_setting_cb cb, void *arg);
+};
+
+const struct kunci_store_backend *kunci_store_backend_find(const char *name);
+
+/* A handle with its backend, so callers write kunci_store_*(h, ...) without dispatching. */
+struct kunci_store_handle {
+    const struct kunci_store_backend *backend;
+    struct kunci_store *store;
+};
+
+int kunci_store_open(const char *backend, const struct kunci_store_options *opts,
+                     struct kunci_store_handle *h_r);
+void kunci_store_close(struct kunci_store_handle *h);
+/* Reads every stored setting over the defaults. */
+int kunci_store_settings(struct kunci_store_handle *h, struct kunci_settings *settings_r);
+
+extern const struct kunci_store_backend kunci_store_sqlite;
+
+#endif
