@@ -22,6 +22,7 @@ struct cli {
     const char *config_path;
     const char *data_dir;
     bool json;
+    bool create_store; /* kunci init */
     struct kunci_config cfg;
     struct kunci_ctx ctx;
     struct kunci_store_handle store;

@@ -51,7 +51,9 @@ int cli_load_config(struct cli *cli)
     kunci_config_defaults(&cli->cfg);
     if (path == NULL) {
         /* Without --config, a kunci.conf in the data directory is read if present. */
-        const char *dir = cli->data_dir ? cli->data_dir : env_dir ? env_dir : KUNCI_DEFAULT_DATA_DIR;
+        const char *dir = cli->data_dir ? cli->data_dir
+                          : env_dir     ? env_dir
+                                        : KUNCI_DEFAULT_DATA_DIR;
         snprintf(implicit, sizeof(implicit), "%s/kunci.conf", dir);
         if (access(implicit, F_OK) == 0)
             path = implicit;
@@ -85,7 +87,8 @@ int cli_open(struct cli *cli)
     }
     if (r == KUNCI_ERR_KEY_PERMS) {
         cli_error("refusing to use key file %s: it is readable by group or others; "
-                  "run: chmod 600 %s", cli->cfg.key_file, cli->cfg.key_file);
+                  "run: chmod 600 %s",
+                  cli->cfg.key_file, cli->cfg.key_file);
         return EXIT_FAIL;
     }
     if (r != KUNCI_OK) {
@@ -93,7 +96,11 @@ int cli_open(struct cli *cli)
         return EXIT_FAIL;
     }
     cli->ctx_ready = true;
-    r = kunci_ctx_store_open(&cli->ctx, &cli->store);
+    r = kunci_ctx_store_open(&cli->ctx, cli->create_store, &cli->store);
+    if (r == KUNCI_ERR_TEMPFAIL && access(cli->cfg.store_location, F_OK) != 0) {
+        cli_error("no database at %s; run 'kunci init' first", cli->cfg.store_location);
+        return EXIT_FAIL;
+    }
     if (r != KUNCI_OK)
         return cli_fail(r, cli->cfg.store_location);
     cli->store_ready = true;

@@ -46,8 +46,8 @@ static json_t *ap_json(const struct kunci_app_password *ap)
 
 /* Options before and after LOGIN are both accepted: `create alice --name X`. */
 static int parse_common(struct cli *cli, int argc, char **argv, const struct option *opts,
-                        const char *usage_line, int nargs,
-                        int (*on_opt)(int c, void *arg), void *arg)
+                        const char *usage_line, int nargs, int (*on_opt)(int c, void *arg),
+                        void *arg)
 {
     int c;
 
@@ -123,7 +123,8 @@ static int ap_create(struct cli *cli, int argc, char **argv)
     if (o.networks != NULL &&
         kunci_networks_canonical(o.networks, canon, sizeof(canon)) != KUNCI_OK) {
         cli_error("--networks takes at most %d comma-separated networks like 10.0.0.0/8 or "
-                  "2001:db8::/32, with the host bits zero", KUNCI_NETWORKS_COUNT_MAX);
+                  "2001:db8::/32, with the host bits zero",
+                  KUNCI_NETWORKS_COUNT_MAX);
         return EXIT_USAGE;
     }
     spec.networks = o.networks;
@@ -134,7 +135,8 @@ static int ap_create(struct cli *cli, int argc, char **argv)
     r = kunci_app_password_create(&cli->ctx, &cli->store, &a, &spec, now, pw, sizeof(pw), &ap);
     if (r == KUNCI_ERR_LIMIT) {
         cli_error("%s has reached the limit of app passwords (app_passwords_max); delete one "
-                  "first", a.login);
+                  "first",
+                  a.login);
         return EXIT_FAIL;
     }
     if (r == KUNCI_ERR_INVALID || r == KUNCI_ERR_TOO_LONG) {
@@ -224,8 +226,8 @@ static int ap_delete(struct cli *cli, int argc, char **argv)
     if (r != KUNCI_OK)
         return cli_fail(r, "app-password delete");
     if (cli->json)
-        cli_print_json(json_pack("{s:s, s:I, s:b}", "login", a.login, "id", (json_int_t)id,
-                                 "deleted", 1));
+        cli_print_json(
+            json_pack("{s:s, s:I, s:b}", "login", a.login, "id", (json_int_t)id, "deleted", 1));
     else
         printf("deleted app password %lld of %s\n", id, a.login);
     return EXIT_OK;
@@ -253,11 +255,8 @@ static int ap_delete_all(struct cli *cli, int argc, char **argv)
 int cmd_app_password(struct cli *cli, int argc, char **argv)
 {
     static const struct command cmds[] = {
-        {"create", ap_create, NULL},
-        {"list", ap_list, NULL},
-        {"delete", ap_delete, NULL},
-        {"delete-all", ap_delete_all, NULL},
-        {NULL, NULL, NULL},
+        {"create", ap_create, NULL},         {"list", ap_list, NULL}, {"delete", ap_delete, NULL},
+        {"delete-all", ap_delete_all, NULL}, {NULL, NULL, NULL},
     };
     return cli_dispatch(cli, "app-password", cmds, argc, argv, ap_usage);
 }

@@ -61,6 +61,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
         cli_error("cannot create key file %s: %s", cli->cfg.key_file, kunci_strerror(r));
         return EXIT_FAIL;
     }
+    cli->create_store = true;
     if ((r = cli_open(cli)) != EXIT_OK)
         return r;
     printf("database %s ready (%s)\n", cli->cfg.store_location, cli->cfg.store_backend);

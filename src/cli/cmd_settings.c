@@ -65,8 +65,9 @@ static int settings_get(struct cli *cli, int argc, char **argv)
         if (only != NULL && strcmp(only, d->key) != 0)
             continue;
         if (obj != NULL) {
-            json_t *v = d->type == KUNCI_SETTING_BOOL ? json_boolean(strcmp(c.values[i], "true") == 0)
-                                                      : json_integer(atoll(c.values[i]));
+            json_t *v = d->type == KUNCI_SETTING_BOOL
+                            ? json_boolean(strcmp(c.values[i], "true") == 0)
+                            : json_integer(atoll(c.values[i]));
             json_object_set_new(obj, d->key, v);
         } else if (only != NULL) {
             printf("%s\n", c.values[i]);

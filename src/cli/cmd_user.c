@@ -29,11 +29,10 @@ static json_t *account_json(const struct kunci_account *a)
 
     kunci_time_format(a->created_at, created, sizeof(created));
     kunci_time_format(a->password_changed_at, changed, sizeof(changed));
-    return json_pack("{s:I, s:s, s:s, s:s, s:b, s:s, s:s, s:s}", "id", (json_int_t)a->id,
-                     "login", a->login, "display_name", a->display_name, "role",
-                     kunci_role_name(a->role), "enabled", a->enabled, "mfa_state",
-                     kunci_mfa_state_name(a->mfa_state), "created_at", created,
-                     "password_changed_at", changed);
+    return json_pack("{s:I, s:s, s:s, s:s, s:b, s:s, s:s, s:s}", "id", (json_int_t)a->id, "login",
+                     a->login, "display_name", a->display_name, "role", kunci_role_name(a->role),
+                     "enabled", a->enabled, "mfa_state", kunci_mfa_state_name(a->mfa_state),
+                     "created_at", created, "password_changed_at", changed);
 }
 
 static void account_print(const struct kunci_account *a)
@@ -49,9 +48,8 @@ static void account_print(const struct kunci_account *a)
            "mfa:              %s\n"
            "created:          %s\n"
            "password changed: %s\n",
-           a->login, a->display_name, kunci_role_name(a->role),
-           a->enabled ? "enabled" : "disabled", kunci_mfa_state_name(a->mfa_state), created,
-           changed);
+           a->login, a->display_name, kunci_role_name(a->role), a->enabled ? "enabled" : "disabled",
+           kunci_mfa_state_name(a->mfa_state), created, changed);
 }
 
 /* Parses options shared by the user commands; returns -1 to go on, or an exit code. */
@@ -118,9 +116,9 @@ static int user_add(struct cli *cli, int argc, char **argv)
     struct kunci_account a;
     char pw[KUNCI_PASSWORD_MAX + 2];
     bool generated;
-    int r = user_opts(cli, argc, argv,
-                      "add LOGIN [--display-name NAME] [--admin] [--password-stdin]", opts, "",
-                      1, add_opt, &o);
+    int r =
+        user_opts(cli, argc, argv, "add LOGIN [--display-name NAME] [--admin] [--password-stdin]",
+                  opts, "", 1, add_opt, &o);
     if (r >= 0)
         return r;
     const char *login = argv[optind];
@@ -136,7 +134,8 @@ static int user_add(struct cli *cli, int argc, char **argv)
             return password_problem(bad_pw);
         if (r == KUNCI_ERR_INVALID || r == KUNCI_ERR_TOO_LONG) {
             cli_error("not a valid login (expected an address like alice@example.org) or "
-                      "display name: %s", login);
+                      "display name: %s",
+                      login);
             return EXIT_FAIL;
         }
         if (r == KUNCI_ERR_EXISTS) {
@@ -217,16 +216,16 @@ static int user_passwd(struct cli *cli, int argc, char **argv)
     struct kunci_account a;
     char pw[KUNCI_PASSWORD_MAX + 2];
     bool from_stdin = false, generated, revoked;
-    int r = user_opts(cli, argc, argv, "passwd LOGIN [--password-stdin]", opts, "", 1,
-                      passwd_opt, &from_stdin);
+    int r = user_opts(cli, argc, argv, "passwd LOGIN [--password-stdin]", opts, "", 1, passwd_opt,
+                      &from_stdin);
     if (r >= 0)
         return r;
     if ((r = cli_account(cli, argv[optind], &a)) != EXIT_OK)
         return r;
     if (cli_new_password(from_stdin, pw, sizeof(pw), &generated) != KUNCI_OK)
         return EXIT_FAIL;
-    r = kunci_account_set_password(&cli->ctx, &cli->store, &a, pw, strlen(pw),
-                                   (int64_t)time(NULL), &revoked);
+    r = kunci_account_set_password(&cli->ctx, &cli->store, &a, pw, strlen(pw), (int64_t)time(NULL),
+                                   &revoked);
     if (r == KUNCI_ERR_INVALID || r == KUNCI_ERR_TOO_LONG) {
         sodium_memzero(pw, sizeof(pw));
         return password_problem(r);
@@ -242,8 +241,9 @@ static int user_passwd(struct cli *cli, int argc, char **argv)
         cli_print_json(j);
     } else {
         printf("password of %s changed%s\n", a.login,
-               revoked ? "; its app passwords were deleted (app_passwords_revoke_on_password_change)"
-                       : "");
+               revoked
+                   ? "; its app passwords were deleted (app_passwords_revoke_on_password_change)"
+                   : "");
         if (generated)
             printf("password: %s\n", pw);
     }

@@ -19,9 +19,10 @@ int kunci_account_get(struct kunci_store_handle *h, const char *login, struct ku
     return h->backend->account_by_login(h->store, canonical, acct_r);
 }
 
-int kunci_account_create(const struct kunci_ctx *ctx, struct kunci_store_handle *h, const char *login,
-                         const char *display_name, enum kunci_role role, const char *password,
-                         size_t password_len, int64_t now, struct kunci_account *acct_r)
+int kunci_account_create(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                         const char *login, const char *display_name, enum kunci_role role,
+                         const char *password, size_t password_len, int64_t now,
+                         struct kunci_account *acct_r)
 {
     struct kunci_account a;
     int r;

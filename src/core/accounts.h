@@ -17,10 +17,12 @@ struct kunci_app_password_spec {
     const char *networks; /* comma-separated CIDR list, "" or NULL for anywhere */
 };
 
-int kunci_account_get(struct kunci_store_handle *h, const char *login, struct kunci_account *acct_r);
-int kunci_account_create(const struct kunci_ctx *ctx, struct kunci_store_handle *h, const char *login,
-                         const char *display_name, enum kunci_role role, const char *password,
-                         size_t password_len, int64_t now, struct kunci_account *acct_r);
+int kunci_account_get(struct kunci_store_handle *h, const char *login,
+                      struct kunci_account *acct_r);
+int kunci_account_create(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                         const char *login, const char *display_name, enum kunci_role role,
+                         const char *password, size_t password_len, int64_t now,
+                         struct kunci_account *acct_r);
 /* Sets a new password; deletes the app passwords too when the organization says so. */
 int kunci_account_set_password(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                                struct kunci_account *acct, const char *password,

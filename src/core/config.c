@@ -77,14 +77,20 @@ struct config_key {
     long min, max;
 };
 
-#define STR(sec, k, field)                                                                        \
-    {sec, k, V_STRING, offsetof(struct kunci_config, field),                                     \
-     sizeof(((struct kunci_config *)0)->field), 0, 0}
-#define ADDR(sec, k, field)                                                                       \
-    {sec, k, V_ADDR, offsetof(struct kunci_config, field),                                       \
-     sizeof(((struct kunci_config *)0)->field), 0, 0}
-#define INT(sec, k, field, lo, hi)                                                                \
-    {sec, k, V_INT, offsetof(struct kunci_config, field), sizeof(int), lo, hi}
+#define STR(sec, k, field)                                                                         \
+    {                                                                                              \
+        sec, k, V_STRING, offsetof(struct kunci_config, field),                                    \
+            sizeof(((struct kunci_config *)0)->field), 0, 0                                        \
+    }
+#define ADDR(sec, k, field)                                                                        \
+    {                                                                                              \
+        sec, k, V_ADDR, offsetof(struct kunci_config, field),                                      \
+            sizeof(((struct kunci_config *)0)->field), 0, 0                                        \
+    }
+#define INT(sec, k, field, lo, hi)                                                                 \
+    {                                                                                              \
+        sec, k, V_INT, offsetof(struct kunci_config, field), sizeof(int), lo, hi                   \
+    }
 
 static const struct config_key config_keys[] = {
     STR("store", "data_dir", data_dir),

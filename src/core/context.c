@@ -29,9 +29,12 @@ void kunci_ctx_free(struct kunci_ctx *ctx)
     ctx->keys = NULL;
 }
 
-int kunci_ctx_store_open(const struct kunci_ctx *ctx, struct kunci_store_handle *h_r)
+int kunci_ctx_store_open(const struct kunci_ctx *ctx, bool create, struct kunci_store_handle *h_r)
 {
-    int r = kunci_store_open(ctx->cfg.store_backend, &ctx->store_opts, h_r);
+    struct kunci_store_options opts = ctx->store_opts;
+
+    opts.create = create;
+    int r = kunci_store_open(ctx->cfg.store_backend, &opts, h_r);
     if (r == KUNCI_OK)
         r = h_r->backend->migrate(h_r->store, NULL);
     if (r != KUNCI_OK)

@@ -17,8 +17,8 @@ struct kunci_ctx {
 /* Loads the key file and sets the hashing parameters; cfg must be finished. */
 int kunci_ctx_init(struct kunci_ctx *ctx, const struct kunci_config *cfg);
 void kunci_ctx_free(struct kunci_ctx *ctx);
-/* Opens a store handle and brings its schema up to date. */
-int kunci_ctx_store_open(const struct kunci_ctx *ctx, struct kunci_store_handle *h_r);
+/* Opens a store handle and brings its schema up to date; create only for `kunci init`. */
+int kunci_ctx_store_open(const struct kunci_ctx *ctx, bool create, struct kunci_store_handle *h_r);
 /* A hash of a random password under the current parameters, computed once: unknown users
  * are verified against it so they cost what a known user costs (OpenSSH's fakepw). */
 const char *kunci_ctx_dummy_hash(const struct kunci_ctx *ctx);

@@ -94,8 +94,7 @@ static enum kunci_auth_result try_app_password(const struct kunci_ctx *ctx,
         if (req->now - m.app_password.last_used_at >= KUNCI_LAST_USE_INTERVAL ||
             m.app_password.last_used_at > req->now)
             (void)h->backend->app_password_touch(h->store, m.app_password.id, req->now,
-                                                 KUNCI_LAST_USE_INTERVAL,
-                                                 ipp ? req->client_ip : "",
+                                                 KUNCI_LAST_USE_INTERVAL, ipp ? req->client_ip : "",
                                                  kunci_protocol_name(req->protocol));
     }
     return r;

@@ -5,20 +5,20 @@
 
 enum {
     KUNCI_OK = 0,
-    KUNCI_ERR_INTERNAL = -1,    /* a bug or an impossible state */
+    KUNCI_ERR_INTERNAL = -1, /* a bug or an impossible state */
     KUNCI_ERR_NOMEM = -2,
-    KUNCI_ERR_INVALID = -3,     /* bad input from the caller */
+    KUNCI_ERR_INVALID = -3, /* bad input from the caller */
     KUNCI_ERR_NOT_FOUND = -4,
     KUNCI_ERR_EXISTS = -5,
-    KUNCI_ERR_TEMPFAIL = -6,    /* storage unreachable or busy: try again later */
-    KUNCI_ERR_LIMIT = -7,       /* a configured limit was reached */
-    KUNCI_ERR_POLICY = -8,      /* refused by the organization's policy */
+    KUNCI_ERR_TEMPFAIL = -6, /* storage unreachable or busy: try again later */
+    KUNCI_ERR_LIMIT = -7,    /* a configured limit was reached */
+    KUNCI_ERR_POLICY = -8,   /* refused by the organization's policy */
     KUNCI_ERR_IO = -9,
-    KUNCI_ERR_KEY_PERMS = -10,  /* key file readable by others */
+    KUNCI_ERR_KEY_PERMS = -10, /* key file readable by others */
     KUNCI_ERR_TOO_LONG = -11,
     KUNCI_ERR_CRYPTO = -12,
-    KUNCI_ERR_SCHEMA = -13,     /* database schema newer than this program */
-    KUNCI_ERR_MFA_NOT_REQUIRED = -14, /* app passwords need MFA required for the user */
+    KUNCI_ERR_SCHEMA = -13,            /* database schema newer than this program */
+    KUNCI_ERR_MFA_NOT_REQUIRED = -14,  /* app passwords need MFA required for the user */
     KUNCI_ERR_APP_PASSWORDS_OFF = -15, /* the organization does not allow app passwords */
 };
 

@@ -63,8 +63,8 @@ int kunci_keys_load(const char *path, struct kunci_keys **keys_r)
     }
     n = read(fd, line, sizeof(line));
     if (n < (ssize_t)KEY_LINE_SIZE - 1 || memcmp(line, KEY_MAGIC, sizeof(KEY_MAGIC) - 1) != 0 ||
-        sodium_hex2bin(master, sizeof(master), line + sizeof(KEY_MAGIC) - 1, MASTER_BYTES * 2,
-                       NULL, &bin_len, NULL) != 0 ||
+        sodium_hex2bin(master, sizeof(master), line + sizeof(KEY_MAGIC) - 1, MASTER_BYTES * 2, NULL,
+                       &bin_len, NULL) != 0 ||
         bin_len != MASTER_BYTES) {
         r = KUNCI_ERR_INVALID;
         goto out;

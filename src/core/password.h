@@ -17,7 +17,10 @@ struct kunci_pwparams {
 };
 
 /* OWASP's minimum for Argon2id: 19 MiB, t=2, p=1. */
-#define KUNCI_PWPARAMS_DEFAULT {2, 19u * 1024u * 1024u}
+#define KUNCI_PWPARAMS_DEFAULT                                                                     \
+    {                                                                                              \
+        2, 19u * 1024u * 1024u                                                                     \
+    }
 
 /* Checks length and content of a new password. */
 int kunci_password_acceptable(const char *pw, size_t len);

@@ -8,9 +8,9 @@ enum kunci_protocol {
     KUNCI_PROTO_IMAP = 1u << 0,
     KUNCI_PROTO_POP3 = 1u << 1,
     KUNCI_PROTO_SMTP = 1u << 2,
-    KUNCI_PROTO_EAS = 1u << 3,  /* Exchange ActiveSync */
-    KUNCI_PROTO_DAV = 1u << 4,  /* CalDAV / CardDAV */
-    KUNCI_PROTO_EWS = 1u << 5,  /* Exchange Web Services */
+    KUNCI_PROTO_EAS = 1u << 3, /* Exchange ActiveSync */
+    KUNCI_PROTO_DAV = 1u << 4, /* CalDAV / CardDAV */
+    KUNCI_PROTO_EWS = 1u << 5, /* Exchange Web Services */
 };
 #define KUNCI_PROTO_ALL 0x3fu
 

@@ -38,8 +38,8 @@ void kunci_app_password_format(const char *pw, char *out, size_t out_size)
     out[o] = '\0';
 }
 
-int kunci_app_password_normalise(const char *in, size_t in_len, char out[KUNCI_APP_PASSWORD_MAX_LEN + 1],
-                                 size_t *out_len_r)
+int kunci_app_password_normalise(const char *in, size_t in_len,
+                                 char out[KUNCI_APP_PASSWORD_MAX_LEN + 1], size_t *out_len_r)
 {
     size_t o = 0;
 

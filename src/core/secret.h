@@ -24,8 +24,8 @@ int kunci_app_password_generate(char *out, size_t len);
 void kunci_app_password_format(const char *pw, char *out, size_t out_size);
 /* Drops spaces and dashes and folds case. KUNCI_ERR_INVALID when the result cannot be an
  * app password (other characters, or a length outside the bounds). */
-int kunci_app_password_normalise(const char *in, size_t in_len, char out[KUNCI_APP_PASSWORD_MAX_LEN + 1],
-                                 size_t *out_len_r);
+int kunci_app_password_normalise(const char *in, size_t in_len,
+                                 char out[KUNCI_APP_PASSWORD_MAX_LEN + 1], size_t *out_len_r);
 void kunci_app_password_digest(const struct kunci_keys *keys, const char *normalised, size_t len,
                                uint8_t digest_r[KUNCI_DIGEST_BYTES]);
 

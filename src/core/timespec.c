@@ -16,12 +16,12 @@ int kunci_expiry_parse(const char *s, int64_t now, int64_t *at_r)
     size_t len = strlen(s);
 
     *at_r = 0;
-    if (len >= 2 && s[0] >= '0' && s[0] <= '9' && strchr("hdw", s[len - 1]) != NULL &&
-        len < 12) {
+    if (len >= 2 && s[0] >= '0' && s[0] <= '9' && strchr("hdw", s[len - 1]) != NULL && len < 12) {
         errno = 0;
         long n = strtol(s, &end, 10);
         long unit = s[len - 1] == 'h' ? 3600 : s[len - 1] == 'd' ? 86400 : 7 * 86400;
-        if (errno != 0 || end != s + len - 1 || n <= 0 || n * (unit / 3600) > MAX_RELATIVE_DAYS * 24)
+        if (errno != 0 || end != s + len - 1 || n <= 0 ||
+            n * (unit / 3600) > MAX_RELATIVE_DAYS * 24)
             return KUNCI_ERR_INVALID;
         *at_r = now + (int64_t)n * unit;
         return KUNCI_OK;

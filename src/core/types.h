@@ -44,10 +44,10 @@ struct kunci_app_password {
     int64_t account_id;
     char name[KUNCI_APP_NAME_MAX + 1];
     uint8_t digest[KUNCI_DIGEST_BYTES];
-    unsigned protocols; /* mask of KUNCI_PROTO_*; 0 means every protocol */
+    unsigned protocols;                    /* mask of KUNCI_PROTO_*; 0 means every protocol */
     char networks[KUNCI_NETWORKS_MAX + 1]; /* empty means from anywhere */
     int64_t created_at;
-    int64_t expires_at; /* 0: never */
+    int64_t expires_at;   /* 0: never */
     int64_t last_used_at; /* 0: never */
     char last_used_ip[KUNCI_IP_MAX + 1];
     char last_used_protocol[8];

@@ -47,8 +47,8 @@ static enum parse_result basic_parse(struct request *rq)
     const char *b64 = header + 6;
     while (*b64 == ' ')
         b64++;
-    int rc = sodium_base642bin(decoded, sizeof(decoded), b64, strlen(b64), NULL, &decoded_len,
-                               NULL, sodium_base64_VARIANT_ORIGINAL);
+    int rc = sodium_base642bin(decoded, sizeof(decoded), b64, strlen(b64), NULL, &decoded_len, NULL,
+                               sodium_base64_VARIANT_ORIGINAL);
     sodium_memzero(header, sizeof(header));
     const unsigned char *colon = rc == 0 ? memchr(decoded, ':', decoded_len) : NULL;
     enum parse_result pr = PARSE_REFUSE;
@@ -80,8 +80,8 @@ static enum MHD_Result basic_respond(struct request *rq)
         return respond(rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE, h,
                        "temporary server problem, try again later\n");
     }
-    static const struct header h[] = {{"WWW-Authenticate", "Basic realm=\"kunci\", charset=\"UTF-8\""},
-                                      {NULL, NULL}};
+    static const struct header h[] = {
+        {"WWW-Authenticate", "Basic realm=\"kunci\", charset=\"UTF-8\""}, {NULL, NULL}};
     return respond(rq->conn, MHD_HTTP_UNAUTHORIZED, h, "invalid login or password\n");
 }
 

@@ -43,11 +43,11 @@ static enum parse_result nginx_parse(struct request *rq)
     size_t len;
 
     if (!server_key_ok(rq->server, rq->conn)) {
-        static const struct header h[] = {{"Auth-Status", STATUS_TEMPFAIL}, {"Auth-Wait", "3"},
-                                          {NULL, NULL}};
+        static const struct header h[] = {
+            {"Auth-Status", STATUS_TEMPFAIL}, {"Auth-Wait", "3"}, {NULL, NULL}};
         fprintf(stderr, "auth endpoint=/auth/nginx refused: missing or wrong X-Kunci-Key\n");
         return respond(rq->conn, MHD_HTTP_FORBIDDEN, h, NULL) == MHD_YES ? PARSE_ANSWERED
-                                                                          : PARSE_REFUSE;
+                                                                         : PARSE_REFUSE;
     }
     if (header_copy(rq->conn, "Auth-Protocol", proto, sizeof(proto) - 1, &len))
         rq->protocol = kunci_protocol_parse(proto);

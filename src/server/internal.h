@@ -49,9 +49,9 @@ struct request {
 };
 
 enum parse_result {
-    PARSE_OK,        /* credentials read: decide */
-    PARSE_REFUSE,    /* malformed credentials: refuse without deciding */
-    PARSE_ANSWERED,  /* the endpoint queued its own answer (400, 403) */
+    PARSE_OK,       /* credentials read: decide */
+    PARSE_REFUSE,   /* malformed credentials: refuse without deciding */
+    PARSE_ANSWERED, /* the endpoint queued its own answer (400, 403) */
 };
 
 struct endpoint {

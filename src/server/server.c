@@ -25,7 +25,7 @@
 struct server {
     struct kunci_ctx *ctx;
     struct hash_pool *pool;
-    char *backend_password;  /* sodium_malloc'd, or NULL */
+    char *backend_password; /* sodium_malloc'd, or NULL */
     uint8_t auth_key_hash[crypto_generichash_BYTES];
     bool auth_key_required;
     int auth_wait;
@@ -72,9 +72,10 @@ const char *server_backend_password(const struct server *srv)
 
 static int mail_index(unsigned protocol)
 {
-    return protocol == KUNCI_PROTO_IMAP ? 0 : protocol == KUNCI_PROTO_POP3 ? 1
-                                          : protocol == KUNCI_PROTO_SMTP ? 2
-                                                                          : -1;
+    return protocol == KUNCI_PROTO_IMAP   ? 0
+           : protocol == KUNCI_PROTO_POP3 ? 1
+           : protocol == KUNCI_PROTO_SMTP ? 2
+                                          : -1;
 }
 
 const char *server_mail_backend(const struct server *srv, unsigned protocol, unsigned *port_r)
@@ -119,8 +120,8 @@ static int read_secret_file(const char *path, char *out, size_t size, const char
         return KUNCI_ERR_IO;
     }
     if (fstat(fd, &st) != 0 || (st.st_mode & 077) != 0) {
-        fprintf(stderr, "kunci: %s %s is readable by group or others; run chmod 600 on it\n",
-                what, path);
+        fprintf(stderr, "kunci: %s %s is readable by group or others; run chmod 600 on it\n", what,
+                path);
         close(fd);
         return KUNCI_ERR_KEY_PERMS;
     }
@@ -133,8 +134,10 @@ static int read_secret_file(const char *path, char *out, size_t size, const char
         out[--n] = '\0';
     for (ssize_t i = 0; i < n; i++)
         if ((unsigned char)out[i] <= 0x20 || out[i] == 0x7f || out[i] == '%') {
-            fprintf(stderr, "kunci: %s %s must be one line of printable characters without "
-                            "spaces or %%\n", what, path);
+            fprintf(stderr,
+                    "kunci: %s %s must be one line of printable characters without "
+                    "spaces or %%\n",
+                    what, path);
             return KUNCI_ERR_INVALID;
         }
     if (n == 0) {
@@ -189,8 +192,8 @@ static enum MHD_Result handle_auth(struct request *rq)
     rq->req.client_ip = rq->client_ip;
     rq->req.now = (int64_t)time(NULL);
     h = thread_store();
-    if (h == NULL || kunci_auth_fast(rq->server->ctx, h, &rq->req, &rq->out) !=
-                         KUNCI_AUTH_NEEDS_HASH) {
+    if (h == NULL ||
+        kunci_auth_fast(rq->server->ctx, h, &rq->req, &rq->out) != KUNCI_AUTH_NEEDS_HASH) {
         if (h == NULL)
             rq->out.result = KUNCI_AUTH_TEMPFAIL;
         return finish(rq);
@@ -276,9 +279,9 @@ static int load_server_files(struct server *srv, const struct kunci_config *cfg)
     int r;
 
     for (int i = 0; i < 3; i++)
-        if (addrs[i][0] != '\0' && kunci_addr_parse(addrs[i], srv->mail[i].host,
-                                                    sizeof(srv->mail[i].host),
-                                                    &srv->mail[i].port) != KUNCI_OK)
+        if (addrs[i][0] != '\0' &&
+            kunci_addr_parse(addrs[i], srv->mail[i].host, sizeof(srv->mail[i].host),
+                             &srv->mail[i].port) != KUNCI_OK)
             return KUNCI_ERR_INVALID;
     if (cfg->auth_key_file[0] != '\0') {
         if ((r = read_secret_file(cfg->auth_key_file, buf, sizeof(buf), "auth_key_file")) != 0)
@@ -288,8 +291,7 @@ static int load_server_files(struct server *srv, const struct kunci_config *cfg)
         srv->auth_key_required = true;
     }
     if (cfg->backend_password_file[0] != '\0') {
-        r = read_secret_file(cfg->backend_password_file, buf, sizeof(buf),
-                             "backend_password_file");
+        r = read_secret_file(cfg->backend_password_file, buf, sizeof(buf), "backend_password_file");
         if (r != KUNCI_OK)
             return r;
         srv->backend_password = sodium_malloc(strlen(buf) + 1);
@@ -302,8 +304,7 @@ static int load_server_files(struct server *srv, const struct kunci_config *cfg)
     return KUNCI_OK;
 }
 
-static struct MHD_Daemon *start_listener(struct server *srv, const char *listen_addr,
-                                         int threads)
+static struct MHD_Daemon *start_listener(struct server *srv, const char *listen_addr, int threads)
 {
     char host[KUNCI_ADDR_MAX];
     unsigned port;
@@ -326,13 +327,12 @@ static struct MHD_Daemon *start_listener(struct server *srv, const char *listen_
         sin->sin_port = htons((uint16_t)port);
         inet_pton(AF_INET, host, &sin->sin_addr);
     }
-    return MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, access_handler, srv,
-                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-                            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-                            MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL, MHD_OPTION_END);
+    return MHD_start_daemon(
+        flags, (uint16_t)port, NULL, NULL, access_handler, srv, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_NOTIFY_COMPLETED,
+        request_completed, NULL, MHD_OPTION_END);
 }
 
 int kunci_serve(struct kunci_ctx *ctx)
@@ -365,15 +365,18 @@ int kunci_serve(struct kunci_ctx *ctx)
         goto out;
     daemon = start_listener(&srv, ctx->cfg.auth_listen, ctx->cfg.threads);
     if (daemon == NULL) {
-        fprintf(stderr, "kunci: cannot listen on %s (auth_listen): in use or not an address of "
-                        "this machine\n", ctx->cfg.auth_listen);
+        fprintf(stderr,
+                "kunci: cannot listen on %s (auth_listen): in use or not an address of "
+                "this machine\n",
+                ctx->cfg.auth_listen);
         r = KUNCI_ERR_IO;
         goto out;
     }
-    fprintf(stderr, "kunci: serving auth on http://%s (/auth/nginx, /auth/basic, /healthz); "
-                    "%d threads, %d hash workers; store %s %s\n",
-            ctx->cfg.auth_listen, ctx->cfg.threads, ctx->cfg.hash_workers,
-            ctx->cfg.store_backend, ctx->cfg.store_location);
+    fprintf(stderr,
+            "kunci: serving auth on http://%s (/auth/nginx, /auth/basic, /healthz); "
+            "%d threads, %d hash workers; store %s %s\n",
+            ctx->cfg.auth_listen, ctx->cfg.threads, ctx->cfg.hash_workers, ctx->cfg.store_backend,
+            ctx->cfg.store_location);
     fflush(stderr);
     sigwait(&sigs, &sig);
     fprintf(stderr, "kunci: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");

@@ -21,8 +21,9 @@ typedef int (*kunci_app_password_cb)(void *arg, const struct kunci_app_password 
 typedef int (*kunci_setting_cb)(void *arg, const char *key, const char *value);
 
 struct kunci_store_options {
-    const char *location;   /* backend-specific: a file path, a connection string */
-    int busy_timeout_ms;    /* how long to wait on a lock before KUNCI_ERR_TEMPFAIL */
+    const char *location; /* backend-specific: a file path, a connection string */
+    int busy_timeout_ms;  /* how long to wait on a lock before KUNCI_ERR_TEMPFAIL */
+    bool create;          /* create the database if missing (kunci init only) */
 };
 
 /* What the legacy-login decision needs about one app password, in one round trip. */
@@ -62,8 +63,7 @@ struct kunci_store_backend {
     int (*app_password_list)(struct kunci_store *store, int64_t account_id,
                              kunci_app_password_cb cb, void *arg);
     int (*app_password_delete)(struct kunci_store *store, int64_t account_id, int64_t id);
-    int (*app_password_delete_all)(struct kunci_store *store, int64_t account_id,
-                                   int *count_r);
+    int (*app_password_delete_all)(struct kunci_store *store, int64_t account_id, int *count_r);
     /* Records a use unless one was recorded less than min_interval seconds ago. */
     int (*app_password_touch)(struct kunci_store *store, int64_t id, int64_t now,
                               int64_t min_interval, const char *ip, const char *protocol);

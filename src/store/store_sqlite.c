@@ -40,13 +40,13 @@ static const char *const migrations[] = {
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-#define ACCOUNT_COLUMNS                                                                           \
-    "a.id, a.login, a.display_name, a.role, a.enabled, a.mfa_state, a.password_hash, "          \
+#define ACCOUNT_COLUMNS                                                                            \
+    "a.id, a.login, a.display_name, a.role, a.enabled, a.mfa_state, a.password_hash, "             \
     "a.created_at, a.password_changed_at"
 #define ACCOUNT_NCOLS 9
-#define APP_PASSWORD_COLUMNS                                                                      \
-    "ap.id, ap.account_id, ap.name, ap.digest, ap.protocols, ap.networks, ap.created_at, "      \
-    "COALESCE(ap.expires_at, 0), COALESCE(ap.last_used_at, 0), COALESCE(ap.last_used_ip, ''), " \
+#define APP_PASSWORD_COLUMNS                                                                       \
+    "ap.id, ap.account_id, ap.name, ap.digest, ap.protocols, ap.networks, ap.created_at, "         \
+    "COALESCE(ap.expires_at, 0), COALESCE(ap.last_used_at, 0), COALESCE(ap.last_used_ip, ''), "    \
     "COALESCE(ap.last_used_protocol, '')"
 
 enum stmt_id {
@@ -100,9 +100,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 };
 
 struct kunci_store {
-    sqlite3 *db;
+    sqlite3 *db; /* NULL after the file went away, until it can be opened again */
     sqlite3_stmt *stmts[ST_COUNT];
+    char *path;
+    int busy_timeout_ms;
 };
+
+static int db_ready(struct kunci_store *s);
 
 /* Everything but a constraint or memory is a reason to try again later: a locked, missing,
  * unreadable or full database must never look like a wrong password. */
@@ -124,6 +128,9 @@ static int map_rc(int rc)
 
 static int stmt_get(struct kunci_store *s, enum stmt_id id, sqlite3_stmt **st_r)
 {
+    int r = db_ready(s);
+    if (r != KUNCI_OK)
+        return r;
     if (s->stmts[id] == NULL) {
         int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
                                     &s->stmts[id], NULL);
@@ -150,7 +157,8 @@ static int exec(struct kunci_store *s, const char *sql)
 
 static int begin(struct kunci_store *s)
 {
-    return exec(s, "BEGIN IMMEDIATE");
+    int r = db_ready(s);
+    return r != KUNCI_OK ? r : exec(s, "BEGIN IMMEDIATE");
 }
 
 static int finish(struct kunci_store *s, int r)
@@ -176,9 +184,8 @@ static void row_account(sqlite3_stmt *st, int c, struct kunci_account *a)
     a->id = sqlite3_column_int64(st, c + 0);
     copy_text(a->login, sizeof(a->login), st, c + 1);
     copy_text(a->display_name, sizeof(a->display_name), st, c + 2);
-    a->role = strcmp((const char *)sqlite3_column_text(st, c + 3), "admin") == 0
-                  ? KUNCI_ROLE_ADMIN
-                  : KUNCI_ROLE_USER;
+    a->role = strcmp((const char *)sqlite3_column_text(st, c + 3), "admin") == 0 ? KUNCI_ROLE_ADMIN
+                                                                                 : KUNCI_ROLE_USER;
     a->enabled = sqlite3_column_int(st, c + 4) != 0;
     if (kunci_mfa_state_parse((const char *)sqlite3_column_text(st, c + 5), &a->mfa_state) != 0)
         a->mfa_state = KUNCI_MFA_ENFORCED; /* unreadable: the strictest state */
@@ -206,43 +213,82 @@ static void row_app_password(sqlite3_stmt *st, struct kunci_app_password *ap)
     copy_text(ap->last_used_protocol, sizeof(ap->last_used_protocol), st, 10);
 }
 
-static int sqlite_open(const struct kunci_store_options *opts, struct kunci_store **store_r)
+static void db_close(struct kunci_store *s)
 {
-    struct kunci_store *s;
-    int rc, r;
+    for (int i = 0; i < ST_COUNT; i++) {
+        sqlite3_finalize(s->stmts[i]);
+        s->stmts[i] = NULL;
+    }
+    sqlite3_close_v2(s->db);
+    s->db = NULL;
+}
 
-    *store_r = NULL;
-    s = calloc(1, sizeof(*s));
-    if (s == NULL)
-        return KUNCI_ERR_NOMEM;
-    rc = sqlite3_open_v2(opts->location, &s->db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+static int db_open(struct kunci_store *s, bool create)
+{
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    int r, rc = sqlite3_open_v2(s->path, &s->db, flags, NULL);
+
     if (rc != SQLITE_OK) {
         r = map_rc(rc);
         goto fail;
     }
-    sqlite3_busy_timeout(s->db, opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 2000);
+    sqlite3_busy_timeout(s->db, s->busy_timeout_ms);
     sqlite3_extended_result_codes(s->db, 1);
     r = exec(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;");
     if (r != KUNCI_OK)
         goto fail;
-    /* WAL lets readers go on while a writer commits; it needs a write lock to set once. */
+    /* WAL lets readers go on while a writer commits. */
     r = exec(s, "PRAGMA journal_mode = WAL");
     if (r != KUNCI_OK)
         goto fail;
-    *store_r = s;
     return KUNCI_OK;
 fail:
-    sqlite3_close_v2(s->db);
-    free(s);
+    db_close(s);
     return r;
+}
+
+/* A database file that was removed or replaced under a running server is an outage, not an
+ * empty database: the handle is dropped and reopened (never created) on a later call. The
+ * check is one stat(2). */
+static int db_ready(struct kunci_store *s)
+{
+    int moved = 0;
+
+    if (s->db != NULL &&
+        (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK ||
+         moved))
+        db_close(s);
+    if (s->db == NULL)
+        return db_open(s, false);
+    return KUNCI_OK;
+}
+
+static int sqlite_open(const struct kunci_store_options *opts, struct kunci_store **store_r)
+{
+    struct kunci_store *s;
+    int r;
+
+    *store_r = NULL;
+    s = calloc(1, sizeof(*s));
+    if (s == NULL || (s->path = strdup(opts->location)) == NULL) {
+        free(s);
+        return KUNCI_ERR_NOMEM;
+    }
+    s->busy_timeout_ms = opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 2000;
+    r = db_open(s, opts->create);
+    if (r != KUNCI_OK) {
+        free(s->path);
+        free(s);
+        return r;
+    }
+    *store_r = s;
+    return KUNCI_OK;
 }
 
 static void sqlite_close(struct kunci_store *s)
 {
-    for (int i = 0; i < ST_COUNT; i++)
-        sqlite3_finalize(s->stmts[i]);
-    sqlite3_close_v2(s->db);
+    db_close(s);
+    free(s->path);
     free(s);
 }
 
@@ -263,6 +309,8 @@ static int sqlite_migrate(struct kunci_store *s, int *version_r)
     char sql[64];
     int version, r;
 
+    if ((r = db_ready(s)) != KUNCI_OK)
+        return r;
     r = user_version(s, &version);
     if (r == KUNCI_OK && version == SCHEMA_VERSION)
         goto out;
@@ -494,8 +542,7 @@ static int sqlite_app_password_delete(struct kunci_store *s, int64_t account_id,
     return changed_or_not_found(s, step_once(st));
 }
 
-static int sqlite_app_password_delete_all(struct kunci_store *s, int64_t account_id,
-                                          int *count_r)
+static int sqlite_app_password_delete_all(struct kunci_store *s, int64_t account_id, int *count_r)
 {
     sqlite3_stmt *st = NULL;
     int r = stmt_get(s, ST_AP_DELETE_ALL, &st);

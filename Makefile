@@ -1,0 +1,53 @@
+# The two set-up commands of the README: `make run` and `make test`.
+# Everything else is meson; this file only strings the steps together.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+DATA_DIR   ?= $(CURDIR)/data
+PYTHON     ?= /usr/bin/python3
+KUNCI      := $(BUILD)/kunci
+
+.PHONY: all deps test-deps run test unit unit-asan integration format-check bench clean
+
+all: $(KUNCI)
+
+deps:
+	@scripts/install-deps.sh build
+
+test-deps:
+	@scripts/install-deps.sh test
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+$(KUNCI): deps $(BUILD)/build.ninja FORCE
+	ninja -C $(BUILD)
+
+FORCE:
+
+run: $(KUNCI)
+	@scripts/run-dev.sh $(KUNCI) $(DATA_DIR)
+
+test: test-deps $(KUNCI) format-check unit unit-asan integration
+
+unit: $(KUNCI)
+	meson test -C $(BUILD) --print-errorlogs
+
+$(ASAN_BUILD)/build.ninja:
+	CC=clang meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false
+
+unit-asan: deps $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C $(ASAN_BUILD) --print-errorlogs
+
+integration: $(KUNCI)
+	KUNCI_BIN=$(CURDIR)/$(KUNCI) $(PYTHON) -m pytest -q tests/integration
+
+format-check:
+	clang-format --dry-run --Werror src/*/*.c src/*/*.h tests/unit/*.c
+
+bench: test-deps $(KUNCI)
+	bench/run.sh $(KUNCI)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,375 @@
+/* The legacy-login decision against a real SQLite store and a real key file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/accounts.h"
+#include "core/decision.h"
+#include "core/err.h"
+#include "core/protocol.h"
+#include "core/secret.h"
+
+#define NOW 1800000000
+
+struct fixture {
+    char dir[64];
+    struct kunci_config cfg;
+    struct kunci_ctx ctx;
+    struct kunci_store_handle h;
+    struct kunci_account alice, bob;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+
+    snprintf(f->dir, sizeof(f->dir), "/tmp/kunci-unit-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    kunci_config_defaults(&f->cfg);
+    snprintf(f->cfg.data_dir, sizeof(f->cfg.data_dir), "%s", f->dir);
+    f->cfg.argon2_iterations = 1;
+    f->cfg.argon2_memory_kib = 8; /* the smallest Argon2id libsodium allows: fast tests */
+    f->cfg.busy_timeout_ms = 50;
+    kunci_config_finish(&f->cfg);
+    assert_int_equal(kunci_keys_create(f->cfg.key_file), KUNCI_OK);
+    assert_int_equal(kunci_ctx_init(&f->ctx, &f->cfg), KUNCI_OK);
+    assert_int_equal(kunci_ctx_store_open(&f->ctx, true, &f->h), KUNCI_OK);
+    assert_int_equal(kunci_account_create(&f->ctx, &f->h, "Alice@Example.org", "Alice",
+                                          KUNCI_ROLE_USER, "alice-primary-pw", 16, NOW, &f->alice),
+                     KUNCI_OK);
+    assert_int_equal(kunci_account_create(&f->ctx, &f->h, "bob@example.org", "Bob",
+                                          KUNCI_ROLE_USER, "bob-primary-pw", 14, NOW, &f->bob),
+                     KUNCI_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    char cmd[128];
+
+    kunci_store_close(&f->h);
+    kunci_ctx_free(&f->ctx);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+static void set_mfa(struct fixture *f, struct kunci_account *a, enum kunci_mfa_state st)
+{
+    a->mfa_state = st;
+    assert_int_equal(kunci_account_save(&f->h, a), KUNCI_OK);
+}
+
+static int64_t make_app_password(struct fixture *f, struct kunci_account *a, const char *name,
+                                 unsigned protocols, int64_t expires, const char *networks,
+                                 char pw[KUNCI_APP_PASSWORD_MAX_LEN + 1])
+{
+    struct kunci_app_password_spec spec = {name, protocols, expires, networks};
+    struct kunci_app_password ap;
+    assert_int_equal(kunci_app_password_create(&f->ctx, &f->h, a, &spec, NOW, pw,
+                                               KUNCI_APP_PASSWORD_MAX_LEN + 1, &ap),
+                     KUNCI_OK);
+    return ap.id;
+}
+
+static enum kunci_auth_result check_at(struct fixture *f, const char *login, const char *secret,
+                                       unsigned protocol, const char *ip, int64_t now,
+                                       struct kunci_auth_outcome *out)
+{
+    struct kunci_auth_outcome local;
+    struct kunci_auth_request req = {login, strlen(login), secret, strlen(secret), protocol, ip,
+                                     now};
+    return kunci_auth_check(&f->ctx, &f->h, &req, out ? out : &local);
+}
+
+static enum kunci_auth_result check(struct fixture *f, const char *login, const char *secret,
+                                    unsigned protocol)
+{
+    return check_at(f, login, secret, protocol, "192.0.2.10", NOW, NULL);
+}
+
+static void test_mfa_states_and_primary_password(void **state)
+{
+    struct fixture *f = *state;
+
+    assert_int_equal(check(f, "alice@example.org", "alice-primary-pw", KUNCI_PROTO_IMAP),
+                     KUNCI_AUTH_ALLOWED);
+    set_mfa(f, &f->alice, KUNCI_MFA_ENABLED);
+    assert_int_equal(check(f, "ALICE@example.org", "alice-primary-pw", KUNCI_PROTO_POP3),
+                     KUNCI_AUTH_ALLOWED);
+    set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
+    for (unsigned p = KUNCI_PROTO_IMAP; p <= KUNCI_PROTO_EWS; p <<= 1)
+        assert_int_equal(check(f, "alice@example.org", "alice-primary-pw", p),
+                         KUNCI_AUTH_MFA_REQUIRED);
+    assert_int_equal(check(f, "alice@example.org", "wrong-password", KUNCI_PROTO_IMAP),
+                     KUNCI_AUTH_WRONG_SECRET);
+}
+
+static void test_app_passwords_under_enforced_mfa(void **state)
+{
+    struct fixture *f = *state;
+    char pw1[65], pw2[65], bobs[65], grouped[90];
+    struct kunci_auth_outcome out;
+
+    set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
+    set_mfa(f, &f->bob, KUNCI_MFA_ENFORCED);
+    int64_t id1 = make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw1);
+    make_app_password(f, &f->alice, "iPhone", 0, 0, NULL, pw2);
+    make_app_password(f, &f->bob, "Bob's phone", 0, 0, NULL, bobs);
+    assert_int_equal(strlen(pw1), 24);
+
+    assert_int_equal(check_at(f, "alice@example.org", pw1, KUNCI_PROTO_IMAP, NULL, NOW, &out),
+                     KUNCI_AUTH_ALLOWED);
+    assert_int_equal(out.app_password_id, id1);
+    assert_string_equal(out.login, "alice@example.org");
+    assert_int_equal(check(f, "alice@example.org", pw2, KUNCI_PROTO_SMTP), KUNCI_AUTH_ALLOWED);
+    /* Typed in groups, with dashes, in capitals. */
+    kunci_app_password_format(pw1, grouped, sizeof(grouped));
+    assert_int_equal(check(f, "alice@example.org", grouped, KUNCI_PROTO_POP3), KUNCI_AUTH_ALLOWED);
+    for (char *p = grouped; *p; p++)
+        *p = *p == ' ' ? '-' : (char)(*p - 'a' + 'A');
+    assert_int_equal(check(f, "alice@example.org", grouped, KUNCI_PROTO_POP3), KUNCI_AUTH_ALLOWED);
+    /* Bob's app password proves nothing for Alice. */
+    assert_int_equal(check(f, "alice@example.org", bobs, KUNCI_PROTO_IMAP),
+                     KUNCI_AUTH_WRONG_SECRET);
+    assert_int_equal(check(f, "bob@example.org", bobs, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
+    /* Deleted: refused at once. */
+    assert_int_equal(f->h.backend->app_password_delete(f->h.store, f->alice.id, id1), KUNCI_OK);
+    assert_int_equal(check(f, "alice@example.org", pw1, KUNCI_PROTO_IMAP),
+                     KUNCI_AUTH_WRONG_SECRET);
+    assert_int_equal(check(f, "alice@example.org", pw2, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
+}
+
+static void test_scope_expiry_networks(void **state)
+{
+    struct fixture *f = *state;
+    char smtp_only[65], expiring[65], office[65];
+
+    set_mfa(f, &f->alice, KUNCI_MFA_ENABLED);
+    make_app_password(f, &f->alice, "printer", KUNCI_PROTO_SMTP, 0, NULL, smtp_only);
+    make_app_password(f, &f->alice, "trial", 0, NOW + 100, NULL, expiring);
+    make_app_password(f, &f->alice, "office", 0, 0, "10.0.0.0/8, 2001:db8::/32", office);
+
+    assert_int_equal(check(f, "alice@example.org", smtp_only, KUNCI_PROTO_SMTP),
+                     KUNCI_AUTH_ALLOWED);
+    assert_int_equal(check(f, "alice@example.org", smtp_only, KUNCI_PROTO_IMAP),
+                     KUNCI_AUTH_PROTOCOL_NOT_ALLOWED);
+    assert_int_equal(check_at(f, "alice@example.org", expiring, KUNCI_PROTO_IMAP, NULL, NOW + 99,
+                              NULL),
+                     KUNCI_AUTH_ALLOWED);
+    assert_int_equal(check_at(f, "alice@example.org", expiring, KUNCI_PROTO_IMAP, NULL, NOW + 100,
+                              NULL),
+                     KUNCI_AUTH_EXPIRED);
+    assert_int_equal(check_at(f, "alice@example.org", office, KUNCI_PROTO_IMAP, "10.9.8.7", NOW,
+                              NULL),
+                     KUNCI_AUTH_ALLOWED);
+    assert_int_equal(check_at(f, "alice@example.org", office, KUNCI_PROTO_IMAP, "2001:db8::9",
+                              NOW, NULL),
+                     KUNCI_AUTH_ALLOWED);
+    assert_int_equal(check_at(f, "alice@example.org", office, KUNCI_PROTO_IMAP, "192.0.2.1", NOW,
+                              NULL),
+                     KUNCI_AUTH_NETWORK_NOT_ALLOWED);
+    assert_int_equal(check_at(f, "alice@example.org", office, KUNCI_PROTO_IMAP, NULL, NOW, NULL),
+                     KUNCI_AUTH_NETWORK_NOT_ALLOWED);
+}
+
+static void test_disabled_and_unknown(void **state)
+{
+    struct fixture *f = *state;
+    char pw[65];
+
+    set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
+    make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
+    f->alice.enabled = false;
+    assert_int_equal(kunci_account_save(&f->h, &f->alice), KUNCI_OK);
+    assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_DISABLED);
+    /* The state is only told to someone who knows the password. */
+    assert_int_equal(check(f, "alice@example.org", "not-her-password", KUNCI_PROTO_IMAP),
+                     KUNCI_AUTH_WRONG_SECRET);
+    set_mfa(f, &f->alice, KUNCI_MFA_DISABLED);
+    assert_int_equal(check(f, "alice@example.org", "alice-primary-pw", KUNCI_PROTO_IMAP),
+                     KUNCI_AUTH_DISABLED);
+    assert_int_equal(check(f, "nobody@example.org", "alice-primary-pw", KUNCI_PROTO_IMAP),
+                     KUNCI_AUTH_UNKNOWN_USER);
+    assert_int_equal(check(f, "not a login", "x", KUNCI_PROTO_IMAP), KUNCI_AUTH_UNKNOWN_USER);
+}
+
+static void test_creation_policy(void **state)
+{
+    struct fixture *f = *state;
+    struct kunci_app_password_spec spec = {"Mail", 0, 0, NULL};
+    char pw[65];
+
+    /* MFA not required: the seed's "options won't be available". */
+    assert_int_equal(kunci_app_password_create(&f->ctx, &f->h, &f->alice, &spec, NOW, pw,
+                                               sizeof(pw), NULL),
+                     KUNCI_ERR_MFA_NOT_REQUIRED);
+    set_mfa(f, &f->alice, KUNCI_MFA_ENABLED);
+    assert_int_equal(f->h.backend->setting_set(f->h.store, "app_passwords_allowed", "false"),
+                     KUNCI_OK);
+    assert_int_equal(kunci_app_password_create(&f->ctx, &f->h, &f->alice, &spec, NOW, pw,
+                                               sizeof(pw), NULL),
+                     KUNCI_ERR_APP_PASSWORDS_OFF);
+    assert_int_equal(f->h.backend->setting_set(f->h.store, "app_passwords_allowed", "true"),
+                     KUNCI_OK);
+    assert_int_equal(f->h.backend->setting_set(f->h.store, "app_passwords_max", "3"), KUNCI_OK);
+    assert_int_equal(f->h.backend->setting_set(f->h.store, "app_password_length", "32"), KUNCI_OK);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(kunci_app_password_create(&f->ctx, &f->h, &f->alice, &spec, NOW, pw,
+                                                   sizeof(pw), NULL),
+                         KUNCI_OK);
+        assert_int_equal(strlen(pw), 32);
+    }
+    assert_int_equal(kunci_app_password_create(&f->ctx, &f->h, &f->alice, &spec, NOW, pw,
+                                               sizeof(pw), NULL),
+                     KUNCI_ERR_LIMIT);
+    spec.name = "";
+    assert_int_equal(kunci_app_password_create(&f->ctx, &f->h, &f->bob, &spec, NOW, pw,
+                                               sizeof(pw), NULL),
+                     KUNCI_ERR_MFA_NOT_REQUIRED);
+}
+
+/* Existing app passwords stop working when MFA is no longer required or the organization
+ * turns them off. */
+static void test_app_passwords_follow_policy(void **state)
+{
+    struct fixture *f = *state;
+    char pw[65];
+
+    set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
+    make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
+    assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
+    f->h.backend->setting_set(f->h.store, "app_passwords_allowed", "false");
+    assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP),
+                     KUNCI_AUTH_WRONG_SECRET);
+    f->h.backend->setting_set(f->h.store, "app_passwords_allowed", "true");
+    set_mfa(f, &f->alice, KUNCI_MFA_DISABLED);
+    assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP),
+                     KUNCI_AUTH_WRONG_SECRET);
+    set_mfa(f, &f->alice, KUNCI_MFA_ENABLED);
+    assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
+}
+
+struct last_use {
+    int64_t at;
+    char ip[64], protocol[8];
+};
+
+static int read_last_use(void *arg, const struct kunci_app_password *ap)
+{
+    struct last_use *u = arg;
+    u->at = ap->last_used_at;
+    snprintf(u->ip, sizeof(u->ip), "%s", ap->last_used_ip);
+    snprintf(u->protocol, sizeof(u->protocol), "%s", ap->last_used_protocol);
+    return 0;
+}
+
+static void test_last_use_at_most_once_a_minute(void **state)
+{
+    struct fixture *f = *state;
+    struct last_use u = {0};
+    char pw[65];
+
+    set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
+    make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
+    f->h.backend->app_password_list(f->h.store, f->alice.id, read_last_use, &u);
+    assert_int_equal(u.at, 0);
+    check_at(f, "alice@example.org", pw, KUNCI_PROTO_IMAP, "198.51.100.7", NOW, NULL);
+    f->h.backend->app_password_list(f->h.store, f->alice.id, read_last_use, &u);
+    assert_int_equal(u.at, NOW);
+    assert_string_equal(u.ip, "198.51.100.7");
+    assert_string_equal(u.protocol, "imap");
+    check_at(f, "alice@example.org", pw, KUNCI_PROTO_SMTP, "198.51.100.8", NOW + 59, NULL);
+    f->h.backend->app_password_list(f->h.store, f->alice.id, read_last_use, &u);
+    assert_int_equal(u.at, NOW);
+    assert_string_equal(u.protocol, "imap");
+    check_at(f, "alice@example.org", pw, KUNCI_PROTO_SMTP, "198.51.100.8", NOW + 60, NULL);
+    f->h.backend->app_password_list(f->h.store, f->alice.id, read_last_use, &u);
+    assert_int_equal(u.at, NOW + 60);
+    assert_string_equal(u.protocol, "smtp");
+}
+
+static void test_rehash_on_new_parameters(void **state)
+{
+    struct fixture *f = *state;
+    struct kunci_account a;
+
+    f->ctx.pwparams.opslimit = 2; /* an operator raised argon2_iterations */
+    assert_int_equal(check(f, "bob@example.org", "bob-primary-pw", KUNCI_PROTO_IMAP),
+                     KUNCI_AUTH_ALLOWED);
+    assert_int_equal(kunci_account_get(&f->h, "bob@example.org", &a), KUNCI_OK);
+    assert_non_null(strstr(a.password_hash, ",t=2,"));
+    assert_false(kunci_password_needs_rehash(a.password_hash, &f->ctx.pwparams));
+    assert_int_equal(check(f, "bob@example.org", "bob-primary-pw", KUNCI_PROTO_IMAP),
+                     KUNCI_AUTH_ALLOWED);
+}
+
+static void test_password_change_revocation_setting(void **state)
+{
+    struct fixture *f = *state;
+    char pw[65];
+    bool revoked;
+
+    set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
+    make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
+    assert_int_equal(kunci_account_set_password(&f->ctx, &f->h, &f->alice, "new-password-1", 14,
+                                                NOW, &revoked),
+                     KUNCI_OK);
+    assert_false(revoked);
+    assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
+    f->h.backend->setting_set(f->h.store, "app_passwords_revoke_on_password_change", "true");
+    assert_int_equal(kunci_account_set_password(&f->ctx, &f->h, &f->alice, "new-password-2", 14,
+                                                NOW, &revoked),
+                     KUNCI_OK);
+    assert_true(revoked);
+    assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP),
+                     KUNCI_AUTH_WRONG_SECRET);
+}
+
+/* The database file gone: "try again later", never "wrong password", never "OK"; and
+ * back to normal when it returns. */
+static void test_database_outage_is_temporary(void **state)
+{
+    struct fixture *f = *state;
+    char pw[65], away[PATH_MAX + 8];
+
+    set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
+    make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
+    snprintf(away, sizeof(away), "%s.away", f->cfg.store_location);
+    assert_int_equal(rename(f->cfg.store_location, away), 0);
+    assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_TEMPFAIL);
+    assert_int_equal(check(f, "alice@example.org", "alice-primary-pw", KUNCI_PROTO_IMAP),
+                     KUNCI_AUTH_TEMPFAIL);
+    assert_int_equal(check(f, "nobody@example.org", "whatever-pw", KUNCI_PROTO_IMAP),
+                     KUNCI_AUTH_TEMPFAIL);
+    assert_int_equal(rename(away, f->cfg.store_location), 0);
+    assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_mfa_states_and_primary_password, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_app_passwords_under_enforced_mfa, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scope_expiry_networks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_disabled_and_unknown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_creation_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_app_passwords_follow_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_last_use_at_most_once_a_minute, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rehash_on_new_parameters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_password_change_revocation_setting, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_database_outage_is_temporary, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

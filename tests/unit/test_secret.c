@@ -1,0 +1,134 @@
+/* App passwords: generation, grouping, normalisation, and the HMAC that stores them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/secret.h"
+
+static void test_generate_letters_and_length(void **state)
+{
+    char pw[KUNCI_APP_PASSWORD_MAX_LEN + 1];
+    (void)state;
+
+    for (size_t len = KUNCI_APP_PASSWORD_MIN_LEN; len <= KUNCI_APP_PASSWORD_MAX_LEN; len++) {
+        assert_int_equal(kunci_app_password_generate(pw, len), KUNCI_OK);
+        assert_int_equal(strlen(pw), len);
+        for (size_t i = 0; i < len; i++)
+            assert_true(pw[i] >= 'a' && pw[i] <= 'z');
+    }
+    assert_int_equal(kunci_app_password_generate(pw, 15), KUNCI_ERR_INVALID);
+    assert_int_equal(kunci_app_password_generate(pw, 65), KUNCI_ERR_INVALID);
+}
+
+/* Every letter turns up, at a frequency near 1/26: a broken (biased or constant) generator
+ * fails this. 26,000 draws: each letter expected 1,000 times, sd about 31. */
+static void test_generate_is_uniform(void **state)
+{
+    unsigned counts[26] = {0};
+    char pw[26];
+    (void)state;
+
+    for (int i = 0; i < 1000; i++) {
+        kunci_app_password_generate(pw, 25);
+        for (int j = 0; j < 25; j++)
+            counts[pw[j] - 'a']++;
+    }
+    for (int c = 0; c < 26; c++) {
+        assert_in_range(counts[c], 800, 1200);
+    }
+}
+
+static void test_generate_differs(void **state)
+{
+    char a[25], b[25];
+    (void)state;
+    kunci_app_password_generate(a, 24);
+    kunci_app_password_generate(b, 24);
+    assert_string_not_equal(a, b);
+}
+
+static void test_format_groups_of_four(void **state)
+{
+    char out[KUNCI_APP_PASSWORD_FORMATTED_MAX];
+    (void)state;
+
+    kunci_app_password_format("abcdefghijklmnopqrstuvwx", out, sizeof(out));
+    assert_string_equal(out, "abcd efgh ijkl mnop qrst uvwx");
+    kunci_app_password_format("abcdefghijklmnopq", out, sizeof(out));
+    assert_string_equal(out, "abcd efgh ijkl mnop q");
+}
+
+static void test_normalise(void **state)
+{
+    char out[KUNCI_APP_PASSWORD_MAX_LEN + 1];
+    size_t len;
+    (void)state;
+
+    static const char *const same[] = {
+        "abcdefghijklmnopqrstuvwx",
+        "abcd efgh ijkl mnop qrst uvwx",
+        "ABCD-EFGH-IJKL-MNOP-QRST-UVWX",
+        "  AbCd efgh-ijkl mnop qrst uvwx ",
+    };
+    for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+        assert_int_equal(kunci_app_password_normalise(same[i], strlen(same[i]), out, &len),
+                         KUNCI_OK);
+        assert_int_equal(len, 24);
+        assert_string_equal(out, "abcdefghijklmnopqrstuvwx");
+    }
+    /* Not app passwords: digits, punctuation, too short, too long. */
+    static const char *const not_app[] = {"abcdefghijklmnopqrstuvw1", "abcd_efgh_ijkl_mnop",
+                                          "abcdefghijklmno", "hunter2"};
+    for (size_t i = 0; i < sizeof(not_app) / sizeof(not_app[0]); i++)
+        assert_int_equal(kunci_app_password_normalise(not_app[i], strlen(not_app[i]), out, &len),
+                         KUNCI_ERR_INVALID);
+    char longer[80];
+    memset(longer, 'a', 65);
+    longer[65] = '\0';
+    assert_int_equal(kunci_app_password_normalise(longer, 65, out, &len), KUNCI_ERR_INVALID);
+    /* Embedded NUL is not skipped. */
+    assert_int_equal(kunci_app_password_normalise("abcdefgh\0ijklmnopqrst", 21, out, &len),
+                     KUNCI_ERR_INVALID);
+}
+
+/* Known answer, computed independently with Python's hmac module:
+ * hmac.new(bytes(range(32)), b"abcdefghijklmnopqrstuvwx", sha256). */
+static void test_digest_known_answer(void **state)
+{
+    struct kunci_keys keys;
+    uint8_t digest[KUNCI_DIGEST_BYTES];
+    char hex[2 * KUNCI_DIGEST_BYTES + 1];
+    (void)state;
+
+    memset(&keys, 0, sizeof(keys));
+    for (int i = 0; i < 32; i++)
+        keys.app_password_pepper[i] = (uint8_t)i;
+    kunci_app_password_digest(&keys, "abcdefghijklmnopqrstuvwx", 24, digest);
+    sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+    assert_string_equal(hex, "80bb7d3718cf150e827ee6bf07b1d611f7f55977ca35a99d41eb372954d4a7d1");
+    /* Another pepper, another digest: a database copied without the key file is useless. */
+    keys.app_password_pepper[0] ^= 1;
+    uint8_t other[KUNCI_DIGEST_BYTES];
+    kunci_app_password_digest(&keys, "abcdefghijklmnopqrstuvwx", 24, other);
+    assert_memory_not_equal(digest, other, sizeof(digest));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_generate_letters_and_length),
+        cmocka_unit_test(test_generate_is_uniform),
+        cmocka_unit_test(test_generate_differs),
+        cmocka_unit_test(test_format_groups_of_four),
+        cmocka_unit_test(test_normalise),
+        cmocka_unit_test(test_digest_known_answer),
+    };
+    if (sodium_init() < 0)
+        return 1;
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
