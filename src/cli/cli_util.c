@@ -98,8 +98,10 @@ int cli_open(struct cli *cli)
     cli->ctx_ready = true;
     r = kunci_ctx_store_open(&cli->ctx, cli->create_store, &cli->store);
     if (r == KUNCI_ERR_TEMPFAIL && access(cli->cfg.store_location, F_OK) != 0) {
-        cli_error("no database at %s; run 'kunci init' first", cli->cfg.store_location);
-        return EXIT_FAIL;
+        /* The key is there, so this was set up: a missing database is an outage. */
+        cli_error("the database %s is unavailable (missing); try again later, or run "
+                  "'kunci init' on a new installation", cli->cfg.store_location);
+        return EXIT_TEMPFAIL;
     }
     if (r != KUNCI_OK)
         return cli_fail(r, cli->cfg.store_location);

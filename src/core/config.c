@@ -107,7 +107,7 @@ static const struct config_key config_keys[] = {
     ADDR("mail", "pop3", mail_pop3),
     ADDR("mail", "smtp", mail_smtp),
     STR("mail", "backend_password_file", backend_password_file),
-    INT("mail", "auth_wait", auth_wait, 0, 60),
+    INT("mail", "auth_wait", auth_wait, 1, 60),
     INT("passwords", "argon2_iterations", argon2_iterations, 1, 100),
     INT("passwords", "argon2_memory_kib", argon2_memory_kib, 8, 4 * 1024 * 1024),
 };

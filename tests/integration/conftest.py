@@ -1,0 +1,337 @@
+"""A real mail path for kunci: nginx (mail module and auth_request) in front of Dovecot,
+asking a real `kunci serve`. Every daemon listens on 127.0.0.1 on ports picked at start,
+with its own folder; all are stopped at the end."""
+
+import json
+import os
+import shutil
+import socketserver
+import threading
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import pytest
+
+KUNCI = os.environ.get("KUNCI_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "kunci")
+BACKEND_PASSWORD = "backend-only-Secret-7"
+AUTH_KEY = "proxy-shared-Key-9"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, what, timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} did not listen on {port}")
+
+
+class SmtpSink(socketserver.ThreadingTCPServer):
+    """The relay behind Dovecot's submission service: accepts and keeps every message."""
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self):
+        self.messages = []
+        super().__init__(("127.0.0.1", 0), SmtpSinkHandler)
+
+
+class SmtpSinkHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        out = lambda s: self.wfile.write(s.encode() + b"\r\n")
+        out("220 sink.localhost ESMTP")
+        while True:
+            line = self.rfile.readline(4096)
+            if not line:
+                return
+            verb = line[:4].upper()
+            if verb in (b"EHLO", b"HELO"):
+                out("250-sink.localhost")
+                out("250-8BITMIME")
+                out("250 PIPELINING")
+            elif verb == b"DATA":
+                out("354 go ahead")
+                body = []
+                while (data := self.rfile.readline(65536)) not in (b".\r\n", b""):
+                    body.append(data)
+                self.server.messages.append(b"".join(body))
+                out("250 2.0.0 kept")
+            elif verb == b"QUIT":
+                out("221 2.0.0 bye")
+                return
+            else:
+                out("250 2.0.0 ok")
+
+
+def write_secret(path, text):
+    with open(path, "w") as f:
+        f.write(text + "\n")
+    os.chmod(path, 0o600)
+
+
+class Env:
+    def __init__(self, root):
+        self.root = root
+        self.data = os.path.join(root, "kunci")
+        self.ports = {k: free_port() for k in
+                      ("auth", "imap", "pop3", "smtp", "http",
+                       "d_imap", "d_pop3", "d_submission")}
+        self.procs = []
+
+    # --- kunci -----------------------------------------------------------
+    def kunci(self, *args, input=None, check=True):
+        env = dict(os.environ, KUNCI_DATA_DIR=self.data, KUNCI_CONFIG=self.config)
+        p = subprocess.run([KUNCI, *args], input=input, capture_output=True, text=True,
+                           env=env, timeout=60)
+        if check and p.returncode != 0:
+            raise AssertionError(f"kunci {' '.join(args)} exited {p.returncode}: {p.stderr}")
+        return p
+
+    def kunci_json(self, *args, input=None):
+        return json.loads(self.kunci(*args, "--json", input=input).stdout)
+
+    def add_user(self, login, password, mfa="disabled"):
+        self.kunci("user", "add", login, "--password-stdin", input=password + "\n")
+        if mfa != "disabled":
+            self.kunci("mfa", "set", login, mfa)
+
+    def app_password(self, login, name, *extra):
+        return self.kunci_json("app-password", "create", login, "--name", name, *extra)
+
+    def auth_nginx(self, user, password, protocol="imap", key=AUTH_KEY, raw_user=None,
+                   client_ip="127.0.0.1"):
+        """What nginx's auth_http sends, returning the response headers."""
+        def esc(s):
+            return urllib.parse.quote(s, safe="@")
+        headers = {"Auth-Method": "plain", "Auth-User": raw_user or esc(user),
+                   "Auth-Pass": esc(password), "Auth-Protocol": protocol,
+                   "Auth-Login-Attempt": "1", "Client-IP": client_ip}
+        if key is not None:
+            headers["X-Kunci-Key"] = key
+        req = urllib.request.Request(f"http://127.0.0.1:{self.ports['auth']}/auth/nginx",
+                                     headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, dict(r.headers)
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers)
+
+    # --- daemons ---------------------------------------------------------
+    def start(self):
+        os.makedirs(self.data)
+        self.config = os.path.join(self.root, "kunci.conf")
+        write_secret(os.path.join(self.root, "backend.pw"), BACKEND_PASSWORD)
+        write_secret(os.path.join(self.root, "auth.key"), AUTH_KEY)
+        p = self.ports
+        with open(self.config, "w") as f:
+            f.write(f"""[store]
+data_dir = {self.data}
+busy_timeout_ms = 200
+[serve]
+auth_listen = 127.0.0.1:{p['auth']}
+auth_key_file = {self.root}/auth.key
+threads = 2
+hash_workers = 2
+[mail]
+imap = 127.0.0.1:{p['d_imap']}
+pop3 = 127.0.0.1:{p['d_pop3']}
+smtp = 127.0.0.1:{p['d_submission']}
+backend_password_file = {self.root}/backend.pw
+auth_wait = 1
+[passwords]
+argon2_iterations = 2
+argon2_memory_kib = 19456
+""")
+        self.kunci("init")
+        self.sink = SmtpSink()
+        threading.Thread(target=self.sink.serve_forever, daemon=True).start()
+        self.start_kunci()
+        self.start_dovecot()
+        self.start_nginx()
+
+    def spawn(self, name, argv, port):
+        log = open(os.path.join(self.root, name + ".log"), "w")
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                env=dict(os.environ, KUNCI_CONFIG=self.config))
+        self.procs.append((name, proc))
+        wait_port(port, proc, name)
+        return proc
+
+    def start_kunci(self):
+        self.kunci_proc = self.spawn("kunci", [KUNCI, "serve"], self.ports["auth"])
+
+    def start_dovecot(self):
+        d = os.path.join(self.root, "dovecot")
+        mail = os.path.join(self.root, "mail")
+        for sub in ("run", "state"):
+            os.makedirs(os.path.join(d, sub))
+        os.makedirs(mail)
+        shutil.chown(mail, "nobody", "nogroup")
+        os.chmod(self.root, 0o755)  # Dovecot's mail processes run as nobody
+        p = self.ports
+        conf = os.path.join(d, "dovecot.conf")
+        with open(conf, "w") as f:
+            f.write(f"""base_dir = {d}/run
+state_dir = {d}/state
+instance_name = kunci-test-{p['d_imap']}
+log_path = {d}/dovecot.log
+protocols = imap pop3 submission
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+hostname = localhost
+submission_relay_host = 127.0.0.1
+submission_relay_port = {self.sink.server_address[1]}
+mail_location = maildir:{mail}/%u
+passdb {{
+  driver = static
+  args = password={BACKEND_PASSWORD}
+}}
+userdb {{
+  driver = static
+  args = uid=nobody gid=nogroup home={mail}/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    port = {p['d_imap']}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = {p['d_pop3']}
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
+service submission-login {{
+  inet_listener submission {{
+    port = {p['d_submission']}
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+service imap-login {{
+  chroot =
+}}
+service pop3-login {{
+  chroot =
+}}
+service submission-login {{
+  chroot =
+}}
+""")
+        proc = self.spawn("dovecot", ["dovecot", "-F", "-c", conf], p["d_imap"])
+        wait_port(p["d_pop3"], proc, "dovecot pop3")
+        wait_port(p["d_submission"], proc, "dovecot submission")
+
+    def start_nginx(self):
+        n = os.path.join(self.root, "nginx")
+        os.makedirs(os.path.join(n, "www", "dav"))
+        with open(os.path.join(n, "www", "dav", "index.html"), "w") as f:
+            f.write("calendar\n")
+        p = self.ports
+        conf = os.path.join(n, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""load_module /usr/lib/nginx/modules/ngx_mail_module.so;
+daemon off;
+master_process on;
+worker_processes 1;
+pid {n}/nginx.pid;
+error_log {n}/error.log info;
+events {{ worker_connections 256; }}
+mail {{
+    server_name localhost;
+    auth_http 127.0.0.1:{p['auth']}/auth/nginx;
+    auth_http_header X-Kunci-Key {AUTH_KEY};
+    proxy_pass_error_message on;
+    server {{ listen 127.0.0.1:{p['imap']}; protocol imap; imap_auth plain login; }}
+    server {{ listen 127.0.0.1:{p['pop3']}; protocol pop3; pop3_auth plain; }}
+    server {{
+        listen 127.0.0.1:{p['smtp']};
+        protocol smtp;
+        smtp_auth plain login;
+        proxy_smtp_auth on;
+        xclient off;
+    }}
+}}
+http {{
+    access_log {n}/access.log;
+    client_body_temp_path {n}/body;
+    proxy_temp_path {n}/proxy;
+    fastcgi_temp_path {n}/fastcgi;
+    uwsgi_temp_path {n}/uwsgi;
+    scgi_temp_path {n}/scgi;
+    server {{
+        listen 127.0.0.1:{p['http']};
+        location = /_kunci {{
+            internal;
+            proxy_pass http://127.0.0.1:{p['auth']}/auth/basic;
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_set_header X-Kunci-Protocol dav;
+            proxy_set_header X-Kunci-Key {AUTH_KEY};
+            proxy_set_header X-Real-IP $remote_addr;
+        }}
+        location /dav/ {{
+            auth_request /_kunci;
+            auth_request_set $kunci_user $upstream_http_x_kunci_user;
+            add_header X-Authenticated-User $kunci_user always;
+            root {n}/www;
+            index index.html;
+        }}
+    }}
+}}
+""")
+        self.spawn("nginx", ["nginx", "-p", n, "-c", conf], p["imap"])
+        for k in ("pop3", "smtp", "http"):
+            wait_port(p[k], self.procs[-1][1], "nginx " + k)
+
+    def stop(self):
+        if getattr(self, "sink", None):
+            self.sink.shutdown()
+        for name, proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM if name != "nginx" else signal.SIGQUIT)
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+    def log(self, name):
+        with open(os.path.join(self.root, name + ".log")) as f:
+            return f.read()
+
+
+@pytest.fixture(scope="session")
+def env():
+    root = tempfile.mkdtemp(prefix="kunci-it-")
+    e = Env(root)
+    try:
+        e.start()
+        yield e
+    finally:
+        e.stop()
+        if os.environ.get("KUNCI_KEEP_TEST_DIR") is None:
+            shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,302 @@
+"""Mail clients through nginx to Dovecot, with kunci deciding every login.
+
+Dovecot's passdb accepts only the backend password: a login that reaches a mailbox proves
+kunci said OK and nginx forwarded kunci's Auth-Pass, never the app password."""
+
+import imaplib
+import poplib
+import smtplib
+import sqlite3
+import subprocess
+import os
+import time
+import uuid
+
+import pytest
+
+
+def imap_login(env, user, password):
+    c = imaplib.IMAP4("127.0.0.1", env.ports["imap"], timeout=15)
+    try:
+        c.login(user, password)
+        typ, data = c.select("INBOX")
+        assert typ == "OK"
+        c.logout()
+        return "OK"
+    except imaplib.IMAP4.error as e:
+        return str(e)
+    finally:
+        try:
+            c.shutdown()
+        except OSError:
+            pass
+
+
+def pop3_login(env, user, password):
+    c = poplib.POP3("127.0.0.1", env.ports["pop3"], timeout=15)
+    try:
+        c.user(user)
+        c.pass_(password)
+        c.stat()
+        c.quit()
+        return "OK"
+    except poplib.error_proto as e:
+        return str(e)
+    finally:
+        c.close()
+
+
+def smtp_login(env, user, password):
+    c = smtplib.SMTP("127.0.0.1", env.ports["smtp"], timeout=15)
+    try:
+        c.ehlo("client.example.org")
+        c.login(user, password)
+        c.quit()
+        return "OK"
+    except smtplib.SMTPAuthenticationError as e:
+        return f"{e.smtp_code} {e.smtp_error.decode()}"
+    except smtplib.SMTPResponseException as e:
+        return f"{e.smtp_code} {e.smtp_error.decode()}"
+    finally:
+        c.close()
+
+
+def swaks_login(env, user, password):
+    p = subprocess.run(["swaks", "--server", f"127.0.0.1:{env.ports['smtp']}",
+                        "--ehlo", "client.example.org", "--auth", "PLAIN",
+                        "--auth-user", user, "--auth-password", password,
+                        "--quit-after", "AUTH", "--timeout", "15"],
+                       capture_output=True, text=True, timeout=30)
+    return p.returncode, p.stdout
+
+
+def basic_login(env, user, password):
+    p = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-u",
+                        f"{user}:{password}", f"http://127.0.0.1:{env.ports['http']}/dav/"],
+                       capture_output=True, text=True, timeout=30)
+    return int(p.stdout)
+
+
+def fresh_user(env, mfa, password="Primary-pass-1"):
+    login = f"u{uuid.uuid4().hex[:10]}@example.org"
+    env.add_user(login, password, mfa)
+    return login, password
+
+
+def test_enforced_mfa_refuses_primary_password_everywhere(env):
+    login, pw = fresh_user(env, "enforced")
+    assert "Invalid login or password" in imap_login(env, login, pw)
+    assert "Invalid login or password" in pop3_login(env, login, pw)
+    assert smtp_login(env, login, pw).startswith("535 5.7.8")
+    rc, _ = swaks_login(env, login, pw)
+    assert rc != 0
+    assert basic_login(env, login, pw) == 401
+
+
+def test_app_password_accepted_on_every_protocol(env):
+    login, _ = fresh_user(env, "enforced")
+    ap = env.app_password(login, "Outlook 2016")["password"]
+    assert len(ap.replace(" ", "")) == 24
+    assert imap_login(env, login, ap) == "OK"
+    assert pop3_login(env, login, ap) == "OK"
+    assert smtp_login(env, login, ap) == "OK"
+    rc, out = swaks_login(env, login, ap)
+    assert rc == 0, out
+    assert "235" in out
+    assert basic_login(env, login, ap) == 200
+
+
+def test_second_app_password_and_other_users(env):
+    alice, _ = fresh_user(env, "enforced")
+    bob, _ = fresh_user(env, "enforced")
+    first = env.app_password(alice, "Apple Mail")["password"]
+    second = env.app_password(alice, "iPhone")["password"]
+    bobs = env.app_password(bob, "Bob's Outlook")["password"]
+    assert imap_login(env, alice, first) == "OK"
+    assert imap_login(env, alice, second) == "OK"
+    assert "Invalid login or password" in imap_login(env, alice, bobs)
+    assert imap_login(env, bob, bobs) == "OK"
+
+
+@pytest.mark.parametrize("state", ["disabled", "enabled"])
+def test_primary_password_until_mfa_is_enforced(env, state):
+    login, pw = fresh_user(env, state)
+    assert imap_login(env, login, pw) == "OK"
+    assert pop3_login(env, login, pw) == "OK"
+    assert smtp_login(env, login, pw) == "OK"
+    assert basic_login(env, login, pw) == 200
+
+
+def test_app_password_typed_as_people_type_it(env):
+    login, _ = fresh_user(env, "enforced")
+    shown = env.app_password(login, "Thunderbird")["password"]
+    assert len(shown.split(" ")) == 6
+    letters = shown.replace(" ", "")
+    for typed in (shown, letters.upper(), "-".join(shown.split(" ")), shown.title()):
+        assert imap_login(env, login, typed) == "OK", typed
+    assert imap_login(env, login.upper(), letters) == "OK"
+
+
+def test_protocol_scope(env):
+    login, _ = fresh_user(env, "enforced")
+    smtp_only = env.app_password(login, "scanner", "--protocols", "smtp")["password"]
+    assert "Invalid login or password" in imap_login(env, login, smtp_only)
+    assert "Invalid login or password" in pop3_login(env, login, smtp_only)
+    assert smtp_login(env, login, smtp_only) == "OK"
+    dav = env.app_password(login, "calendar", "--protocols", "dav")["password"]
+    assert basic_login(env, login, dav) == 200
+    assert "Invalid login or password" in imap_login(env, login, dav)
+
+
+def test_expired_app_password_refused(env):
+    login, _ = fresh_user(env, "enforced")
+    ap = env.app_password(login, "temp", "--expires", "1h")
+    assert ap["expires_at"]
+    assert imap_login(env, login, ap["password"]) == "OK"
+    # Time passes: move the expiry into the past rather than wait an hour.
+    db = sqlite3.connect(os.path.join(env.data, "kunci.db"))
+    with db:
+        db.execute("UPDATE app_passwords SET expires_at = ? WHERE id = ?",
+                   (int(time.time()) - 1, ap["id"]))
+    db.close()
+    assert "Invalid login or password" in imap_login(env, login, ap["password"])
+
+
+def test_networks(env):
+    login, _ = fresh_user(env, "enforced")
+    office = env.app_password(login, "office", "--networks", "10.0.0.0/8")["password"]
+    local = env.app_password(login, "here", "--networks", "127.0.0.0/8,::1/128")["password"]
+    assert "Invalid login or password" in imap_login(env, login, office)
+    assert imap_login(env, login, local) == "OK"
+
+
+def test_deleted_app_password_refused_at_once(env):
+    login, _ = fresh_user(env, "enforced")
+    ap = env.app_password(login, "old phone")
+    keep = env.app_password(login, "new phone")
+    assert imap_login(env, login, ap["password"]) == "OK"
+    env.kunci("app-password", "delete", login, str(ap["id"]))
+    assert "Invalid login or password" in imap_login(env, login, ap["password"])
+    assert imap_login(env, login, keep["password"]) == "OK"
+    env.kunci("app-password", "delete-all", login)
+    assert "Invalid login or password" in imap_login(env, login, keep["password"])
+
+
+def test_disabled_user_refused(env):
+    login, pw = fresh_user(env, "enabled")
+    ap = env.app_password(login, "Outlook")["password"]
+    env.kunci("user", "disable", login)
+    assert "Invalid login or password" in imap_login(env, login, pw)
+    assert "Invalid login or password" in imap_login(env, login, ap)
+    env.kunci("user", "enable", login)
+    assert imap_login(env, login, ap) == "OK"
+
+
+def test_unknown_user_and_wrong_secret_look_the_same(env):
+    login, _ = fresh_user(env, "disabled")
+    unknown = env.auth_nginx("nobody-here@example.org", "Whatever-pass-1")
+    wrong = env.auth_nginx(login, "Whatever-pass-1")
+    strip = lambda h: {k: v for k, v in h[1].items() if k not in ("Date",)}
+    assert unknown[0] == wrong[0]
+    assert strip(unknown) == strip(wrong)
+    assert wrong[1]["Auth-Status"] == "Invalid login or password"
+    assert "Auth-Wait" in wrong[1]
+    assert imap_login(env, "nobody-here@example.org", "x") == imap_login(env, login, "x")
+    smtp = env.auth_nginx(login, "Whatever-pass-1", protocol="smtp")
+    assert smtp[1]["Auth-Error-Code"] == "535 5.7.8"
+
+
+def test_ok_reply_hides_the_app_password_from_the_backend(env):
+    login, _ = fresh_user(env, "enforced")
+    ap = env.app_password(login, "Outlook")["password"]
+    status, h = env.auth_nginx(login.upper(), ap)
+    assert h["Auth-Status"] == "OK"
+    assert h["Auth-Server"] == "127.0.0.1"
+    assert h["Auth-Port"] == str(env.ports["d_imap"])
+    assert h["Auth-User"] == login
+    assert h["Auth-Pass"] == "backend-only-Secret-7"
+
+
+def test_header_injection_and_bad_requests_never_ok(env):
+    login, _ = fresh_user(env, "enforced")
+    ap = env.app_password(login, "Outlook")["password"]
+    # A CR LF or NUL smuggled in the login cannot add headers or pass.
+    for raw in (login + "%0d%0aAuth-Status:%20OK", login + "%00", login + "%0a"):
+        status, h = env.auth_nginx(None, ap, raw_user=raw)
+        assert h["Auth-Status"] == "Invalid login or password", raw
+        assert "Auth-Server" not in h
+    # Without the shared key: refused whatever the credentials.
+    status, h = env.auth_nginx(login, ap, key=None)
+    assert status == 403 and h["Auth-Status"] != "OK"
+    status, h = env.auth_nginx(login, ap, key="wrong-key")
+    assert status == 403 and h["Auth-Status"] != "OK"
+    # An unknown protocol is refused, not guessed.
+    status, h = env.auth_nginx(login, ap, protocol="nntp")
+    assert h["Auth-Status"] == "Invalid login or password"
+    # An over-long password is refused.
+    status, h = env.auth_nginx(login, "x" * 5000)
+    assert h["Auth-Status"] == "Invalid login or password"
+
+
+def test_database_outage_is_try_again_later(env):
+    login, pw = fresh_user(env, "enforced")
+    ap = env.app_password(login, "Outlook")["password"]
+    enabled_login, enabled_pw = fresh_user(env, "enabled")
+    assert imap_login(env, login, ap) == "OK"
+    db = os.path.join(env.data, "kunci.db")
+    os.rename(db, db + ".away")
+    try:
+        for user, secret in ((login, ap), (enabled_login, enabled_pw), (login, "wrong-one-1")):
+            status, h = env.auth_nginx(user, secret)
+            assert h["Auth-Status"] == "Temporary server problem, try again later"
+            status, h = env.auth_nginx(user, secret, protocol="smtp")
+            assert h["Auth-Error-Code"] == "451 4.3.0"
+        msg = imap_login(env, login, ap)
+        assert "Temporary server problem" in msg
+        assert smtp_login(env, login, ap).startswith("451")
+        # kunci answers 503; nginx's auth_request turns any status but 2xx/401/403 into 500.
+        direct = subprocess.run(
+            ["curl", "-s", "-D", "-", "-o", "/dev/null", "-u", f"{login}:{ap}",
+             "-H", "X-Kunci-Key: proxy-shared-Key-9",
+             f"http://127.0.0.1:{env.ports['auth']}/auth/basic"],
+            capture_output=True, text=True, timeout=30).stdout
+        assert direct.startswith("HTTP/1.1 503")
+        assert "Retry-After" in direct
+        assert basic_login(env, login, ap) == 500
+        p = env.kunci("auth", "check", login, "--protocol", "imap", input=ap, check=False)
+        assert p.returncode == 2
+        assert "try again later" in p.stderr
+        assert p.stdout == ""
+    finally:
+        os.rename(db + ".away", db)
+    assert imap_login(env, login, ap) == "OK"
+
+
+def test_healthz(env):
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{env.ports['auth']}/healthz") as r:
+        assert r.status == 200
+
+
+def test_message_submitted_with_an_app_password_arrives(env):
+    login, _ = fresh_user(env, "enforced")
+    ap = env.app_password(login, "Apple Mail", "--protocols", "smtp")["password"]
+    subject = f"kunci-{uuid.uuid4().hex}"
+    with smtplib.SMTP("127.0.0.1", env.ports["smtp"], timeout=15) as c:
+        c.ehlo("client.example.org")
+        c.login(login, ap)
+        c.sendmail(login, ["friend@example.net"],
+                   f"From: {login}\r\nTo: friend@example.net\r\nSubject: {subject}\r\n\r\nhi\r\n")
+    deadline = time.time() + 10
+    while time.time() < deadline and not any(subject.encode() in m for m in env.sink.messages):
+        time.sleep(0.05)
+    assert any(subject.encode() in m for m in env.sink.messages)
+
+
+def test_last_use_is_recorded(env):
+    login, _ = fresh_user(env, "enforced")
+    ap = env.app_password(login, "iPhone", "--protocols", "imap")
+    assert env.kunci_json("app-password", "list", login)[0]["last_used"] is None
+    assert imap_login(env, login, ap["password"]) == "OK"
+    used = env.kunci_json("app-password", "list", login)[0]["last_used"]
+    assert used["ip"] == "127.0.0.1" and used["protocol"] == "imap" and used["at"]
