@@ -7,7 +7,7 @@ DATA_DIR   ?= $(CURDIR)/data
 PYTHON     ?= /usr/bin/python3
 KUNCI      := $(BUILD)/kunci
 
-.PHONY: all deps test-deps run test unit unit-asan integration format-check bench clean
+.PHONY: all deps test-deps run test unit unit-asan integration integration-asan format format-check bench clean
 
 all: $(KUNCI)
 
@@ -28,7 +28,7 @@ FORCE:
 run: $(KUNCI)
 	@scripts/run-dev.sh $(KUNCI) $(DATA_DIR)
 
-test: test-deps $(KUNCI) format-check unit unit-asan integration
+test: test-deps $(KUNCI) format-check unit unit-asan integration integration-asan
 
 unit: $(KUNCI)
 	meson test -C $(BUILD) --print-errorlogs
@@ -42,6 +42,15 @@ unit-asan: deps $(ASAN_BUILD)/build.ninja
 
 integration: $(KUNCI)
 	KUNCI_BIN=$(CURDIR)/$(KUNCI) $(PYTHON) -m pytest -q tests/integration
+
+# The same integration tests against the sanitizer build: the server and CLI under ASan+UBSan.
+integration-asan: unit-asan
+	KUNCI_BIN=$(CURDIR)/$(ASAN_BUILD)/kunci \
+	ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	$(PYTHON) -m pytest -q tests/integration
+
+format:
+	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c
 
 format-check:
 	clang-format --dry-run --Werror src/*/*.c src/*/*.h tests/unit/*.c

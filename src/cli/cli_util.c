@@ -100,7 +100,8 @@ int cli_open(struct cli *cli)
     if (r == KUNCI_ERR_TEMPFAIL && access(cli->cfg.store_location, F_OK) != 0) {
         /* The key is there, so this was set up: a missing database is an outage. */
         cli_error("the database %s is unavailable (missing); try again later, or run "
-                  "'kunci init' on a new installation", cli->cfg.store_location);
+                  "'kunci init' on a new installation",
+                  cli->cfg.store_location);
         return EXIT_TEMPFAIL;
     }
     if (r != KUNCI_OK)

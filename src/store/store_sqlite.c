@@ -255,8 +255,7 @@ static int db_ready(struct kunci_store *s)
     int moved = 0;
 
     if (s->db != NULL &&
-        (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK ||
-         moved))
+        (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK || moved))
         db_close(s);
     if (s->db == NULL)
         return db_open(s, false);

@@ -98,6 +98,7 @@ class Env:
         env = dict(os.environ, KUNCI_DATA_DIR=self.data, KUNCI_CONFIG=self.config)
         p = subprocess.run([KUNCI, *args], input=input, capture_output=True, text=True,
                            env=env, timeout=60)
+        assert "Sanitizer" not in p.stderr and "runtime error:" not in p.stderr, p.stderr
         if check and p.returncode != 0:
             raise AssertionError(f"kunci {' '.join(args)} exited {p.returncode}: {p.stderr}")
         return p
@@ -319,6 +320,11 @@ http {{
                     proc.kill()
                     proc.wait()
 
+    def sanitizer_reports(self):
+        text = self.log("kunci")
+        return [l for l in text.splitlines()
+                if "AddressSanitizer" in l or "runtime error:" in l or "LeakSanitizer" in l]
+
     def log(self, name):
         with open(os.path.join(self.root, name + ".log")) as f:
             return f.read()
@@ -333,5 +339,7 @@ def env():
         yield e
     finally:
         e.stop()
-        if os.environ.get("KUNCI_KEEP_TEST_DIR") is None:
-            shutil.rmtree(root, ignore_errors=True)
+    reports = e.sanitizer_reports()
+    if os.environ.get("KUNCI_KEEP_TEST_DIR") is None:
+        shutil.rmtree(root, ignore_errors=True)
+    assert not reports, "kunci serve under sanitizers:\n" + "\n".join(reports)

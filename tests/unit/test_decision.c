@@ -45,8 +45,8 @@ static int setup(void **state)
     assert_int_equal(kunci_account_create(&f->ctx, &f->h, "Alice@Example.org", "Alice",
                                           KUNCI_ROLE_USER, "alice-primary-pw", 16, NOW, &f->alice),
                      KUNCI_OK);
-    assert_int_equal(kunci_account_create(&f->ctx, &f->h, "bob@example.org", "Bob",
-                                          KUNCI_ROLE_USER, "bob-primary-pw", 14, NOW, &f->bob),
+    assert_int_equal(kunci_account_create(&f->ctx, &f->h, "bob@example.org", "Bob", KUNCI_ROLE_USER,
+                                          "bob-primary-pw", 14, NOW, &f->bob),
                      KUNCI_OK);
     *state = f;
     return 0;
@@ -146,8 +146,7 @@ static void test_app_passwords_under_enforced_mfa(void **state)
     assert_int_equal(check(f, "bob@example.org", bobs, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
     /* Deleted: refused at once. */
     assert_int_equal(f->h.backend->app_password_delete(f->h.store, f->alice.id, id1), KUNCI_OK);
-    assert_int_equal(check(f, "alice@example.org", pw1, KUNCI_PROTO_IMAP),
-                     KUNCI_AUTH_WRONG_SECRET);
+    assert_int_equal(check(f, "alice@example.org", pw1, KUNCI_PROTO_IMAP), KUNCI_AUTH_WRONG_SECRET);
     assert_int_equal(check(f, "alice@example.org", pw2, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
 }
 
@@ -165,21 +164,21 @@ static void test_scope_expiry_networks(void **state)
                      KUNCI_AUTH_ALLOWED);
     assert_int_equal(check(f, "alice@example.org", smtp_only, KUNCI_PROTO_IMAP),
                      KUNCI_AUTH_PROTOCOL_NOT_ALLOWED);
-    assert_int_equal(check_at(f, "alice@example.org", expiring, KUNCI_PROTO_IMAP, NULL, NOW + 99,
-                              NULL),
-                     KUNCI_AUTH_ALLOWED);
-    assert_int_equal(check_at(f, "alice@example.org", expiring, KUNCI_PROTO_IMAP, NULL, NOW + 100,
-                              NULL),
-                     KUNCI_AUTH_EXPIRED);
-    assert_int_equal(check_at(f, "alice@example.org", office, KUNCI_PROTO_IMAP, "10.9.8.7", NOW,
-                              NULL),
-                     KUNCI_AUTH_ALLOWED);
-    assert_int_equal(check_at(f, "alice@example.org", office, KUNCI_PROTO_IMAP, "2001:db8::9",
-                              NOW, NULL),
-                     KUNCI_AUTH_ALLOWED);
-    assert_int_equal(check_at(f, "alice@example.org", office, KUNCI_PROTO_IMAP, "192.0.2.1", NOW,
-                              NULL),
-                     KUNCI_AUTH_NETWORK_NOT_ALLOWED);
+    assert_int_equal(
+        check_at(f, "alice@example.org", expiring, KUNCI_PROTO_IMAP, NULL, NOW + 99, NULL),
+        KUNCI_AUTH_ALLOWED);
+    assert_int_equal(
+        check_at(f, "alice@example.org", expiring, KUNCI_PROTO_IMAP, NULL, NOW + 100, NULL),
+        KUNCI_AUTH_EXPIRED);
+    assert_int_equal(
+        check_at(f, "alice@example.org", office, KUNCI_PROTO_IMAP, "10.9.8.7", NOW, NULL),
+        KUNCI_AUTH_ALLOWED);
+    assert_int_equal(
+        check_at(f, "alice@example.org", office, KUNCI_PROTO_IMAP, "2001:db8::9", NOW, NULL),
+        KUNCI_AUTH_ALLOWED);
+    assert_int_equal(
+        check_at(f, "alice@example.org", office, KUNCI_PROTO_IMAP, "192.0.2.1", NOW, NULL),
+        KUNCI_AUTH_NETWORK_NOT_ALLOWED);
     assert_int_equal(check_at(f, "alice@example.org", office, KUNCI_PROTO_IMAP, NULL, NOW, NULL),
                      KUNCI_AUTH_NETWORK_NOT_ALLOWED);
 }
@@ -212,32 +211,32 @@ static void test_creation_policy(void **state)
     char pw[65];
 
     /* MFA not required: the seed's "options won't be available". */
-    assert_int_equal(kunci_app_password_create(&f->ctx, &f->h, &f->alice, &spec, NOW, pw,
-                                               sizeof(pw), NULL),
-                     KUNCI_ERR_MFA_NOT_REQUIRED);
+    assert_int_equal(
+        kunci_app_password_create(&f->ctx, &f->h, &f->alice, &spec, NOW, pw, sizeof(pw), NULL),
+        KUNCI_ERR_MFA_NOT_REQUIRED);
     set_mfa(f, &f->alice, KUNCI_MFA_ENABLED);
     assert_int_equal(f->h.backend->setting_set(f->h.store, "app_passwords_allowed", "false"),
                      KUNCI_OK);
-    assert_int_equal(kunci_app_password_create(&f->ctx, &f->h, &f->alice, &spec, NOW, pw,
-                                               sizeof(pw), NULL),
-                     KUNCI_ERR_APP_PASSWORDS_OFF);
+    assert_int_equal(
+        kunci_app_password_create(&f->ctx, &f->h, &f->alice, &spec, NOW, pw, sizeof(pw), NULL),
+        KUNCI_ERR_APP_PASSWORDS_OFF);
     assert_int_equal(f->h.backend->setting_set(f->h.store, "app_passwords_allowed", "true"),
                      KUNCI_OK);
     assert_int_equal(f->h.backend->setting_set(f->h.store, "app_passwords_max", "3"), KUNCI_OK);
     assert_int_equal(f->h.backend->setting_set(f->h.store, "app_password_length", "32"), KUNCI_OK);
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(kunci_app_password_create(&f->ctx, &f->h, &f->alice, &spec, NOW, pw,
-                                                   sizeof(pw), NULL),
-                         KUNCI_OK);
+        assert_int_equal(
+            kunci_app_password_create(&f->ctx, &f->h, &f->alice, &spec, NOW, pw, sizeof(pw), NULL),
+            KUNCI_OK);
         assert_int_equal(strlen(pw), 32);
     }
-    assert_int_equal(kunci_app_password_create(&f->ctx, &f->h, &f->alice, &spec, NOW, pw,
-                                               sizeof(pw), NULL),
-                     KUNCI_ERR_LIMIT);
+    assert_int_equal(
+        kunci_app_password_create(&f->ctx, &f->h, &f->alice, &spec, NOW, pw, sizeof(pw), NULL),
+        KUNCI_ERR_LIMIT);
     spec.name = "";
-    assert_int_equal(kunci_app_password_create(&f->ctx, &f->h, &f->bob, &spec, NOW, pw,
-                                               sizeof(pw), NULL),
-                     KUNCI_ERR_MFA_NOT_REQUIRED);
+    assert_int_equal(
+        kunci_app_password_create(&f->ctx, &f->h, &f->bob, &spec, NOW, pw, sizeof(pw), NULL),
+        KUNCI_ERR_MFA_NOT_REQUIRED);
 }
 
 /* Existing app passwords stop working when MFA is no longer required or the organization
@@ -251,12 +250,10 @@ static void test_app_passwords_follow_policy(void **state)
     make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
     assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
     f->h.backend->setting_set(f->h.store, "app_passwords_allowed", "false");
-    assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP),
-                     KUNCI_AUTH_WRONG_SECRET);
+    assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_WRONG_SECRET);
     f->h.backend->setting_set(f->h.store, "app_passwords_allowed", "true");
     set_mfa(f, &f->alice, KUNCI_MFA_DISABLED);
-    assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP),
-                     KUNCI_AUTH_WRONG_SECRET);
+    assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_WRONG_SECRET);
     set_mfa(f, &f->alice, KUNCI_MFA_ENABLED);
     assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
 }
@@ -323,18 +320,17 @@ static void test_password_change_revocation_setting(void **state)
 
     set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
     make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
-    assert_int_equal(kunci_account_set_password(&f->ctx, &f->h, &f->alice, "new-password-1", 14,
-                                                NOW, &revoked),
-                     KUNCI_OK);
+    assert_int_equal(
+        kunci_account_set_password(&f->ctx, &f->h, &f->alice, "new-password-1", 14, NOW, &revoked),
+        KUNCI_OK);
     assert_false(revoked);
     assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
     f->h.backend->setting_set(f->h.store, "app_passwords_revoke_on_password_change", "true");
-    assert_int_equal(kunci_account_set_password(&f->ctx, &f->h, &f->alice, "new-password-2", 14,
-                                                NOW, &revoked),
-                     KUNCI_OK);
+    assert_int_equal(
+        kunci_account_set_password(&f->ctx, &f->h, &f->alice, "new-password-2", 14, NOW, &revoked),
+        KUNCI_OK);
     assert_true(revoked);
-    assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP),
-                     KUNCI_AUTH_WRONG_SECRET);
+    assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_WRONG_SECRET);
 }
 
 /* The database file gone: "try again later", never "wrong password", never "OK"; and

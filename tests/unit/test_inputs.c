@@ -23,8 +23,8 @@ static void test_login(void **state)
 
     assert_int_equal(kunci_login_canonical(" Alice@Example.ORG ", 19, out), KUNCI_OK);
     assert_string_equal(out, "alice@example.org");
-    static const char *const bad[] = {"alice",        "@example.org", "alice@", "a@b@c",
-                                      "al ice@ex.org", "alice@.org",  "a\r\n@x.org", ""};
+    static const char *const bad[] = {"alice",         "@example.org", "alice@",      "a@b@c",
+                                      "al ice@ex.org", "alice@.org",   "a\r\n@x.org", ""};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(kunci_login_canonical(bad[i], strlen(bad[i]), out), KUNCI_ERR_INVALID);
     char longer[300];
@@ -93,8 +93,8 @@ static void test_expiry(void **state)
     assert_int_equal(kunci_expiry_parse("2027-01-31", now, &at), KUNCI_OK);
     kunci_time_format(at, out, sizeof(out));
     assert_string_equal(out, "2027-01-31T00:00:00Z");
-    static const char *const bad[] = {"2027-02-31", "2020-01-01", "0d", "-5d", "90",
-                                      "90x",        "tomorrow",   "", "999999999999d"};
+    static const char *const bad[] = {"2027-02-31", "2020-01-01", "0d", "-5d",          "90",
+                                      "90x",        "tomorrow",   "",   "999999999999d"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(kunci_expiry_parse(bad[i], now, &at), KUNCI_ERR_INVALID);
 }
@@ -137,8 +137,7 @@ static void test_config(void **state)
     assert_int_equal(kunci_addr_parse("127.0.0.1:143", host, sizeof(host), &port), KUNCI_OK);
     assert_string_equal(host, "127.0.0.1");
     assert_int_equal(port, 143);
-    assert_int_equal(kunci_addr_parse("127.0.0.1:0", host, sizeof(host), &port),
-                     KUNCI_ERR_INVALID);
+    assert_int_equal(kunci_addr_parse("127.0.0.1:0", host, sizeof(host), &port), KUNCI_ERR_INVALID);
     assert_int_equal(kunci_addr_parse("127.0.0.1", host, sizeof(host), &port), KUNCI_ERR_INVALID);
 }
 

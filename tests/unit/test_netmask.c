@@ -50,11 +50,10 @@ static void test_canonical_and_errors(void **state)
     assert_string_equal(canon, "10.0.0.0/8,2001:db8::/32");
     assert_int_equal(kunci_networks_canonical("", canon, sizeof(canon)), KUNCI_OK);
     assert_string_equal(canon, "");
-    static const char *const bad[] = {"10.1.2.3/8", "10.0.0.0/33", "10.0.0.0/", "bogus",
+    static const char *const bad[] = {"10.1.2.3/8",  "10.0.0.0/33", "10.0.0.0/",   "bogus",
                                       "10.0.0.0/8,", ",10.0.0.0/8", "10.0.0.0/-1", "::/129"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        assert_int_equal(kunci_networks_canonical(bad[i], canon, sizeof(canon)),
-                         KUNCI_ERR_INVALID);
+        assert_int_equal(kunci_networks_canonical(bad[i], canon, sizeof(canon)), KUNCI_ERR_INVALID);
 }
 
 static void test_empty_list_allows_unknown_ip(void **state)

@@ -14,9 +14,8 @@
 static const struct kunci_pwparams fast = {1, 8192};
 
 /* echo -n "correct horse battery" | argon2 kuncisaltsalt16b -id -t 2 -k 1024 -p 1 -l 32 -e */
-static const char reference_hash[] =
-    "$argon2id$v=19$m=1024,t=2,p=1$a3VuY2lzYWx0c2FsdDE2Yg$"
-    "mlionh+0Z7+bAviB2cuanWQTdx5y3E6Fh17AkqRuIS0";
+static const char reference_hash[] = "$argon2id$v=19$m=1024,t=2,p=1$a3VuY2lzYWx0c2FsdDE2Yg$"
+                                     "mlionh+0Z7+bAviB2cuanWQTdx5y3E6Fh17AkqRuIS0";
 
 static void test_known_answer(void **state)
 {
