@@ -68,7 +68,7 @@ int kunci_addr_parse(const char *addr, char *host, size_t host_size, unsigned *p
     return KUNCI_OK;
 }
 
-enum value_kind { V_STRING, V_INT, V_ADDR };
+enum value_kind { V_STRING, V_INT, V_ADDR, V_BOOL };
 
 struct config_key {
     const char *section, *key;
@@ -87,6 +87,10 @@ struct config_key {
         sec, k, V_ADDR, offsetof(struct kunci_config, field),                                      \
             sizeof(((struct kunci_config *)0)->field), 0, 0                                        \
     }
+#define BOOL(sec, k, field)                                                                        \
+    {                                                                                              \
+        sec, k, V_BOOL, offsetof(struct kunci_config, field), sizeof(int), 0, 1                    \
+    }
 #define INT(sec, k, field, lo, hi)                                                                 \
     {                                                                                              \
         sec, k, V_INT, offsetof(struct kunci_config, field), sizeof(int), lo, hi                   \
@@ -103,6 +107,7 @@ static const struct config_key config_keys[] = {
     INT("serve", "threads", threads, 1, 256),
     INT("serve", "hash_workers", hash_workers, 1, 256),
     INT("serve", "hash_queue", hash_queue, 1, 100000),
+    BOOL("serve", "log_allowed", log_allowed),
     ADDR("mail", "imap", mail_imap),
     ADDR("mail", "pop3", mail_pop3),
     ADDR("mail", "smtp", mail_smtp),
@@ -129,6 +134,18 @@ static int set_value(struct kunci_config *cfg, const struct config_key *k, const
     char host[KUNCI_ADDR_MAX];
     unsigned port;
 
+    if (k->kind == V_BOOL) {
+        if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 || strcmp(value, "on") == 0)
+            *(int *)(void *)field = 1;
+        else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 ||
+                 strcmp(value, "off") == 0)
+            *(int *)(void *)field = 0;
+        else {
+            *why_r = "expected yes or no";
+            return KUNCI_ERR_INVALID;
+        }
+        return KUNCI_OK;
+    }
     if (k->kind == V_INT) {
         char *end;
         errno = 0;

@@ -21,6 +21,7 @@ struct kunci_config {
     int threads;      /* threads answering requests; default: the number of cores */
     int hash_workers; /* threads computing Argon2id; default: the number of cores */
     int hash_queue;   /* primary-password checks waiting before "try again later" */
+    int log_allowed;  /* log allowed logins too (refusals are always logged) */
     /* [mail] backends, "IP:port" */
     char mail_imap[KUNCI_ADDR_MAX];
     char mail_pop3[KUNCI_ADDR_MAX];

@@ -164,7 +164,9 @@ static void hash_job_run(struct hash_job *job, struct kunci_store_handle *h)
 static enum MHD_Result finish(struct request *rq)
 {
     sodium_memzero(rq->secret, sizeof(rq->secret));
-    log_decision(rq, rq->out.app_password_id ? "app_password" : "password");
+    /* Refusals are always logged; allowed logins on request, as Dovecot's auth_verbose. */
+    if (rq->out.result != KUNCI_AUTH_ALLOWED || rq->server->ctx->cfg.log_allowed)
+        log_decision(rq, rq->out.app_password_id ? "app_password" : "password");
     return rq->endpoint->respond(rq);
 }
 

@@ -148,6 +148,7 @@ auth_listen = 127.0.0.1:{p['auth']}
 auth_key_file = {self.root}/auth.key
 threads = 2
 hash_workers = 2
+log_allowed = yes
 [mail]
 imap = 127.0.0.1:{p['d_imap']}
 pop3 = 127.0.0.1:{p['d_pop3']}

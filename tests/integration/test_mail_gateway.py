@@ -300,3 +300,18 @@ def test_last_use_is_recorded(env):
     assert imap_login(env, login, ap["password"]) == "OK"
     used = env.kunci_json("app-password", "list", login)[0]["last_used"]
     assert used["ip"] == "127.0.0.1" and used["protocol"] == "imap" and used["at"]
+
+
+def test_log_tells_results_but_never_secrets(env):
+    login, pw = fresh_user(env, "enforced", password="Very-secret-primary-9")
+    ap = env.app_password(login, "Outlook", "--protocols", "imap")["password"]
+    assert imap_login(env, login, ap) == "OK"
+    assert "Invalid" in pop3_login(env, login, ap)
+    assert "Invalid" in imap_login(env, login, pw)
+    log = env.log("kunci")
+    mine = [l for l in log.splitlines() if login in l]
+    assert any("result=allowed" in l and "via=app_password" in l for l in mine)
+    assert any("result=protocol_not_allowed" in l for l in mine)
+    assert any("result=mfa_required" in l for l in mine)
+    for secret in (pw, ap, ap.replace(" ", ""), "backend-only-Secret-7", "proxy-shared-Key-9"):
+        assert secret not in log
