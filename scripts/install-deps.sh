@@ -4,9 +4,9 @@
 set -eu
 
 BUILD="meson ninja-build pkg-config gcc clang clang-format libsodium-dev libsqlite3-dev
-libmicrohttpd-dev libjansson-dev libcmocka-dev"
+libmicrohttpd-dev libjansson-dev libcmocka-dev liboath-dev libqrencode-dev libcurl4-openssl-dev"
 TEST="python3 python3-pytest nginx libnginx-mod-mail dovecot-imapd dovecot-pop3d
-dovecot-submissiond swaks curl wrk"
+dovecot-submissiond swaks curl wrk oathtool chromium"
 
 case "${1:-build}" in
 build) wanted="$BUILD" ;;
@@ -19,6 +19,11 @@ for p in $wanted; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
         missing="$missing $p"
 done
+# Node.js may come from elsewhere than Debian (its npm included): only a missing npm
+# command brings Debian's.
+if [ "${1:-build}" = test ] && ! command -v npm >/dev/null 2>&1; then
+    missing="$missing nodejs npm"
+fi
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -115,3 +115,29 @@ int kunci_mfa_state_parse(const char *s, enum kunci_mfa_state *state_r)
         return KUNCI_ERR_INVALID;
     return KUNCI_OK;
 }
+
+const char *kunci_method_kind_name(enum kunci_method_kind kind)
+{
+    switch (kind) {
+    case KUNCI_METHOD_TOTP:
+        return "totp";
+    case KUNCI_METHOD_PHONE:
+        return "phone";
+    case KUNCI_METHOD_EMAIL:
+        return "email";
+    }
+    return "unknown";
+}
+
+int kunci_method_kind_parse(const char *s, enum kunci_method_kind *kind_r)
+{
+    if (strcmp(s, "totp") == 0)
+        *kind_r = KUNCI_METHOD_TOTP;
+    else if (strcmp(s, "phone") == 0)
+        *kind_r = KUNCI_METHOD_PHONE;
+    else if (strcmp(s, "email") == 0)
+        *kind_r = KUNCI_METHOD_EMAIL;
+    else
+        return KUNCI_ERR_INVALID;
+    return KUNCI_OK;
+}

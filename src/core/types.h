@@ -37,6 +37,7 @@ struct kunci_account {
     char password_hash[KUNCI_HASH_MAX];
     int64_t created_at;
     int64_t password_changed_at;
+    bool must_change_password; /* a one-time password set by an administrator or make run */
 };
 
 struct kunci_app_password {
@@ -53,6 +54,60 @@ struct kunci_app_password {
     char last_used_protocol[8];
 };
 
+#define KUNCI_TOKEN_HASH_BYTES 32
+#define KUNCI_CSRF_MAX         44
+#define KUNCI_TARGET_MAX       254 /* a phone number or an e-mail address */
+#define KUNCI_SECRET_BOX_MAX   128 /* an encrypted TOTP secret: nonce, MAC, 20 bytes */
+
+enum kunci_session_stage {
+    KUNCI_SESSION_PASSWORD = 1, /* first factor done: only MFA set-up or the code may follow */
+    KUNCI_SESSION_FULL = 2,
+};
+
+/* A web session. The cookie holds a random token; the store holds only its HMAC. */
+struct kunci_session {
+    int64_t id;
+    int64_t account_id;
+    uint8_t token_hash[KUNCI_TOKEN_HASH_BYTES];
+    char csrf[KUNCI_CSRF_MAX + 1];
+    enum kunci_session_stage stage;
+    int64_t created_at;
+    int64_t last_seen_at;
+    int64_t password_at; /* when the password was last typed: gates sensitive changes */
+};
+
+enum kunci_method_kind {
+    KUNCI_METHOD_TOTP = 1,  /* authenticator app */
+    KUNCI_METHOD_PHONE = 2, /* code by text message or voice call */
+    KUNCI_METHOD_EMAIL = 3, /* code to an alternate address */
+};
+
+struct kunci_mfa_method {
+    int64_t id;
+    int64_t account_id;
+    enum kunci_method_kind kind;
+    char target[KUNCI_TARGET_MAX + 1]; /* "+62 81234567890" or an address */
+    char channel[8];                   /* phone: "sms" or "voice" */
+    uint8_t secret[KUNCI_SECRET_BOX_MAX]; /* TOTP: secretbox(nonce || box) */
+    size_t secret_len;
+    bool is_default;
+    bool verified;
+    int64_t last_totp_step; /* a TOTP code is accepted once */
+    int64_t created_at;
+};
+
+/* A one-time code sent by text, call or e-mail; only its HMAC is stored. */
+struct kunci_code {
+    int64_t id;
+    int64_t account_id;
+    int64_t method_id;
+    uint8_t code_hash[KUNCI_TOKEN_HASH_BYTES];
+    int64_t expires_at;
+    int attempts;
+};
+
+const char *kunci_method_kind_name(enum kunci_method_kind kind);
+int kunci_method_kind_parse(const char *s, enum kunci_method_kind *kind_r);
 const char *kunci_role_name(enum kunci_role role);
 int kunci_role_parse(const char *s, enum kunci_role *role_r);
 const char *kunci_mfa_state_name(enum kunci_mfa_state state);

@@ -19,6 +19,7 @@ struct kunci_store;
 typedef int (*kunci_account_cb)(void *arg, const struct kunci_account *acct);
 typedef int (*kunci_app_password_cb)(void *arg, const struct kunci_app_password *ap);
 typedef int (*kunci_setting_cb)(void *arg, const char *key, const char *value);
+typedef int (*kunci_method_cb)(void *arg, const struct kunci_mfa_method *method);
 
 struct kunci_store_options {
     const char *location; /* backend-specific: a file path, a connection string */
@@ -70,6 +71,43 @@ struct kunci_store_backend {
 
     int (*setting_set)(struct kunci_store *store, const char *key, const char *value);
     int (*settings_each)(struct kunci_store *store, kunci_setting_cb cb, void *arg);
+
+    int (*account_by_id)(struct kunci_store *store, int64_t id, struct kunci_account *acct_r);
+
+    /* Web sessions, looked up by the HMAC of their token. */
+    int (*session_insert)(struct kunci_store *store, struct kunci_session *sess);
+    int (*session_lookup)(struct kunci_store *store, const uint8_t *token_hash,
+                          struct kunci_session *sess_r);
+    int (*session_update)(struct kunci_store *store, const struct kunci_session *sess);
+    int (*session_delete)(struct kunci_store *store, int64_t id);
+
+    /* Second factors. */
+    int (*method_insert)(struct kunci_store *store, struct kunci_mfa_method *m);
+    int (*method_get)(struct kunci_store *store, int64_t account_id, int64_t id,
+                      struct kunci_mfa_method *m_r);
+    int (*method_list)(struct kunci_store *store, int64_t account_id, kunci_method_cb cb,
+                       void *arg);
+    int (*method_update)(struct kunci_store *store, const struct kunci_mfa_method *m);
+    int (*method_delete)(struct kunci_store *store, int64_t account_id, int64_t id);
+    /* Makes id the account's only default method. */
+    int (*method_set_default)(struct kunci_store *store, int64_t account_id, int64_t id);
+    /* Records a TOTP step as used; KUNCI_ERR_EXISTS if it (or a later one) already was. */
+    int (*method_use_totp_step)(struct kunci_store *store, int64_t id, int64_t step);
+    /* Marks a method verified; the account's first verified method becomes its default. */
+    int (*method_verify)(struct kunci_store *store, int64_t account_id, int64_t id);
+
+    /* One pending code per method: a new one replaces the old. */
+    int (*code_put)(struct kunci_store *store, struct kunci_code *code);
+    int (*code_get)(struct kunci_store *store, int64_t account_id, int64_t method_id,
+                    struct kunci_code *code_r);
+    int (*code_count_attempt)(struct kunci_store *store, int64_t id);
+    int (*code_delete)(struct kunci_store *store, int64_t id);
+
+    /* "Don't ask again on this device". */
+    int (*device_insert)(struct kunci_store *store, int64_t account_id,
+                         const uint8_t *token_hash, int64_t created_at, int64_t expires_at);
+    int (*device_valid)(struct kunci_store *store, int64_t account_id, const uint8_t *token_hash,
+                        int64_t now);
 };
 
 const struct kunci_store_backend *kunci_store_backend_find(const char *name);

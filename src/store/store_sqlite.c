@@ -3,6 +3,7 @@
 #include "core/err.h"
 #include "store/store.h"
 
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,13 +38,55 @@ static const char *const migrations[] = {
     "  last_used_protocol TEXT);"
     "CREATE INDEX app_passwords_account ON app_passwords (account_id);"
     "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    /* 2: the web: sessions, second factors, one-time codes, trusted devices */
+    "ALTER TABLE accounts ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE sessions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  token_hash BLOB NOT NULL UNIQUE,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
+    "  csrf TEXT NOT NULL,"
+    "  stage INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  last_seen_at INTEGER NOT NULL,"
+    "  password_at INTEGER NOT NULL);"
+    "CREATE INDEX sessions_account ON sessions (account_id);"
+    "CREATE TABLE mfa_methods ("
+    "  id INTEGER PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('totp', 'phone', 'email')),"
+    "  target TEXT NOT NULL DEFAULT '',"
+    "  channel TEXT NOT NULL DEFAULT '',"
+    "  secret BLOB,"
+    "  is_default INTEGER NOT NULL DEFAULT 0,"
+    "  verified INTEGER NOT NULL DEFAULT 0,"
+    "  last_totp_step INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX mfa_methods_account ON mfa_methods (account_id);"
+    "CREATE TABLE codes ("
+    "  id INTEGER PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
+    "  method_id INTEGER NOT NULL UNIQUE REFERENCES mfa_methods (id) ON DELETE CASCADE,"
+    "  code_hash BLOB NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE trusted_devices ("
+    "  id INTEGER PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
+    "  token_hash BLOB NOT NULL UNIQUE,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 #define ACCOUNT_COLUMNS                                                                            \
     "a.id, a.login, a.display_name, a.role, a.enabled, a.mfa_state, a.password_hash, "             \
-    "a.created_at, a.password_changed_at"
-#define ACCOUNT_NCOLS 9
+    "a.created_at, a.password_changed_at, a.must_change_password"
+#define ACCOUNT_NCOLS 10
+#define SESSION_COLUMNS                                                                            \
+    "id, account_id, token_hash, csrf, stage, created_at, last_seen_at, password_at"
+#define METHOD_COLUMNS                                                                             \
+    "id, account_id, kind, target, channel, secret, is_default, verified, last_totp_step, "        \
+    "created_at"
 #define APP_PASSWORD_COLUMNS                                                                       \
     "ap.id, ap.account_id, ap.name, ap.digest, ap.protocols, ap.networks, ap.created_at, "         \
     "COALESCE(ap.expires_at, 0), COALESCE(ap.last_used_at, 0), COALESCE(ap.last_used_ip, ''), "    \
@@ -65,17 +108,38 @@ enum stmt_id {
     ST_AP_TOUCH,
     ST_SETTING_SET,
     ST_SETTINGS_EACH,
+    ST_ACCOUNT_BY_ID,
+    ST_SESSION_INSERT,
+    ST_SESSION_LOOKUP,
+    ST_SESSION_UPDATE,
+    ST_SESSION_DELETE,
+    ST_METHOD_INSERT,
+    ST_METHOD_GET,
+    ST_METHOD_LIST,
+    ST_METHOD_UPDATE,
+    ST_METHOD_DELETE,
+    ST_METHOD_CLEAR_DEFAULT,
+    ST_METHOD_SET_DEFAULT,
+    ST_METHOD_USE_STEP,
+    ST_METHOD_VERIFY,
+    ST_METHOD_DEFAULT_IF_NONE,
+    ST_CODE_PUT,
+    ST_CODE_GET,
+    ST_CODE_ATTEMPT,
+    ST_CODE_DELETE,
+    ST_DEVICE_INSERT,
+    ST_DEVICE_VALID,
     ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_ACCOUNT_BY_LOGIN] = "SELECT " ACCOUNT_COLUMNS " FROM accounts a WHERE a.login = ?1",
     [ST_ACCOUNT_INSERT] = "INSERT INTO accounts (login, display_name, role, enabled, mfa_state, "
-                          "password_hash, created_at, password_changed_at) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                          "password_hash, created_at, password_changed_at, must_change_password) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [ST_ACCOUNT_UPDATE] = "UPDATE accounts SET display_name = ?2, role = ?3, enabled = ?4, "
-                          "mfa_state = ?5, password_hash = ?6, password_changed_at = ?7 "
-                          "WHERE id = ?1",
+                          "mfa_state = ?5, password_hash = ?6, password_changed_at = ?7, "
+                          "must_change_password = ?8 WHERE id = ?1",
     [ST_ACCOUNT_REHASH] = "UPDATE accounts SET password_hash = ?3 WHERE id = ?1 AND "
                           "password_hash = ?2",
     [ST_ACCOUNT_DELETE] = "DELETE FROM accounts WHERE id = ?1",
@@ -97,6 +161,41 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SETTING_SET] = "INSERT INTO settings (key, value) VALUES (?1, ?2) "
                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     [ST_SETTINGS_EACH] = "SELECT key, value FROM settings ORDER BY key",
+    [ST_ACCOUNT_BY_ID] = "SELECT " ACCOUNT_COLUMNS " FROM accounts a WHERE a.id = ?1",
+    [ST_SESSION_INSERT] = "INSERT INTO sessions (account_id, token_hash, csrf, stage, created_at, "
+                          "last_seen_at, password_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_SESSION_LOOKUP] = "SELECT " SESSION_COLUMNS " FROM sessions WHERE token_hash = ?1",
+    [ST_SESSION_UPDATE] = "UPDATE sessions SET stage = ?2, last_seen_at = ?3, password_at = ?4 "
+                          "WHERE id = ?1",
+    [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE id = ?1",
+    [ST_METHOD_INSERT] = "INSERT INTO mfa_methods (account_id, kind, target, channel, secret, "
+                         "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_METHOD_GET] = "SELECT " METHOD_COLUMNS " FROM mfa_methods WHERE account_id = ?1 AND id = ?2",
+    [ST_METHOD_LIST] = "SELECT " METHOD_COLUMNS " FROM mfa_methods WHERE account_id = ?1 "
+                       "ORDER BY id",
+    [ST_METHOD_UPDATE] = "UPDATE mfa_methods SET target = ?2, channel = ?3 WHERE id = ?1",
+    [ST_METHOD_DELETE] = "DELETE FROM mfa_methods WHERE account_id = ?1 AND id = ?2",
+    [ST_METHOD_CLEAR_DEFAULT] = "UPDATE mfa_methods SET is_default = 0 WHERE account_id = ?1",
+    [ST_METHOD_SET_DEFAULT] = "UPDATE mfa_methods SET is_default = 1 WHERE account_id = ?1 AND "
+                              "id = ?2 AND verified = 1",
+    [ST_METHOD_USE_STEP] = "UPDATE mfa_methods SET last_totp_step = ?2 WHERE id = ?1 AND "
+                           "last_totp_step < ?2",
+    [ST_METHOD_VERIFY] = "UPDATE mfa_methods SET verified = 1 WHERE account_id = ?1 AND id = ?2",
+    [ST_METHOD_DEFAULT_IF_NONE] =
+        "UPDATE mfa_methods SET is_default = 1 WHERE id = ?2 AND NOT EXISTS "
+        "(SELECT 1 FROM mfa_methods WHERE account_id = ?1 AND is_default = 1)",
+    [ST_CODE_PUT] = "INSERT INTO codes (account_id, method_id, code_hash, expires_at) "
+                    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (method_id) DO UPDATE SET "
+                    "code_hash = excluded.code_hash, expires_at = excluded.expires_at, "
+                    "attempts = 0",
+    [ST_CODE_GET] = "SELECT id, account_id, method_id, code_hash, expires_at, attempts FROM codes "
+                    "WHERE account_id = ?1 AND method_id = ?2",
+    [ST_CODE_ATTEMPT] = "UPDATE codes SET attempts = attempts + 1 WHERE id = ?1",
+    [ST_CODE_DELETE] = "DELETE FROM codes WHERE id = ?1",
+    [ST_DEVICE_INSERT] = "INSERT INTO trusted_devices (account_id, token_hash, created_at, "
+                         "expires_at) VALUES (?1, ?2, ?3, ?4)",
+    [ST_DEVICE_VALID] = "SELECT 1 FROM trusted_devices WHERE account_id = ?1 AND token_hash = ?2 "
+                        "AND expires_at > ?3",
 };
 
 struct kunci_store {
@@ -192,6 +291,7 @@ static void row_account(sqlite3_stmt *st, int c, struct kunci_account *a)
     copy_text(a->password_hash, sizeof(a->password_hash), st, c + 6);
     a->created_at = sqlite3_column_int64(st, c + 7);
     a->password_changed_at = sqlite3_column_int64(st, c + 8);
+    a->must_change_password = sqlite3_column_int(st, c + 9) != 0;
 }
 
 static void row_app_password(sqlite3_stmt *st, struct kunci_app_password *ap)
@@ -361,6 +461,11 @@ static void bind_account(sqlite3_stmt *st, const struct kunci_account *a)
     sqlite3_bind_text(st, 6, a->password_hash, -1, SQLITE_STATIC);
 }
 
+static void bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
+{
+    sqlite3_bind_blob(st, i, p, (int)n, SQLITE_STATIC);
+}
+
 static int step_once(sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
@@ -379,6 +484,7 @@ static int sqlite_account_insert(struct kunci_store *s, struct kunci_account *ac
     bind_account(st, acct);
     sqlite3_bind_int64(st, 7, acct->created_at);
     sqlite3_bind_int64(st, 8, acct->password_changed_at);
+    sqlite3_bind_int(st, 9, acct->must_change_password ? 1 : 0);
     r = step_once(st);
     if (r == KUNCI_OK)
         acct->id = sqlite3_last_insert_rowid(s->db);
@@ -404,6 +510,7 @@ static int sqlite_account_update(struct kunci_store *s, const struct kunci_accou
         sqlite3_bind_int64(st, 1, acct->id);
         bind_account(st, acct);
         sqlite3_bind_int64(st, 7, acct->password_changed_at);
+        sqlite3_bind_int(st, 8, acct->must_change_password ? 1 : 0);
         r = changed_or_not_found(s, step_once(st));
     }
     if (r == KUNCI_OK && revoke_app_passwords && (r = stmt_get(s, ST_AP_DELETE_ALL, &st)) == 0) {
@@ -595,6 +702,309 @@ static int sqlite_settings_each(struct kunci_store *s, kunci_setting_cb cb, void
     return r;
 }
 
+/* Runs a prepared statement expected to return at most one row through fill. */
+static int one_row(sqlite3_stmt *st, void (*fill)(sqlite3_stmt *, void *), void *out)
+{
+    int rc = sqlite3_step(st), r;
+    if (rc == SQLITE_ROW) {
+        if (fill != NULL)
+            fill(st, out);
+        r = KUNCI_OK;
+    } else {
+        r = rc == SQLITE_DONE ? KUNCI_ERR_NOT_FOUND : map_rc(rc);
+    }
+    stmt_done(st);
+    return r;
+}
+
+static void fill_account(sqlite3_stmt *st, void *out)
+{
+    row_account(st, 0, out);
+}
+
+static int sqlite_account_by_id(struct kunci_store *s, int64_t id, struct kunci_account *acct_r)
+{
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(s, ST_ACCOUNT_BY_ID, &st);
+    if (r != KUNCI_OK)
+        return r;
+    sqlite3_bind_int64(st, 1, id);
+    return one_row(st, fill_account, acct_r);
+}
+
+static void fill_session(sqlite3_stmt *st, void *out)
+{
+    struct kunci_session *x = out;
+    memset(x, 0, sizeof(*x));
+    x->id = sqlite3_column_int64(st, 0);
+    x->account_id = sqlite3_column_int64(st, 1);
+    if (sqlite3_column_bytes(st, 2) == KUNCI_TOKEN_HASH_BYTES)
+        memcpy(x->token_hash, sqlite3_column_blob(st, 2), KUNCI_TOKEN_HASH_BYTES);
+    copy_text(x->csrf, sizeof(x->csrf), st, 3);
+    x->stage = sqlite3_column_int(st, 4) == KUNCI_SESSION_FULL ? KUNCI_SESSION_FULL
+                                                               : KUNCI_SESSION_PASSWORD;
+    x->created_at = sqlite3_column_int64(st, 5);
+    x->last_seen_at = sqlite3_column_int64(st, 6);
+    x->password_at = sqlite3_column_int64(st, 7);
+}
+
+static int sqlite_session_insert(struct kunci_store *s, struct kunci_session *x)
+{
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(s, ST_SESSION_INSERT, &st);
+    if (r != KUNCI_OK)
+        return r;
+    sqlite3_bind_int64(st, 1, x->account_id);
+    bind_blob(st, 2, x->token_hash, KUNCI_TOKEN_HASH_BYTES);
+    sqlite3_bind_text(st, 3, x->csrf, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, (int)x->stage);
+    sqlite3_bind_int64(st, 5, x->created_at);
+    sqlite3_bind_int64(st, 6, x->last_seen_at);
+    sqlite3_bind_int64(st, 7, x->password_at);
+    r = step_once(st);
+    if (r == KUNCI_OK)
+        x->id = sqlite3_last_insert_rowid(s->db);
+    return r;
+}
+
+static int sqlite_session_lookup(struct kunci_store *s, const uint8_t *token_hash,
+                                 struct kunci_session *sess_r)
+{
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(s, ST_SESSION_LOOKUP, &st);
+    if (r != KUNCI_OK)
+        return r;
+    bind_blob(st, 1, token_hash, KUNCI_TOKEN_HASH_BYTES);
+    return one_row(st, fill_session, sess_r);
+}
+
+static int sqlite_session_update(struct kunci_store *s, const struct kunci_session *x)
+{
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(s, ST_SESSION_UPDATE, &st);
+    if (r != KUNCI_OK)
+        return r;
+    sqlite3_bind_int64(st, 1, x->id);
+    sqlite3_bind_int(st, 2, (int)x->stage);
+    sqlite3_bind_int64(st, 3, x->last_seen_at);
+    sqlite3_bind_int64(st, 4, x->password_at);
+    return changed_or_not_found(s, step_once(st));
+}
+
+static int by_id(struct kunci_store *s, enum stmt_id id_stmt, int64_t a, int64_t b, int nargs)
+{
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(s, id_stmt, &st);
+    if (r != KUNCI_OK)
+        return r;
+    sqlite3_bind_int64(st, 1, a);
+    if (nargs > 1)
+        sqlite3_bind_int64(st, 2, b);
+    return changed_or_not_found(s, step_once(st));
+}
+
+static int sqlite_session_delete(struct kunci_store *s, int64_t id)
+{
+    return by_id(s, ST_SESSION_DELETE, id, 0, 1);
+}
+
+static void fill_method(sqlite3_stmt *st, void *out)
+{
+    struct kunci_mfa_method *m = out;
+    memset(m, 0, sizeof(*m));
+    m->id = sqlite3_column_int64(st, 0);
+    m->account_id = sqlite3_column_int64(st, 1);
+    if (kunci_method_kind_parse((const char *)sqlite3_column_text(st, 2), &m->kind) != 0)
+        m->kind = 0;
+    copy_text(m->target, sizeof(m->target), st, 3);
+    copy_text(m->channel, sizeof(m->channel), st, 4);
+    int n = sqlite3_column_bytes(st, 5);
+    if (n > 0 && (size_t)n <= sizeof(m->secret)) {
+        memcpy(m->secret, sqlite3_column_blob(st, 5), (size_t)n);
+        m->secret_len = (size_t)n;
+    }
+    m->is_default = sqlite3_column_int(st, 6) != 0;
+    m->verified = sqlite3_column_int(st, 7) != 0;
+    m->last_totp_step = sqlite3_column_int64(st, 8);
+    m->created_at = sqlite3_column_int64(st, 9);
+}
+
+static int sqlite_method_insert(struct kunci_store *s, struct kunci_mfa_method *m)
+{
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(s, ST_METHOD_INSERT, &st);
+    if (r != KUNCI_OK)
+        return r;
+    sqlite3_bind_int64(st, 1, m->account_id);
+    sqlite3_bind_text(st, 2, kunci_method_kind_name(m->kind), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, m->target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, m->channel, -1, SQLITE_STATIC);
+    if (m->secret_len > 0)
+        bind_blob(st, 5, m->secret, m->secret_len);
+    sqlite3_bind_int64(st, 6, m->created_at);
+    r = step_once(st);
+    if (r == KUNCI_OK)
+        m->id = sqlite3_last_insert_rowid(s->db);
+    return r;
+}
+
+static int sqlite_method_get(struct kunci_store *s, int64_t account_id, int64_t id,
+                             struct kunci_mfa_method *m_r)
+{
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(s, ST_METHOD_GET, &st);
+    if (r != KUNCI_OK)
+        return r;
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_int64(st, 2, id);
+    return one_row(st, fill_method, m_r);
+}
+
+static int sqlite_method_list(struct kunci_store *s, int64_t account_id, kunci_method_cb cb,
+                              void *arg)
+{
+    struct kunci_mfa_method m;
+    sqlite3_stmt *st = NULL;
+    int rc = SQLITE_DONE, r = stmt_get(s, ST_METHOD_LIST, &st);
+    if (r != KUNCI_OK)
+        return r;
+    sqlite3_bind_int64(st, 1, account_id);
+    while (r == KUNCI_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fill_method(st, &m);
+        r = cb(arg, &m);
+    }
+    if (r == KUNCI_OK && rc != SQLITE_DONE)
+        r = map_rc(rc);
+    stmt_done(st);
+    sodium_memzero(&m, sizeof(m));
+    return r;
+}
+
+static int sqlite_method_update(struct kunci_store *s, const struct kunci_mfa_method *m)
+{
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(s, ST_METHOD_UPDATE, &st);
+    if (r != KUNCI_OK)
+        return r;
+    sqlite3_bind_int64(st, 1, m->id);
+    sqlite3_bind_text(st, 2, m->target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, m->channel, -1, SQLITE_STATIC);
+    return changed_or_not_found(s, step_once(st));
+}
+
+static int sqlite_method_delete(struct kunci_store *s, int64_t account_id, int64_t id)
+{
+    return by_id(s, ST_METHOD_DELETE, account_id, id, 2);
+}
+
+static int sqlite_method_set_default(struct kunci_store *s, int64_t account_id, int64_t id)
+{
+    int r = begin(s);
+    if (r != KUNCI_OK)
+        return r;
+    r = by_id(s, ST_METHOD_CLEAR_DEFAULT, account_id, 0, 1);
+    if (r == KUNCI_ERR_NOT_FOUND)
+        r = KUNCI_OK;
+    if (r == KUNCI_OK)
+        r = by_id(s, ST_METHOD_SET_DEFAULT, account_id, id, 2);
+    return finish(s, r);
+}
+
+static int sqlite_method_use_totp_step(struct kunci_store *s, int64_t id, int64_t step)
+{
+    int r = by_id(s, ST_METHOD_USE_STEP, id, step, 2);
+    return r == KUNCI_ERR_NOT_FOUND ? KUNCI_ERR_EXISTS : r;
+}
+
+static int sqlite_method_verify(struct kunci_store *s, int64_t account_id, int64_t id)
+{
+    int r = begin(s);
+    if (r != KUNCI_OK)
+        return r;
+    r = by_id(s, ST_METHOD_VERIFY, account_id, id, 2);
+    if (r == KUNCI_OK) {
+        r = by_id(s, ST_METHOD_DEFAULT_IF_NONE, account_id, id, 2);
+        if (r == KUNCI_ERR_NOT_FOUND)
+            r = KUNCI_OK; /* it had a default already */
+    }
+    return finish(s, r);
+}
+
+static void fill_code(sqlite3_stmt *st, void *out)
+{
+    struct kunci_code *c = out;
+    memset(c, 0, sizeof(*c));
+    c->id = sqlite3_column_int64(st, 0);
+    c->account_id = sqlite3_column_int64(st, 1);
+    c->method_id = sqlite3_column_int64(st, 2);
+    if (sqlite3_column_bytes(st, 3) == KUNCI_TOKEN_HASH_BYTES)
+        memcpy(c->code_hash, sqlite3_column_blob(st, 3), KUNCI_TOKEN_HASH_BYTES);
+    c->expires_at = sqlite3_column_int64(st, 4);
+    c->attempts = sqlite3_column_int(st, 5);
+}
+
+static int sqlite_code_put(struct kunci_store *s, struct kunci_code *c)
+{
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(s, ST_CODE_PUT, &st);
+    if (r != KUNCI_OK)
+        return r;
+    sqlite3_bind_int64(st, 1, c->account_id);
+    sqlite3_bind_int64(st, 2, c->method_id);
+    bind_blob(st, 3, c->code_hash, KUNCI_TOKEN_HASH_BYTES);
+    sqlite3_bind_int64(st, 4, c->expires_at);
+    return step_once(st);
+}
+
+static int sqlite_code_get(struct kunci_store *s, int64_t account_id, int64_t method_id,
+                           struct kunci_code *code_r)
+{
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(s, ST_CODE_GET, &st);
+    if (r != KUNCI_OK)
+        return r;
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_int64(st, 2, method_id);
+    return one_row(st, fill_code, code_r);
+}
+
+static int sqlite_code_count_attempt(struct kunci_store *s, int64_t id)
+{
+    return by_id(s, ST_CODE_ATTEMPT, id, 0, 1);
+}
+
+static int sqlite_code_delete(struct kunci_store *s, int64_t id)
+{
+    return by_id(s, ST_CODE_DELETE, id, 0, 1);
+}
+
+static int sqlite_device_insert(struct kunci_store *s, int64_t account_id,
+                                const uint8_t *token_hash, int64_t created_at, int64_t expires_at)
+{
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(s, ST_DEVICE_INSERT, &st);
+    if (r != KUNCI_OK)
+        return r;
+    sqlite3_bind_int64(st, 1, account_id);
+    bind_blob(st, 2, token_hash, KUNCI_TOKEN_HASH_BYTES);
+    sqlite3_bind_int64(st, 3, created_at);
+    sqlite3_bind_int64(st, 4, expires_at);
+    return step_once(st);
+}
+
+static int sqlite_device_valid(struct kunci_store *s, int64_t account_id,
+                               const uint8_t *token_hash, int64_t now)
+{
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(s, ST_DEVICE_VALID, &st);
+    if (r != KUNCI_OK)
+        return r;
+    sqlite3_bind_int64(st, 1, account_id);
+    bind_blob(st, 2, token_hash, KUNCI_TOKEN_HASH_BYTES);
+    sqlite3_bind_int64(st, 3, now);
+    return one_row(st, NULL, NULL);
+}
+
 const struct kunci_store_backend kunci_store_sqlite = {
     .name = "sqlite",
     .open = sqlite_open,
@@ -614,4 +1024,23 @@ const struct kunci_store_backend kunci_store_sqlite = {
     .app_password_touch = sqlite_app_password_touch,
     .setting_set = sqlite_setting_set,
     .settings_each = sqlite_settings_each,
+    .account_by_id = sqlite_account_by_id,
+    .session_insert = sqlite_session_insert,
+    .session_lookup = sqlite_session_lookup,
+    .session_update = sqlite_session_update,
+    .session_delete = sqlite_session_delete,
+    .method_insert = sqlite_method_insert,
+    .method_get = sqlite_method_get,
+    .method_list = sqlite_method_list,
+    .method_update = sqlite_method_update,
+    .method_delete = sqlite_method_delete,
+    .method_set_default = sqlite_method_set_default,
+    .method_use_totp_step = sqlite_method_use_totp_step,
+    .method_verify = sqlite_method_verify,
+    .code_put = sqlite_code_put,
+    .code_get = sqlite_code_get,
+    .code_count_attempt = sqlite_code_count_attempt,
+    .code_delete = sqlite_code_delete,
+    .device_insert = sqlite_device_insert,
+    .device_valid = sqlite_device_valid,
 };
