@@ -17,7 +17,11 @@ static const char settings_usage[] =
     "  app_passwords_max                        40     app passwords per user (1-1000)\n"
     "  app_password_length                      24     letters in a new app password (16-64)\n"
     "  app_passwords_revoke_on_password_change  false  a password change deletes the\n"
-    "                                                  user's app passwords\n";
+    "                                                  user's app passwords\n"
+    "  remember_device_days                     14     \"don't ask again\" lasts (1-365)\n"
+    "  mfa_totp_allowed                         true   authenticator app method\n"
+    "  mfa_phone_allowed                        true   codes by text message or call\n"
+    "  mfa_email_allowed                        true   codes to an alternate e-mail\n";
 
 struct collect {
     char values[16][KUNCI_SETTING_VALUE_MAX];

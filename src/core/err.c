@@ -36,6 +36,12 @@ const char *kunci_strerror(int err)
                "are not available";
     case KUNCI_ERR_APP_PASSWORDS_OFF:
         return "the organization does not allow app passwords";
+    case KUNCI_ERR_EXPIRED:
+        return "the code has expired";
+    case KUNCI_ERR_REUSED:
+        return "the code was used already";
+    case KUNCI_ERR_DELIVERY:
+        return "the code could not be sent";
     }
     return "unknown error";
 }

@@ -20,6 +20,9 @@ enum {
     KUNCI_ERR_SCHEMA = -13,            /* database schema newer than this program */
     KUNCI_ERR_MFA_NOT_REQUIRED = -14,  /* app passwords need MFA required for the user */
     KUNCI_ERR_APP_PASSWORDS_OFF = -15, /* the organization does not allow app passwords */
+    KUNCI_ERR_EXPIRED = -16,           /* a one-time code past its time */
+    KUNCI_ERR_REUSED = -17,            /* a TOTP code that was accepted before */
+    KUNCI_ERR_DELIVERY = -18,          /* a code could not be sent */
 };
 
 const char *kunci_strerror(int err);

@@ -98,3 +98,27 @@ void kunci_keys_free(struct kunci_keys *keys)
     if (keys != NULL)
         sodium_free(keys); /* sodium_free wipes before unmapping */
 }
+
+int kunci_seal(const struct kunci_keys *keys, const uint8_t *plain, size_t len, uint8_t *out,
+               size_t out_size, size_t *out_len_r)
+{
+    if (out_size < len + KUNCI_SEAL_OVERHEAD)
+        return KUNCI_ERR_TOO_LONG;
+    randombytes_buf(out, crypto_secretbox_NONCEBYTES);
+    crypto_secretbox_easy(out + crypto_secretbox_NONCEBYTES, plain, len, out, keys->encryption);
+    *out_len_r = len + KUNCI_SEAL_OVERHEAD;
+    return KUNCI_OK;
+}
+
+int kunci_unseal(const struct kunci_keys *keys, const uint8_t *sealed, size_t len, uint8_t *out,
+                 size_t out_size, size_t *out_len_r)
+{
+    if (len < KUNCI_SEAL_OVERHEAD || out_size < len - KUNCI_SEAL_OVERHEAD)
+        return KUNCI_ERR_INVALID;
+    if (crypto_secretbox_open_easy(out, sealed + crypto_secretbox_NONCEBYTES,
+                                   len - crypto_secretbox_NONCEBYTES, sealed,
+                                   keys->encryption) != 0)
+        return KUNCI_ERR_CRYPTO;
+    *out_len_r = len - KUNCI_SEAL_OVERHEAD;
+    return KUNCI_OK;
+}

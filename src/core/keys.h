@@ -30,4 +30,12 @@ int kunci_keys_load(const char *path, struct kunci_keys **keys_r);
 
 void kunci_keys_free(struct kunci_keys *keys);
 
+/* Encryption at rest (secretbox under the derived encryption key): out holds nonce, MAC and
+ * ciphertext, len + KUNCI_SEAL_OVERHEAD bytes. */
+#define KUNCI_SEAL_OVERHEAD (24 + 16)
+int kunci_seal(const struct kunci_keys *keys, const uint8_t *plain, size_t len, uint8_t *out,
+               size_t out_size, size_t *out_len_r);
+int kunci_unseal(const struct kunci_keys *keys, const uint8_t *sealed, size_t len, uint8_t *out,
+                 size_t out_size, size_t *out_len_r);
+
 #endif

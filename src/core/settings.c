@@ -16,6 +16,11 @@ const struct kunci_setting_def kunci_setting_defs[] = {
      KUNCI_APP_PASSWORD_MAX_LEN, "letters in a new app password"},
     {"app_passwords_revoke_on_password_change", KUNCI_SETTING_BOOL, "false", 0, 0,
      "changing a user's password deletes their app passwords"},
+    {"remember_device_days", KUNCI_SETTING_INT, "14", 1, 365,
+     "days a browser may skip the second factor after \"don't ask again\""},
+    {"mfa_totp_allowed", KUNCI_SETTING_BOOL, "true", 0, 0, "the authenticator app method"},
+    {"mfa_phone_allowed", KUNCI_SETTING_BOOL, "true", 0, 0, "codes by text message or call"},
+    {"mfa_email_allowed", KUNCI_SETTING_BOOL, "true", 0, 0, "codes to an alternate e-mail"},
 };
 const size_t kunci_setting_count = sizeof(kunci_setting_defs) / sizeof(kunci_setting_defs[0]);
 
@@ -102,6 +107,14 @@ void kunci_settings_apply(struct kunci_settings *s, const char *key, const char 
         s->app_password_length = (int)l;
     else if (strcmp(key, "app_passwords_revoke_on_password_change") == 0)
         s->app_passwords_revoke_on_password_change = b;
+    else if (strcmp(key, "remember_device_days") == 0)
+        s->remember_device_days = (int)l;
+    else if (strcmp(key, "mfa_totp_allowed") == 0)
+        s->mfa_totp_allowed = b;
+    else if (strcmp(key, "mfa_phone_allowed") == 0)
+        s->mfa_phone_allowed = b;
+    else if (strcmp(key, "mfa_email_allowed") == 0)
+        s->mfa_email_allowed = b;
 }
 
 void kunci_settings_defaults(struct kunci_settings *s)

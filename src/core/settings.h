@@ -26,6 +26,8 @@ struct kunci_settings {
     int app_passwords_max;
     int app_password_length;
     bool app_passwords_revoke_on_password_change;
+    int remember_device_days;
+    bool mfa_totp_allowed, mfa_phone_allowed, mfa_email_allowed;
 };
 
 extern const struct kunci_setting_def kunci_setting_defs[];

@@ -55,7 +55,7 @@ struct kunci_app_password {
 };
 
 #define KUNCI_TOKEN_HASH_BYTES 32
-#define KUNCI_CSRF_MAX         44
+#define KUNCI_CSRF_MAX         47 /* a token: 43 base64url characters, room to 48 */
 #define KUNCI_TARGET_MAX       254 /* a phone number or an e-mail address */
 #define KUNCI_SECRET_BOX_MAX   128 /* an encrypted TOTP secret: nonce, MAC, 20 bytes */
 

@@ -1,0 +1,341 @@
+#include "core/mfa.h"
+#include "core/err.h"
+#include "core/login.h"
+#include "core/secret.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+int kunci_phone_canonical(const char *country_code, const char *number, char *out,
+                          size_t out_size)
+{
+    char digits[24];
+    size_t n = 0;
+
+    const char *cc = country_code[0] == '+' ? country_code + 1 : country_code;
+    size_t cc_len = strlen(cc);
+    if (cc_len < 1 || cc_len > 3 || strspn(cc, "0123456789") != cc_len || cc[0] == '0')
+        return KUNCI_ERR_INVALID;
+    for (const char *p = number; *p != '\0'; p++) {
+        if (*p == ' ' || *p == '-' || *p == '(' || *p == ')')
+            continue;
+        if (*p < '0' || *p > '9' || n + 1 >= sizeof(digits))
+            return KUNCI_ERR_INVALID;
+        digits[n++] = *p;
+    }
+    digits[n] = '\0';
+    /* A leading trunk 0 (081234... in Indonesia) is not dialled after the country code. */
+    const char *d = digits[0] == '0' ? digits + 1 : digits;
+    if (strlen(d) < 4 || strlen(d) + cc_len > 15) /* E.164: at most 15 digits */
+        return KUNCI_ERR_INVALID;
+    int w = snprintf(out, out_size, "+%s %s", cc, d);
+    return w > 0 && (size_t)w < out_size ? KUNCI_OK : KUNCI_ERR_TOO_LONG;
+}
+
+int kunci_email_check(const char *address)
+{
+    char canon[KUNCI_LOGIN_MAX + 1];
+    return kunci_login_canonical(address, strlen(address), canon) == KUNCI_OK &&
+                   strcmp(canon, address) == 0 && strchr(strchr(address, '@'), '.') != NULL
+               ? KUNCI_OK
+               : KUNCI_ERR_INVALID;
+}
+
+static void code_hash(const struct kunci_ctx *ctx, int64_t method_id, const char *code,
+                      uint8_t out[KUNCI_TOKEN_HASH_BYTES])
+{
+    crypto_auth_hmacsha256_state st;
+    char id[24];
+
+    snprintf(id, sizeof(id), "%lld:", (long long)method_id);
+    crypto_auth_hmacsha256_init(&st, ctx->keys->tokens, KUNCI_SUBKEY_BYTES);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)id, strlen(id));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)code, strlen(code));
+    crypto_auth_hmacsha256_final(&st, out);
+}
+
+struct id_list {
+    int64_t ids[32];
+    size_t n;
+    int verified;
+    int64_t default_id;
+    int64_t first_verified;
+};
+
+static int collect_methods(void *arg, const struct kunci_mfa_method *m)
+{
+    struct id_list *l = arg;
+    if (m->verified) {
+        if (l->verified++ == 0)
+            l->first_verified = m->id;
+        if (m->is_default)
+            l->default_id = m->id;
+    } else if (l->n < sizeof(l->ids) / sizeof(l->ids[0])) {
+        l->ids[l->n++] = m->id;
+    }
+    return 0;
+}
+
+/* Drops registrations that were started and never verified. Collected first: deleting
+ * while the list statement runs is not allowed. */
+static int forget_unfinished(struct kunci_store_handle *h, int64_t account_id)
+{
+    struct id_list l = {.n = 0};
+    int r = h->backend->method_list(h->store, account_id, collect_methods, &l);
+    for (size_t i = 0; r == KUNCI_OK && i < l.n; i++)
+        r = h->backend->method_delete(h->store, account_id, l.ids[i]);
+    return r;
+}
+
+int kunci_mfa_verified_count(struct kunci_store_handle *h, int64_t account_id, int *count_r,
+                             int64_t *default_id_r)
+{
+    struct id_list l = {.n = 0};
+    int r = h->backend->method_list(h->store, account_id, collect_methods, &l);
+    *count_r = l.verified;
+    if (default_id_r != NULL)
+        *default_id_r = l.default_id;
+    return r;
+}
+
+int kunci_mfa_totp_begin(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                         const struct kunci_account *acct, const char *issuer, int64_t now,
+                         struct kunci_totp_enrollment *out)
+{
+    struct kunci_mfa_method m;
+    uint8_t secret[KUNCI_TOTP_SECRET_BYTES];
+    int r;
+
+    memset(out, 0, sizeof(*out));
+    memset(&m, 0, sizeof(m));
+    if ((r = forget_unfinished(h, acct->id)) != KUNCI_OK)
+        return r;
+    kunci_totp_secret_new(secret);
+    m.account_id = acct->id;
+    m.kind = KUNCI_METHOD_TOTP;
+    m.created_at = now;
+    r = kunci_seal(ctx->keys, secret, sizeof(secret), m.secret, sizeof(m.secret),
+                   &m.secret_len);
+    if (r == KUNCI_OK)
+        r = kunci_totp_base32(secret, sizeof(secret), out->base32);
+    if (r == KUNCI_OK)
+        r = kunci_totp_uri(issuer, acct->login, out->base32, out->uri, sizeof(out->uri));
+    if (r == KUNCI_OK)
+        r = h->backend->method_insert(h->store, &m);
+    out->method_id = m.id;
+    sodium_memzero(secret, sizeof(secret));
+    sodium_memzero(&m, sizeof(m));
+    if (r != KUNCI_OK)
+        sodium_memzero(out, sizeof(*out));
+    return r;
+}
+
+static int issue_code(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                      const struct kunci_account *acct, const struct kunci_mfa_method *m,
+                      int64_t now, kunci_send_fn send, void *send_arg, char *err,
+                      size_t err_size)
+{
+    struct kunci_code c;
+    struct kunci_message msg;
+    char code[KUNCI_CODE_DIGITS + 1], text[256];
+
+    memset(&c, 0, sizeof(c));
+    kunci_random_string(code, KUNCI_CODE_DIGITS, "0123456789");
+    c.account_id = acct->id;
+    c.method_id = m->id;
+    c.expires_at = now + KUNCI_CODE_LIFETIME;
+    code_hash(ctx, m->id, code, c.code_hash);
+    int r = h->backend->code_put(h->store, &c);
+    if (r != KUNCI_OK)
+        return r;
+    snprintf(text, sizeof(text),
+             "Your verification code is %s. It expires in 10 minutes. If you did not ask for "
+             "it, tell your administrator.",
+             code);
+    msg.channel = m->kind == KUNCI_METHOD_EMAIL             ? KUNCI_CHANNEL_EMAIL
+                  : strcmp(m->channel, "voice") == 0 ? KUNCI_CHANNEL_VOICE
+                                                            : KUNCI_CHANNEL_SMS;
+    msg.to = m->target;
+    msg.login = acct->login;
+    msg.code = code;
+    msg.subject = "Your verification code";
+    msg.text = text;
+    r = send(send_arg, &msg, err, err_size);
+    sodium_memzero(code, sizeof(code));
+    sodium_memzero(text, sizeof(text));
+    if (r != KUNCI_OK) {
+        struct kunci_code stored;
+        if (h->backend->code_get(h->store, acct->id, m->id, &stored) == KUNCI_OK)
+            (void)h->backend->code_delete(h->store, stored.id);
+        return KUNCI_ERR_DELIVERY;
+    }
+    return KUNCI_OK;
+}
+
+int kunci_mfa_code_begin(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                         const struct kunci_account *acct, enum kunci_method_kind kind,
+                         const char *target, const char *channel, int64_t now,
+                         kunci_send_fn send, void *send_arg, char *err, size_t err_size,
+                         int64_t *method_id_r)
+{
+    struct kunci_mfa_method m;
+    int r;
+
+    *method_id_r = 0;
+    memset(&m, 0, sizeof(m));
+    if (kind != KUNCI_METHOD_PHONE && kind != KUNCI_METHOD_EMAIL)
+        return KUNCI_ERR_INVALID;
+    if (kind == KUNCI_METHOD_PHONE && strcmp(channel, "sms") != 0 && strcmp(channel, "voice") != 0)
+        return KUNCI_ERR_INVALID;
+    if (kind == KUNCI_METHOD_EMAIL && kunci_email_check(target) != KUNCI_OK)
+        return KUNCI_ERR_INVALID;
+    if ((r = forget_unfinished(h, acct->id)) != KUNCI_OK)
+        return r;
+    m.account_id = acct->id;
+    m.kind = kind;
+    m.created_at = now;
+    snprintf(m.target, sizeof(m.target), "%s", target);
+    snprintf(m.channel, sizeof(m.channel), "%s", kind == KUNCI_METHOD_PHONE ? channel : "");
+    if ((r = h->backend->method_insert(h->store, &m)) != KUNCI_OK)
+        return r;
+    r = issue_code(ctx, h, acct, &m, now, send, send_arg, err, err_size);
+    if (r != KUNCI_OK) {
+        (void)h->backend->method_delete(h->store, acct->id, m.id); /* nothing half-registered */
+        return r;
+    }
+    *method_id_r = m.id;
+    return KUNCI_OK;
+}
+
+int kunci_mfa_send_code(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                        const struct kunci_account *acct, int64_t method_id, int64_t now,
+                        kunci_send_fn send, void *send_arg, char *err, size_t err_size)
+{
+    struct kunci_mfa_method m;
+    int r = h->backend->method_get(h->store, acct->id, method_id, &m);
+    if (r != KUNCI_OK)
+        return r;
+    if (m.kind == KUNCI_METHOD_TOTP)
+        return KUNCI_ERR_INVALID;
+    return issue_code(ctx, h, acct, &m, now, send, send_arg, err, err_size);
+}
+
+static int check_totp(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                      const struct kunci_mfa_method *m, const char *code, int64_t now)
+{
+    uint8_t secret[KUNCI_TOTP_SECRET_BYTES];
+    size_t len;
+    int64_t step;
+
+    int r = kunci_unseal(ctx->keys, m->secret, m->secret_len, secret, sizeof(secret), &len);
+    if (r != KUNCI_OK)
+        return r;
+    r = kunci_totp_check(secret, len, code, now, &step);
+    sodium_memzero(secret, sizeof(secret));
+    if (r != KUNCI_OK)
+        return KUNCI_ERR_INVALID;
+    /* Accepted once: the step must be later than any accepted before. */
+    r = h->backend->method_use_totp_step(h->store, m->id, step);
+    return r == KUNCI_ERR_EXISTS ? KUNCI_ERR_REUSED : r;
+}
+
+static int check_sent_code(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                           const struct kunci_account *acct, const struct kunci_mfa_method *m,
+                           const char *code, int64_t now)
+{
+    struct kunci_code c;
+    uint8_t hash[KUNCI_TOKEN_HASH_BYTES];
+
+    int r = h->backend->code_get(h->store, acct->id, m->id, &c);
+    if (r != KUNCI_OK)
+        return r;
+    if (now >= c.expires_at) {
+        (void)h->backend->code_delete(h->store, c.id);
+        return KUNCI_ERR_EXPIRED;
+    }
+    if (c.attempts >= KUNCI_CODE_MAX_ATTEMPTS) {
+        (void)h->backend->code_delete(h->store, c.id);
+        return KUNCI_ERR_LIMIT;
+    }
+    if (strlen(code) != KUNCI_CODE_DIGITS || strspn(code, "0123456789") != KUNCI_CODE_DIGITS) {
+        memset(hash, 0, sizeof(hash));
+    } else {
+        code_hash(ctx, m->id, code, hash);
+    }
+    if (sodium_memcmp(hash, c.code_hash, sizeof(hash)) != 0) {
+        r = h->backend->code_count_attempt(h->store, c.id);
+        if (r != KUNCI_OK)
+            return r;
+        if (c.attempts + 1 >= KUNCI_CODE_MAX_ATTEMPTS) {
+            (void)h->backend->code_delete(h->store, c.id);
+            return KUNCI_ERR_LIMIT;
+        }
+        return KUNCI_ERR_INVALID;
+    }
+    return h->backend->code_delete(h->store, c.id); /* single use */
+}
+
+int kunci_mfa_check(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                    const struct kunci_account *acct, int64_t method_id, const char *code,
+                    int64_t now)
+{
+    struct kunci_mfa_method m;
+    int r = h->backend->method_get(h->store, acct->id, method_id, &m);
+    if (r != KUNCI_OK)
+        return r;
+    r = m.kind == KUNCI_METHOD_TOTP ? check_totp(ctx, h, &m, code, now)
+                                    : check_sent_code(ctx, h, acct, &m, code, now);
+    sodium_memzero(&m, sizeof(m));
+    return r;
+}
+
+int kunci_mfa_verify_method(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                            const struct kunci_account *acct, int64_t method_id,
+                            const char *code, int64_t now)
+{
+    int r = kunci_mfa_check(ctx, h, acct, method_id, code, now);
+    if (r != KUNCI_OK)
+        return r;
+    return h->backend->method_verify(h->store, acct->id, method_id);
+}
+
+int kunci_mfa_complete(struct kunci_store_handle *h, struct kunci_account *acct)
+{
+    int count = 0;
+    int r = kunci_mfa_verified_count(h, acct->id, &count, NULL);
+    if (r != KUNCI_OK)
+        return r;
+    if (count == 0)
+        return KUNCI_ERR_POLICY;
+    if (acct->mfa_state == KUNCI_MFA_ENABLED) {
+        acct->mfa_state = KUNCI_MFA_ENFORCED;
+        return h->backend->account_update(h->store, acct, false);
+    }
+    return KUNCI_OK;
+}
+
+int kunci_mfa_remove(struct kunci_store_handle *h, const struct kunci_account *acct,
+                     int64_t method_id)
+{
+    struct kunci_mfa_method m;
+    int count = 0;
+    int64_t default_id = 0;
+
+    int r = h->backend->method_get(h->store, acct->id, method_id, &m);
+    if (r == KUNCI_OK)
+        r = kunci_mfa_verified_count(h, acct->id, &count, &default_id);
+    if (r != KUNCI_OK)
+        return r;
+    if (m.verified && count <= 1 && acct->mfa_state != KUNCI_MFA_DISABLED)
+        return KUNCI_ERR_POLICY; /* the last method while MFA is required */
+    r = h->backend->method_delete(h->store, acct->id, method_id);
+    if (r == KUNCI_OK && default_id == method_id) {
+        /* Another verified method becomes the default. */
+        struct id_list l = {.n = 0};
+        r = h->backend->method_list(h->store, acct->id, collect_methods, &l);
+        if (r == KUNCI_OK && l.verified > 0)
+            r = h->backend->method_set_default(h->store, acct->id, l.first_verified);
+    }
+    return r;
+}

@@ -1,0 +1,103 @@
+#include "core/session.h"
+#include "core/err.h"
+
+#include <sodium.h>
+#include <string.h>
+
+/* last_seen_at is written at most this often, not on every request. */
+#define TOUCH_INTERVAL 60
+
+static void new_token(char out[KUNCI_TOKEN_MAX])
+{
+    uint8_t raw[32];
+
+    randombytes_buf(raw, sizeof(raw));
+    sodium_bin2base64(out, KUNCI_TOKEN_MAX, raw, sizeof(raw),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(raw, sizeof(raw));
+}
+
+void kunci_token_hash(const struct kunci_ctx *ctx, const char *token,
+                      uint8_t hash_r[KUNCI_TOKEN_HASH_BYTES])
+{
+    crypto_auth_hmacsha256(hash_r, (const unsigned char *)token, strlen(token), ctx->keys->tokens);
+}
+
+bool kunci_token_equal(const char *a, const char *b)
+{
+    uint8_t ha[32], hb[32];
+
+    /* Hash first: equal lengths for sodium_memcmp whatever the inputs. */
+    crypto_generichash(ha, sizeof(ha), (const unsigned char *)a, strlen(a), NULL, 0);
+    crypto_generichash(hb, sizeof(hb), (const unsigned char *)b, strlen(b), NULL, 0);
+    return sodium_memcmp(ha, hb, sizeof(ha)) == 0;
+}
+
+int kunci_session_start(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                        int64_t account_id, enum kunci_session_stage stage, int64_t now,
+                        char token_r[KUNCI_TOKEN_MAX], struct kunci_session *sess_r)
+{
+    struct kunci_session s;
+
+    memset(&s, 0, sizeof(s));
+    new_token(token_r);
+    new_token(s.csrf);
+    kunci_token_hash(ctx, token_r, s.token_hash);
+    s.account_id = account_id;
+    s.stage = stage;
+    s.created_at = s.last_seen_at = s.password_at = now;
+    int r = h->backend->session_insert(h->store, &s);
+    if (r != KUNCI_OK) {
+        sodium_memzero(token_r, KUNCI_TOKEN_MAX);
+        return r;
+    }
+    *sess_r = s;
+    return KUNCI_OK;
+}
+
+int kunci_session_resolve(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                          const char *token, int64_t now,
+                          const struct kunci_session_policy *policy, struct kunci_session *sess_r)
+{
+    uint8_t hash[KUNCI_TOKEN_HASH_BYTES];
+
+    if (strlen(token) >= KUNCI_TOKEN_MAX)
+        return KUNCI_ERR_NOT_FOUND;
+    kunci_token_hash(ctx, token, hash);
+    int r = h->backend->session_lookup(h->store, hash, sess_r);
+    if (r != KUNCI_OK)
+        return r;
+    if (now - sess_r->last_seen_at > policy->idle_seconds ||
+        now - sess_r->created_at > policy->max_seconds) {
+        (void)h->backend->session_delete(h->store, sess_r->id);
+        return KUNCI_ERR_NOT_FOUND;
+    }
+    if (now - sess_r->last_seen_at >= TOUCH_INTERVAL) {
+        sess_r->last_seen_at = now;
+        (void)h->backend->session_update(h->store, sess_r);
+    }
+    return KUNCI_OK;
+}
+
+int kunci_device_remember(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                          int64_t account_id, int64_t now, int days,
+                          char token_r[KUNCI_TOKEN_MAX])
+{
+    uint8_t hash[KUNCI_TOKEN_HASH_BYTES];
+
+    new_token(token_r);
+    kunci_token_hash(ctx, token_r, hash);
+    return h->backend->device_insert(h->store, account_id, hash, now,
+                                     now + (int64_t)days * 86400);
+}
+
+bool kunci_device_trusted(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                          int64_t account_id, const char *token, int64_t now)
+{
+    uint8_t hash[KUNCI_TOKEN_HASH_BYTES];
+
+    if (token == NULL || token[0] == '\0' || strlen(token) >= KUNCI_TOKEN_MAX)
+        return false;
+    kunci_token_hash(ctx, token, hash);
+    return h->backend->device_valid(h->store, account_id, hash, now) == KUNCI_OK;
+}

@@ -1,0 +1,39 @@
+/* Web sessions and trusted devices. Tokens are 32 random bytes in base64url; the store keeps
+ * only HMAC-SHA256(token key, token), so a copied database opens no session. */
+#ifndef KUNCI_SESSION_H
+#define KUNCI_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/context.h"
+#include "core/types.h"
+#include "store/store.h"
+
+#define KUNCI_TOKEN_MAX 48 /* 43 base64url characters and NUL, with room */
+
+struct kunci_session_policy {
+    int64_t idle_seconds;
+    int64_t max_seconds;
+};
+
+void kunci_token_hash(const struct kunci_ctx *ctx, const char *token,
+                      uint8_t hash_r[KUNCI_TOKEN_HASH_BYTES]);
+/* A fresh session (and a fresh token: never reuse one across sign-ins). */
+int kunci_session_start(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                        int64_t account_id, enum kunci_session_stage stage, int64_t now,
+                        char token_r[KUNCI_TOKEN_MAX], struct kunci_session *sess_r);
+/* KUNCI_ERR_NOT_FOUND for an unknown, idle or too old session (deleted on the way). */
+int kunci_session_resolve(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                          const char *token, int64_t now,
+                          const struct kunci_session_policy *policy,
+                          struct kunci_session *sess_r);
+int kunci_device_remember(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                          int64_t account_id, int64_t now, int days,
+                          char token_r[KUNCI_TOKEN_MAX]);
+bool kunci_device_trusted(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                          int64_t account_id, const char *token, int64_t now);
+/* A constant-time comparison of two NUL-terminated tokens. */
+bool kunci_token_equal(const char *a, const char *b);
+
+#endif
