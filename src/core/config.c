@@ -1,6 +1,7 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "core/netmask.h"
+#include "kunci_version.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +23,18 @@ void kunci_config_defaults(struct kunci_config *cfg)
     cfg->hash_workers = cfg->threads;
     cfg->hash_queue = 256;
     cfg->auth_wait = 3;
+    snprintf(cfg->web_listen, sizeof(cfg->web_listen), "127.0.0.1:8080");
+    snprintf(cfg->web_root, sizeof(cfg->web_root), "%s", KUNCI_WEB_ROOT);
+    cfg->session_idle_minutes = 30;
+    cfg->session_max_hours = 12;
+    snprintf(cfg->issuer, sizeof(cfg->issuer), "kunci");
+    struct kunci_channel_config *channels[] = {&cfg->phone, &cfg->email};
+    for (int i = 0; i < 2; i++) {
+        snprintf(channels[i]->driver, sizeof(channels[i]->driver), "outbox");
+        channels[i]->timeout_ms = 10000;
+        channels[i]->retries = 2;
+        snprintf(channels[i]->from, sizeof(channels[i]->from), "kunci@localhost");
+    }
     cfg->argon2_iterations = 2;
     cfg->argon2_memory_kib = 19 * 1024;
 }
@@ -32,6 +45,10 @@ void kunci_config_finish(struct kunci_config *cfg)
         snprintf(cfg->store_location, sizeof(cfg->store_location), "%s/kunci.db", cfg->data_dir);
     if (cfg->key_file[0] == '\0')
         snprintf(cfg->key_file, sizeof(cfg->key_file), "%s/kunci.key", cfg->data_dir);
+    if (cfg->phone.outbox_dir[0] == '\0')
+        snprintf(cfg->phone.outbox_dir, sizeof(cfg->phone.outbox_dir), "%s/outbox", cfg->data_dir);
+    if (cfg->email.outbox_dir[0] == '\0')
+        snprintf(cfg->email.outbox_dir, sizeof(cfg->email.outbox_dir), "%s/outbox", cfg->data_dir);
 }
 
 int kunci_addr_parse(const char *addr, char *host, size_t host_size, unsigned *port_r)
@@ -113,6 +130,22 @@ static const struct config_key config_keys[] = {
     ADDR("mail", "smtp", mail_smtp),
     STR("mail", "backend_password_file", backend_password_file),
     INT("mail", "auth_wait", auth_wait, 1, 60),
+    ADDR("serve", "web_listen", web_listen),
+    STR("serve", "web_root", web_root),
+    INT("serve", "session_idle_minutes", session_idle_minutes, 1, 24 * 60),
+    INT("serve", "session_max_hours", session_max_hours, 1, 24 * 30),
+    STR("serve", "issuer", issuer),
+#define CHANNEL_KEYS(sec, ch)                                                                      \
+    STR(sec, "driver", ch.driver), STR(sec, "outbox_dir", ch.outbox_dir),                          \
+        STR(sec, "command", ch.command), STR(sec, "webhook_url", ch.webhook_url),                  \
+        INT(sec, "timeout_ms", ch.timeout_ms, 100, 120000), INT(sec, "retries", ch.retries, 0, 10)
+    CHANNEL_KEYS("phone", phone),
+    CHANNEL_KEYS("email", email),
+    STR("email", "smtp_url", email.smtp_url),
+    BOOL("email", "smtp_starttls", email.smtp_starttls),
+    STR("email", "smtp_user", email.smtp_user),
+    STR("email", "smtp_password_file", email.smtp_password_file),
+    STR("email", "from", email.from),
     INT("passwords", "argon2_iterations", argon2_iterations, 1, 100),
     INT("passwords", "argon2_memory_kib", argon2_memory_kib, 8, 4 * 1024 * 1024),
 };

@@ -8,6 +8,21 @@
 
 #define KUNCI_ADDR_MAX 64
 
+/* How codes reach a phone or an address: [phone] and [email]. */
+struct kunci_channel_config {
+    char driver[16]; /* outbox, command, webhook; smtp for email */
+    char outbox_dir[PATH_MAX];
+    char command[1024]; /* program and arguments, split on spaces, run without a shell */
+    char webhook_url[512];
+    int timeout_ms;
+    int retries;
+    char smtp_url[512]; /* smtp://host:587 or smtps://host:465 */
+    int smtp_starttls;  /* require STARTTLS on smtp:// */
+    char smtp_user[128];
+    char smtp_password_file[PATH_MAX];
+    char from[256];
+};
+
 struct kunci_config {
     /* [store] */
     char data_dir[PATH_MAX - 64]; /* room for the file names joined to it */
@@ -28,6 +43,15 @@ struct kunci_config {
     char mail_smtp[KUNCI_ADDR_MAX];
     char backend_password_file[PATH_MAX];
     int auth_wait; /* seconds nginx waits before telling a client its login failed */
+    /* [serve] web */
+    char web_listen[KUNCI_ADDR_MAX];
+    char web_root[PATH_MAX];
+    int session_idle_minutes;
+    int session_max_hours;
+    char issuer[64]; /* the name authenticator apps show */
+    /* [phone], [email] */
+    struct kunci_channel_config phone;
+    struct kunci_channel_config email;
     /* [passwords] */
     unsigned argon2_iterations;
     unsigned argon2_memory_kib;

@@ -7,8 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int kunci_phone_canonical(const char *country_code, const char *number, char *out,
-                          size_t out_size)
+int kunci_phone_canonical(const char *country_code, const char *number, char *out, size_t out_size)
 {
     char digits[24];
     size_t n = 0;
@@ -115,8 +114,7 @@ int kunci_mfa_totp_begin(const struct kunci_ctx *ctx, struct kunci_store_handle 
     m.account_id = acct->id;
     m.kind = KUNCI_METHOD_TOTP;
     m.created_at = now;
-    r = kunci_seal(ctx->keys, secret, sizeof(secret), m.secret, sizeof(m.secret),
-                   &m.secret_len);
+    r = kunci_seal(ctx->keys, secret, sizeof(secret), m.secret, sizeof(m.secret), &m.secret_len);
     if (r == KUNCI_OK)
         r = kunci_totp_base32(secret, sizeof(secret), out->base32);
     if (r == KUNCI_OK)
@@ -133,8 +131,7 @@ int kunci_mfa_totp_begin(const struct kunci_ctx *ctx, struct kunci_store_handle 
 
 static int issue_code(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                       const struct kunci_account *acct, const struct kunci_mfa_method *m,
-                      int64_t now, kunci_send_fn send, void *send_arg, char *err,
-                      size_t err_size)
+                      int64_t now, kunci_send_fn send, void *send_arg, char *err, size_t err_size)
 {
     struct kunci_code c;
     struct kunci_message msg;
@@ -153,9 +150,9 @@ static int issue_code(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
              "Your verification code is %s. It expires in 10 minutes. If you did not ask for "
              "it, tell your administrator.",
              code);
-    msg.channel = m->kind == KUNCI_METHOD_EMAIL             ? KUNCI_CHANNEL_EMAIL
+    msg.channel = m->kind == KUNCI_METHOD_EMAIL      ? KUNCI_CHANNEL_EMAIL
                   : strcmp(m->channel, "voice") == 0 ? KUNCI_CHANNEL_VOICE
-                                                            : KUNCI_CHANNEL_SMS;
+                                                     : KUNCI_CHANNEL_SMS;
     msg.to = m->target;
     msg.login = acct->login;
     msg.code = code;
@@ -175,9 +172,8 @@ static int issue_code(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
 
 int kunci_mfa_code_begin(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                          const struct kunci_account *acct, enum kunci_method_kind kind,
-                         const char *target, const char *channel, int64_t now,
-                         kunci_send_fn send, void *send_arg, char *err, size_t err_size,
-                         int64_t *method_id_r)
+                         const char *target, const char *channel, int64_t now, kunci_send_fn send,
+                         void *send_arg, char *err, size_t err_size, int64_t *method_id_r)
 {
     struct kunci_mfa_method m;
     int r;
@@ -291,8 +287,8 @@ int kunci_mfa_check(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
 }
 
 int kunci_mfa_verify_method(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
-                            const struct kunci_account *acct, int64_t method_id,
-                            const char *code, int64_t now)
+                            const struct kunci_account *acct, int64_t method_id, const char *code,
+                            int64_t now)
 {
     int r = kunci_mfa_check(ctx, h, acct, method_id, code, now);
     if (r != KUNCI_OK)

@@ -40,8 +40,7 @@ struct kunci_totp_enrollment {
 };
 
 /* Checks a phone number: "+" and country code, then 4 to 14 digits (spaces allowed). */
-int kunci_phone_canonical(const char *country_code, const char *number, char *out,
-                          size_t out_size);
+int kunci_phone_canonical(const char *country_code, const char *number, char *out, size_t out_size);
 int kunci_email_check(const char *address);
 
 /* Starts registering an authenticator app: a new secret, kept encrypted, unverified. */
@@ -52,9 +51,8 @@ int kunci_mfa_totp_begin(const struct kunci_ctx *ctx, struct kunci_store_handle 
  * registered when the code cannot be sent. */
 int kunci_mfa_code_begin(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                          const struct kunci_account *acct, enum kunci_method_kind kind,
-                         const char *target, const char *channel, int64_t now,
-                         kunci_send_fn send, void *send_arg, char *err, size_t err_size,
-                         int64_t *method_id_r);
+                         const char *target, const char *channel, int64_t now, kunci_send_fn send,
+                         void *send_arg, char *err, size_t err_size, int64_t *method_id_r);
 /* Sends a new code to a registered phone or e-mail method (sign-in). */
 int kunci_mfa_send_code(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                         const struct kunci_account *acct, int64_t method_id, int64_t now,
@@ -67,8 +65,8 @@ int kunci_mfa_check(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                     int64_t now);
 /* Checks the code of an unverified method and marks it verified. */
 int kunci_mfa_verify_method(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
-                            const struct kunci_account *acct, int64_t method_id,
-                            const char *code, int64_t now);
+                            const struct kunci_account *acct, int64_t method_id, const char *code,
+                            int64_t now);
 /* Completes registration: needs a verified method; moves `enabled` to `enforced`. */
 int kunci_mfa_complete(struct kunci_store_handle *h, struct kunci_account *acct);
 /* Removes a method; the last verified one stays while MFA is required. */

@@ -56,8 +56,8 @@ int kunci_session_start(const struct kunci_ctx *ctx, struct kunci_store_handle *
 }
 
 int kunci_session_resolve(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
-                          const char *token, int64_t now,
-                          const struct kunci_session_policy *policy, struct kunci_session *sess_r)
+                          const char *token, int64_t now, const struct kunci_session_policy *policy,
+                          struct kunci_session *sess_r)
 {
     uint8_t hash[KUNCI_TOKEN_HASH_BYTES];
 
@@ -80,15 +80,13 @@ int kunci_session_resolve(const struct kunci_ctx *ctx, struct kunci_store_handle
 }
 
 int kunci_device_remember(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
-                          int64_t account_id, int64_t now, int days,
-                          char token_r[KUNCI_TOKEN_MAX])
+                          int64_t account_id, int64_t now, int days, char token_r[KUNCI_TOKEN_MAX])
 {
     uint8_t hash[KUNCI_TOKEN_HASH_BYTES];
 
     new_token(token_r);
     kunci_token_hash(ctx, token_r, hash);
-    return h->backend->device_insert(h->store, account_id, hash, now,
-                                     now + (int64_t)days * 86400);
+    return h->backend->device_insert(h->store, account_id, hash, now, now + (int64_t)days * 86400);
 }
 
 bool kunci_device_trusted(const struct kunci_ctx *ctx, struct kunci_store_handle *h,

@@ -25,12 +25,10 @@ int kunci_session_start(const struct kunci_ctx *ctx, struct kunci_store_handle *
                         char token_r[KUNCI_TOKEN_MAX], struct kunci_session *sess_r);
 /* KUNCI_ERR_NOT_FOUND for an unknown, idle or too old session (deleted on the way). */
 int kunci_session_resolve(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
-                          const char *token, int64_t now,
-                          const struct kunci_session_policy *policy,
+                          const char *token, int64_t now, const struct kunci_session_policy *policy,
                           struct kunci_session *sess_r);
 int kunci_device_remember(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
-                          int64_t account_id, int64_t now, int days,
-                          char token_r[KUNCI_TOKEN_MAX]);
+                          int64_t account_id, int64_t now, int days, char token_r[KUNCI_TOKEN_MAX]);
 bool kunci_device_trusted(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                           int64_t account_id, const char *token, int64_t now);
 /* A constant-time comparison of two NUL-terminated tokens. */

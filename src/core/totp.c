@@ -100,8 +100,8 @@ int kunci_totp_check(const uint8_t *secret, size_t len, const char *code, int64_
 int kunci_totp_code(const uint8_t *secret, size_t len, int64_t now, char out[7])
 {
     pthread_once(&oath_once, oath_start);
-    return oath_totp_generate((const char *)secret, len, (time_t)now, KUNCI_TOTP_STEP, 0, 6,
-                              out) == OATH_OK
+    return oath_totp_generate((const char *)secret, len, (time_t)now, KUNCI_TOTP_STEP, 0, 6, out) ==
+                   OATH_OK
                ? KUNCI_OK
                : KUNCI_ERR_CRYPTO;
 }

@@ -55,7 +55,7 @@ struct kunci_app_password {
 };
 
 #define KUNCI_TOKEN_HASH_BYTES 32
-#define KUNCI_CSRF_MAX         47 /* a token: 43 base64url characters, room to 48 */
+#define KUNCI_CSRF_MAX         47  /* a token: 43 base64url characters, room to 48 */
 #define KUNCI_TARGET_MAX       254 /* a phone number or an e-mail address */
 #define KUNCI_SECRET_BOX_MAX   128 /* an encrypted TOTP secret: nonce, MAC, 20 bytes */
 
@@ -86,8 +86,8 @@ struct kunci_mfa_method {
     int64_t id;
     int64_t account_id;
     enum kunci_method_kind kind;
-    char target[KUNCI_TARGET_MAX + 1]; /* "+62 81234567890" or an address */
-    char channel[8];                   /* phone: "sms" or "voice" */
+    char target[KUNCI_TARGET_MAX + 1];    /* "+62 81234567890" or an address */
+    char channel[8];                      /* phone: "sms" or "voice" */
     uint8_t secret[KUNCI_SECRET_BOX_MAX]; /* TOTP: secretbox(nonce || box) */
     size_t secret_len;
     bool is_default;

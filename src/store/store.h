@@ -104,8 +104,8 @@ struct kunci_store_backend {
     int (*code_delete)(struct kunci_store *store, int64_t id);
 
     /* "Don't ask again on this device". */
-    int (*device_insert)(struct kunci_store *store, int64_t account_id,
-                         const uint8_t *token_hash, int64_t created_at, int64_t expires_at);
+    int (*device_insert)(struct kunci_store *store, int64_t account_id, const uint8_t *token_hash,
+                         int64_t created_at, int64_t expires_at);
     int (*device_valid)(struct kunci_store *store, int64_t account_id, const uint8_t *token_hash,
                         int64_t now);
 };

@@ -170,7 +170,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE id = ?1",
     [ST_METHOD_INSERT] = "INSERT INTO mfa_methods (account_id, kind, target, channel, secret, "
                          "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [ST_METHOD_GET] = "SELECT " METHOD_COLUMNS " FROM mfa_methods WHERE account_id = ?1 AND id = ?2",
+    [ST_METHOD_GET] =
+        "SELECT " METHOD_COLUMNS " FROM mfa_methods WHERE account_id = ?1 AND id = ?2",
     [ST_METHOD_LIST] = "SELECT " METHOD_COLUMNS " FROM mfa_methods WHERE account_id = ?1 "
                        "ORDER BY id",
     [ST_METHOD_UPDATE] = "UPDATE mfa_methods SET target = ?2, channel = ?3 WHERE id = ?1",
@@ -992,8 +993,8 @@ static int sqlite_device_insert(struct kunci_store *s, int64_t account_id,
     return step_once(st);
 }
 
-static int sqlite_device_valid(struct kunci_store *s, int64_t account_id,
-                               const uint8_t *token_hash, int64_t now)
+static int sqlite_device_valid(struct kunci_store *s, int64_t account_id, const uint8_t *token_hash,
+                               int64_t now)
 {
     sqlite3_stmt *st = NULL;
     int r = stmt_get(s, ST_DEVICE_VALID, &st);

@@ -1,0 +1,60 @@
+#include "delivery/delivery.h"
+#include "core/err.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *kunci_channel_name(enum kunci_channel channel)
+{
+    switch (channel) {
+    case KUNCI_CHANNEL_SMS:
+        return "sms";
+    case KUNCI_CHANNEL_VOICE:
+        return "voice";
+    case KUNCI_CHANNEL_EMAIL:
+        return "email";
+    }
+    return "unknown";
+}
+
+int kunci_delivery_check(const char *section, const struct kunci_channel_config *cfg, char *err,
+                         size_t err_size)
+{
+    const char *d = cfg->driver;
+    bool email = strcmp(section, "email") == 0;
+
+    if (strcmp(d, "outbox") == 0)
+        return KUNCI_OK;
+    if (strcmp(d, "command") == 0 && cfg->command[0] != '\0')
+        return KUNCI_OK;
+    if (strcmp(d, "webhook") == 0 && (strncmp(cfg->webhook_url, "http://", 7) == 0 ||
+                                      strncmp(cfg->webhook_url, "https://", 8) == 0))
+        return KUNCI_OK;
+    if (email && strcmp(d, "smtp") == 0 &&
+        (strncmp(cfg->smtp_url, "smtp://", 7) == 0 || strncmp(cfg->smtp_url, "smtps://", 8) == 0))
+        return KUNCI_OK;
+    snprintf(err, err_size,
+             "[%s] driver = %s: use outbox, command (with command =), webhook (with an http(s) "
+             "webhook_url =)%s",
+             section, d, email ? " or smtp (with smtp_url = smtp://host:port)" : "");
+    return KUNCI_ERR_INVALID;
+}
+
+int kunci_delivery_send(void *arg, const struct kunci_message *msg, char *err, size_t err_size)
+{
+    const struct kunci_config *cfg = arg;
+    const struct kunci_channel_config *ch =
+        msg->channel == KUNCI_CHANNEL_EMAIL ? &cfg->email : &cfg->phone;
+    int r;
+
+    if (strcmp(ch->driver, "command") == 0)
+        r = kunci_deliver_command(ch, msg, err, err_size);
+    else if (strcmp(ch->driver, "webhook") == 0)
+        r = kunci_deliver_webhook(ch, msg, err, err_size);
+    else if (strcmp(ch->driver, "smtp") == 0)
+        r = kunci_deliver_smtp(ch, msg, err, err_size);
+    else
+        r = kunci_deliver_outbox(ch, msg, err, err_size);
+    return r == KUNCI_OK ? KUNCI_OK : KUNCI_ERR_DELIVERY;
+}

@@ -1,0 +1,32 @@
+/* Delivery of one-time codes: one driver per channel, chosen in [phone] and [email].
+ *   outbox   each message a JSON file in a folder (development default)
+ *   command  a program run without a shell, the message on stdin, with a time limit
+ *   webhook  an HTTP POST of JSON through libcurl, with a time limit and retries
+ *   smtp     e-mail through libcurl: STARTTLS or implicit TLS, optional authentication */
+#ifndef KUNCI_DELIVERY_H
+#define KUNCI_DELIVERY_H
+
+#include <stddef.h>
+
+#include "core/config.h"
+#include "core/mfa.h"
+
+/* Checks a channel's configuration; on error writes the reason. */
+int kunci_delivery_check(const char *section, const struct kunci_channel_config *cfg, char *err,
+                         size_t err_size);
+/* kunci_send_fn for the server: arg is the struct kunci_config. */
+int kunci_delivery_send(void *arg, const struct kunci_message *msg, char *err, size_t err_size);
+
+/* The drivers. */
+int kunci_deliver_outbox(const struct kunci_channel_config *cfg, const struct kunci_message *msg,
+                         char *err, size_t err_size);
+int kunci_deliver_command(const struct kunci_channel_config *cfg, const struct kunci_message *msg,
+                          char *err, size_t err_size);
+int kunci_deliver_webhook(const struct kunci_channel_config *cfg, const struct kunci_message *msg,
+                          char *err, size_t err_size);
+int kunci_deliver_smtp(const struct kunci_channel_config *cfg, const struct kunci_message *msg,
+                       char *err, size_t err_size);
+
+const char *kunci_channel_name(enum kunci_channel channel);
+
+#endif
