@@ -135,6 +135,7 @@ static const struct config_key config_keys[] = {
     INT("serve", "session_idle_minutes", session_idle_minutes, 1, 24 * 60),
     INT("serve", "session_max_hours", session_max_hours, 1, 24 * 30),
     STR("serve", "issuer", issuer),
+    BOOL("serve", "secure_cookies", secure_cookies),
 #define CHANNEL_KEYS(sec, ch)                                                                      \
     STR(sec, "driver", ch.driver), STR(sec, "outbox_dir", ch.outbox_dir),                          \
         STR(sec, "command", ch.command), STR(sec, "webhook_url", ch.webhook_url),                  \

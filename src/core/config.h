@@ -48,7 +48,8 @@ struct kunci_config {
     char web_root[PATH_MAX];
     int session_idle_minutes;
     int session_max_hours;
-    char issuer[64]; /* the name authenticator apps show */
+    char issuer[64];    /* the name authenticator apps show */
+    int secure_cookies; /* always mark cookies Secure (also when X-Forwarded-Proto: https) */
     /* [phone], [email] */
     struct kunci_channel_config phone;
     struct kunci_channel_config email;

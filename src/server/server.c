@@ -19,6 +19,8 @@
 
 #include "core/err.h"
 #include "core/protocol.h"
+#include "delivery/delivery.h"
+#include "server/web.h"
 
 #define SECRET_FILE_MAX 256
 
@@ -340,7 +342,7 @@ static struct MHD_Daemon *start_listener(struct server *srv, const char *listen_
 int kunci_serve(struct kunci_ctx *ctx)
 {
     struct server srv;
-    struct MHD_Daemon *daemon = NULL;
+    struct MHD_Daemon *daemon = NULL, *web = NULL;
     sigset_t sigs;
     int sig, r;
 
@@ -365,6 +367,16 @@ int kunci_serve(struct kunci_ctx *ctx)
 
     if ((r = hash_pool_start(&srv.pool, ctx->cfg.hash_workers, ctx->cfg.hash_queue)) != 0)
         goto out;
+    for (int i = 0; i < 2; i++) {
+        char why[512];
+        const char *section = i == 0 ? "phone" : "email";
+        if (kunci_delivery_check(section, i == 0 ? &ctx->cfg.phone : &ctx->cfg.email, why,
+                                 sizeof(why)) != KUNCI_OK) {
+            fprintf(stderr, "kunci: %s\n", why);
+            r = KUNCI_ERR_INVALID;
+            goto out;
+        }
+    }
     daemon = start_listener(&srv, ctx->cfg.auth_listen, ctx->cfg.threads);
     if (daemon == NULL) {
         fprintf(stderr,
@@ -373,6 +385,24 @@ int kunci_serve(struct kunci_ctx *ctx)
                 ctx->cfg.auth_listen);
         r = KUNCI_ERR_IO;
         goto out;
+    }
+    if (web_start(ctx, &web) != KUNCI_OK) {
+        fprintf(stderr,
+                "kunci: cannot listen on %s (web_listen): in use or not an address of "
+                "this machine\n",
+                ctx->cfg.web_listen);
+        r = KUNCI_ERR_IO;
+        goto out;
+    }
+    fprintf(stderr, "kunci: web UI on http://%s (files from %s)\n", ctx->cfg.web_listen,
+            ctx->cfg.web_root);
+    for (int i = 0; i < 2; i++) {
+        const struct kunci_channel_config *ch = i == 0 ? &ctx->cfg.phone : &ctx->cfg.email;
+        if (strcmp(ch->driver, "outbox") == 0)
+            fprintf(stderr,
+                    "kunci: %s codes are not sent but written to the outbox %s "
+                    "(development; set [%s] driver)\n",
+                    i == 0 ? "phone" : "e-mail", ch->outbox_dir, i == 0 ? "phone" : "email");
     }
     fprintf(stderr,
             "kunci: serving auth on http://%s (/auth/nginx, /auth/basic, /healthz); "
@@ -386,6 +416,8 @@ int kunci_serve(struct kunci_ctx *ctx)
 out:
     /* The pool first: its jobs resume suspended connections, which MHD needs before stopping. */
     hash_pool_stop(srv.pool);
+    if (web != NULL)
+        MHD_stop_daemon(web);
     if (daemon != NULL)
         MHD_stop_daemon(daemon);
     if (srv.backend_password != NULL)

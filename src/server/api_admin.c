@@ -1,0 +1,144 @@
+/* /api/v1/admin: administrators create users, require MFA per user, and reset passwords. */
+#include "server/web.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/accounts.h"
+#include "core/err.h"
+#include "core/secret.h"
+#include "core/timespec.h"
+
+static json_t *user_json(const struct kunci_account *a)
+{
+    char created[32];
+    kunci_time_format(a->created_at, created, sizeof(created));
+    return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:b}", "login", a->login, "display_name",
+                     a->display_name, "role", kunci_role_name(a->role), "enabled", a->enabled,
+                     "mfa_state", kunci_mfa_state_name(a->mfa_state), "created_at", created,
+                     "must_change_password", a->must_change_password);
+}
+
+static int add_user(void *arg, const struct kunci_account *a)
+{
+    json_array_append_new(arg, user_json(a));
+    return 0;
+}
+
+static void one_time_password(char out[21])
+{
+    kunci_random_string(out, 20, "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789");
+}
+
+static enum MHD_Result create_user(struct web_request *rq)
+{
+    const char *login = body_string(rq, "login"), *name = body_string(rq, "display_name");
+    const char *state = body_string(rq, "mfa_state"), *role = body_string(rq, "role");
+    struct kunci_account a;
+    enum kunci_mfa_state mfa = KUNCI_MFA_DISABLED;
+    enum kunci_role r_role = KUNCI_ROLE_USER;
+    char pw[21];
+
+    if (login == NULL)
+        return api_error(rq, 400, "invalid", "Enter the login.");
+    if (state != NULL && kunci_mfa_state_parse(state, &mfa) != KUNCI_OK)
+        return api_error(rq, 400, "invalid", "mfa_state is disabled, enabled or enforced.");
+    if (role != NULL && kunci_role_parse(role, &r_role) != KUNCI_OK)
+        return api_error(rq, 400, "invalid", "role is user or admin.");
+    one_time_password(pw);
+    int r = kunci_account_create(rq->ctx, rq->h, login, name, r_role, pw, strlen(pw), rq->now, &a);
+    if (r == KUNCI_ERR_INVALID || r == KUNCI_ERR_TOO_LONG) {
+        sodium_memzero(pw, sizeof(pw));
+        return api_error(rq, 400, "bad_login", "Enter a login like alice@example.org.");
+    }
+    if (r == KUNCI_ERR_EXISTS) {
+        sodium_memzero(pw, sizeof(pw));
+        return api_error(rq, 409, "exists", "A user with this login exists already.");
+    }
+    if (r == KUNCI_OK) {
+        a.must_change_password = true;
+        a.mfa_state = mfa;
+        r = kunci_account_save(rq->h, &a);
+    }
+    if (r != KUNCI_OK) {
+        sodium_memzero(pw, sizeof(pw));
+        return api_fail(rq, r);
+    }
+    json_t *out = user_json(&a);
+    json_object_set_new(out, "one_time_password", json_string(pw));
+    sodium_memzero(pw, sizeof(pw));
+    return api_json(rq, 201, out);
+}
+
+static enum MHD_Result update_user(struct web_request *rq, struct kunci_account *a)
+{
+    const char *state = body_string(rq, "mfa_state");
+    json_t *enabled = json_object_get(rq->body, "enabled");
+
+    if (state != NULL && kunci_mfa_state_parse(state, &a->mfa_state) != KUNCI_OK)
+        return api_error(rq, 400, "invalid", "mfa_state is disabled, enabled or enforced.");
+    if (json_is_boolean(enabled)) {
+        if (!json_is_true(enabled) && a->id == rq->account.id)
+            return api_error(rq, 409, "self", "You cannot disable your own account.");
+        a->enabled = json_is_true(enabled);
+    }
+    int r = kunci_account_save(rq->h, a);
+    return r == KUNCI_OK ? api_json(rq, 200, user_json(a)) : api_fail(rq, r);
+}
+
+static enum MHD_Result reset_password(struct web_request *rq, struct kunci_account *a)
+{
+    char pw[21];
+    bool revoked;
+
+    one_time_password(pw);
+    a->must_change_password = true;
+    int r = kunci_account_set_password(rq->ctx, rq->h, a, pw, strlen(pw), rq->now, &revoked);
+    json_t *out = r == KUNCI_OK ? json_pack("{s:s, s:b}", "one_time_password", pw,
+                                            "app_passwords_revoked", revoked)
+                                : NULL;
+    sodium_memzero(pw, sizeof(pw));
+    return r == KUNCI_OK ? api_json(rq, 200, out) : api_fail(rq, r);
+}
+
+enum MHD_Result api_admin(struct web_request *rq)
+{
+    char login[KUNCI_LOGIN_MAX + 1], action[32] = "";
+    struct kunci_account a;
+
+    if (!rq->has_session || rq->session.stage != KUNCI_SESSION_FULL)
+        return api_error(rq, 401, "not_signed_in", "Sign in first.");
+    if (rq->account.role != KUNCI_ROLE_ADMIN)
+        return api_error(rq, 403, "not_admin", "Only administrators may do this.");
+    if (strcmp(rq->path, "/admin/users") == 0) {
+        if (strcmp(rq->method, "GET") == 0) {
+            json_t *list = json_array();
+            int r = rq->h->backend->account_list(rq->h->store, add_user, list);
+            if (r != KUNCI_OK) {
+                json_decref(list);
+                return api_fail(rq, r);
+            }
+            return api_json(rq, 200, list);
+        }
+        if (strcmp(rq->method, "POST") == 0)
+            return create_user(rq);
+    }
+    int n = sscanf(rq->path, "/admin/users/%254[^/]/%31s", login, action);
+    if (n < 1)
+        return api_error(rq, 404, "not_found", "No such endpoint.");
+    int r = kunci_account_get(rq->h, login, &a);
+    if (r != KUNCI_OK)
+        return api_fail(rq, r == KUNCI_ERR_INVALID ? KUNCI_ERR_NOT_FOUND : r);
+    if (n == 1 && strcmp(rq->method, "PATCH") == 0)
+        return update_user(rq, &a);
+    if (n == 2 && strcmp(action, "password") == 0 && strcmp(rq->method, "POST") == 0)
+        return reset_password(rq, &a);
+    if (n == 2 && strcmp(action, "app-passwords") == 0 && strcmp(rq->method, "DELETE") == 0) {
+        int count = 0;
+        r = rq->h->backend->app_password_delete_all(rq->h->store, a.id, &count);
+        return r == KUNCI_OK ? api_json(rq, 200, json_pack("{s:i}", "deleted", count))
+                             : api_fail(rq, r);
+    }
+    return api_error(rq, 404, "not_found", "No such endpoint.");
+}

@@ -1,0 +1,258 @@
+/* /api/v1/session, /password, /reauth: signing in and out, the second factor, and
+ * passwords. */
+#include "server/web.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/accounts.h"
+#include "core/err.h"
+#include "core/login.h"
+#include "core/mfa.h"
+#include "core/password.h"
+#include "delivery/delivery.h"
+
+const char *session_next(struct web_request *rq)
+{
+    int count = 0;
+
+    if (rq->session.stage == KUNCI_SESSION_FULL)
+        return "done";
+    if (rq->account.must_change_password)
+        return "change_password";
+    if (rq->account.mfa_state == KUNCI_MFA_ENABLED)
+        return "setup";
+    if (rq->account.mfa_state == KUNCI_MFA_ENFORCED) {
+        if (kunci_mfa_verified_count(rq->h, rq->account.id, &count, NULL) == KUNCI_OK && count == 0)
+            return "setup";
+        return "second_factor";
+    }
+    return "done";
+}
+
+json_t *session_json(struct web_request *rq)
+{
+    if (!rq->has_session)
+        return json_pack("{s:b}", "signed_in", 0);
+    const struct kunci_account *a = &rq->account;
+    return json_pack("{s:b, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:b}, s:o}", "signed_in", 1, "next",
+                     session_next(rq), "csrf", rq->session.csrf, "user", "login", a->login,
+                     "display_name", a->display_name, "role", kunci_role_name(a->role), "mfa_state",
+                     kunci_mfa_state_name(a->mfa_state), "must_change_password",
+                     a->must_change_password, "methods", methods_json(rq));
+}
+
+/* Replaces the session with a new one at the given stage: a new token whenever the
+ * session gains privileges. */
+static int rotate(struct web_request *rq, enum kunci_session_stage stage)
+{
+    char token[KUNCI_TOKEN_MAX];
+    struct kunci_session fresh;
+
+    int r = kunci_session_start(rq->ctx, rq->h, rq->account.id, stage, rq->now, token, &fresh);
+    if (r != KUNCI_OK)
+        return r;
+    if (rq->has_session) {
+        fresh.password_at = rq->session.password_at;
+        (void)rq->h->backend->session_update(rq->h->store, &fresh);
+        (void)rq->h->backend->session_delete(rq->h->store, rq->session.id);
+    }
+    rq->session = fresh;
+    rq->has_session = true;
+    set_session_cookie(rq, token, false);
+    sodium_memzero(token, sizeof(token));
+    return KUNCI_OK;
+}
+
+/* Argon2id against the account's hash, or against the dummy hash for unknown users. */
+static bool password_matches(struct web_request *rq, const struct kunci_account *a, bool known,
+                             const char *pw)
+{
+    const char *hash = known ? a->password_hash : kunci_ctx_dummy_hash(rq->ctx);
+    bool ok = kunci_password_verify(hash, pw, strlen(pw));
+    return ok && known;
+}
+
+static enum MHD_Result sign_in(struct web_request *rq)
+{
+    const char *login = body_string(rq, "login"), *pw = body_string(rq, "password");
+    char canonical[KUNCI_LOGIN_MAX + 1], hash[KUNCI_HASH_MAX];
+    struct kunci_account a;
+    bool known = false;
+
+    if (login == NULL || pw == NULL)
+        return api_error(rq, 400, "invalid", "Enter your account and password.");
+    memset(&a, 0, sizeof(a));
+    if (kunci_login_canonical(login, strlen(login), canonical) == KUNCI_OK) {
+        int r = rq->h->backend->account_by_login(rq->h->store, canonical, &a);
+        if (r != KUNCI_OK && r != KUNCI_ERR_NOT_FOUND)
+            return api_fail(rq, r);
+        known = r == KUNCI_OK;
+    }
+    /* One answer for an unknown account and a wrong password. */
+    if (!password_matches(rq, &a, known, pw))
+        return api_error(rq, 401, "invalid_credentials", "Your account or password is incorrect.");
+    if (!a.enabled)
+        return api_error(rq, 403, "account_disabled",
+                         "Your account is disabled. Contact your administrator.");
+    if (kunci_password_needs_rehash(a.password_hash, &rq->ctx->pwparams) &&
+        kunci_password_hash(&rq->ctx->pwparams, pw, strlen(pw), hash) == KUNCI_OK)
+        (void)rq->h->backend->account_rehash(rq->h->store, a.id, a.password_hash, hash);
+    rq->account = a;
+    rq->has_session = false;
+    rq->session.stage = KUNCI_SESSION_PASSWORD;
+    const char *next = session_next(rq);
+    enum kunci_session_stage stage = KUNCI_SESSION_PASSWORD;
+    if (strcmp(next, "done") == 0 ||
+        (strcmp(next, "second_factor") == 0 &&
+         kunci_device_trusted(rq->ctx, rq->h, a.id, cookie(rq, "kunci_device"), rq->now)))
+        stage = KUNCI_SESSION_FULL;
+    int r = rotate(rq, stage);
+    if (r != KUNCI_OK)
+        return api_fail(rq, r);
+    return api_json(rq, 200, session_json(rq));
+}
+
+static enum MHD_Result sign_out(struct web_request *rq)
+{
+    if (rq->has_session)
+        (void)rq->h->backend->session_delete(rq->h->store, rq->session.id);
+    rq->has_session = false;
+    set_session_cookie(rq, "", true);
+    return api_json(rq, 200, json_pack("{s:b}", "signed_in", 0));
+}
+
+static int64_t body_id(struct web_request *rq, const char *key)
+{
+    json_t *v = rq->body ? json_object_get(rq->body, key) : NULL;
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+}
+
+enum MHD_Result code_error(struct web_request *rq, int r);
+enum MHD_Result code_error(struct web_request *rq, int r)
+{
+    switch (r) {
+    case KUNCI_ERR_INVALID:
+        return api_error(rq, 400, "wrong_code", "That code didn't work. Check it and try again.");
+    case KUNCI_ERR_EXPIRED:
+        return api_error(rq, 400, "code_expired", "That code has expired. Ask for a new one.");
+    case KUNCI_ERR_LIMIT:
+        return api_error(rq, 429, "too_many_attempts", "Too many wrong codes. Ask for a new code.");
+    case KUNCI_ERR_REUSED:
+        return api_error(rq, 400, "code_used",
+                         "That code was used already. Wait for the next one in your app.");
+    case KUNCI_ERR_NOT_FOUND:
+        return api_error(rq, 400, "no_code", "Ask for a new code first.");
+    default:
+        return api_fail(rq, r);
+    }
+}
+
+static enum MHD_Result send_code(struct web_request *rq)
+{
+    char err[256] = "";
+    int r = kunci_mfa_send_code(rq->ctx, rq->h, &rq->account, body_id(rq, "method_id"), rq->now,
+                                kunci_delivery_send, (void *)&rq->ctx->cfg, err, sizeof(err));
+    if (r == KUNCI_ERR_DELIVERY)
+        fprintf(stderr, "web: code for %s not delivered: %s\n", rq->account.login, err);
+    if (r != KUNCI_OK)
+        return api_fail(rq, r == KUNCI_ERR_INVALID ? KUNCI_ERR_NOT_FOUND : r);
+    return api_json(rq, 200, json_pack("{s:b}", "sent", 1));
+}
+
+static enum MHD_Result verify_second_factor(struct web_request *rq)
+{
+    const char *code = body_string(rq, "code");
+    json_t *remember = rq->body ? json_object_get(rq->body, "remember") : NULL;
+    struct kunci_mfa_method m;
+
+    if (strcmp(session_next(rq), "second_factor") != 0)
+        return api_error(rq, 409, "not_needed", "No code is needed now.");
+    int64_t id = body_id(rq, "method_id");
+    if (code == NULL || rq->h->backend->method_get(rq->h->store, rq->account.id, id, &m) != 0 ||
+        !m.verified)
+        return api_error(rq, 400, "invalid", "Choose a method and enter its code.");
+    int r = kunci_mfa_check(rq->ctx, rq->h, &rq->account, id, code, rq->now);
+    if (r != KUNCI_OK)
+        return code_error(rq, r);
+    if ((r = rotate(rq, KUNCI_SESSION_FULL)) != KUNCI_OK)
+        return api_fail(rq, r);
+    if (json_is_true(remember)) {
+        struct kunci_settings s;
+        char token[KUNCI_TOKEN_MAX];
+        if (kunci_store_settings(rq->h, &s) == KUNCI_OK &&
+            kunci_device_remember(rq->ctx, rq->h, rq->account.id, rq->now, s.remember_device_days,
+                                  token) == KUNCI_OK)
+            set_device_cookie(rq, token, s.remember_device_days);
+        sodium_memzero(token, sizeof(token));
+    }
+    return api_json(rq, 200, session_json(rq));
+}
+
+static enum MHD_Result change_password(struct web_request *rq)
+{
+    const char *current = body_string(rq, "current"), *fresh = body_string(rq, "new");
+    bool revoked;
+
+    if (current == NULL || fresh == NULL)
+        return api_error(rq, 400, "invalid", "Enter your current and your new password.");
+    if (rq->session.stage != KUNCI_SESSION_FULL && !rq->account.must_change_password)
+        return api_error(rq, 403, "not_signed_in", "Sign in first.");
+    if (!password_matches(rq, &rq->account, true, current))
+        return api_error(rq, 401, "wrong_password", "Your current password is incorrect.");
+    if (strcmp(current, fresh) == 0)
+        return api_error(rq, 400, "same_password", "Choose a password you have not used here.");
+    int r = kunci_password_acceptable(fresh, strlen(fresh));
+    if (r != KUNCI_OK)
+        return api_error(rq, 400, "weak_password",
+                         r == KUNCI_ERR_TOO_LONG ? "Use at most 256 characters."
+                                                 : "Use at least 8 characters.");
+    rq->account.must_change_password = false;
+    r = kunci_account_set_password(rq->ctx, rq->h, &rq->account, fresh, strlen(fresh), rq->now,
+                                   &revoked);
+    if (r != KUNCI_OK)
+        return api_fail(rq, r);
+    enum kunci_session_stage stage = rq->session.stage;
+    if (stage != KUNCI_SESSION_FULL && strcmp(session_next(rq), "done") == 0)
+        stage = KUNCI_SESSION_FULL;
+    rq->session.password_at = rq->now;
+    if ((r = rotate(rq, stage)) != KUNCI_OK)
+        return api_fail(rq, r);
+    return api_json(rq, 200, session_json(rq));
+}
+
+static enum MHD_Result reauth(struct web_request *rq)
+{
+    const char *pw = body_string(rq, "password");
+    if (pw == NULL || !password_matches(rq, &rq->account, true, pw))
+        return api_error(rq, 401, "wrong_password", "Your password is incorrect.");
+    rq->session.password_at = rq->now;
+    int r = rq->h->backend->session_update(rq->h->store, &rq->session);
+    return r == KUNCI_OK ? api_json(rq, 200, json_pack("{s:b}", "ok", 1)) : api_fail(rq, r);
+}
+
+enum MHD_Result api_session(struct web_request *rq)
+{
+    bool get = strcmp(rq->method, "GET") == 0, post = strcmp(rq->method, "POST") == 0;
+
+    if (strcmp(rq->path, "/session") == 0) {
+        if (get)
+            return api_json(rq, 200, session_json(rq));
+        if (post)
+            return sign_in(rq);
+        if (strcmp(rq->method, "DELETE") == 0)
+            return sign_out(rq);
+    }
+    if (!rq->has_session)
+        return api_error(rq, 401, "not_signed_in", "Sign in first.");
+    if (post && strcmp(rq->path, "/session/code") == 0)
+        return send_code(rq);
+    if (post && strcmp(rq->path, "/session/verify") == 0)
+        return verify_second_factor(rq);
+    if (post && strcmp(rq->path, "/password") == 0)
+        return change_password(rq);
+    if (post && strcmp(rq->path, "/reauth") == 0 && rq->session.stage == KUNCI_SESSION_FULL)
+        return reauth(rq);
+    return api_error(rq, 404, "not_found", "No such endpoint.");
+}

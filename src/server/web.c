@@ -1,0 +1,410 @@
+/* The web listener: the UI's static files and the JSON API, with sessions in cookies,
+ * CSRF tokens on every change, and strict security headers. */
+#include "server/web.h"
+#include "server/internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/settings.h"
+
+struct web_conn {
+    char *body;
+    size_t body_len;
+    bool too_big;
+};
+
+static const char csp[] = "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                          "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
+                          "base-uri 'none'; form-action 'self'";
+
+static void security_headers(struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, "Content-Security-Policy", csp);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+}
+
+static enum MHD_Result send_response(struct web_request *rq, unsigned status,
+                                     struct MHD_Response *resp)
+{
+    security_headers(resp);
+    for (int i = 0; i < rq->ncookies; i++)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, rq->cookies[i]);
+    enum MHD_Result ret = MHD_queue_response(rq->conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+enum MHD_Result api_json(struct web_request *rq, unsigned status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (text == NULL)
+        return MHD_NO;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (resp == NULL) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    return send_response(rq, status, resp);
+}
+
+enum MHD_Result api_error(struct web_request *rq, unsigned status, const char *code,
+                          const char *message)
+{
+    return api_json(rq, status, json_pack("{s:s, s:s}", "error", code, "message", message));
+}
+
+enum MHD_Result api_fail(struct web_request *rq, int err)
+{
+    switch (err) {
+    case KUNCI_ERR_TEMPFAIL:
+        return api_error(rq, 503, "try_again_later",
+                         "The service is temporarily unavailable. Try again later.");
+    case KUNCI_ERR_NOT_FOUND:
+        return api_error(rq, 404, "not_found", "Not found.");
+    case KUNCI_ERR_INVALID:
+    case KUNCI_ERR_TOO_LONG:
+        return api_error(rq, 400, "invalid", "Check what you entered.");
+    case KUNCI_ERR_LIMIT:
+        return api_error(rq, 409, "limit", kunci_strerror(err));
+    case KUNCI_ERR_EXISTS:
+        return api_error(rq, 409, "exists", kunci_strerror(err));
+    case KUNCI_ERR_MFA_NOT_REQUIRED:
+        return api_error(rq, 403, "mfa_not_required", kunci_strerror(err));
+    case KUNCI_ERR_APP_PASSWORDS_OFF:
+        return api_error(rq, 403, "app_passwords_off", kunci_strerror(err));
+    case KUNCI_ERR_DELIVERY:
+        return api_error(rq, 502, "delivery_failed",
+                         "We could not send the code. Check the number or address, or try "
+                         "again later.");
+    default:
+        return api_error(rq, 500, "internal", "Something went wrong. Try again later.");
+    }
+}
+
+const char *body_string(struct web_request *rq, const char *key)
+{
+    json_t *v = rq->body ? json_object_get(rq->body, key) : NULL;
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static bool secure_request(struct web_request *rq)
+{
+    const char *proto = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+    return rq->ctx->cfg.secure_cookies || (proto != NULL && strcmp(proto, "https") == 0);
+}
+
+void set_session_cookie(struct web_request *rq, const char *token, bool clear)
+{
+    if (rq->ncookies >= 2)
+        return;
+    snprintf(rq->cookies[rq->ncookies++], sizeof(rq->cookies[0]),
+             "kunci_session=%s; Path=/; HttpOnly; SameSite=Lax%s%s", clear ? "" : token,
+             clear ? "; Max-Age=0" : "", secure_request(rq) ? "; Secure" : "");
+}
+
+void set_device_cookie(struct web_request *rq, const char *token, int days)
+{
+    if (rq->ncookies >= 2)
+        return;
+    snprintf(rq->cookies[rq->ncookies++], sizeof(rq->cookies[0]),
+             "kunci_device=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%d%s", token, days * 86400,
+             secure_request(rq) ? "; Secure" : "");
+}
+
+const char *cookie(struct web_request *rq, const char *name)
+{
+    return MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, name);
+}
+
+/* Accept-Language: the first of the user's languages that kunci has. */
+static const char *choose_language(struct MHD_Connection *conn)
+{
+    const char *al = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language");
+    for (const char *p = al; p != NULL && *p != '\0';) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (strncasecmp(p, "id", 2) == 0 && (p[2] == '\0' || strchr("-;, ", p[2])))
+            return "id";
+        if (strncasecmp(p, "en", 2) == 0 && (p[2] == '\0' || strchr("-;, ", p[2])))
+            return "en";
+        p = strchr(p, ',');
+    }
+    return "en";
+}
+
+static enum MHD_Result api_config(struct web_request *rq)
+{
+    struct kunci_settings s;
+    int r = kunci_store_settings(rq->h, &s);
+    if (r != KUNCI_OK)
+        return api_fail(rq, r);
+    json_t *methods = json_array();
+    if (s.mfa_totp_allowed)
+        json_array_append_new(methods, json_string("totp"));
+    if (s.mfa_phone_allowed)
+        json_array_append_new(methods, json_string("phone"));
+    if (s.mfa_email_allowed)
+        json_array_append_new(methods, json_string("email"));
+    return api_json(rq, 200,
+                    json_pack("{s:s, s:[s,s], s:o, s:i, s:b}", "language",
+                              choose_language(rq->conn), "languages", "en", "id", "methods",
+                              methods, "remember_device_days", s.remember_device_days,
+                              "app_passwords_allowed", s.app_passwords_allowed));
+}
+
+static void resolve_session(struct web_request *rq)
+{
+    struct kunci_session_policy policy = {(int64_t)rq->ctx->cfg.session_idle_minutes * 60,
+                                          (int64_t)rq->ctx->cfg.session_max_hours * 3600};
+    const char *token = cookie(rq, "kunci_session");
+
+    if (token == NULL || token[0] == '\0')
+        return;
+    if (kunci_session_resolve(rq->ctx, rq->h, token, rq->now, &policy, &rq->session) != KUNCI_OK)
+        return;
+    if (rq->h->backend->account_by_id(rq->h->store, rq->session.account_id, &rq->account) !=
+            KUNCI_OK ||
+        !rq->account.enabled)
+        return;
+    rq->has_session = true;
+}
+
+static bool csrf_ok(struct web_request *rq)
+{
+    const char *t = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-CSRF-Token");
+    return rq->has_session && t != NULL && kunci_token_equal(t, rq->session.csrf);
+}
+
+/* Browsers send Origin on cross-site POSTs: it must name this host. */
+static bool origin_ok(struct web_request *rq)
+{
+    const char *origin = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Origin");
+    const char *host = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Host");
+    if (origin == NULL)
+        return true;
+    if (host == NULL)
+        return false;
+    const char *o = strstr(origin, "://");
+    return o != NULL && strcmp(o + 3, host) == 0;
+}
+
+static enum MHD_Result handle_api(struct web_request *rq, struct web_conn *wc)
+{
+    bool changes = strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0;
+    enum MHD_Result ret;
+
+    if (wc->too_big)
+        return api_error(rq, 413, "too_large", "The request is too large.");
+    if (changes) {
+        const char *ct = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Content-Type");
+        if (!origin_ok(rq))
+            return api_error(rq, 403, "bad_origin", "Cross-site request refused.");
+        if (wc->body_len > 0) {
+            if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
+                return api_error(rq, 415, "json_only", "Send JSON.");
+            rq->body = json_loadb(wc->body, wc->body_len, JSON_REJECT_DUPLICATES, NULL);
+            if (!json_is_object(rq->body)) {
+                json_decref(rq->body);
+                rq->body = NULL;
+                return api_error(rq, 400, "bad_json", "The request is not a JSON object.");
+            }
+        }
+    }
+    resolve_session(rq);
+    /* Every change but signing in carries the session's CSRF token. */
+    bool signing_in = strcmp(rq->path, "/session") == 0 && strcmp(rq->method, "POST") == 0;
+    if (changes && !signing_in && !csrf_ok(rq))
+        ret = api_error(rq, 403, "csrf", "Reload the page and try again.");
+    else if (strcmp(rq->path, "/config") == 0)
+        ret = api_config(rq);
+    else if (strncmp(rq->path, "/session", 8) == 0 || strcmp(rq->path, "/password") == 0 ||
+             strcmp(rq->path, "/reauth") == 0)
+        ret = api_session(rq);
+    else if (strncmp(rq->path, "/methods", 8) == 0)
+        ret = api_methods(rq);
+    else if (strcmp(rq->path, "/setup/complete") == 0)
+        ret = api_setup_complete(rq);
+    else if (strncmp(rq->path, "/app-passwords", 14) == 0)
+        ret = api_app_passwords(rq);
+    else if (strncmp(rq->path, "/admin/", 7) == 0)
+        ret = api_admin(rq);
+    else
+        ret = api_error(rq, 404, "not_found", "No such endpoint.");
+    json_decref(rq->body);
+    sodium_memzero(&rq->account, sizeof(rq->account));
+    return ret;
+}
+
+static const char *content_type(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    static const struct {
+        const char *ext, *type;
+    } types[] = {{".html", "text/html; charset=utf-8"},
+                 {".js", "text/javascript; charset=utf-8"},
+                 {".css", "text/css; charset=utf-8"},
+                 {".json", "application/json"},
+                 {".svg", "image/svg+xml"},
+                 {".yaml", "text/yaml; charset=utf-8"},
+                 {".ico", "image/x-icon"},
+                 {".png", "image/png"}};
+    for (size_t i = 0; dot != NULL && i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(dot, types[i].ext) == 0)
+            return types[i].type;
+    return "application/octet-stream";
+}
+
+/* The UI's pages all load index.html; the script shows the page for the path. */
+static bool is_page(const char *url)
+{
+    static const char *const pages[] = {"/",         "/setup", "/verify",
+                                        "/security", "/admin", "/password"};
+    for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++)
+        if (strcmp(url, pages[i]) == 0)
+            return true;
+    return false;
+}
+
+static enum MHD_Result serve_file(struct web_request *rq, const char *url)
+{
+    char path[PATH_MAX + 160];
+    struct stat st;
+
+    if (is_page(url))
+        url = "/index.html";
+    size_t len = strlen(url);
+    if (len > 128 ||
+        strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-") != len ||
+        strstr(url, "..") != NULL || strstr(url, "/.") != NULL)
+        return api_error(rq, 404, "not_found", "Not found.");
+    snprintf(path, sizeof(path), "%s%s", rq->ctx->cfg.web_root, url);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        return api_error(rq, 404, "not_found", "Not found.");
+    }
+    struct MHD_Response *resp = MHD_create_response_from_fd((size_t)st.st_size, fd);
+    if (resp == NULL) {
+        close(fd);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type(path));
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    return send_response(rq, 200, resp);
+}
+
+static enum MHD_Result web_handler(void *cls, struct MHD_Connection *conn, const char *url,
+                                   const char *method, const char *version, const char *upload_data,
+                                   size_t *upload_data_size, void **con_cls)
+{
+    struct kunci_ctx *ctx = cls;
+    struct web_conn *wc = *con_cls;
+    (void)version;
+
+    if (wc == NULL) {
+        wc = calloc(1, sizeof(*wc));
+        if (wc == NULL)
+            return MHD_NO;
+        *con_cls = wc;
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        if (wc->body_len + *upload_data_size > WEB_BODY_MAX) {
+            wc->too_big = true;
+        } else {
+            char *nb = realloc(wc->body, wc->body_len + *upload_data_size + 1);
+            if (nb == NULL)
+                return MHD_NO;
+            wc->body = nb;
+            memcpy(wc->body + wc->body_len, upload_data, *upload_data_size);
+            wc->body_len += *upload_data_size;
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    struct web_request rq;
+    memset(&rq, 0, sizeof(rq));
+    rq.conn = conn;
+    rq.ctx = ctx;
+    rq.method = method;
+    rq.now = (int64_t)time(NULL);
+    if (strncmp(url, "/api/v1/", 8) == 0) {
+        rq.path = url + 7;
+        rq.h = thread_store();
+        if (rq.h == NULL)
+            return api_fail(&rq, KUNCI_ERR_TEMPFAIL);
+        return handle_api(&rq, wc);
+    }
+    if (strcmp(url, "/healthz") == 0)
+        return api_json(&rq, 200, json_pack("{s:s}", "status", "ok"));
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return api_error(&rq, 405, "method", "Method not allowed.");
+    return serve_file(&rq, url);
+}
+
+static void web_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                          enum MHD_RequestTerminationCode toe)
+{
+    struct web_conn *wc = *con_cls;
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (wc != NULL) {
+        if (wc->body != NULL) {
+            sodium_memzero(wc->body, wc->body_len); /* it may hold a password */
+            free(wc->body);
+        }
+        free(wc);
+        *con_cls = NULL;
+    }
+}
+
+int web_start(struct kunci_ctx *ctx, struct MHD_Daemon **daemon_r)
+{
+    char host[KUNCI_ADDR_MAX];
+    unsigned port;
+    struct sockaddr_storage ss;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+
+    *daemon_r = NULL;
+    memset(&ss, 0, sizeof(ss));
+    if (kunci_addr_parse(ctx->cfg.web_listen, host, sizeof(host), &port) != KUNCI_OK)
+        return KUNCI_ERR_INVALID;
+    if (strchr(host, ':') != NULL) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)port);
+        inet_pton(AF_INET6, host, &sin6->sin6_addr);
+        flags |= MHD_USE_IPv6;
+    } else {
+        struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)port);
+        inet_pton(AF_INET, host, &sin->sin_addr);
+    }
+    *daemon_r = MHD_start_daemon(
+        flags, (uint16_t)port, NULL, NULL, web_handler, ctx, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)ctx->cfg.threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
+        MHD_OPTION_NOTIFY_COMPLETED, web_completed, NULL, MHD_OPTION_END);
+    return *daemon_r != NULL ? KUNCI_OK : KUNCI_ERR_IO;
+}

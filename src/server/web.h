@@ -1,0 +1,63 @@
+/* The public web listener: static UI files and the JSON API under /api/v1. */
+#ifndef KUNCI_SERVER_WEB_H
+#define KUNCI_SERVER_WEB_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+
+#include "core/context.h"
+#include "core/session.h"
+#include "store/store.h"
+
+#define WEB_BODY_MAX (16 * 1024)
+
+struct web_request {
+    struct MHD_Connection *conn;
+    const struct kunci_ctx *ctx;
+    struct kunci_store_handle *h;
+    const char *method;
+    const char *path; /* after /api/v1 */
+    json_t *body;     /* parsed JSON body, or NULL */
+    int64_t now;
+    /* Filled when a session cookie resolves. */
+    bool has_session;
+    struct kunci_session session;
+    struct kunci_account account;
+    /* Set-Cookie lines for the response. */
+    char cookies[2][256];
+    int ncookies;
+};
+
+/* Answers from the API modules. */
+enum MHD_Result api_json(struct web_request *rq, unsigned status, json_t *body);
+enum MHD_Result api_error(struct web_request *rq, unsigned status, const char *code,
+                          const char *message);
+/* Maps a KUNCI_ERR_* from the core to an API error. */
+enum MHD_Result api_fail(struct web_request *rq, int err);
+const char *body_string(struct web_request *rq, const char *key);
+void set_session_cookie(struct web_request *rq, const char *token, bool clear);
+void set_device_cookie(struct web_request *rq, const char *token, int days);
+const char *cookie(struct web_request *rq, const char *name);
+
+/* api_session.c */
+enum MHD_Result api_session(struct web_request *rq);
+/* api_mfa.c */
+enum MHD_Result api_methods(struct web_request *rq);
+enum MHD_Result api_setup_complete(struct web_request *rq);
+json_t *methods_json(struct web_request *rq);
+/* api_app_passwords.c */
+enum MHD_Result api_app_passwords(struct web_request *rq);
+json_t *app_password_json(const struct kunci_app_password *ap);
+/* api_admin.c */
+enum MHD_Result api_admin(struct web_request *rq);
+/* qr.c: an SVG of a QR code, caller frees */
+char *qr_svg(const char *text);
+
+/* Where a signed-in user goes next: done, setup, second_factor, change_password. */
+const char *session_next(struct web_request *rq);
+json_t *session_json(struct web_request *rq);
+
+int web_start(struct kunci_ctx *ctx, struct MHD_Daemon **daemon_r);
+
+#endif
