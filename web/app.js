@@ -1,0 +1,501 @@
+// kunci web UI: plain JavaScript over the JSON API (/api/v1, see docs/openapi.yaml).
+// Every string comes from i18n/<lang>.json; DOM nodes are built, never parsed from HTML.
+"use strict";
+
+const state = { csrf: null, session: null, config: null, lang: "en", strings: {} };
+const app = () => document.getElementById("app");
+
+function t(key, vars) {
+  let s = state.strings[key] ?? key;
+  for (const [k, v] of Object.entries(vars || {})) s = s.replaceAll("{" + k + "}", String(v));
+  return s;
+}
+
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (v === true) el.setAttribute(k, "");
+    else el.setAttribute(k, v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+let fieldSeq = 0;
+function field(labelKey, attrs) {
+  const id = attrs.id || "f" + ++fieldSeq;
+  return [h("label", { for: id }, t(labelKey)), h("input", { ...attrs, id })];
+}
+
+async function api(method, path, body) {
+  const headers = {};
+  if (method !== "GET") {
+    headers["Content-Type"] = "application/json";
+    if (state.csrf) headers["X-CSRF-Token"] = state.csrf;
+  }
+  const resp = await fetch("/api/v1" + path, {
+    method, headers, credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let data = {};
+  try { data = await resp.json(); } catch (e) { data = {}; }
+  if (data && data.csrf) state.csrf = data.csrf;
+  if (!resp.ok) {
+    const err = new Error(data.error || "internal");
+    err.code = data.error || "internal";
+    err.status = resp.status;
+    throw err;
+  }
+  return data;
+}
+
+// A user-facing message for an API error: the catalog's, by error code.
+function problem(err) {
+  const key = "error." + (err.code || "internal");
+  return state.strings[key] ? t(key) : t("error.internal");
+}
+
+function show(title, ...content) {
+  const main = app();
+  main.replaceChildren(h("h1", { id: "title" }, title), ...content);
+  document.title = title + " – kunci";
+  main.focus();
+}
+
+function errorBox() {
+  return h("p", { class: "error", role: "alert", id: "error" });
+}
+
+function say(box, text, ok) {
+  box.textContent = text;
+  box.className = ok ? "ok" : "error";
+}
+
+function go(path, replace) {
+  if (location.pathname !== path) history[replace ? "replaceState" : "pushState"]({}, "", path);
+  route();
+}
+
+async function loadLanguage(lang) {
+  const resp = await fetch("/i18n/" + lang + ".json");
+  state.strings = await resp.json();
+  state.lang = lang;
+  document.documentElement.lang = lang;
+  document.getElementById("lang").value = lang;
+  document.getElementById("lang-label").textContent = t("language");
+}
+
+// Where the session says the user goes next.
+function nextPath(s) {
+  if (!s || !s.signed_in) return "/";
+  return { setup: "/setup", second_factor: "/verify", change_password: "/password" }[s.next] ||
+    "/security";
+}
+
+async function route() {
+  try {
+    state.session = await api("GET", "/session");
+  } catch (e) {
+    return show(t("error.title"), h("p", { class: "error", role: "alert" }, problem(e)));
+  }
+  const want = nextPath(state.session);
+  const path = location.pathname;
+  if (want !== "/security" && path !== want) return go(want, true);
+  if (want === "/security" && !["/security", "/admin"].includes(path)) return go("/security", true);
+  if (path === "/admin" && state.session.user.role !== "admin") return go("/security", true);
+  ({ "/": signIn, "/setup": setupIntro, "/verify": verify, "/password": changePassword,
+     "/security": security, "/admin": admin })[path]();
+}
+
+// ---- Sign in ------------------------------------------------------------------------
+function signIn() {
+  const err = errorBox();
+  const form = h("form", { novalidate: true },
+    ...field("signin.account", { type: "email", name: "login", autocomplete: "username", required: true, id: "login" }),
+    ...field("signin.password", { type: "password", name: "password", autocomplete: "current-password", required: true, id: "password" }),
+    err,
+    h("button", { type: "submit", id: "signin" }, t("signin.button")));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      state.session = await api("POST", "/session", { login: form.login.value, password: form.password.value });
+      go(nextPath(state.session));
+    } catch (e) { say(err, problem(e)); form.password.value = ""; form.password.focus(); }
+  });
+  show(t("signin.title"), h("p", {}, t("signin.intro")), form);
+}
+
+function changePassword() {
+  const err = errorBox();
+  const form = h("form", {},
+    h("p", {}, t("password.intro")),
+    ...field("password.current", { type: "password", name: "current", autocomplete: "current-password", required: true, id: "current" }),
+    ...field("password.new", { type: "password", name: "fresh", autocomplete: "new-password", required: true, id: "new-password" }),
+    ...field("password.repeat", { type: "password", name: "again", autocomplete: "new-password", required: true, id: "repeat-password" }),
+    err, h("button", { type: "submit" }, t("password.button")));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (form.fresh.value !== form.again.value) return say(err, t("password.mismatch"));
+    try {
+      state.session = await api("POST", "/password", { current: form.current.value, new: form.fresh.value });
+      go(nextPath(state.session));
+    } catch (e) { say(err, problem(e)); }
+  });
+  show(t("password.title"), form);
+}
+
+// ---- The seed's wizard: "Set it up now", a method, Next, the app password ----------
+function setupIntro() {
+  show(t("setup.title"),
+    h("p", {}, t("setup.intro")),
+    h("p", { class: "muted" }, state.session.user.login),
+    h("button", { id: "setup-now", onclick: () => chooseMethod(false) }, t("setup.button")));
+}
+
+async function chooseMethod(adding) {
+  if (!state.config) state.config = await api("GET", "/config");
+  const names = { totp: "method.totp", phone: "method.phone", email: "method.email" };
+  const picker = h("select", { id: "method" },
+    ...state.config.methods.map((m) => h("option", { value: m }, t(names[m]))));
+  const area = h("div", { id: "method-area" });
+  const render = () => renderMethod(picker.value, area, adding);
+  picker.addEventListener("change", render);
+  show(adding ? t("security.add_method") : t("setup.step_method"),
+    h("p", {}, t("setup.method_intro")),
+    h("label", { for: "method" }, t("setup.method_label")), picker, area);
+  render();
+}
+
+function codeForm(methodId, onVerified) {
+  const err = errorBox();
+  const form = h("form", {},
+    ...field("code.label", { type: "text", name: "code", inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]*", maxlength: "6", required: true, id: "code" }),
+    err, h("button", { type: "submit", id: "verify" }, t("code.verify")));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      await api("POST", "/methods/" + methodId() + "/verify", { code: form.code.value.trim() });
+      onVerified();
+    } catch (e) { say(err, problem(e)); form.code.select(); }
+  });
+  return form;
+}
+
+function verifiedStep(adding) {
+  const next = h("button", { id: "next" }, adding ? t("common.done") : t("setup.next"));
+  next.addEventListener("click", () => (adding ? go("/security") : finishSetup()));
+  app().append(h("p", { class: "ok", role: "status", id: "verified" }, t("setup.verified")), next);
+  next.focus();
+}
+
+async function renderMethod(kind, area, adding) {
+  const err = errorBox();
+  area.replaceChildren();
+  let methodId = null;
+  if (kind === "totp") {
+    try {
+      const e = await api("POST", "/methods/totp");
+      methodId = e.method_id;
+      area.append(
+        h("p", {}, t("totp.intro")),
+        h("img", { class: "qr", src: e.qr, alt: t("totp.qr_alt"), id: "qr" }),
+        h("p", {}, t("totp.manual")),
+        h("p", {}, h("span", { class: "secret", id: "totp-secret" }, e.secret)),
+        codeForm(() => methodId, () => verifiedStep(adding)));
+    } catch (e) { area.append(h("p", { class: "error", role: "alert" }, problem(e))); }
+    return;
+  }
+  const codeArea = h("div", {});
+  const send = async (body, path, button) => {
+    try {
+      const r = await api("POST", path, body);
+      methodId = r.method_id;
+      say(err, t("code.sent"), true);
+      codeArea.replaceChildren(codeForm(() => methodId, () => verifiedStep(adding)));
+      codeArea.querySelector("input").focus();
+    } catch (e) { say(err, problem(e)); button.focus(); }
+  };
+  if (kind === "phone") {
+    const cc = h("input", { type: "tel", id: "country-code", value: "+62", autocomplete: "tel-country-code", required: true });
+    const number = h("input", { type: "tel", id: "phone-number", autocomplete: "tel-national", required: true });
+    const textMe = h("button", { type: "button", id: "text-me" }, t("phone.text"));
+    const callMe = h("button", { type: "button", class: "secondary", id: "call-me" }, t("phone.call"));
+    const body = (channel) => ({ country_code: cc.value, number: number.value, channel });
+    textMe.addEventListener("click", () => send(body("sms"), "/methods/phone", textMe));
+    callMe.addEventListener("click", () => send(body("voice"), "/methods/phone", callMe));
+    area.append(h("p", {}, t("phone.intro")),
+      h("div", { class: "row" },
+        h("div", { class: "cc" }, h("label", { for: "country-code" }, t("phone.country")), cc),
+        h("div", { class: "grow" }, h("label", { for: "phone-number" }, t("phone.number")), number)),
+      textMe, callMe, err, codeArea);
+  } else {
+    const address = h("input", { type: "email", id: "alt-email", autocomplete: "email", required: true });
+    const sendButton = h("button", { type: "button", id: "send-email" }, t("email.send"));
+    sendButton.addEventListener("click", () => send({ address: address.value }, "/methods/email", sendButton));
+    area.append(h("p", {}, t("email.intro")),
+      h("label", { for: "alt-email" }, t("email.address")), address, sendButton, err, codeArea);
+  }
+}
+
+async function finishSetup() {
+  try {
+    const r = await api("POST", "/setup/complete");
+    state.session = r;
+    if (!r.app_password) return go("/security");
+    showNewAppPassword(t("apppw.title"), r.app_password.password, t("apppw.intro"), () => go("/security"));
+  } catch (e) {
+    app().append(h("p", { class: "error", role: "alert" }, problem(e)));
+  }
+}
+
+function showNewAppPassword(title, password, intro, done) {
+  const status = h("p", { role: "status", id: "copy-status", class: "ok" });
+  const copy = h("button", { id: "copy" }, t("apppw.copy"));
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(password);
+      status.textContent = t("apppw.copied");
+    } catch (e) {
+      status.className = "error";
+      status.textContent = t("apppw.copy_failed");
+    }
+  });
+  show(title, h("p", {}, intro),
+    h("p", {}, h("span", { class: "secret", id: "app-password" }, password)),
+    copy, status,
+    h("p", {}, t("apppw.where")),
+    h("p", { class: "muted" }, t("apppw.once")),
+    h("button", { class: "secondary", id: "done", onclick: done }, t("common.done")));
+  copy.focus();
+}
+
+// ---- Second factor at sign-in -------------------------------------------------------
+function methodLabel(m) {
+  if (m.kind === "totp") return t("method.totp");
+  if (m.kind === "phone") return t(m.channel === "voice" ? "verify.call_to" : "verify.text_to", { target: m.target });
+  return t("verify.email_to", { target: m.target });
+}
+
+async function verify(chosenId) {
+  if (!state.config) state.config = await api("GET", "/config");
+  const methods = state.session.methods;
+  const m = methods.find((x) => x.id === chosenId) || methods.find((x) => x.default) || methods[0];
+  const err = errorBox();
+  const remember = h("input", { type: "checkbox", id: "remember" });
+  const form = h("form", {},
+    ...field("code.label", { type: "text", name: "code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "6", required: true, id: "code" }),
+    h("label", { class: "inline", for: "remember" }, remember, t("verify.remember", { days: state.config.remember_device_days })),
+    err, h("button", { type: "submit", id: "verify" }, t("code.verify")));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      state.session = await api("POST", "/session/verify", { method_id: m.id, code: form.code.value.trim(), remember: remember.checked });
+      go(nextPath(state.session));
+    } catch (e) { say(err, problem(e)); form.code.select(); }
+  });
+  const parts = [h("p", {}, m.kind === "totp" ? t("verify.totp_intro") : methodLabel(m))];
+  if (m.kind !== "totp") {
+    const sendButton = h("button", { type: "button", class: "secondary", id: "send-code" }, t("verify.send"));
+    sendButton.addEventListener("click", async () => {
+      try { await api("POST", "/session/code", { method_id: m.id }); say(err, t("code.sent"), true); form.code.focus(); }
+      catch (e) { say(err, problem(e)); }
+    });
+    parts.push(sendButton);
+  }
+  const others = methods.filter((x) => x.id !== m.id);
+  if (others.length) {
+    parts.push(h("h2", {}, t("verify.other")),
+      h("ul", { class: "list" }, ...others.map((o) => h("li", {},
+        h("button", { type: "button", class: "secondary", onclick: () => verify(o.id) }, methodLabel(o))))));
+  }
+  show(t("verify.title"), ...parts.slice(0, 2), form, ...parts.slice(2), signOutButton());
+}
+
+function signOutButton() {
+  return h("button", { class: "secondary", id: "signout", onclick: async () => {
+    try { await api("DELETE", "/session"); } catch (e) { /* signed out either way */ }
+    state.csrf = null;
+    go("/");
+  } }, t("common.signout"));
+}
+
+// ---- Security info ------------------------------------------------------------------
+function when(iso) {
+  return iso ? new Date(iso).toLocaleString(state.lang) : t("common.never");
+}
+
+async function security() {
+  const user = state.session.user;
+  const err = errorBox();
+  const methodList = h("ul", { class: "list", id: "methods" },
+    ...state.session.methods.map((m) => h("li", {},
+      h("span", {}, methodLabel(m), " "), m.default ? h("span", { class: "badge" }, t("security.default")) : null,
+      h("div", {},
+        m.default ? null : h("button", { class: "secondary", onclick: async () => {
+          try { await api("POST", "/methods/" + m.id + "/default"); route(); } catch (e) { say(err, problem(e)); }
+        } }, t("security.make_default")),
+        h("button", { class: "danger", onclick: async () => {
+          if (!confirm(t("security.remove_confirm"))) return;
+          try { await api("DELETE", "/methods/" + m.id); route(); } catch (e) { say(err, problem(e)); }
+        } }, t("security.remove"))))));
+  const parts = [
+    h("p", {}, t("security.intro", { login: user.login })),
+    h("h2", {}, t("security.methods")),
+    state.session.methods.length ? methodList : h("p", { class: "muted" }, t("security.no_methods")),
+    h("button", { class: "secondary", id: "add-method", onclick: () => chooseMethod(true) }, t("security.add_method")),
+    err,
+    h("h2", { id: "app-passwords-heading" }, t("security.app_passwords")),
+  ];
+  let list;
+  try { list = await api("GET", "/app-passwords"); } catch (e) { say(err, problem(e)); }
+  if (list && !list.available) {
+    parts.push(h("p", { id: "app-passwords-unavailable" },
+      t(list.reason === "app_passwords_off" ? "apppw.off" : "apppw.mfa_not_required")));
+  } else if (list) {
+    parts.push(h("p", { class: "muted" }, t("apppw.about")), appPasswordTable(list, err),
+      h("button", { id: "create-app-password", onclick: () => createAppPassword(list) }, t("apppw.create")));
+    if (list.items.length) {
+      parts.push(h("button", { class: "danger", id: "delete-all", onclick: async () => {
+        if (!confirm(t("apppw.delete_all_confirm"))) return;
+        try { await api("DELETE", "/app-passwords"); route(); } catch (e) { say(err, problem(e)); }
+      } }, t("apppw.delete_all")));
+    }
+  }
+  parts.push(h("h2", {}, t("security.account")),
+    h("button", { class: "secondary", onclick: () => go("/password") }, t("password.title")));
+  if (user.role === "admin") parts.push(h("button", { class: "secondary", id: "admin-link", onclick: () => go("/admin") }, t("admin.title")));
+  parts.push(signOutButton());
+  show(t("security.title"), ...parts);
+}
+
+function appPasswordTable(list, err) {
+  if (!list.items.length) return h("p", { class: "muted", id: "no-app-passwords" }, t("apppw.none"));
+  return h("table", { id: "app-password-list" },
+    h("thead", {}, h("tr", {}, ...["apppw.name", "apppw.created", "apppw.last_used", "apppw.protocols", "apppw.expires", "apppw.actions"].map((k) => h("th", { scope: "col" }, t(k))))),
+    h("tbody", {}, ...list.items.map((a) => h("tr", { "data-name": a.name },
+      h("td", {}, a.name),
+      h("td", {}, when(a.created_at)),
+      h("td", { class: "last-used" }, a.last_used ? t("apppw.used_from", { at: when(a.last_used.at), ip: a.last_used.ip, protocol: a.last_used.protocol.toUpperCase() }) : t("common.never")),
+      h("td", {}, a.protocols.length ? a.protocols.join(", ").toUpperCase() : t("apppw.all_protocols")),
+      h("td", {}, a.expires_at ? when(a.expires_at) : t("common.never")),
+      h("td", {}, h("button", { class: "danger", "aria-label": t("apppw.delete_named", { name: a.name }), onclick: async () => {
+        if (!confirm(t("apppw.delete_confirm", { name: a.name }))) return;
+        try { await api("DELETE", "/app-passwords/" + a.id); route(); } catch (e) { say(err, problem(e)); }
+      } }, t("apppw.delete")))))));
+}
+
+async function reauthenticate() {
+  return new Promise((resolve) => {
+    const err = errorBox();
+    const form = h("form", {},
+      h("p", {}, t("reauth.intro")),
+      ...field("signin.password", { type: "password", name: "password", autocomplete: "current-password", required: true, id: "reauth-password" }),
+      err, h("button", { type: "submit", id: "reauth" }, t("reauth.button")),
+      h("button", { type: "button", class: "secondary", onclick: () => { route(); resolve(false); } }, t("common.cancel")));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      try { await api("POST", "/reauth", { password: form.password.value }); resolve(true); }
+      catch (e) { say(err, problem(e)); }
+    });
+    show(t("reauth.title"), form);
+  });
+}
+
+function createAppPassword(list) {
+  const err = errorBox();
+  const protos = ["imap", "pop3", "smtp", "eas", "dav", "ews"];
+  const form = h("form", {},
+    ...field("apppw.name", { type: "text", name: "name", maxlength: "64", required: true, id: "app-password-name" }),
+    h("fieldset", {}, h("legend", {}, t("apppw.protocols_choose")),
+      ...protos.map((p) => h("label", { class: "inline" }, h("input", { type: "checkbox", name: "proto", value: p, id: "proto-" + p }), p.toUpperCase()))),
+    h("label", { for: "expires" }, t("apppw.expires")),
+    h("select", { id: "expires", name: "expires" },
+      h("option", { value: "" }, t("common.never")),
+      h("option", { value: "30d" }, t("apppw.days", { n: 30 })),
+      h("option", { value: "90d" }, t("apppw.days", { n: 90 })),
+      h("option", { value: "365d" }, t("apppw.days", { n: 365 }))),
+    err,
+    h("button", { type: "submit", id: "create" }, t("apppw.create_button")),
+    h("button", { type: "button", class: "secondary", onclick: () => route() }, t("common.cancel")));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = { name: form.name.value.trim(), expires: form.expires.value,
+      protocols: [...form.querySelectorAll("input[name=proto]:checked")].map((x) => x.value) };
+    const attempt = () => api("POST", "/app-passwords", body);
+    try {
+      let created;
+      try { created = await attempt(); } catch (e) {
+        if (e.code !== "reauth_required") throw e;
+        if (!(await reauthenticate())) return;
+        created = await attempt();
+      }
+      showNewAppPassword(t("apppw.created_title", { name: created.name }), created.password, t("apppw.created_intro"), () => route());
+    } catch (e) { say(err, problem(e)); }
+  });
+  show(t("apppw.create"), form);
+  if (list.reauth_required) { /* asked on submit, after the name is typed */ }
+}
+
+// ---- Administration -----------------------------------------------------------------
+async function admin() {
+  const err = errorBox();
+  let users = [];
+  try { users = await api("GET", "/admin/users"); } catch (e) { say(err, problem(e)); }
+  const states = ["disabled", "enabled", "enforced"];
+  const table = h("table", { id: "users" },
+    h("thead", {}, h("tr", {}, ...["admin.login", "admin.role", "admin.mfa", "admin.status"].map((k) => h("th", { scope: "col" }, t(k))))),
+    h("tbody", {}, ...users.map((u) => {
+      const sel = h("select", { "aria-label": t("admin.mfa_for", { login: u.login }), "data-login": u.login },
+        ...states.map((s) => h("option", { value: s, selected: s === u.mfa_state }, t("mfa." + s))));
+      sel.addEventListener("change", async () => {
+        try { await api("PATCH", "/admin/users/" + encodeURIComponent(u.login), { mfa_state: sel.value }); say(err, t("admin.saved"), true); }
+        catch (e) { say(err, problem(e)); }
+      });
+      return h("tr", {}, h("td", {}, u.login, h("br"), h("span", { class: "muted" }, u.display_name)),
+        h("td", {}, t("role." + u.role)), h("td", {}, sel),
+        h("td", {}, t(u.enabled ? "admin.enabled" : "admin.disabled")));
+    })));
+  const result = h("div", { id: "created-user", role: "status" });
+  const form = h("form", {},
+    ...field("admin.login", { type: "email", name: "login", required: true, id: "new-login" }),
+    ...field("admin.display_name", { type: "text", name: "display_name", id: "new-display-name" }),
+    h("label", { class: "inline", for: "new-mfa" }, h("input", { type: "checkbox", id: "new-mfa", checked: true }), t("admin.require_mfa")),
+    h("label", { class: "inline", for: "new-admin" }, h("input", { type: "checkbox", id: "new-admin" }), t("admin.make_admin")),
+    h("button", { type: "submit", id: "create-user" }, t("admin.create")), result);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const u = await api("POST", "/admin/users", { login: form.login.value, display_name: form.display_name.value,
+        mfa_state: form.querySelector("#new-mfa").checked ? "enabled" : "disabled",
+        role: form.querySelector("#new-admin").checked ? "admin" : "user" });
+      result.replaceChildren(h("p", { class: "ok" }, t("admin.created", { login: u.login })),
+        h("p", {}, t("admin.one_time")), h("p", {}, h("span", { class: "secret", id: "one-time-password" }, u.one_time_password)));
+    } catch (e) { say(err, problem(e)); }
+  });
+  show(t("admin.title"), err, h("h2", {}, t("admin.users")), table, h("h2", {}, t("admin.create")), form,
+    h("button", { class: "secondary", onclick: () => go("/security") }, t("security.title")), signOutButton());
+}
+
+// ---- Start ----------------------------------------------------------------------------
+async function start() {
+  const select = document.getElementById("lang");
+  let lang = localStorage.getItem("kunci.lang");
+  try {
+    state.config = await api("GET", "/config");
+    lang = lang || state.config.language;
+  } catch (e) { lang = lang || "en"; }
+  await loadLanguage(lang);
+  select.addEventListener("change", async () => {
+    localStorage.setItem("kunci.lang", select.value);
+    await loadLanguage(select.value);
+    route();
+  });
+  window.addEventListener("popstate", route);
+  route();
+}
+start();
