@@ -7,7 +7,7 @@ DATA_DIR   ?= $(CURDIR)/data
 PYTHON     ?= /usr/bin/python3
 KUNCI      := $(BUILD)/kunci
 
-.PHONY: all deps test-deps run test unit unit-asan integration integration-asan format format-check bench clean
+.PHONY: all deps test-deps run test unit unit-asan integration integration-asan browser format format-check bench clean
 
 all: $(KUNCI)
 
@@ -28,7 +28,7 @@ FORCE:
 run: $(KUNCI)
 	@scripts/run-dev.sh $(KUNCI) $(DATA_DIR)
 
-test: test-deps $(KUNCI) format-check unit unit-asan integration integration-asan
+test: test-deps $(KUNCI) format-check unit unit-asan integration integration-asan browser
 
 unit: $(KUNCI)
 	meson test -C $(BUILD) --print-errorlogs
@@ -48,6 +48,11 @@ integration-asan: unit-asan
 	KUNCI_BIN=$(CURDIR)/$(ASAN_BUILD)/kunci \
 	ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	$(PYTHON) -m pytest -q tests/integration
+
+# The web UI in Debian's Chromium, driven by playwright-core (npm), against the real stack.
+browser: $(KUNCI)
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	cd tests/browser && KUNCI_BIN=$(CURDIR)/$(KUNCI) node --test --test-concurrency=1
 
 format:
 	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c

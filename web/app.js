@@ -378,11 +378,11 @@ function appPasswordTable(list, err) {
   return h("table", { id: "app-password-list" },
     h("thead", {}, h("tr", {}, ...["apppw.name", "apppw.created", "apppw.last_used", "apppw.protocols", "apppw.expires", "apppw.actions"].map((k) => h("th", { scope: "col" }, t(k))))),
     h("tbody", {}, ...list.items.map((a) => h("tr", { "data-name": a.name },
-      h("td", {}, a.name),
-      h("td", {}, when(a.created_at)),
-      h("td", { class: "last-used" }, a.last_used ? t("apppw.used_from", { at: when(a.last_used.at), ip: a.last_used.ip, protocol: a.last_used.protocol.toUpperCase() }) : t("common.never")),
-      h("td", {}, a.protocols.length ? a.protocols.join(", ").toUpperCase() : t("apppw.all_protocols")),
-      h("td", {}, a.expires_at ? when(a.expires_at) : t("common.never")),
+      h("td", { "data-label": t("apppw.name") }, a.name),
+      h("td", { "data-label": t("apppw.created") }, when(a.created_at)),
+      h("td", { class: "last-used", "data-label": t("apppw.last_used") }, a.last_used ? t("apppw.used_from", { at: when(a.last_used.at), ip: a.last_used.ip, protocol: a.last_used.protocol.toUpperCase() }) : t("common.never")),
+      h("td", { "data-label": t("apppw.protocols") }, a.protocols.length ? a.protocols.join(", ").toUpperCase() : t("apppw.all_protocols")),
+      h("td", { "data-label": t("apppw.expires") }, a.expires_at ? when(a.expires_at) : t("common.never")),
       h("td", {}, h("button", { class: "danger", "aria-label": t("apppw.delete_named", { name: a.name }), onclick: async () => {
         if (!confirm(t("apppw.delete_confirm", { name: a.name }))) return;
         try { await api("DELETE", "/app-passwords/" + a.id); route(); } catch (e) { say(err, problem(e)); }

@@ -13,12 +13,13 @@
 static const char user_usage[] =
     "Usage: kunci user COMMAND ...\n"
     "\n"
-    "  add LOGIN [--display-name NAME] [--admin] [--password-stdin]\n"
+    "  add LOGIN [--display-name NAME] [--admin] [--password-stdin] [--temporary]\n"
     "      Without --password-stdin: asks twice on a terminal; otherwise generates a password\n"
     "      and prints it once.\n"
     "  list [--json]\n"
     "  show LOGIN [--json]\n"
-    "  passwd LOGIN [--password-stdin]\n"
+    "  passwd LOGIN [--password-stdin] [--temporary]\n"
+    "      --temporary: the user must choose a new password at the next web sign-in.\n"
     "  disable LOGIN | enable LOGIN | delete LOGIN\n"
     "\n"
     "LOGIN is an address like alice@example.org, compared without regard to case.\n";
@@ -29,10 +30,11 @@ static json_t *account_json(const struct kunci_account *a)
 
     kunci_time_format(a->created_at, created, sizeof(created));
     kunci_time_format(a->password_changed_at, changed, sizeof(changed));
-    return json_pack("{s:I, s:s, s:s, s:s, s:b, s:s, s:s, s:s}", "id", (json_int_t)a->id, "login",
-                     a->login, "display_name", a->display_name, "role", kunci_role_name(a->role),
-                     "enabled", a->enabled, "mfa_state", kunci_mfa_state_name(a->mfa_state),
-                     "created_at", created, "password_changed_at", changed);
+    return json_pack(
+        "{s:I, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:b}", "id", (json_int_t)a->id, "login", a->login,
+        "display_name", a->display_name, "role", kunci_role_name(a->role), "enabled", a->enabled,
+        "mfa_state", kunci_mfa_state_name(a->mfa_state), "created_at", created,
+        "password_changed_at", changed, "must_change_password", a->must_change_password);
 }
 
 static void account_print(const struct kunci_account *a)
@@ -79,7 +81,7 @@ static int user_opts(struct cli *cli, int argc, char **argv, const char *usage_l
 
 struct add_opts {
     const char *display_name;
-    bool admin, password_stdin;
+    bool admin, password_stdin, temporary;
 };
 
 static int add_opt(int c, void *arg)
@@ -91,6 +93,8 @@ static int add_opt(int c, void *arg)
         o->admin = true;
     else if (c == 'p')
         o->password_stdin = true;
+    else if (c == 't')
+        o->temporary = true;
     else
         return -1;
     return 0;
@@ -111,14 +115,15 @@ static int user_add(struct cli *cli, int argc, char **argv)
     static const struct option opts[] = {{"display-name", required_argument, NULL, 'n'},
                                          {"admin", no_argument, NULL, 'a'},
                                          {"password-stdin", no_argument, NULL, 'p'},
+                                         {"temporary", no_argument, NULL, 't'},
                                          {NULL, 0, NULL, 0}};
-    struct add_opts o = {NULL, false, false};
+    struct add_opts o = {NULL, false, false, false};
     struct kunci_account a;
     char pw[KUNCI_PASSWORD_MAX + 2];
     bool generated;
-    int r =
-        user_opts(cli, argc, argv, "add LOGIN [--display-name NAME] [--admin] [--password-stdin]",
-                  opts, "", 1, add_opt, &o);
+    int r = user_opts(cli, argc, argv,
+                      "add LOGIN [--display-name NAME] [--admin] [--password-stdin] [--temporary]",
+                      opts, "", 1, add_opt, &o);
     if (r >= 0)
         return r;
     const char *login = argv[optind];
@@ -143,6 +148,13 @@ static int user_add(struct cli *cli, int argc, char **argv)
             return EXIT_FAIL;
         }
         return cli_fail(r, "user add");
+    }
+    if (o.temporary) {
+        a.must_change_password = true;
+        if ((r = kunci_account_save(&cli->store, &a)) != KUNCI_OK) {
+            sodium_memzero(pw, sizeof(pw));
+            return cli_fail(r, "user add");
+        }
     }
     if (cli->json) {
         json_t *j = account_json(&a);
@@ -203,27 +215,33 @@ static int user_show(struct cli *cli, int argc, char **argv)
 
 static int passwd_opt(int c, void *arg)
 {
-    if (c != 'p')
+    bool *flags = arg;
+    if (c == 'p')
+        flags[0] = true;
+    else if (c == 't')
+        flags[1] = true;
+    else
         return -1;
-    *(bool *)arg = true;
     return 0;
 }
 
 static int user_passwd(struct cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {{"password-stdin", no_argument, NULL, 'p'},
+                                         {"temporary", no_argument, NULL, 't'},
                                          {NULL, 0, NULL, 0}};
     struct kunci_account a;
     char pw[KUNCI_PASSWORD_MAX + 2];
-    bool from_stdin = false, generated, revoked;
-    int r = user_opts(cli, argc, argv, "passwd LOGIN [--password-stdin]", opts, "", 1, passwd_opt,
-                      &from_stdin);
+    bool flags[2] = {false, false}, generated, revoked;
+    int r = user_opts(cli, argc, argv, "passwd LOGIN [--password-stdin] [--temporary]", opts, "", 1,
+                      passwd_opt, flags);
     if (r >= 0)
         return r;
     if ((r = cli_account(cli, argv[optind], &a)) != EXIT_OK)
         return r;
-    if (cli_new_password(from_stdin, pw, sizeof(pw), &generated) != KUNCI_OK)
+    if (cli_new_password(flags[0], pw, sizeof(pw), &generated) != KUNCI_OK)
         return EXIT_FAIL;
+    a.must_change_password = flags[1];
     r = kunci_account_set_password(&cli->ctx, &cli->store, &a, pw, strlen(pw), (int64_t)time(NULL),
                                    &revoked);
     if (r == KUNCI_ERR_INVALID || r == KUNCI_ERR_TOO_LONG) {

@@ -46,8 +46,9 @@ class SmtpSink(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self):
+    def __init__(self, folder=None):
         self.messages = []
+        self.folder = folder  # each message also written here, for other processes
         super().__init__(("127.0.0.1", 0), SmtpSinkHandler)
 
 
@@ -69,7 +70,13 @@ class SmtpSinkHandler(socketserver.StreamRequestHandler):
                 body = []
                 while (data := self.rfile.readline(65536)) not in (b".\r\n", b""):
                     body.append(data)
-                self.server.messages.append(b"".join(body))
+                message = b"".join(body)
+                self.server.messages.append(message)
+                if self.server.folder:
+                    name = os.path.join(self.server.folder, f"{time.time_ns()}.eml")
+                    with open(name + ".tmp", "wb") as f:
+                        f.write(message)
+                    os.rename(name + ".tmp", name)
                 out("250 2.0.0 kept")
             elif verb == b"QUIT":
                 out("221 2.0.0 bye")
@@ -89,7 +96,7 @@ class Env:
         self.root = root
         self.data = os.path.join(root, "kunci")
         self.ports = {k: free_port() for k in
-                      ("auth", "imap", "pop3", "smtp", "http",
+                      ("auth", "web", "imap", "pop3", "smtp", "http",
                        "d_imap", "d_pop3", "d_submission")}
         self.procs = []
 
@@ -145,6 +152,7 @@ data_dir = {self.data}
 busy_timeout_ms = 200
 [serve]
 auth_listen = 127.0.0.1:{p['auth']}
+web_listen = 127.0.0.1:{p['web']}
 auth_key_file = {self.root}/auth.key
 threads = 2
 hash_workers = 2
@@ -159,9 +167,19 @@ auth_wait = 1
 argon2_iterations = 2
 argon2_memory_kib = 19456
 """)
-        self.kunci("init")
-        self.sink = SmtpSink()
+        self.mail_folder = os.path.join(self.root, "sink")
+        os.makedirs(self.mail_folder)
+        self.sink = SmtpSink(self.mail_folder)
         threading.Thread(target=self.sink.serve_forever, daemon=True).start()
+        with open(self.config, "a") as f:
+            f.write(f"""[email]
+driver = smtp
+smtp_url = smtp://127.0.0.1:{self.sink.server_address[1]}
+from = kunci@example.org
+timeout_ms = 5000
+retries = 0
+""")
+        self.kunci("init")
         self.start_kunci()
         self.start_dovecot()
         self.start_nginx()
