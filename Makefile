@@ -7,7 +7,7 @@ DATA_DIR   ?= $(CURDIR)/data
 PYTHON     ?= /usr/bin/python3
 KUNCI      := $(BUILD)/kunci
 
-.PHONY: all deps test-deps run test unit unit-asan integration integration-asan browser format format-check bench clean
+.PHONY: all deps test-deps run test unit unit-asan integration integration-asan browser browser-asan format format-check bench clean
 
 all: $(KUNCI)
 
@@ -28,7 +28,7 @@ FORCE:
 run: $(KUNCI)
 	@scripts/run-dev.sh $(KUNCI) $(DATA_DIR)
 
-test: test-deps $(KUNCI) format-check unit unit-asan integration integration-asan browser
+test: test-deps $(KUNCI) format-check unit unit-asan integration integration-asan browser browser-asan
 
 unit: $(KUNCI)
 	meson test -C $(BUILD) --print-errorlogs
@@ -53,6 +53,12 @@ integration-asan: unit-asan
 browser: $(KUNCI)
 	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
 	cd tests/browser && KUNCI_BIN=$(CURDIR)/$(KUNCI) node --test --test-concurrency=1
+
+browser-asan: unit-asan
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	cd tests/browser && KUNCI_BIN=$(CURDIR)/$(ASAN_BUILD)/kunci \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	node --test --test-concurrency=1
 
 format:
 	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c

@@ -1,0 +1,301 @@
+/* Second factors and sessions: TOTP against RFC 6238's vectors, sent codes (single use,
+ * expiry, attempts), sealed secrets, sessions' timeouts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/accounts.h"
+#include "core/err.h"
+#include "core/mfa.h"
+#include "core/session.h"
+#include "core/totp.h"
+
+#define NOW 1800000000
+
+/* RFC 6238 appendix B, SHA-1, secret "12345678901234567890": the low 6 digits. */
+static void test_totp_rfc6238_vectors(void **state)
+{
+    static const struct {
+        int64_t t;
+        const char *code;
+    } v[] = {{59, "287082"},         {1111111109, "081804"}, {1111111111, "050471"},
+             {1234567890, "005924"}, {2000000000, "279037"}, {20000000000LL, "353130"}};
+    const uint8_t *secret = (const uint8_t *)"12345678901234567890";
+    char code[7];
+    int64_t step;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        assert_int_equal(kunci_totp_code(secret, 20, v[i].t, code), KUNCI_OK);
+        assert_string_equal(code, v[i].code);
+        assert_int_equal(kunci_totp_check(secret, 20, v[i].code, v[i].t, &step), KUNCI_OK);
+        assert_int_equal(step, v[i].t / 30);
+    }
+    /* One step of drift either way, not two. */
+    assert_int_equal(kunci_totp_check(secret, 20, "287082", 59 + 30, &step), KUNCI_OK);
+    assert_int_equal(kunci_totp_check(secret, 20, "287082", 59 + 60, &step), KUNCI_ERR_INVALID);
+    assert_int_equal(kunci_totp_check(secret, 20, "28708", 59, &step), KUNCI_ERR_INVALID);
+    assert_int_equal(kunci_totp_check(secret, 20, "28708a", 59, &step), KUNCI_ERR_INVALID);
+}
+
+static void test_totp_uri_and_base32(void **state)
+{
+    char b32[KUNCI_TOTP_BASE32_MAX + 1], uri[512];
+    (void)state;
+    assert_int_equal(kunci_totp_base32((const uint8_t *)"12345678901234567890", 20, b32), KUNCI_OK);
+    assert_string_equal(b32, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+    assert_int_equal(kunci_totp_uri("Example Org", "alice@example.org", b32, uri, sizeof(uri)),
+                     KUNCI_OK);
+    assert_string_equal(uri, "otpauth://totp/Example%20Org:alice@example.org?secret="
+                             "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Example%20Org&algorithm="
+                             "SHA1&digits=6&period=30");
+}
+
+static void test_phone_and_email(void **state)
+{
+    char out[64];
+    (void)state;
+    assert_int_equal(kunci_phone_canonical("+62", "0812-3456 7890", out, sizeof(out)), KUNCI_OK);
+    assert_string_equal(out, "+62 81234567890");
+    assert_int_equal(kunci_phone_canonical("1", "(555) 010 0199", out, sizeof(out)), KUNCI_OK);
+    assert_string_equal(out, "+1 5550100199");
+    assert_int_equal(kunci_phone_canonical("+62", "12", out, sizeof(out)), KUNCI_ERR_INVALID);
+    assert_int_equal(kunci_phone_canonical("+0", "8123456", out, sizeof(out)), KUNCI_ERR_INVALID);
+    assert_int_equal(kunci_phone_canonical("+62", "0812abc", out, sizeof(out)), KUNCI_ERR_INVALID);
+    assert_int_equal(kunci_phone_canonical("+62", "1234567890123456", out, sizeof(out)),
+                     KUNCI_ERR_INVALID);
+    assert_int_equal(kunci_email_check("dewi@example.net"), KUNCI_OK);
+    assert_int_equal(kunci_email_check("dewi@localhost"), KUNCI_ERR_INVALID);
+    assert_int_equal(kunci_email_check("Dewi@Example.net"), KUNCI_ERR_INVALID);
+    assert_int_equal(kunci_email_check("dewi@example.net\r\nBcc: x@y.z"), KUNCI_ERR_INVALID);
+}
+
+struct fixture {
+    char dir[64];
+    struct kunci_config cfg;
+    struct kunci_ctx ctx;
+    struct kunci_store_handle h;
+    struct kunci_account alice;
+    char last_code[8];
+    int sent;
+    bool fail_delivery;
+};
+
+static int capture(void *arg, const struct kunci_message *msg, char *err, size_t err_size)
+{
+    struct fixture *f = arg;
+    if (f->fail_delivery) {
+        snprintf(err, err_size, "gateway down");
+        return KUNCI_ERR_DELIVERY;
+    }
+    snprintf(f->last_code, sizeof(f->last_code), "%s", msg->code);
+    assert_non_null(strstr(msg->text, msg->code));
+    f->sent++;
+    return KUNCI_OK;
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    snprintf(f->dir, sizeof(f->dir), "/tmp/kunci-unit-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    kunci_config_defaults(&f->cfg);
+    snprintf(f->cfg.data_dir, sizeof(f->cfg.data_dir), "%s", f->dir);
+    f->cfg.argon2_iterations = 1;
+    f->cfg.argon2_memory_kib = 8;
+    kunci_config_finish(&f->cfg);
+    assert_int_equal(kunci_keys_create(f->cfg.key_file), KUNCI_OK);
+    assert_int_equal(kunci_ctx_init(&f->ctx, &f->cfg), KUNCI_OK);
+    assert_int_equal(kunci_ctx_store_open(&f->ctx, true, &f->h), KUNCI_OK);
+    assert_int_equal(kunci_account_create(&f->ctx, &f->h, "alice@example.org", "", KUNCI_ROLE_USER,
+                                          "alice-password", 14, NOW, &f->alice),
+                     KUNCI_OK);
+    f->alice.mfa_state = KUNCI_MFA_ENABLED;
+    assert_int_equal(kunci_account_save(&f->h, &f->alice), KUNCI_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    char cmd[128];
+    kunci_store_close(&f->h);
+    kunci_ctx_free(&f->ctx);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+static int64_t begin_phone(struct fixture *f)
+{
+    char err[128];
+    int64_t id = 0;
+    assert_int_equal(kunci_mfa_code_begin(&f->ctx, &f->h, &f->alice, KUNCI_METHOD_PHONE,
+                                          "+62 81234567890", "sms", NOW, capture, f, err,
+                                          sizeof(err), &id),
+                     KUNCI_OK);
+    return id;
+}
+
+static void test_sent_code_single_use(void **state)
+{
+    struct fixture *f = *state;
+    int64_t id = begin_phone(f);
+    int count;
+
+    assert_int_equal(f->sent, 1);
+    assert_int_equal(strlen(f->last_code), 6);
+    assert_int_equal(kunci_mfa_complete(&f->h, &f->alice), KUNCI_ERR_POLICY); /* not verified */
+    assert_int_equal(kunci_mfa_verify_method(&f->ctx, &f->h, &f->alice, id, f->last_code, NOW + 5),
+                     KUNCI_OK);
+    assert_int_equal(kunci_mfa_check(&f->ctx, &f->h, &f->alice, id, f->last_code, NOW + 6),
+                     KUNCI_ERR_NOT_FOUND);
+    assert_int_equal(kunci_mfa_verified_count(&f->h, f->alice.id, &count, NULL), KUNCI_OK);
+    assert_int_equal(count, 1);
+    assert_int_equal(kunci_mfa_complete(&f->h, &f->alice), KUNCI_OK);
+    assert_int_equal(f->alice.mfa_state, KUNCI_MFA_ENFORCED);
+    /* The last method stays while MFA is required. */
+    assert_int_equal(kunci_mfa_remove(&f->h, &f->alice, id), KUNCI_ERR_POLICY);
+}
+
+static void test_sent_code_expiry_and_attempts(void **state)
+{
+    struct fixture *f = *state;
+    int64_t id = begin_phone(f);
+    char wrong[12];
+
+    snprintf(wrong, sizeof(wrong), "%06d", (atoi(f->last_code) + 1) % 1000000);
+    assert_int_equal(
+        kunci_mfa_check(&f->ctx, &f->h, &f->alice, id, f->last_code, NOW + KUNCI_CODE_LIFETIME),
+        KUNCI_ERR_EXPIRED);
+    assert_int_equal(kunci_mfa_send_code(&f->ctx, &f->h, &f->alice, id, NOW, capture, f, NULL, 0),
+                     KUNCI_OK);
+    snprintf(wrong, sizeof(wrong), "%06d", (atoi(f->last_code) + 1) % 1000000);
+    for (int i = 1; i < KUNCI_CODE_MAX_ATTEMPTS; i++)
+        assert_int_equal(kunci_mfa_check(&f->ctx, &f->h, &f->alice, id, wrong, NOW + 1),
+                         KUNCI_ERR_INVALID);
+    assert_int_equal(kunci_mfa_check(&f->ctx, &f->h, &f->alice, id, wrong, NOW + 1),
+                     KUNCI_ERR_LIMIT);
+    /* Spent: even the right code no longer works. */
+    assert_int_equal(kunci_mfa_check(&f->ctx, &f->h, &f->alice, id, f->last_code, NOW + 1),
+                     KUNCI_ERR_NOT_FOUND);
+}
+
+static void test_failed_delivery_registers_nothing(void **state)
+{
+    struct fixture *f = *state;
+    char err[128] = "";
+    int64_t id = 0;
+    int count = -1;
+
+    f->fail_delivery = true;
+    assert_int_equal(kunci_mfa_code_begin(&f->ctx, &f->h, &f->alice, KUNCI_METHOD_EMAIL,
+                                          "dewi@example.net", "", NOW, capture, f, err, sizeof(err),
+                                          &id),
+                     KUNCI_ERR_DELIVERY);
+    assert_string_equal(err, "gateway down");
+    assert_int_equal(id, 0);
+    assert_int_equal(kunci_mfa_verified_count(&f->h, f->alice.id, &count, NULL), KUNCI_OK);
+    assert_int_equal(count, 0);
+    struct kunci_mfa_method m;
+    assert_int_equal(f->h.backend->method_get(f->h.store, f->alice.id, 1, &m), KUNCI_ERR_NOT_FOUND);
+}
+
+static void test_totp_enrolment_and_replay(void **state)
+{
+    struct fixture *f = *state;
+    struct kunci_totp_enrollment e;
+    uint8_t secret[64];
+    size_t len = 0;
+    char code[7];
+
+    assert_int_equal(kunci_mfa_totp_begin(&f->ctx, &f->h, &f->alice, "kunci", NOW, &e), KUNCI_OK);
+    /* Stored sealed: the database row is not the secret. */
+    struct kunci_mfa_method m;
+    assert_int_equal(f->h.backend->method_get(f->h.store, f->alice.id, e.method_id, &m), KUNCI_OK);
+    assert_int_equal(m.secret_len, KUNCI_TOTP_SECRET_BYTES + KUNCI_SEAL_OVERHEAD);
+    assert_int_equal(
+        kunci_unseal(f->ctx.keys, m.secret, m.secret_len, secret, sizeof(secret), &len), KUNCI_OK);
+    m.secret[30] ^= 1;
+    assert_int_equal(
+        kunci_unseal(f->ctx.keys, m.secret, m.secret_len, secret, sizeof(secret), &len),
+        KUNCI_ERR_CRYPTO);
+    kunci_totp_code(secret, len, NOW, code);
+    assert_int_equal(kunci_mfa_verify_method(&f->ctx, &f->h, &f->alice, e.method_id, code, NOW),
+                     KUNCI_OK);
+    assert_int_equal(kunci_mfa_check(&f->ctx, &f->h, &f->alice, e.method_id, code, NOW + 1),
+                     KUNCI_ERR_REUSED);
+    /* An older step than the last accepted one is refused too. */
+    kunci_totp_code(secret, len, NOW - 30, code);
+    assert_int_equal(kunci_mfa_check(&f->ctx, &f->h, &f->alice, e.method_id, code, NOW + 1),
+                     KUNCI_ERR_REUSED);
+    kunci_totp_code(secret, len, NOW + 30, code);
+    assert_int_equal(kunci_mfa_check(&f->ctx, &f->h, &f->alice, e.method_id, code, NOW + 30),
+                     KUNCI_OK);
+}
+
+static void test_sessions(void **state)
+{
+    struct fixture *f = *state;
+    struct kunci_session_policy policy = {1800, 12 * 3600};
+    struct kunci_session s, got;
+    char token[KUNCI_TOKEN_MAX], device[KUNCI_TOKEN_MAX];
+
+    assert_int_equal(
+        kunci_session_start(&f->ctx, &f->h, f->alice.id, KUNCI_SESSION_FULL, NOW, token, &s),
+        KUNCI_OK);
+    assert_int_equal(strlen(token), 43);
+    assert_int_equal(kunci_session_resolve(&f->ctx, &f->h, token, NOW + 60, &policy, &got),
+                     KUNCI_OK);
+    assert_int_equal(got.account_id, f->alice.id);
+    assert_true(kunci_token_equal(got.csrf, s.csrf));
+    assert_int_equal(kunci_session_resolve(&f->ctx, &f->h, "not-a-token", NOW, &policy, &got),
+                     KUNCI_ERR_NOT_FOUND);
+    /* Idle too long: gone, and gone for good. */
+    assert_int_equal(kunci_session_resolve(&f->ctx, &f->h, token, NOW + 60 + 1801, &policy, &got),
+                     KUNCI_ERR_NOT_FOUND);
+    assert_int_equal(kunci_session_resolve(&f->ctx, &f->h, token, NOW + 61, &policy, &got),
+                     KUNCI_ERR_NOT_FOUND);
+    /* Absolute limit, however active. */
+    assert_int_equal(
+        kunci_session_start(&f->ctx, &f->h, f->alice.id, KUNCI_SESSION_FULL, NOW, token, &s),
+        KUNCI_OK);
+    int64_t t = NOW;
+    for (; t < NOW + 12 * 3600; t += 1200)
+        assert_int_equal(kunci_session_resolve(&f->ctx, &f->h, token, t, &policy, &got), KUNCI_OK);
+    assert_int_equal(
+        kunci_session_resolve(&f->ctx, &f->h, token, NOW + 12 * 3600 + 1, &policy, &got),
+        KUNCI_ERR_NOT_FOUND);
+    /* Trusted devices: for this account, until they expire. */
+    assert_int_equal(kunci_device_remember(&f->ctx, &f->h, f->alice.id, NOW, 14, device), KUNCI_OK);
+    assert_true(kunci_device_trusted(&f->ctx, &f->h, f->alice.id, device, NOW + 86400));
+    assert_false(kunci_device_trusted(&f->ctx, &f->h, f->alice.id + 1, device, NOW));
+    assert_false(kunci_device_trusted(&f->ctx, &f->h, f->alice.id, device, NOW + 14 * 86400));
+    assert_false(kunci_device_trusted(&f->ctx, &f->h, f->alice.id, "", NOW));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_totp_rfc6238_vectors),
+        cmocka_unit_test(test_totp_uri_and_base32),
+        cmocka_unit_test(test_phone_and_email),
+        cmocka_unit_test_setup_teardown(test_sent_code_single_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sent_code_expiry_and_attempts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_delivery_registers_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_totp_enrolment_and_replay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
+    };
+    if (sodium_init() < 0)
+        return 1;
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
