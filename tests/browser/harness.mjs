@@ -55,7 +55,21 @@ export async function newPage(browser, options = {}) {
 }
 
 let shot = 0;
+// Each screenshot also checks the page: no horizontal scrolling at its width, and a label
+// for every field.
 export async function screenshot(page, name) {
+  const problems = await page.evaluate(() => {
+    const out = [];
+    if (document.documentElement.scrollWidth > window.innerWidth)
+      out.push(`horizontal scroll: ${document.documentElement.scrollWidth} > ${window.innerWidth}`);
+    for (const el of document.querySelectorAll("input, select, textarea")) {
+      const labelled = (el.labels && el.labels.length) || el.getAttribute("aria-label") ||
+        el.closest("label");
+      if (!labelled) out.push("unlabelled field " + (el.id || el.name || el.type));
+    }
+    return out;
+  });
+  if (problems.length) throw new Error(`${name}: ${problems.join("; ")}`);
   await page.screenshot({ path: join(artifacts, `${String(++shot).padStart(2, "0")}-${name}.png`), fullPage: true });
 }
 

@@ -305,3 +305,23 @@ test("first run: the admin signs in, creates a user with MFA required, who walks
   assert.match(stack.imap(userLogin, "Walker-own-pass-1"), /Invalid login or password/);
   await context.close();
 });
+
+test("keyboard only: sign in and reach Set it up now without a mouse", async () => {
+  const user = newUser(stack, "enabled");
+  const { page, context } = await newPage(browser);
+  await page.goto(stack.web + "/");
+  await page.waitForSelector("#login");
+  await page.focus("#login");
+  await page.keyboard.type(user.login);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(user.password);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#setup-now");
+  // Focus moves to the page; Tab reaches the button, Enter presses it.
+  for (let i = 0; i < 10 && (await page.evaluate(() => document.activeElement?.id)) !== "setup-now"; i++)
+    await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#totp-secret");
+  await screenshot(page, "keyboard-wizard");
+  await context.close();
+});

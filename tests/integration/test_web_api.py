@@ -1,0 +1,289 @@
+"""The web API as a script or another client uses it: sessions, CSRF, the same answer for
+unknown users, and the delivery drivers (command, webhook, SMTP failure) on their own kunci."""
+
+import http.cookiejar
+import http.server
+import json
+import os
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+from conftest import KUNCI, free_port, wait_port
+
+
+class Client:
+    def __init__(self, base):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.csrf = None
+
+    def call(self, method, path, body=None, csrf=True, headers=None):
+        data = None if body is None else json.dumps(body).encode()
+        h = dict(headers or {})
+        if body is not None:
+            h["Content-Type"] = "application/json"
+        if csrf and self.csrf and method != "GET":
+            h["X-CSRF-Token"] = self.csrf
+        req = urllib.request.Request(self.base + "/api/v1" + path, data=data, method=method,
+                                     headers=h)
+        try:
+            with self.opener.open(req, timeout=15) as r:
+                status, text, hdrs = r.status, r.read(), r.headers
+        except urllib.error.HTTPError as e:
+            status, text, hdrs = e.code, e.read(), e.headers
+        out = json.loads(text) if text else {}
+        if isinstance(out, dict) and out.get("csrf"):
+            self.csrf = out["csrf"]
+        return status, out, hdrs
+
+    def sign_in(self, login, password):
+        return self.call("POST", "/session", {"login": login, "password": password})
+
+
+def user(env, mfa="disabled", password="Web-pass-123"):
+    login = f"w{uuid.uuid4().hex[:10]}@example.org"
+    env.add_user(login, password, mfa)
+    return login, password
+
+
+def web(env):
+    return Client(f"http://127.0.0.1:{env.ports['web']}")
+
+
+def test_unknown_account_and_wrong_password_answer_the_same(env):
+    login, _ = user(env)
+    a = web(env).sign_in("nobody-" + login, "Whatever-1")
+    b = web(env).sign_in(login, "Whatever-1")
+    assert a[0] == b[0] == 401
+    assert a[1] == b[1]
+
+
+def test_session_cookie_and_sign_out(env):
+    login, pw = user(env)
+    c = web(env)
+    status, s, hdrs = c.sign_in(login, pw)
+    assert status == 200 and s["next"] == "done"
+    cookie = hdrs["Set-Cookie"]
+    assert "kunci_session=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # plain http on loopback
+    assert c.call("GET", "/session")[1]["signed_in"] is True
+    # Behind a TLS proxy the cookie is Secure.
+    _, _, hdrs = web(env).call("POST", "/session", {"login": login, "password": pw},
+                               headers={"X-Forwarded-Proto": "https"})
+    assert "Secure" in hdrs["Set-Cookie"]
+    # Sign-out ends the session on the server: the old cookie opens nothing.
+    old = [ck for ck in c.jar if ck.name == "kunci_session"][0].value
+    assert c.call("DELETE", "/session")[0] == 200
+    replay = web(env)
+    req = urllib.request.Request(replay.base + "/api/v1/session",
+                                 headers={"Cookie": "kunci_session=" + old})
+    with urllib.request.urlopen(req) as r:
+        assert json.loads(r.read())["signed_in"] is False
+
+
+def test_new_token_at_sign_in(env):
+    login, pw = user(env)
+    c = web(env)
+    c.sign_in(login, pw)
+    first = [ck.value for ck in c.jar if ck.name == "kunci_session"][0]
+    c.sign_in(login, pw)
+    second = [ck.value for ck in c.jar if ck.name == "kunci_session"][0]
+    assert first != second
+
+
+def test_csrf_and_origin(env):
+    login, pw = user(env, "enabled")
+    c = web(env)
+    c.sign_in(login, pw)
+    assert c.call("POST", "/methods/totp", {}, csrf=False)[0] == 403
+    assert c.call("POST", "/methods/totp", {},
+                  headers={"Origin": "https://evil.example"})[0] == 403
+    status, body, _ = c.call("POST", "/methods/totp", {})
+    assert status == 200 and body["secret"]
+    # Not JSON: refused.
+    req = urllib.request.Request(c.base + "/api/v1/methods/totp", data=b"a=b", method="POST",
+                                 headers={"X-CSRF-Token": c.csrf,
+                                          "Content-Type": "application/x-www-form-urlencoded"})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        c.opener.open(req)
+    assert e.value.code == 415
+
+
+def test_stage_password_opens_only_the_wizard(env):
+    login, pw = user(env, "enabled")
+    c = web(env)
+    assert c.sign_in(login, pw)[1]["next"] == "setup"
+    assert c.call("GET", "/app-passwords")[0] == 401
+    assert c.call("GET", "/admin/users")[0] == 401
+    assert c.call("POST", "/setup/complete", {})[0] == 409  # verify a method first
+
+
+def test_security_headers_and_static_files(env):
+    with urllib.request.urlopen(f"http://127.0.0.1:{env.ports['web']}/security") as r:
+        assert r.status == 200
+        assert "default-src 'self'" in r.headers["Content-Security-Policy"]
+        assert r.headers["X-Frame-Options"] == "DENY"
+        assert b"app.js" in r.read()
+    for bad in ("/../kunci.conf", "/%2e%2e/etc/passwd", "/.hidden", "/nothing.js"):
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(f"http://127.0.0.1:{env.ports['web']}{bad}")
+        assert e.value.code == 404
+
+
+def test_oversized_body_is_refused(env):
+    c = web(env)
+    status, body, _ = c.call("POST", "/session", {"login": "x" * 20000, "password": "y"})
+    assert status == 413
+
+
+def test_outage_on_the_web_is_try_again_later(env):
+    login, pw = user(env)
+    db = os.path.join(env.data, "kunci.db")
+    os.rename(db, db + ".away")
+    try:
+        status, body, _ = web(env).sign_in(login, pw)
+        assert status == 503 and body["error"] == "try_again_later"
+    finally:
+        os.rename(db + ".away", db)
+    assert web(env).sign_in(login, pw)[0] == 200
+
+
+# ---- delivery drivers, each on a kunci of its own ---------------------------------------
+
+class Kunci:
+    """A kunci serve with its own data and [phone] section."""
+
+    def __init__(self, tmp_path, phone_section):
+        self.data = str(tmp_path / "data")
+        self.web = free_port()
+        auth = free_port()
+        self.config = str(tmp_path / "kunci.conf")
+        with open(self.config, "w") as f:
+            f.write(f"[store]\ndata_dir = {self.data}\n[serve]\nauth_listen = 127.0.0.1:{auth}\n"
+                    f"web_listen = 127.0.0.1:{self.web}\n[passwords]\nargon2_memory_kib = 8\n"
+                    f"argon2_iterations = 1\n[phone]\n{phone_section}\n")
+        self.run("init")
+        self.login = "dewi@example.org"
+        self.run("user", "add", self.login, "--password-stdin", input="Dewi-pass-1\n")
+        self.run("mfa", "set", self.login, "enabled")
+        self.proc = subprocess.Popen([KUNCI, "serve"], stderr=subprocess.PIPE, text=True,
+                                     env=dict(os.environ, KUNCI_CONFIG=self.config))
+        wait_port(self.web, self.proc, "kunci")
+
+    def run(self, *args, input=None):
+        return subprocess.run([KUNCI, *args], input=input, capture_output=True, text=True,
+                              check=True, env=dict(os.environ, KUNCI_CONFIG=self.config))
+
+    def client(self):
+        c = Client(f"http://127.0.0.1:{self.web}")
+        assert c.sign_in(self.login, "Dewi-pass-1")[1]["next"] == "setup"
+        return c
+
+    def stop(self):
+        self.proc.terminate()
+        _, err = self.proc.communicate(timeout=10)
+        assert "Sanitizer" not in err and "runtime error:" not in err, err
+        return err
+
+
+def text_me(c):
+    return c.call("POST", "/methods/phone",
+                  {"country_code": "+62", "number": "81234567890", "channel": "sms"})
+
+
+def test_command_driver(tmp_path):
+    out = tmp_path / "sent.txt"
+    script = tmp_path / "send-sms"
+    script.write_text(f"#!/bin/sh\n{{ echo \"$KUNCI_CHANNEL $KUNCI_TO\"; cat; }} > {out}\n")
+    script.chmod(0o755)
+    k = Kunci(tmp_path, f"driver = command\ncommand = {script}\ntimeout_ms = 5000")
+    try:
+        c = k.client()
+        status, body, _ = text_me(c)
+        assert status == 200
+        lines = out.read_text().splitlines()
+        assert lines[0] == "sms +62 81234567890"
+        code = lines[1].split("code is ")[1][:6]
+        status, body, _ = c.call("POST", f"/methods/{body['method_id']}/verify", {"code": code})
+        assert status == 200 and body["verified"] is True
+    finally:
+        k.stop()
+
+
+def test_command_driver_failure_registers_nothing(tmp_path):
+    k = Kunci(tmp_path, "driver = command\ncommand = /bin/false\ntimeout_ms = 5000")
+    try:
+        c = k.client()
+        status, body, _ = text_me(c)
+        assert status == 502 and body["error"] == "delivery_failed"
+        assert c.call("GET", "/session")[1]["methods"] == []
+    finally:
+        err = k.stop()
+    assert "exit status 1" in err
+
+
+def test_command_driver_time_limit(tmp_path):
+    k = Kunci(tmp_path, "driver = command\ncommand = /bin/sleep 30\ntimeout_ms = 300")
+    try:
+        started = time.monotonic()
+        status, body, _ = text_me(k.client())
+        assert status == 502
+        assert time.monotonic() - started < 10
+    finally:
+        err = k.stop()
+    assert "killed after 300 ms" in err
+
+
+class Hook(http.server.BaseHTTPRequestHandler):
+    received = []
+    fail_first = 0
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if Hook.fail_first > 0:
+            Hook.fail_first -= 1
+            self.send_response(500)
+        else:
+            Hook.received.append(body)
+            self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_webhook_driver_retries(tmp_path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    Hook.received, Hook.fail_first = [], 1
+    url = f"http://127.0.0.1:{server.server_address[1]}/sms"
+    k = Kunci(tmp_path, f"driver = webhook\nwebhook_url = {url}\nretries = 2\ntimeout_ms = 3000")
+    try:
+        c = k.client()
+        status, body, _ = text_me(c)
+        assert status == 200
+        assert len(Hook.received) == 1
+        msg = Hook.received[0]
+        assert msg["channel"] == "sms" and msg["to"] == "+62 81234567890"
+        assert msg["login"] == "dewi@example.org" and len(msg["code"]) == 6
+    finally:
+        k.stop()
+        server.shutdown()
+
+
+def test_bad_driver_is_refused_at_start(tmp_path):
+    data = tmp_path / "data"
+    conf = tmp_path / "k.conf"
+    conf.write_text(f"[store]\ndata_dir = {data}\n[phone]\ndriver = pigeon\n")
+    env = dict(os.environ, KUNCI_CONFIG=str(conf))
+    subprocess.run([KUNCI, "init"], check=True, capture_output=True, env=env)
+    p = subprocess.run([KUNCI, "serve"], capture_output=True, text=True, env=env, timeout=30)
+    assert p.returncode == 1
+    assert "[phone] driver = pigeon" in p.stderr
