@@ -56,6 +56,8 @@ async function api(method, path, body) {
 
 // A user-facing message for an API error: the catalog's, by error code.
 function problem(err) {
+  // The session ended (too many wrong codes): back to sign-in after the message.
+  if (err.code === "signed_out") setTimeout(() => go("/"), 2500);
   const key = "error." + (err.code || "internal");
   return state.strings[key] ? t(key) : t("error.internal");
 }

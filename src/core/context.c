@@ -6,9 +6,11 @@
 #include <sodium.h>
 #include <string.h>
 
-static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+/* Computed on first need, under a lock: one per process, with the first caller's
+ * parameters (a process has one context). */
+static pthread_mutex_t dummy_lock = PTHREAD_MUTEX_INITIALIZER;
 static char dummy_hash[KUNCI_HASH_MAX];
-static struct kunci_pwparams dummy_params;
+static bool dummy_ready;
 
 int kunci_ctx_init(struct kunci_ctx *ctx, const struct kunci_config *cfg)
 {
@@ -42,19 +44,19 @@ int kunci_ctx_store_open(const struct kunci_ctx *ctx, bool create, struct kunci_
     return r;
 }
 
-static void make_dummy_hash(void)
+const char *kunci_ctx_dummy_hash(const struct kunci_ctx *ctx)
 {
     char pw[33];
 
-    kunci_random_string(pw, sizeof(pw) - 1, "abcdefghijklmnopqrstuvwxyz0123456789");
-    if (kunci_password_hash(&dummy_params, pw, strlen(pw), dummy_hash) != KUNCI_OK)
-        dummy_hash[0] = '\0'; /* verify then fails at once; only under memory exhaustion */
-    sodium_memzero(pw, sizeof(pw));
-}
-
-const char *kunci_ctx_dummy_hash(const struct kunci_ctx *ctx)
-{
-    dummy_params = ctx->pwparams; /* one context per process: the first caller's params */
-    pthread_once(&dummy_once, make_dummy_hash);
+    pthread_mutex_lock(&dummy_lock);
+    if (!dummy_ready) {
+        kunci_random_string(pw, sizeof(pw) - 1, "abcdefghijklmnopqrstuvwxyz0123456789");
+        /* On failure (memory) verification fails at once; still never a match. */
+        if (kunci_password_hash(&ctx->pwparams, pw, strlen(pw), dummy_hash) != KUNCI_OK)
+            dummy_hash[0] = '\0';
+        sodium_memzero(pw, sizeof(pw));
+        dummy_ready = true;
+    }
+    pthread_mutex_unlock(&dummy_lock);
     return dummy_hash;
 }

@@ -13,8 +13,6 @@
 #include "core/secret.h"
 #include "delivery/delivery.h"
 
-enum MHD_Result code_error(struct web_request *rq, int r);
-
 /* "+62 ••••••7890", "a•••@example.org": enough to recognise, not to harvest. */
 static void mask_target(const struct kunci_mfa_method *m, char *out, size_t size)
 {

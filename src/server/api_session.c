@@ -129,9 +129,24 @@ static int64_t body_id(struct web_request *rq, const char *key)
     return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
 }
 
-enum MHD_Result code_error(struct web_request *rq, int r);
+/* Wrong codes one session may type before it ends: with a TOTP window of three codes,
+ * ten guesses give an attacker a chance of 3 in 100,000 per sign-in. */
+#define SESSION_CODE_FAILURES_MAX 10
+
 enum MHD_Result code_error(struct web_request *rq, int r)
 {
+    int failures = 0;
+
+    if ((r == KUNCI_ERR_INVALID || r == KUNCI_ERR_REUSED || r == KUNCI_ERR_EXPIRED ||
+         r == KUNCI_ERR_LIMIT) &&
+        rq->h->backend->session_code_failure(rq->h->store, rq->session.id, &failures) == KUNCI_OK &&
+        failures >= SESSION_CODE_FAILURES_MAX) {
+        (void)rq->h->backend->session_delete(rq->h->store, rq->session.id);
+        rq->has_session = false;
+        set_session_cookie(rq, "", true);
+        fprintf(stderr, "web: %s signed out after %d wrong codes\n", rq->account.login, failures);
+        return api_error(rq, 429, "signed_out", "Too many wrong codes. Sign in again.");
+    }
     switch (r) {
     case KUNCI_ERR_INVALID:
         return api_error(rq, 400, "wrong_code", "That code didn't work. Check it and try again.");

@@ -54,6 +54,9 @@ enum MHD_Result api_admin(struct web_request *rq);
 /* qr.c: an SVG of a QR code, caller frees */
 char *qr_svg(const char *text);
 
+/* Answers a failed code check; a session with too many wrong codes is ended. */
+enum MHD_Result code_error(struct web_request *rq, int r);
+
 /* Where a signed-in user goes next: done, setup, second_factor, change_password. */
 const char *session_next(struct web_request *rq);
 json_t *session_json(struct web_request *rq);

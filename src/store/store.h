@@ -80,6 +80,8 @@ struct kunci_store_backend {
                           struct kunci_session *sess_r);
     int (*session_update)(struct kunci_store *store, const struct kunci_session *sess);
     int (*session_delete)(struct kunci_store *store, int64_t id);
+    /* Counts a wrong code typed in this session; returns the count so far. */
+    int (*session_code_failure)(struct kunci_store *store, int64_t id, int *count_r);
 
     /* Second factors. */
     int (*method_insert)(struct kunci_store *store, struct kunci_mfa_method *m);

@@ -75,6 +75,8 @@ static const char *const migrations[] = {
     "  token_hash BLOB NOT NULL UNIQUE,"
     "  created_at INTEGER NOT NULL,"
     "  expires_at INTEGER NOT NULL);",
+    /* 3: wrong codes per session, so guessing TOTP codes ends the session */
+    "ALTER TABLE sessions ADD COLUMN code_failures INTEGER NOT NULL DEFAULT 0;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -113,6 +115,7 @@ enum stmt_id {
     ST_SESSION_LOOKUP,
     ST_SESSION_UPDATE,
     ST_SESSION_DELETE,
+    ST_SESSION_FAILURE,
     ST_METHOD_INSERT,
     ST_METHOD_GET,
     ST_METHOD_LIST,
@@ -168,6 +171,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SESSION_UPDATE] = "UPDATE sessions SET stage = ?2, last_seen_at = ?3, password_at = ?4 "
                           "WHERE id = ?1",
     [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE id = ?1",
+    [ST_SESSION_FAILURE] = "UPDATE sessions SET code_failures = code_failures + 1 WHERE id = ?1 "
+                           "RETURNING code_failures",
     [ST_METHOD_INSERT] = "INSERT INTO mfa_methods (account_id, kind, target, channel, secret, "
                          "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_METHOD_GET] =
@@ -809,6 +814,21 @@ static int sqlite_session_delete(struct kunci_store *s, int64_t id)
     return by_id(s, ST_SESSION_DELETE, id, 0, 1);
 }
 
+static void fill_int(sqlite3_stmt *st, void *out)
+{
+    *(int *)out = sqlite3_column_int(st, 0);
+}
+
+static int sqlite_session_code_failure(struct kunci_store *s, int64_t id, int *count_r)
+{
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(s, ST_SESSION_FAILURE, &st);
+    if (r != KUNCI_OK)
+        return r;
+    sqlite3_bind_int64(st, 1, id);
+    return one_row(st, fill_int, count_r);
+}
+
 static void fill_method(sqlite3_stmt *st, void *out)
 {
     struct kunci_mfa_method *m = out;
@@ -1030,6 +1050,7 @@ const struct kunci_store_backend kunci_store_sqlite = {
     .session_lookup = sqlite_session_lookup,
     .session_update = sqlite_session_update,
     .session_delete = sqlite_session_delete,
+    .session_code_failure = sqlite_session_code_failure,
     .method_insert = sqlite_method_insert,
     .method_get = sqlite_method_get,
     .method_list = sqlite_method_list,

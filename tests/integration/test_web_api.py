@@ -287,3 +287,110 @@ def test_bad_driver_is_refused_at_start(tmp_path):
     p = subprocess.run([KUNCI, "serve"], capture_output=True, text=True, env=env, timeout=30)
     assert p.returncode == 1
     assert "[phone] driver = pigeon" in p.stderr
+
+
+def totp(secret, at=None):
+    """RFC 6238 (SHA-1, 6 digits, 30 s), independent of kunci."""
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    counter = struct.pack(">Q", int((time.time() if at is None else at) // 30))
+    mac = hmac.new(key, counter, hashlib.sha1).digest()
+    off = mac[-1] & 15
+    return "%06d" % ((struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+def enrolled(env):
+    """A user who completed the wizard with an authenticator app: (client, login, secret)."""
+    login, pw = user(env, "enabled")
+    c = web(env)
+    c.sign_in(login, pw)
+    _, t, _ = c.call("POST", "/methods/totp", {})
+    assert c.call("POST", f"/methods/{t['method_id']}/verify", {"code": totp(t["secret"])})[0] == 200
+    status, done, _ = c.call("POST", "/setup/complete", {})
+    assert status == 200 and done["next"] == "done" and done["app_password"]["password"]
+    return c, login, pw, t["secret"], t["method_id"]
+
+
+def test_guessing_codes_ends_the_session(env):
+    _, login, pw, secret, method_id = enrolled(env)
+    c = web(env)
+    assert c.sign_in(login, pw)[1]["next"] == "second_factor"
+    right = {totp(secret, time.time() + d) for d in (-30, 0, 30)}
+    guesses = [g for g in ("%06d" % n for n in range(100000, 100100)) if g not in right]
+    for g in guesses[:9]:
+        status, body, _ = c.call("POST", "/session/verify", {"method_id": method_id, "code": g})
+        assert status == 400 and body["error"] == "wrong_code"
+    status, body, _ = c.call("POST", "/session/verify", {"method_id": method_id,
+                                                         "code": guesses[9]})
+    assert status == 429 and body["error"] == "signed_out"
+    assert c.call("GET", "/session")[1]["signed_in"] is False
+
+
+def test_creating_an_app_password_asks_for_the_password_after_ten_minutes(env):
+    c, login, pw, _, _ = enrolled(env)
+    assert c.call("POST", "/app-passwords", {"name": "now"})[0] == 201
+    import sqlite3
+    db = sqlite3.connect(os.path.join(env.data, "kunci.db"))
+    with db:
+        db.execute("UPDATE sessions SET password_at = password_at - 601 WHERE account_id = "
+                   "(SELECT id FROM accounts WHERE login = ?)", (login,))
+    db.close()
+    status, body, _ = c.call("POST", "/app-passwords", {"name": "later"})
+    assert status == 403 and body["error"] == "reauth_required"
+    assert c.call("POST", "/reauth", {"password": "wrong-password"})[0] == 401
+    assert c.call("POST", "/reauth", {"password": pw})[0] == 200
+    status, body, _ = c.call("POST", "/app-passwords", {"name": "later", "protocols": ["imap"]})
+    assert status == 201 and body["protocols"] == ["imap"]
+    names = [a["name"] for a in c.call("GET", "/app-passwords")[1]["items"]]
+    assert names == ["Outlook, Apple Mail and other apps", "now", "later"]
+
+
+def test_the_last_method_stays_while_mfa_is_required(env):
+    c, login, _, _, method_id = enrolled(env)
+    status, body, _ = c.call("DELETE", f"/methods/{method_id}")
+    assert status == 409 and body["error"] == "last_method"
+    _, email, _ = c.call("POST", "/methods/email", {"address": "second@example.net"})
+    # E-mail goes through the SMTP sink in this stack.
+    code = None
+    deadline = time.time() + 10
+    while code is None and time.time() < deadline:
+        for m in reversed(env.sink.messages):
+            if b"To: <second@example.net>" in m:
+                code = m.split(b"code is ")[1][:6].decode()
+                break
+        time.sleep(0.05)
+    assert c.call("POST", f"/methods/{email['method_id']}/verify", {"code": code})[0] == 200
+    assert c.call("DELETE", f"/methods/{method_id}")[0] == 200
+    methods = c.call("GET", "/methods")[1]
+    assert [m["kind"] for m in methods] == ["email"] and methods[0]["default"] is True
+    assert methods[0]["target"] == "s\u2022\u2022\u2022@example.net"
+
+
+def test_admin_api(env):
+    plain_login, plain_pw = user(env)
+    plain = web(env)
+    plain.sign_in(plain_login, plain_pw)
+    assert plain.call("GET", "/admin/users")[0] == 403  # not an administrator
+    admin_user = f"a{uuid.uuid4().hex[:8]}@example.org"
+    env.kunci("user", "add", admin_user, "--admin", "--password-stdin", input="Admin-pass-1\n")
+    a = web(env)
+    a.sign_in(admin_user, "Admin-pass-1")
+    status, created, _ = a.call("POST", "/admin/users", {"login": "New." + admin_user,
+                                                         "mfa_state": "enabled"})
+    assert status == 201 and created["login"] == "new." + admin_user
+    assert created["must_change_password"] is True and len(created["one_time_password"]) == 20
+    assert a.call("POST", "/admin/users", {"login": "new." + admin_user})[0] == 409
+    n = web(env)
+    assert n.sign_in("new." + admin_user, created["one_time_password"])[1]["next"] == \
+        "change_password"
+    assert n.call("GET", "/app-passwords")[0] == 401
+    status, after, _ = n.call("POST", "/password", {"current": created["one_time_password"],
+                                                    "new": "Chosen-pass-1"})
+    assert status == 200 and after["next"] == "setup"
+    status, body, _ = a.call("PATCH", "/admin/users/" + "new." + admin_user,
+                             {"mfa_state": "disabled"})
+    assert status == 200 and body["mfa_state"] == "disabled"
+    assert a.call("PATCH", "/admin/users/" + admin_user, {"enabled": False})[0] == 409
