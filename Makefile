@@ -61,10 +61,10 @@ browser-asan: unit-asan
 	node --test --test-concurrency=1
 
 format:
-	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c
+	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h
 
 format-check:
-	clang-format --dry-run --Werror src/*/*.c src/*/*.h tests/unit/*.c
+	clang-format --dry-run --Werror src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h
 
 bench: test-deps $(KUNCI)
 	bench/run.sh $(KUNCI)

@@ -1,8 +1,12 @@
 #include "server/internal.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "core/config.h"
+#include "core/err.h"
 #include "core/protocol.h"
 
 enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const struct header *headers,
@@ -62,4 +66,27 @@ void log_decision(const struct request *rq, const char *via)
             rq->endpoint->path, rq->protocol ? kunci_protocol_name(rq->protocol) : "-",
             rq->out.login[0] ? rq->out.login : "-", rq->client_ip[0] ? rq->client_ip : "-",
             kunci_auth_result_name(rq->out.result), via, (long long)rq->out.app_password_id);
+}
+
+bool listen_address(const char *addr, struct sockaddr_storage *ss, uint16_t *port_r,
+                    unsigned *flags)
+{
+    char host[KUNCI_ADDR_MAX];
+    unsigned port;
+
+    memset(ss, 0, sizeof(*ss));
+    if (kunci_addr_parse(addr, host, sizeof(host), &port) != KUNCI_OK)
+        return false;
+    *port_r = (uint16_t)port;
+    if (strchr(host, ':') != NULL) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)port);
+        *flags |= MHD_USE_IPv6;
+        return inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1;
+    }
+    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons((uint16_t)port);
+    return inet_pton(AF_INET, host, &sin->sin_addr) == 1;
 }

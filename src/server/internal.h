@@ -4,6 +4,8 @@
 
 #include <microhttpd.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
 
 #include "core/decision.h"
 #include "core/password.h"
@@ -82,5 +84,8 @@ bool header_copy(struct MHD_Connection *conn, const char *name, char *out, size_
 /* true when s may be echoed in a header: no CR, LF, NUL or other control bytes. */
 bool header_safe(const char *s);
 void log_decision(const struct request *rq, const char *via);
+/* Fills a socket address from "IP:port"; adds MHD_USE_IPv6 to flags for IPv6. */
+bool listen_address(const char *addr, struct sockaddr_storage *ss, uint16_t *port_r,
+                    unsigned *flags);
 
 #endif

@@ -310,33 +310,18 @@ static int load_server_files(struct server *srv, const struct kunci_config *cfg)
 
 static struct MHD_Daemon *start_listener(struct server *srv, const char *listen_addr, int threads)
 {
-    char host[KUNCI_ADDR_MAX];
-    unsigned port;
     struct sockaddr_storage ss;
+    uint16_t port;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
 
-    memset(&ss, 0, sizeof(ss));
-    if (kunci_addr_parse(listen_addr, host, sizeof(host), &port) != KUNCI_OK)
+    if (!listen_address(listen_addr, &ss, &port, &flags))
         return NULL;
-    if (strchr(host, ':') != NULL) {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons((uint16_t)port);
-        inet_pton(AF_INET6, host, &sin6->sin6_addr);
-        flags |= MHD_USE_IPv6;
-    } else {
-        struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons((uint16_t)port);
-        inet_pton(AF_INET, host, &sin->sin_addr);
-    }
     return MHD_start_daemon(
-        flags, (uint16_t)port, NULL, NULL, access_handler, srv, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_NOTIFY_COMPLETED,
-        request_completed, NULL, MHD_OPTION_END);
+        flags, port, NULL, NULL, access_handler, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+        MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL, MHD_OPTION_END);
 }
 
 int kunci_serve(struct kunci_ctx *ctx)

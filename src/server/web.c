@@ -380,31 +380,17 @@ static void web_completed(void *cls, struct MHD_Connection *conn, void **con_cls
 
 int web_start(struct kunci_ctx *ctx, struct MHD_Daemon **daemon_r)
 {
-    char host[KUNCI_ADDR_MAX];
-    unsigned port;
     struct sockaddr_storage ss;
+    uint16_t port;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 
     *daemon_r = NULL;
-    memset(&ss, 0, sizeof(ss));
-    if (kunci_addr_parse(ctx->cfg.web_listen, host, sizeof(host), &port) != KUNCI_OK)
+    if (!listen_address(ctx->cfg.web_listen, &ss, &port, &flags))
         return KUNCI_ERR_INVALID;
-    if (strchr(host, ':') != NULL) {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons((uint16_t)port);
-        inet_pton(AF_INET6, host, &sin6->sin6_addr);
-        flags |= MHD_USE_IPv6;
-    } else {
-        struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons((uint16_t)port);
-        inet_pton(AF_INET, host, &sin->sin_addr);
-    }
-    *daemon_r = MHD_start_daemon(
-        flags, (uint16_t)port, NULL, NULL, web_handler, ctx, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)ctx->cfg.threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
-        MHD_OPTION_NOTIFY_COMPLETED, web_completed, NULL, MHD_OPTION_END);
+    *daemon_r = MHD_start_daemon(flags, port, NULL, NULL, web_handler, ctx, MHD_OPTION_SOCK_ADDR,
+                                 (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+                                 (unsigned)ctx->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT,
+                                 (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
+                                 MHD_OPTION_NOTIFY_COMPLETED, web_completed, NULL, MHD_OPTION_END);
     return *daemon_r != NULL ? KUNCI_OK : KUNCI_ERR_IO;
 }

@@ -16,14 +16,12 @@
 #include "core/err.h"
 #include "core/protocol.h"
 #include "core/secret.h"
+#include "fixture.h"
 
 #define NOW 1800000000
 
 struct fixture {
-    char dir[64];
-    struct kunci_config cfg;
-    struct kunci_ctx ctx;
-    struct kunci_store_handle h;
+    struct test_store t;
     struct kunci_account alice, bob;
 };
 
@@ -31,22 +29,12 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
 
-    snprintf(f->dir, sizeof(f->dir), "/tmp/kunci-unit-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    kunci_config_defaults(&f->cfg);
-    snprintf(f->cfg.data_dir, sizeof(f->cfg.data_dir), "%s", f->dir);
-    f->cfg.argon2_iterations = 1;
-    f->cfg.argon2_memory_kib = 8; /* the smallest Argon2id libsodium allows: fast tests */
-    f->cfg.busy_timeout_ms = 50;
-    kunci_config_finish(&f->cfg);
-    assert_int_equal(kunci_keys_create(f->cfg.key_file), KUNCI_OK);
-    assert_int_equal(kunci_ctx_init(&f->ctx, &f->cfg), KUNCI_OK);
-    assert_int_equal(kunci_ctx_store_open(&f->ctx, true, &f->h), KUNCI_OK);
-    assert_int_equal(kunci_account_create(&f->ctx, &f->h, "Alice@Example.org", "Alice",
+    test_store_open(&f->t);
+    assert_int_equal(kunci_account_create(&f->t.ctx, &f->t.h, "Alice@Example.org", "Alice",
                                           KUNCI_ROLE_USER, "alice-primary-pw", 16, NOW, &f->alice),
                      KUNCI_OK);
-    assert_int_equal(kunci_account_create(&f->ctx, &f->h, "bob@example.org", "Bob", KUNCI_ROLE_USER,
-                                          "bob-primary-pw", 14, NOW, &f->bob),
+    assert_int_equal(kunci_account_create(&f->t.ctx, &f->t.h, "bob@example.org", "Bob",
+                                          KUNCI_ROLE_USER, "bob-primary-pw", 14, NOW, &f->bob),
                      KUNCI_OK);
     *state = f;
     return 0;
@@ -55,12 +43,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char cmd[128];
-
-    kunci_store_close(&f->h);
-    kunci_ctx_free(&f->ctx);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
+    test_store_close(&f->t);
     free(f);
     return 0;
 }
@@ -68,7 +51,7 @@ static int teardown(void **state)
 static void set_mfa(struct fixture *f, struct kunci_account *a, enum kunci_mfa_state st)
 {
     a->mfa_state = st;
-    assert_int_equal(kunci_account_save(&f->h, a), KUNCI_OK);
+    assert_int_equal(kunci_account_save(&f->t.h, a), KUNCI_OK);
 }
 
 static int64_t make_app_password(struct fixture *f, struct kunci_account *a, const char *name,
@@ -77,7 +60,7 @@ static int64_t make_app_password(struct fixture *f, struct kunci_account *a, con
 {
     struct kunci_app_password_spec spec = {name, protocols, expires, networks};
     struct kunci_app_password ap;
-    assert_int_equal(kunci_app_password_create(&f->ctx, &f->h, a, &spec, NOW, pw,
+    assert_int_equal(kunci_app_password_create(&f->t.ctx, &f->t.h, a, &spec, NOW, pw,
                                                KUNCI_APP_PASSWORD_MAX_LEN + 1, &ap),
                      KUNCI_OK);
     return ap.id;
@@ -90,7 +73,7 @@ static enum kunci_auth_result check_at(struct fixture *f, const char *login, con
     struct kunci_auth_outcome local;
     struct kunci_auth_request req = {login, strlen(login), secret, strlen(secret), protocol, ip,
                                      now};
-    return kunci_auth_check(&f->ctx, &f->h, &req, out ? out : &local);
+    return kunci_auth_check(&f->t.ctx, &f->t.h, &req, out ? out : &local);
 }
 
 static enum kunci_auth_result check(struct fixture *f, const char *login, const char *secret,
@@ -145,7 +128,7 @@ static void test_app_passwords_under_enforced_mfa(void **state)
                      KUNCI_AUTH_WRONG_SECRET);
     assert_int_equal(check(f, "bob@example.org", bobs, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
     /* Deleted: refused at once. */
-    assert_int_equal(f->h.backend->app_password_delete(f->h.store, f->alice.id, id1), KUNCI_OK);
+    assert_int_equal(f->t.h.backend->app_password_delete(f->t.h.store, f->alice.id, id1), KUNCI_OK);
     assert_int_equal(check(f, "alice@example.org", pw1, KUNCI_PROTO_IMAP), KUNCI_AUTH_WRONG_SECRET);
     assert_int_equal(check(f, "alice@example.org", pw2, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
 }
@@ -191,7 +174,7 @@ static void test_disabled_and_unknown(void **state)
     set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
     make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
     f->alice.enabled = false;
-    assert_int_equal(kunci_account_save(&f->h, &f->alice), KUNCI_OK);
+    assert_int_equal(kunci_account_save(&f->t.h, &f->alice), KUNCI_OK);
     assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_DISABLED);
     /* The state is only told to someone who knows the password. */
     assert_int_equal(check(f, "alice@example.org", "not-her-password", KUNCI_PROTO_IMAP),
@@ -212,30 +195,31 @@ static void test_creation_policy(void **state)
 
     /* MFA not required: the seed's "options won't be available". */
     assert_int_equal(
-        kunci_app_password_create(&f->ctx, &f->h, &f->alice, &spec, NOW, pw, sizeof(pw), NULL),
+        kunci_app_password_create(&f->t.ctx, &f->t.h, &f->alice, &spec, NOW, pw, sizeof(pw), NULL),
         KUNCI_ERR_MFA_NOT_REQUIRED);
     set_mfa(f, &f->alice, KUNCI_MFA_ENABLED);
-    assert_int_equal(f->h.backend->setting_set(f->h.store, "app_passwords_allowed", "false"),
+    assert_int_equal(f->t.h.backend->setting_set(f->t.h.store, "app_passwords_allowed", "false"),
                      KUNCI_OK);
     assert_int_equal(
-        kunci_app_password_create(&f->ctx, &f->h, &f->alice, &spec, NOW, pw, sizeof(pw), NULL),
+        kunci_app_password_create(&f->t.ctx, &f->t.h, &f->alice, &spec, NOW, pw, sizeof(pw), NULL),
         KUNCI_ERR_APP_PASSWORDS_OFF);
-    assert_int_equal(f->h.backend->setting_set(f->h.store, "app_passwords_allowed", "true"),
+    assert_int_equal(f->t.h.backend->setting_set(f->t.h.store, "app_passwords_allowed", "true"),
                      KUNCI_OK);
-    assert_int_equal(f->h.backend->setting_set(f->h.store, "app_passwords_max", "3"), KUNCI_OK);
-    assert_int_equal(f->h.backend->setting_set(f->h.store, "app_password_length", "32"), KUNCI_OK);
+    assert_int_equal(f->t.h.backend->setting_set(f->t.h.store, "app_passwords_max", "3"), KUNCI_OK);
+    assert_int_equal(f->t.h.backend->setting_set(f->t.h.store, "app_password_length", "32"),
+                     KUNCI_OK);
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(
-            kunci_app_password_create(&f->ctx, &f->h, &f->alice, &spec, NOW, pw, sizeof(pw), NULL),
-            KUNCI_OK);
+        assert_int_equal(kunci_app_password_create(&f->t.ctx, &f->t.h, &f->alice, &spec, NOW, pw,
+                                                   sizeof(pw), NULL),
+                         KUNCI_OK);
         assert_int_equal(strlen(pw), 32);
     }
     assert_int_equal(
-        kunci_app_password_create(&f->ctx, &f->h, &f->alice, &spec, NOW, pw, sizeof(pw), NULL),
+        kunci_app_password_create(&f->t.ctx, &f->t.h, &f->alice, &spec, NOW, pw, sizeof(pw), NULL),
         KUNCI_ERR_LIMIT);
     spec.name = "";
     assert_int_equal(
-        kunci_app_password_create(&f->ctx, &f->h, &f->bob, &spec, NOW, pw, sizeof(pw), NULL),
+        kunci_app_password_create(&f->t.ctx, &f->t.h, &f->bob, &spec, NOW, pw, sizeof(pw), NULL),
         KUNCI_ERR_MFA_NOT_REQUIRED);
 }
 
@@ -249,9 +233,9 @@ static void test_app_passwords_follow_policy(void **state)
     set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
     make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
     assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
-    f->h.backend->setting_set(f->h.store, "app_passwords_allowed", "false");
+    f->t.h.backend->setting_set(f->t.h.store, "app_passwords_allowed", "false");
     assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_WRONG_SECRET);
-    f->h.backend->setting_set(f->h.store, "app_passwords_allowed", "true");
+    f->t.h.backend->setting_set(f->t.h.store, "app_passwords_allowed", "true");
     set_mfa(f, &f->alice, KUNCI_MFA_DISABLED);
     assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_WRONG_SECRET);
     set_mfa(f, &f->alice, KUNCI_MFA_ENABLED);
@@ -280,19 +264,19 @@ static void test_last_use_at_most_once_a_minute(void **state)
 
     set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
     make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
-    f->h.backend->app_password_list(f->h.store, f->alice.id, read_last_use, &u);
+    f->t.h.backend->app_password_list(f->t.h.store, f->alice.id, read_last_use, &u);
     assert_int_equal(u.at, 0);
     check_at(f, "alice@example.org", pw, KUNCI_PROTO_IMAP, "198.51.100.7", NOW, NULL);
-    f->h.backend->app_password_list(f->h.store, f->alice.id, read_last_use, &u);
+    f->t.h.backend->app_password_list(f->t.h.store, f->alice.id, read_last_use, &u);
     assert_int_equal(u.at, NOW);
     assert_string_equal(u.ip, "198.51.100.7");
     assert_string_equal(u.protocol, "imap");
     check_at(f, "alice@example.org", pw, KUNCI_PROTO_SMTP, "198.51.100.8", NOW + 59, NULL);
-    f->h.backend->app_password_list(f->h.store, f->alice.id, read_last_use, &u);
+    f->t.h.backend->app_password_list(f->t.h.store, f->alice.id, read_last_use, &u);
     assert_int_equal(u.at, NOW);
     assert_string_equal(u.protocol, "imap");
     check_at(f, "alice@example.org", pw, KUNCI_PROTO_SMTP, "198.51.100.8", NOW + 60, NULL);
-    f->h.backend->app_password_list(f->h.store, f->alice.id, read_last_use, &u);
+    f->t.h.backend->app_password_list(f->t.h.store, f->alice.id, read_last_use, &u);
     assert_int_equal(u.at, NOW + 60);
     assert_string_equal(u.protocol, "smtp");
 }
@@ -302,12 +286,12 @@ static void test_rehash_on_new_parameters(void **state)
     struct fixture *f = *state;
     struct kunci_account a;
 
-    f->ctx.pwparams.opslimit = 2; /* an operator raised argon2_iterations */
+    f->t.ctx.pwparams.opslimit = 2; /* an operator raised argon2_iterations */
     assert_int_equal(check(f, "bob@example.org", "bob-primary-pw", KUNCI_PROTO_IMAP),
                      KUNCI_AUTH_ALLOWED);
-    assert_int_equal(kunci_account_get(&f->h, "bob@example.org", &a), KUNCI_OK);
+    assert_int_equal(kunci_account_get(&f->t.h, "bob@example.org", &a), KUNCI_OK);
     assert_non_null(strstr(a.password_hash, ",t=2,"));
-    assert_false(kunci_password_needs_rehash(a.password_hash, &f->ctx.pwparams));
+    assert_false(kunci_password_needs_rehash(a.password_hash, &f->t.ctx.pwparams));
     assert_int_equal(check(f, "bob@example.org", "bob-primary-pw", KUNCI_PROTO_IMAP),
                      KUNCI_AUTH_ALLOWED);
 }
@@ -320,15 +304,15 @@ static void test_password_change_revocation_setting(void **state)
 
     set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
     make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
-    assert_int_equal(
-        kunci_account_set_password(&f->ctx, &f->h, &f->alice, "new-password-1", 14, NOW, &revoked),
-        KUNCI_OK);
+    assert_int_equal(kunci_account_set_password(&f->t.ctx, &f->t.h, &f->alice, "new-password-1", 14,
+                                                NOW, &revoked),
+                     KUNCI_OK);
     assert_false(revoked);
     assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
-    f->h.backend->setting_set(f->h.store, "app_passwords_revoke_on_password_change", "true");
-    assert_int_equal(
-        kunci_account_set_password(&f->ctx, &f->h, &f->alice, "new-password-2", 14, NOW, &revoked),
-        KUNCI_OK);
+    f->t.h.backend->setting_set(f->t.h.store, "app_passwords_revoke_on_password_change", "true");
+    assert_int_equal(kunci_account_set_password(&f->t.ctx, &f->t.h, &f->alice, "new-password-2", 14,
+                                                NOW, &revoked),
+                     KUNCI_OK);
     assert_true(revoked);
     assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_WRONG_SECRET);
 }
@@ -342,14 +326,14 @@ static void test_database_outage_is_temporary(void **state)
 
     set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
     make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
-    snprintf(away, sizeof(away), "%s.away", f->cfg.store_location);
-    assert_int_equal(rename(f->cfg.store_location, away), 0);
+    snprintf(away, sizeof(away), "%s.away", f->t.cfg.store_location);
+    assert_int_equal(rename(f->t.cfg.store_location, away), 0);
     assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_TEMPFAIL);
     assert_int_equal(check(f, "alice@example.org", "alice-primary-pw", KUNCI_PROTO_IMAP),
                      KUNCI_AUTH_TEMPFAIL);
     assert_int_equal(check(f, "nobody@example.org", "whatever-pw", KUNCI_PROTO_IMAP),
                      KUNCI_AUTH_TEMPFAIL);
-    assert_int_equal(rename(away, f->cfg.store_location), 0);
+    assert_int_equal(rename(away, f->t.cfg.store_location), 0);
     assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
 }
 

@@ -16,6 +16,7 @@
 #include "core/mfa.h"
 #include "core/session.h"
 #include "core/totp.h"
+#include "fixture.h"
 
 #define NOW 1800000000
 
@@ -78,10 +79,7 @@ static void test_phone_and_email(void **state)
 }
 
 struct fixture {
-    char dir[64];
-    struct kunci_config cfg;
-    struct kunci_ctx ctx;
-    struct kunci_store_handle h;
+    struct test_store t;
     struct kunci_account alice;
     char last_code[8];
     int sent;
@@ -104,21 +102,12 @@ static int capture(void *arg, const struct kunci_message *msg, char *err, size_t
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/kunci-unit-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    kunci_config_defaults(&f->cfg);
-    snprintf(f->cfg.data_dir, sizeof(f->cfg.data_dir), "%s", f->dir);
-    f->cfg.argon2_iterations = 1;
-    f->cfg.argon2_memory_kib = 8;
-    kunci_config_finish(&f->cfg);
-    assert_int_equal(kunci_keys_create(f->cfg.key_file), KUNCI_OK);
-    assert_int_equal(kunci_ctx_init(&f->ctx, &f->cfg), KUNCI_OK);
-    assert_int_equal(kunci_ctx_store_open(&f->ctx, true, &f->h), KUNCI_OK);
-    assert_int_equal(kunci_account_create(&f->ctx, &f->h, "alice@example.org", "", KUNCI_ROLE_USER,
-                                          "alice-password", 14, NOW, &f->alice),
+    test_store_open(&f->t);
+    assert_int_equal(kunci_account_create(&f->t.ctx, &f->t.h, "alice@example.org", "",
+                                          KUNCI_ROLE_USER, "alice-password", 14, NOW, &f->alice),
                      KUNCI_OK);
     f->alice.mfa_state = KUNCI_MFA_ENABLED;
-    assert_int_equal(kunci_account_save(&f->h, &f->alice), KUNCI_OK);
+    assert_int_equal(kunci_account_save(&f->t.h, &f->alice), KUNCI_OK);
     *state = f;
     return 0;
 }
@@ -126,11 +115,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char cmd[128];
-    kunci_store_close(&f->h);
-    kunci_ctx_free(&f->ctx);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
+    test_store_close(&f->t);
     free(f);
     return 0;
 }
@@ -139,7 +124,7 @@ static int64_t begin_phone(struct fixture *f)
 {
     char err[128];
     int64_t id = 0;
-    assert_int_equal(kunci_mfa_code_begin(&f->ctx, &f->h, &f->alice, KUNCI_METHOD_PHONE,
+    assert_int_equal(kunci_mfa_code_begin(&f->t.ctx, &f->t.h, &f->alice, KUNCI_METHOD_PHONE,
                                           "+62 81234567890", "sms", NOW, capture, f, err,
                                           sizeof(err), &id),
                      KUNCI_OK);
@@ -154,17 +139,18 @@ static void test_sent_code_single_use(void **state)
 
     assert_int_equal(f->sent, 1);
     assert_int_equal(strlen(f->last_code), 6);
-    assert_int_equal(kunci_mfa_complete(&f->h, &f->alice), KUNCI_ERR_POLICY); /* not verified */
-    assert_int_equal(kunci_mfa_verify_method(&f->ctx, &f->h, &f->alice, id, f->last_code, NOW + 5),
-                     KUNCI_OK);
-    assert_int_equal(kunci_mfa_check(&f->ctx, &f->h, &f->alice, id, f->last_code, NOW + 6),
+    assert_int_equal(kunci_mfa_complete(&f->t.h, &f->alice), KUNCI_ERR_POLICY); /* not verified */
+    assert_int_equal(
+        kunci_mfa_verify_method(&f->t.ctx, &f->t.h, &f->alice, id, f->last_code, NOW + 5),
+        KUNCI_OK);
+    assert_int_equal(kunci_mfa_check(&f->t.ctx, &f->t.h, &f->alice, id, f->last_code, NOW + 6),
                      KUNCI_ERR_NOT_FOUND);
-    assert_int_equal(kunci_mfa_verified_count(&f->h, f->alice.id, &count, NULL), KUNCI_OK);
+    assert_int_equal(kunci_mfa_verified_count(&f->t.h, f->alice.id, &count, NULL), KUNCI_OK);
     assert_int_equal(count, 1);
-    assert_int_equal(kunci_mfa_complete(&f->h, &f->alice), KUNCI_OK);
+    assert_int_equal(kunci_mfa_complete(&f->t.h, &f->alice), KUNCI_OK);
     assert_int_equal(f->alice.mfa_state, KUNCI_MFA_ENFORCED);
     /* The last method stays while MFA is required. */
-    assert_int_equal(kunci_mfa_remove(&f->h, &f->alice, id), KUNCI_ERR_POLICY);
+    assert_int_equal(kunci_mfa_remove(&f->t.h, &f->alice, id), KUNCI_ERR_POLICY);
 }
 
 static void test_sent_code_expiry_and_attempts(void **state)
@@ -175,18 +161,18 @@ static void test_sent_code_expiry_and_attempts(void **state)
 
     snprintf(wrong, sizeof(wrong), "%06d", (atoi(f->last_code) + 1) % 1000000);
     assert_int_equal(
-        kunci_mfa_check(&f->ctx, &f->h, &f->alice, id, f->last_code, NOW + KUNCI_CODE_LIFETIME),
+        kunci_mfa_check(&f->t.ctx, &f->t.h, &f->alice, id, f->last_code, NOW + KUNCI_CODE_LIFETIME),
         KUNCI_ERR_EXPIRED);
-    assert_int_equal(kunci_mfa_send_code(&f->ctx, &f->h, &f->alice, id, NOW, capture, f, NULL, 0),
-                     KUNCI_OK);
+    assert_int_equal(
+        kunci_mfa_send_code(&f->t.ctx, &f->t.h, &f->alice, id, NOW, capture, f, NULL, 0), KUNCI_OK);
     snprintf(wrong, sizeof(wrong), "%06d", (atoi(f->last_code) + 1) % 1000000);
     for (int i = 1; i < KUNCI_CODE_MAX_ATTEMPTS; i++)
-        assert_int_equal(kunci_mfa_check(&f->ctx, &f->h, &f->alice, id, wrong, NOW + 1),
+        assert_int_equal(kunci_mfa_check(&f->t.ctx, &f->t.h, &f->alice, id, wrong, NOW + 1),
                          KUNCI_ERR_INVALID);
-    assert_int_equal(kunci_mfa_check(&f->ctx, &f->h, &f->alice, id, wrong, NOW + 1),
+    assert_int_equal(kunci_mfa_check(&f->t.ctx, &f->t.h, &f->alice, id, wrong, NOW + 1),
                      KUNCI_ERR_LIMIT);
     /* Spent: even the right code no longer works. */
-    assert_int_equal(kunci_mfa_check(&f->ctx, &f->h, &f->alice, id, f->last_code, NOW + 1),
+    assert_int_equal(kunci_mfa_check(&f->t.ctx, &f->t.h, &f->alice, id, f->last_code, NOW + 1),
                      KUNCI_ERR_NOT_FOUND);
 }
 
@@ -198,16 +184,17 @@ static void test_failed_delivery_registers_nothing(void **state)
     int count = -1;
 
     f->fail_delivery = true;
-    assert_int_equal(kunci_mfa_code_begin(&f->ctx, &f->h, &f->alice, KUNCI_METHOD_EMAIL,
+    assert_int_equal(kunci_mfa_code_begin(&f->t.ctx, &f->t.h, &f->alice, KUNCI_METHOD_EMAIL,
                                           "dewi@example.net", "", NOW, capture, f, err, sizeof(err),
                                           &id),
                      KUNCI_ERR_DELIVERY);
     assert_string_equal(err, "gateway down");
     assert_int_equal(id, 0);
-    assert_int_equal(kunci_mfa_verified_count(&f->h, f->alice.id, &count, NULL), KUNCI_OK);
+    assert_int_equal(kunci_mfa_verified_count(&f->t.h, f->alice.id, &count, NULL), KUNCI_OK);
     assert_int_equal(count, 0);
     struct kunci_mfa_method m;
-    assert_int_equal(f->h.backend->method_get(f->h.store, f->alice.id, 1, &m), KUNCI_ERR_NOT_FOUND);
+    assert_int_equal(f->t.h.backend->method_get(f->t.h.store, f->alice.id, 1, &m),
+                     KUNCI_ERR_NOT_FOUND);
 }
 
 static void test_totp_enrolment_and_replay(void **state)
@@ -218,28 +205,31 @@ static void test_totp_enrolment_and_replay(void **state)
     size_t len = 0;
     char code[7];
 
-    assert_int_equal(kunci_mfa_totp_begin(&f->ctx, &f->h, &f->alice, "kunci", NOW, &e), KUNCI_OK);
+    assert_int_equal(kunci_mfa_totp_begin(&f->t.ctx, &f->t.h, &f->alice, "kunci", NOW, &e),
+                     KUNCI_OK);
     /* Stored sealed: the database row is not the secret. */
     struct kunci_mfa_method m;
-    assert_int_equal(f->h.backend->method_get(f->h.store, f->alice.id, e.method_id, &m), KUNCI_OK);
+    assert_int_equal(f->t.h.backend->method_get(f->t.h.store, f->alice.id, e.method_id, &m),
+                     KUNCI_OK);
     assert_int_equal(m.secret_len, KUNCI_TOTP_SECRET_BYTES + KUNCI_SEAL_OVERHEAD);
     assert_int_equal(
-        kunci_unseal(f->ctx.keys, m.secret, m.secret_len, secret, sizeof(secret), &len), KUNCI_OK);
+        kunci_unseal(f->t.ctx.keys, m.secret, m.secret_len, secret, sizeof(secret), &len),
+        KUNCI_OK);
     m.secret[30] ^= 1;
     assert_int_equal(
-        kunci_unseal(f->ctx.keys, m.secret, m.secret_len, secret, sizeof(secret), &len),
+        kunci_unseal(f->t.ctx.keys, m.secret, m.secret_len, secret, sizeof(secret), &len),
         KUNCI_ERR_CRYPTO);
     kunci_totp_code(secret, len, NOW, code);
-    assert_int_equal(kunci_mfa_verify_method(&f->ctx, &f->h, &f->alice, e.method_id, code, NOW),
+    assert_int_equal(kunci_mfa_verify_method(&f->t.ctx, &f->t.h, &f->alice, e.method_id, code, NOW),
                      KUNCI_OK);
-    assert_int_equal(kunci_mfa_check(&f->ctx, &f->h, &f->alice, e.method_id, code, NOW + 1),
+    assert_int_equal(kunci_mfa_check(&f->t.ctx, &f->t.h, &f->alice, e.method_id, code, NOW + 1),
                      KUNCI_ERR_REUSED);
     /* An older step than the last accepted one is refused too. */
     kunci_totp_code(secret, len, NOW - 30, code);
-    assert_int_equal(kunci_mfa_check(&f->ctx, &f->h, &f->alice, e.method_id, code, NOW + 1),
+    assert_int_equal(kunci_mfa_check(&f->t.ctx, &f->t.h, &f->alice, e.method_id, code, NOW + 1),
                      KUNCI_ERR_REUSED);
     kunci_totp_code(secret, len, NOW + 30, code);
-    assert_int_equal(kunci_mfa_check(&f->ctx, &f->h, &f->alice, e.method_id, code, NOW + 30),
+    assert_int_equal(kunci_mfa_check(&f->t.ctx, &f->t.h, &f->alice, e.method_id, code, NOW + 30),
                      KUNCI_OK);
 }
 
@@ -251,36 +241,39 @@ static void test_sessions(void **state)
     char token[KUNCI_TOKEN_MAX], device[KUNCI_TOKEN_MAX];
 
     assert_int_equal(
-        kunci_session_start(&f->ctx, &f->h, f->alice.id, KUNCI_SESSION_FULL, NOW, token, &s),
+        kunci_session_start(&f->t.ctx, &f->t.h, f->alice.id, KUNCI_SESSION_FULL, NOW, token, &s),
         KUNCI_OK);
     assert_int_equal(strlen(token), 43);
-    assert_int_equal(kunci_session_resolve(&f->ctx, &f->h, token, NOW + 60, &policy, &got),
+    assert_int_equal(kunci_session_resolve(&f->t.ctx, &f->t.h, token, NOW + 60, &policy, &got),
                      KUNCI_OK);
     assert_int_equal(got.account_id, f->alice.id);
     assert_true(kunci_token_equal(got.csrf, s.csrf));
-    assert_int_equal(kunci_session_resolve(&f->ctx, &f->h, "not-a-token", NOW, &policy, &got),
+    assert_int_equal(kunci_session_resolve(&f->t.ctx, &f->t.h, "not-a-token", NOW, &policy, &got),
                      KUNCI_ERR_NOT_FOUND);
     /* Idle too long: gone, and gone for good. */
-    assert_int_equal(kunci_session_resolve(&f->ctx, &f->h, token, NOW + 60 + 1801, &policy, &got),
-                     KUNCI_ERR_NOT_FOUND);
-    assert_int_equal(kunci_session_resolve(&f->ctx, &f->h, token, NOW + 61, &policy, &got),
+    assert_int_equal(
+        kunci_session_resolve(&f->t.ctx, &f->t.h, token, NOW + 60 + 1801, &policy, &got),
+        KUNCI_ERR_NOT_FOUND);
+    assert_int_equal(kunci_session_resolve(&f->t.ctx, &f->t.h, token, NOW + 61, &policy, &got),
                      KUNCI_ERR_NOT_FOUND);
     /* Absolute limit, however active. */
     assert_int_equal(
-        kunci_session_start(&f->ctx, &f->h, f->alice.id, KUNCI_SESSION_FULL, NOW, token, &s),
+        kunci_session_start(&f->t.ctx, &f->t.h, f->alice.id, KUNCI_SESSION_FULL, NOW, token, &s),
         KUNCI_OK);
     int64_t t = NOW;
     for (; t < NOW + 12 * 3600; t += 1200)
-        assert_int_equal(kunci_session_resolve(&f->ctx, &f->h, token, t, &policy, &got), KUNCI_OK);
+        assert_int_equal(kunci_session_resolve(&f->t.ctx, &f->t.h, token, t, &policy, &got),
+                         KUNCI_OK);
     assert_int_equal(
-        kunci_session_resolve(&f->ctx, &f->h, token, NOW + 12 * 3600 + 1, &policy, &got),
+        kunci_session_resolve(&f->t.ctx, &f->t.h, token, NOW + 12 * 3600 + 1, &policy, &got),
         KUNCI_ERR_NOT_FOUND);
     /* Trusted devices: for this account, until they expire. */
-    assert_int_equal(kunci_device_remember(&f->ctx, &f->h, f->alice.id, NOW, 14, device), KUNCI_OK);
-    assert_true(kunci_device_trusted(&f->ctx, &f->h, f->alice.id, device, NOW + 86400));
-    assert_false(kunci_device_trusted(&f->ctx, &f->h, f->alice.id + 1, device, NOW));
-    assert_false(kunci_device_trusted(&f->ctx, &f->h, f->alice.id, device, NOW + 14 * 86400));
-    assert_false(kunci_device_trusted(&f->ctx, &f->h, f->alice.id, "", NOW));
+    assert_int_equal(kunci_device_remember(&f->t.ctx, &f->t.h, f->alice.id, NOW, 14, device),
+                     KUNCI_OK);
+    assert_true(kunci_device_trusted(&f->t.ctx, &f->t.h, f->alice.id, device, NOW + 86400));
+    assert_false(kunci_device_trusted(&f->t.ctx, &f->t.h, f->alice.id + 1, device, NOW));
+    assert_false(kunci_device_trusted(&f->t.ctx, &f->t.h, f->alice.id, device, NOW + 14 * 86400));
+    assert_false(kunci_device_trusted(&f->t.ctx, &f->t.h, f->alice.id, "", NOW));
 }
 
 int main(void)

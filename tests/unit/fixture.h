@@ -1,0 +1,45 @@
+/* A real data directory for unit tests that need the store: key file, SQLite database and
+ * a context with the cheapest Argon2id libsodium allows. Include after cmocka.h. */
+#ifndef KUNCI_TEST_FIXTURE_H
+#define KUNCI_TEST_FIXTURE_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "core/context.h"
+#include "core/err.h"
+
+struct test_store {
+    char dir[64];
+    struct kunci_config cfg;
+    struct kunci_ctx ctx;
+    struct kunci_store_handle h;
+};
+
+static inline void test_store_open(struct test_store *t)
+{
+    snprintf(t->dir, sizeof(t->dir), "/tmp/kunci-unit-XXXXXX");
+    assert_non_null(mkdtemp(t->dir));
+    kunci_config_defaults(&t->cfg);
+    snprintf(t->cfg.data_dir, sizeof(t->cfg.data_dir), "%s", t->dir);
+    t->cfg.argon2_iterations = 1;
+    t->cfg.argon2_memory_kib = 8; /* fast tests */
+    t->cfg.busy_timeout_ms = 50;
+    kunci_config_finish(&t->cfg);
+    assert_int_equal(kunci_keys_create(t->cfg.key_file), KUNCI_OK);
+    assert_int_equal(kunci_ctx_init(&t->ctx, &t->cfg), KUNCI_OK);
+    assert_int_equal(kunci_ctx_store_open(&t->ctx, true, &t->h), KUNCI_OK);
+}
+
+static inline void test_store_close(struct test_store *t)
+{
+    char cmd[128];
+
+    kunci_store_close(&t->h);
+    kunci_ctx_free(&t->ctx);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+#endif
