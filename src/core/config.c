@@ -24,7 +24,9 @@ void kunci_config_defaults(struct kunci_config *cfg)
     cfg->hash_queue = 256;
     cfg->auth_wait = 3;
     snprintf(cfg->web_listen, sizeof(cfg->web_listen), "127.0.0.1:8080");
-    snprintf(cfg->web_root, sizeof(cfg->web_root), "%s", KUNCI_WEB_ROOT);
+    snprintf(cfg->web_root, sizeof(cfg->web_root), "%s",
+             access(KUNCI_WEB_ROOT "/index.html", R_OK) == 0 ? KUNCI_WEB_ROOT
+                                                              : KUNCI_WEB_ROOT_INSTALLED);
     cfg->session_idle_minutes = 30;
     cfg->session_max_hours = 12;
     snprintf(cfg->issuer, sizeof(cfg->issuer), "kunci");
@@ -146,6 +148,7 @@ static const struct config_key config_keys[] = {
     BOOL("email", "smtp_starttls", email.smtp_starttls),
     STR("email", "smtp_user", email.smtp_user),
     STR("email", "smtp_password_file", email.smtp_password_file),
+    STR("email", "smtp_ca_file", email.smtp_ca_file),
     STR("email", "from", email.from),
     INT("passwords", "argon2_iterations", argon2_iterations, 1, 100),
     INT("passwords", "argon2_memory_kib", argon2_memory_kib, 8, 4 * 1024 * 1024),

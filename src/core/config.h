@@ -20,6 +20,7 @@ struct kunci_channel_config {
     int smtp_starttls;  /* require STARTTLS on smtp:// */
     char smtp_user[128];
     char smtp_password_file[PATH_MAX];
+    char smtp_ca_file[PATH_MAX]; /* trust this CA (PEM) instead of the system's */
     char from[256];
 };
 

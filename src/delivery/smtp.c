@@ -93,6 +93,8 @@ int kunci_deliver_smtp(const struct kunci_channel_config *cfg, const struct kunc
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         if (cfg->smtp_starttls)
             curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+        if (cfg->smtp_ca_file[0] != '\0')
+            curl_easy_setopt(c, CURLOPT_CAINFO, cfg->smtp_ca_file);
         if (cfg->smtp_user[0] != '\0') {
             curl_easy_setopt(c, CURLOPT_USERNAME, cfg->smtp_user);
             curl_easy_setopt(c, CURLOPT_PASSWORD, password);

@@ -160,7 +160,7 @@ def test_outage_on_the_web_is_try_again_later(env):
 class Kunci:
     """A kunci serve with its own data and [phone] section."""
 
-    def __init__(self, tmp_path, phone_section):
+    def __init__(self, tmp_path, phone_section, extra=""):
         self.data = str(tmp_path / "data")
         self.web = free_port()
         auth = free_port()
@@ -168,7 +168,7 @@ class Kunci:
         with open(self.config, "w") as f:
             f.write(f"[store]\ndata_dir = {self.data}\n[serve]\nauth_listen = 127.0.0.1:{auth}\n"
                     f"web_listen = 127.0.0.1:{self.web}\n[passwords]\nargon2_memory_kib = 8\n"
-                    f"argon2_iterations = 1\n[phone]\n{phone_section}\n")
+                    f"argon2_iterations = 1\n[phone]\n{phone_section}\n{extra}")
         self.run("init")
         self.login = "dewi@example.org"
         self.run("user", "add", self.login, "--password-stdin", input="Dewi-pass-1\n")
@@ -394,3 +394,56 @@ def test_admin_api(env):
                              {"mfa_state": "disabled"})
     assert status == 200 and body["mfa_state"] == "disabled"
     assert a.call("PATCH", "/admin/users/" + admin_user, {"enabled": False})[0] == 409
+
+
+@pytest.mark.parametrize("implicit", [False, True], ids=["starttls", "implicit-tls"])
+def test_smtp_driver_with_tls_and_authentication(tmp_path, implicit):
+    from smtp_tls import TlsSmtp, make_certificate
+    cert, key = make_certificate(str(tmp_path))
+    server = TlsSmtp(cert, key, implicit, "kunci", "Relay-pass-1")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    pw = tmp_path / "smtp.pw"
+    pw.write_text("Relay-pass-1\n")
+    pw.chmod(0o600)
+    scheme = "smtps" if implicit else "smtp"
+    email = (f"[email]\ndriver = smtp\nsmtp_url = {scheme}://127.0.0.1:{server.server_address[1]}\n"
+             f"smtp_starttls = {'no' if implicit else 'yes'}\nsmtp_user = kunci\n"
+             f"smtp_password_file = {pw}\nsmtp_ca_file = {cert}\nfrom = kunci@example.org\n"
+             f"timeout_ms = 5000\nretries = 0\n")
+    k = Kunci(tmp_path, "driver = outbox", email)
+    try:
+        c = k.client()
+        status, body, _ = c.call("POST", "/methods/email", {"address": "dewi@example.net"})
+        assert status == 200, body
+        assert len(server.messages) == 1
+        message = server.messages[0].decode()
+        assert "To: <dewi@example.net>" in message and "Subject: Your verification code" in message
+        code = message.split("code is ")[1][:6]
+        assert c.call("POST", f"/methods/{body['method_id']}/verify", {"code": code})[0] == 200
+        # A wrong password at the relay: the user hears it could not be sent.
+        pw.write_text("wrong\n")
+        status, body, _ = c.call("POST", "/methods/email", {"address": "other@example.net"})
+        assert status == 502 and body["error"] == "delivery_failed"
+    finally:
+        err = k.stop()
+        server.shutdown()
+    assert "smtp" in err and "Relay-pass-1" not in err
+
+
+def test_smtp_driver_checks_the_certificate(tmp_path):
+    from smtp_tls import TlsSmtp, make_certificate
+    cert, key = make_certificate(str(tmp_path))
+    server = TlsSmtp(cert, key, True, "kunci", "Relay-pass-1")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    email = (f"[email]\ndriver = smtp\nsmtp_url = smtps://127.0.0.1:{server.server_address[1]}\n"
+             f"from = kunci@example.org\ntimeout_ms = 5000\nretries = 0\n")
+    k = Kunci(tmp_path, "driver = outbox", email)
+    try:
+        status, body, _ = k.client().call("POST", "/methods/email",
+                                          {"address": "dewi@example.net"})
+        assert status == 502 and body["error"] == "delivery_failed"
+        assert server.messages == []
+    finally:
+        err = k.stop()
+        server.shutdown()
+    assert "certificate" in err.lower() or "ssl" in err.lower()
