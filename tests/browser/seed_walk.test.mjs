@@ -325,3 +325,75 @@ test("keyboard only: sign in and reach Set it up now without a mouse", async () 
   await screenshot(page, "keyboard-wizard");
   await context.close();
 });
+
+async function registeredUser(page) {
+  const user = newUser(stack, "enabled");
+  await signIn(page, stack, user);
+  await page.click("#setup-now");
+  await page.waitForSelector("#totp-secret");
+  user.secret = (await page.textContent("#totp-secret")).trim();
+  await page.fill("#code", totp(user.secret));
+  await page.click("#verify");
+  await page.waitForSelector("#verified");
+  await page.click("#next");
+  await page.click("#done");
+  await page.waitForSelector("#methods");
+  return user;
+}
+
+test("Security info: the last method stays; another is added, made default, the first removed", async () => {
+  const { page, context } = await newPage(browser);
+  const user = await registeredUser(page);
+  page.on("dialog", (d) => d.accept());
+  await page.click("#methods li button.danger");
+  await page.waitForFunction(() => document.querySelector("#error")?.textContent.includes("can't remove your last method"));
+  await page.click("#add-method");
+  await page.selectOption("#method", "email");
+  const alt = `second-${Date.now()}@example.net`;
+  await page.fill("#alt-email", alt);
+  await page.click("#send-email");
+  await page.waitForSelector("#code");
+  await page.fill("#code", await waitFor(() => mailedCode(stack, alt)));
+  await page.click("#verify");
+  await page.waitForSelector("#verified");
+  await page.click("#next"); // "Done" when adding from Security info
+  await page.waitForSelector("#methods");
+  assert.equal(await page.locator("#methods li").count(), 2);
+  await page.click("#methods li:nth-child(2) button.secondary"); // Make default
+  await page.waitForFunction(() => document.querySelector("#methods li:nth-child(2) .badge"));
+  await page.click("#methods li:nth-child(1) button.danger");
+  await page.waitForFunction(() => document.querySelectorAll("#methods li").length === 1);
+  assert.match(await page.textContent("#methods"), /s•••@example\.net/);
+  await screenshot(page, "methods");
+  await context.close();
+  // The next sign-in asks for the e-mail code, the new default.
+  const next = await newPage(browser);
+  await signIn(next.page, stack, user);
+  await next.page.waitForSelector("#send-code");
+  await next.page.click("#send-code");
+  const before = mailedCode(stack, alt);
+  const code = await waitFor(() => { const c = mailedCode(stack, alt); return c && c !== before ? c : null; });
+  await next.page.fill("#code", code);
+  await next.page.click("#verify");
+  await next.page.waitForSelector("#app-passwords-heading");
+  await next.context.close();
+});
+
+test("creating an app password asks for the password again after ten minutes", async () => {
+  const { page, context } = await newPage(browser);
+  const user = await registeredUser(page);
+  stack.sql(`UPDATE sessions SET password_at = password_at - 601 WHERE account_id = (SELECT id FROM accounts WHERE login = '${user.login}')`);
+  await page.click("#create-app-password");
+  await page.fill("#app-password-name", "Thunderbird");
+  await page.click("#create");
+  await page.waitForSelector("#reauth-password");
+  await screenshot(page, "reauth");
+  await page.fill("#reauth-password", "wrong password");
+  await page.click("#reauth");
+  await page.waitForFunction(() => document.querySelector("#error")?.textContent.includes("incorrect"));
+  await page.fill("#reauth-password", user.password);
+  await page.click("#reauth");
+  await page.waitForSelector("#app-password");
+  assert.match(await page.textContent("#title"), /Thunderbird/);
+  await context.close();
+});
