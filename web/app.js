@@ -227,7 +227,7 @@ async function renderMethod(kind, area, adding) {
     const number = h("input", { type: "tel", id: "phone-number", autocomplete: "tel-national", required: true });
     const textMe = h("button", { type: "button", id: "text-me" }, t("phone.text"));
     const callMe = h("button", { type: "button", class: "secondary", id: "call-me" }, t("phone.call"));
-    const body = (channel) => ({ country_code: cc.value, number: number.value, channel });
+    const body = (channel) => ({ country_code: cc.value, number: number.value, channel, lang: state.lang });
     textMe.addEventListener("click", () => send(body("sms"), "/methods/phone", textMe));
     callMe.addEventListener("click", () => send(body("voice"), "/methods/phone", callMe));
     area.append(h("p", {}, t("phone.intro")),
@@ -238,7 +238,7 @@ async function renderMethod(kind, area, adding) {
   } else {
     const address = h("input", { type: "email", id: "alt-email", autocomplete: "email", required: true });
     const sendButton = h("button", { type: "button", id: "send-email" }, t("email.send"));
-    sendButton.addEventListener("click", () => send({ address: address.value }, "/methods/email", sendButton));
+    sendButton.addEventListener("click", () => send({ address: address.value, lang: state.lang }, "/methods/email", sendButton));
     area.append(h("p", {}, t("email.intro")),
       h("label", { for: "alt-email" }, t("email.address")), address, sendButton, err, codeArea);
   }
@@ -304,7 +304,7 @@ async function verify(chosenId) {
   if (m.kind !== "totp") {
     const sendButton = h("button", { type: "button", class: "secondary", id: "send-code" }, t("verify.send"));
     sendButton.addEventListener("click", async () => {
-      try { await api("POST", "/session/code", { method_id: m.id }); say(err, t("code.sent"), true); form.code.focus(); }
+      try { await api("POST", "/session/code", { method_id: m.id, lang: state.lang }); say(err, t("code.sent"), true); form.code.focus(); }
       catch (e) { say(err, problem(e)); }
     });
     parts.push(sendButton);

@@ -26,7 +26,7 @@ void kunci_config_defaults(struct kunci_config *cfg)
     snprintf(cfg->web_listen, sizeof(cfg->web_listen), "127.0.0.1:8080");
     snprintf(cfg->web_root, sizeof(cfg->web_root), "%s",
              access(KUNCI_WEB_ROOT "/index.html", R_OK) == 0 ? KUNCI_WEB_ROOT
-                                                              : KUNCI_WEB_ROOT_INSTALLED);
+                                                             : KUNCI_WEB_ROOT_INSTALLED);
     cfg->session_idle_minutes = 30;
     cfg->session_max_hours = 12;
     snprintf(cfg->issuer, sizeof(cfg->issuer), "kunci");

@@ -1,6 +1,7 @@
 #include "delivery/delivery.h"
 #include "core/err.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,12 +42,35 @@ int kunci_delivery_check(const char *section, const struct kunci_channel_config 
     return KUNCI_ERR_INVALID;
 }
 
-int kunci_delivery_send(void *arg, const struct kunci_message *msg, char *err, size_t err_size)
+/* The messages' wording, per language (the UI's catalogs are web/i18n). */
+static const struct {
+    const char *lang, *subject, *before, *after; /* the code stands between before and after */
+} wording[] = {
+    {"en", "Your verification code", "Your verification code is ",
+     ". It expires in 10 minutes. If you did not ask for it, tell your administrator."},
+    {"id", "Kode verifikasi Anda", "Kode verifikasi Anda adalah ",
+     ". Kode ini kedaluwarsa dalam 10 menit. Jika Anda tidak memintanya, beri tahu "
+     "administrator Anda."},
+};
+
+int kunci_delivery_send(void *arg, const struct kunci_message *original, char *err, size_t err_size)
 {
-    const struct kunci_config *cfg = arg;
+    const struct kunci_delivery_request *req = arg;
+    const struct kunci_config *cfg = req->cfg;
+    struct kunci_message m = *original;
+    const struct kunci_message *msg = &m;
+    char text[512];
+    int r;
+
+    for (size_t i = 0; i < sizeof(wording) / sizeof(wording[0]); i++)
+        if (req->lang != NULL && strcmp(req->lang, wording[i].lang) == 0) {
+            snprintf(text, sizeof(text), "%s%s%s", wording[i].before, original->code,
+                     wording[i].after);
+            m.subject = wording[i].subject;
+            m.text = text;
+        }
     const struct kunci_channel_config *ch =
         msg->channel == KUNCI_CHANNEL_EMAIL ? &cfg->email : &cfg->phone;
-    int r;
 
     if (strcmp(ch->driver, "command") == 0)
         r = kunci_deliver_command(ch, msg, err, err_size);
@@ -56,5 +80,6 @@ int kunci_delivery_send(void *arg, const struct kunci_message *msg, char *err, s
         r = kunci_deliver_smtp(ch, msg, err, err_size);
     else
         r = kunci_deliver_outbox(ch, msg, err, err_size);
+    sodium_memzero(text, sizeof(text));
     return r == KUNCI_OK ? KUNCI_OK : KUNCI_ERR_DELIVERY;
 }

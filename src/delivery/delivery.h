@@ -14,7 +14,14 @@
 /* Checks a channel's configuration; on error writes the reason. */
 int kunci_delivery_check(const char *section, const struct kunci_channel_config *cfg, char *err,
                          size_t err_size);
-/* kunci_send_fn for the server: arg is the struct kunci_config. */
+/* What the server's send function needs: where to send, and the user's language. */
+struct kunci_delivery_request {
+    const struct kunci_config *cfg;
+    const char *lang; /* "en" or "id" */
+};
+
+/* kunci_send_fn for the server: arg is a struct kunci_delivery_request. The message is
+ * worded in the request's language. */
 int kunci_delivery_send(void *arg, const struct kunci_message *msg, char *err, size_t err_size);
 
 /* The drivers. */

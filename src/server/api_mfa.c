@@ -109,8 +109,9 @@ static enum MHD_Result begin_code(struct web_request *rq, enum kunci_method_kind
                              "Enter an e-mail address like name@example.org.");
         snprintf(target, sizeof(target), "%s", address);
     }
+    struct kunci_delivery_request dr = {&rq->ctx->cfg, web_language(rq)};
     int r = kunci_mfa_code_begin(rq->ctx, rq->h, &rq->account, kind, target, channel, rq->now,
-                                 kunci_delivery_send, (void *)&rq->ctx->cfg, err, sizeof(err), &id);
+                                 kunci_delivery_send, &dr, err, sizeof(err), &id);
     if (r == KUNCI_ERR_DELIVERY)
         fprintf(stderr, "web: code for %s not delivered: %s\n", rq->account.login, err);
     if (r != KUNCI_OK)

@@ -167,8 +167,9 @@ enum MHD_Result code_error(struct web_request *rq, int r)
 static enum MHD_Result send_code(struct web_request *rq)
 {
     char err[256] = "";
+    struct kunci_delivery_request dr = {&rq->ctx->cfg, web_language(rq)};
     int r = kunci_mfa_send_code(rq->ctx, rq->h, &rq->account, body_id(rq, "method_id"), rq->now,
-                                kunci_delivery_send, (void *)&rq->ctx->cfg, err, sizeof(err));
+                                kunci_delivery_send, &dr, err, sizeof(err));
     if (r == KUNCI_ERR_DELIVERY)
         fprintf(stderr, "web: code for %s not delivered: %s\n", rq->account.login, err);
     if (r != KUNCI_OK)

@@ -150,6 +150,14 @@ static const char *choose_language(struct MHD_Connection *conn)
     return "en";
 }
 
+const char *web_language(struct web_request *rq)
+{
+    const char *lang = body_string(rq, "lang");
+    if (lang != NULL && (strcmp(lang, "en") == 0 || strcmp(lang, "id") == 0))
+        return lang;
+    return choose_language(rq->conn);
+}
+
 static enum MHD_Result api_config(struct web_request *rq)
 {
     struct kunci_settings s;

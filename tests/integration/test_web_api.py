@@ -447,3 +447,20 @@ def test_smtp_driver_checks_the_certificate(tmp_path):
         err = k.stop()
         server.shutdown()
     assert "certificate" in err.lower() or "ssl" in err.lower()
+
+
+def test_codes_are_worded_in_the_users_language(env):
+    login, pw = user(env, "enabled")
+    c = web(env)
+    c.sign_in(login, pw)
+    outbox = os.path.join(env.data, "outbox")
+    for lang, words, number in (("id", "Kode verifikasi Anda adalah", "81200000091"),
+                                ("en", "Your verification code is", "81200000092")):
+        status, _, _ = c.call("POST", "/methods/phone", {"country_code": "+62", "number": number,
+                                                         "channel": "voice", "lang": lang})
+        assert status == 200
+        sent = [json.load(open(os.path.join(outbox, f))) for f in os.listdir(outbox)
+                if f.endswith(".json")]
+        mine = [m for m in sent if m["to"] == "+62 " + number]
+        assert len(mine) == 1 and mine[0]["channel"] == "voice"
+        assert mine[0]["text"].startswith(words + " " + mine[0]["code"])
