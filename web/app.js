@@ -444,7 +444,7 @@ function createAppPassword(list) {
 }
 
 // ---- Administration -----------------------------------------------------------------
-async function admin() {
+async function admin(created) {
   const err = errorBox();
   let users = [];
   try { users = await api("GET", "/admin/users"); } catch (e) { say(err, problem(e)); }
@@ -458,28 +458,46 @@ async function admin() {
         try { await api("PATCH", "/admin/users/" + encodeURIComponent(u.login), { mfa_state: sel.value }); say(err, t("admin.saved"), true); }
         catch (e) { say(err, problem(e)); }
       });
-      return h("tr", {}, h("td", {}, u.login, h("br"), h("span", { class: "muted" }, u.display_name)),
-        h("td", {}, t("role." + u.role)), h("td", {}, sel),
-        h("td", {}, t(u.enabled ? "admin.enabled" : "admin.disabled")));
+      const toggle = h("button", { class: "secondary", "data-login": u.login }, t(u.enabled ? "admin.disable" : "admin.enable"));
+      toggle.addEventListener("click", async () => {
+        try { await api("PATCH", "/admin/users/" + encodeURIComponent(u.login), { enabled: !u.enabled }); admin(); }
+        catch (e) { say(err, problem(e)); }
+      });
+      const reset = h("button", { class: "secondary" }, t("admin.reset"));
+      reset.addEventListener("click", async () => {
+        if (!confirm(t("admin.reset_confirm", { login: u.login }))) return;
+        try {
+          const r = await api("POST", "/admin/users/" + encodeURIComponent(u.login) + "/password");
+          admin({ login: u.login, one_time_password: r.one_time_password, reset: true });
+        } catch (e) { say(err, problem(e)); }
+      });
+      return h("tr", { "data-login": u.login },
+        h("td", { "data-label": t("admin.login") }, u.login, h("br"), h("span", { class: "muted" }, u.display_name)),
+        h("td", { "data-label": t("admin.role") }, t("role." + u.role)), h("td", {}, sel),
+        h("td", { "data-label": t("admin.status") }, t(u.enabled ? "admin.enabled" : "admin.disabled"), h("br"), toggle, reset));
     })));
   const result = h("div", { id: "created-user", role: "status" });
+  if (created) {
+    result.append(h("p", { class: "ok" }, t(created.reset ? "admin.reset_done" : "admin.created", { login: created.login })),
+      h("p", {}, t("admin.one_time")), h("p", {}, h("span", { class: "secret", id: "one-time-password" }, created.one_time_password)));
+  }
   const form = h("form", {},
     ...field("admin.login", { type: "email", name: "login", required: true, id: "new-login" }),
     ...field("admin.display_name", { type: "text", name: "display_name", id: "new-display-name" }),
-    h("label", { class: "inline", for: "new-mfa" }, h("input", { type: "checkbox", id: "new-mfa", checked: true }), t("admin.require_mfa")),
-    h("label", { class: "inline", for: "new-admin" }, h("input", { type: "checkbox", id: "new-admin" }), t("admin.make_admin")),
-    h("button", { type: "submit", id: "create-user" }, t("admin.create")), result);
+    h("div", {},
+      h("label", { class: "inline", for: "new-mfa" }, h("input", { type: "checkbox", id: "new-mfa", checked: true }), t("admin.require_mfa")),
+      h("label", { class: "inline", for: "new-admin" }, h("input", { type: "checkbox", id: "new-admin" }), t("admin.make_admin"))),
+    h("button", { type: "submit", id: "create-user" }, t("admin.create")));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
       const u = await api("POST", "/admin/users", { login: form.login.value, display_name: form.display_name.value,
         mfa_state: form.querySelector("#new-mfa").checked ? "enabled" : "disabled",
         role: form.querySelector("#new-admin").checked ? "admin" : "user" });
-      result.replaceChildren(h("p", { class: "ok" }, t("admin.created", { login: u.login })),
-        h("p", {}, t("admin.one_time")), h("p", {}, h("span", { class: "secret", id: "one-time-password" }, u.one_time_password)));
+      admin(u);
     } catch (e) { say(err, problem(e)); }
   });
-  show(t("admin.title"), err, h("h2", {}, t("admin.users")), table, h("h2", {}, t("admin.create")), form,
+  show(t("admin.title"), err, result, h("h2", {}, t("admin.users")), table, h("h2", {}, t("admin.create")), form,
     h("button", { class: "secondary", onclick: () => go("/security") }, t("security.title")), signOutButton());
 }
 

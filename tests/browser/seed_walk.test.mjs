@@ -286,6 +286,7 @@ test("first run: the admin signs in, creates a user with MFA required, who walks
   await admin.page.click("#create-user");
   await admin.page.waitForSelector("#one-time-password");
   const oneTime = (await admin.page.textContent("#one-time-password")).trim();
+  await admin.page.waitForSelector(`tr[data-login="${userLogin}"]`); // the list shows the new user
   await screenshot(admin.page, "admin-created-user");
   assert.match(stack.kunci("user", "show", userLogin), /mfa:\s+enabled/);
   await admin.context.close();

@@ -185,3 +185,43 @@ def test_help_everywhere(env, args):
     p = env.kunci(*args, "--help")
     assert p.returncode == 0
     assert "Usage: kunci" in p.stdout
+
+
+def test_user_add_on_a_terminal_asks_twice(env):
+    """On a terminal the password is asked twice, without echo; a mismatch changes nothing."""
+    import pty
+    import select
+
+    def run_on_tty(args, answers):
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.environ.update(KUNCI_DATA_DIR=env.data, KUNCI_CONFIG=env.config)
+            os.execv(KUNCI, [KUNCI, *args])
+        seen = b""
+        for answer in answers:
+            while b"assword: " not in seen.split(b"\n")[-1]:
+                r, _, _ = select.select([fd], [], [], 10)
+                assert r, seen
+                seen += os.read(fd, 1024)
+            os.write(fd, answer.encode() + b"\n")
+            seen += b"\n"
+        while True:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status), seen.decode(errors="replace")
+
+    who = login()
+    code, out = run_on_tty(["user", "add", who], ["Typed-pass-1", "Typed-pass-2"])
+    assert code == 1 and "do not match" in out
+    assert env.kunci("user", "show", who, check=False).returncode == 1
+    code, out = run_on_tty(["user", "add", who], ["Typed-pass-1", "Typed-pass-1"])
+    assert code == 0, out
+    assert "Typed-pass-1" not in out  # not echoed
+    p = env.kunci("auth", "check", who, "--protocol", "imap", input="Typed-pass-1")
+    assert p.stdout.strip() == "allowed"

@@ -394,6 +394,13 @@ def test_admin_api(env):
                              {"mfa_state": "disabled"})
     assert status == 200 and body["mfa_state"] == "disabled"
     assert a.call("PATCH", "/admin/users/" + admin_user, {"enabled": False})[0] == 409
+    # A reset gives a new one-time password; a disabled account cannot sign in.
+    status, reset, _ = a.call("POST", "/admin/users/new." + admin_user + "/password", {})
+    assert status == 200 and len(reset["one_time_password"]) == 20
+    assert web(env).sign_in("new." + admin_user, "Chosen-pass-1")[0] == 401
+    assert a.call("PATCH", "/admin/users/new." + admin_user, {"enabled": False})[0] == 200
+    status, body, _ = web(env).sign_in("new." + admin_user, reset["one_time_password"])
+    assert status == 403 and body["error"] == "account_disabled"
 
 
 @pytest.mark.parametrize("implicit", [False, True], ids=["starttls", "implicit-tls"])
