@@ -7,7 +7,7 @@ DATA_DIR   ?= $(CURDIR)/data
 PYTHON     ?= /usr/bin/python3
 KUNCI      := $(BUILD)/kunci
 
-.PHONY: all deps test-deps run test unit unit-asan integration integration-asan browser browser-asan format format-check bench clean
+.PHONY: all deps test-deps run test unit unit-asan integration integration-asan browser browser-asan fuzz format format-check bench clean
 
 all: $(KUNCI)
 
@@ -28,7 +28,7 @@ FORCE:
 run: $(KUNCI)
 	@scripts/run-dev.sh $(KUNCI) $(DATA_DIR)
 
-test: test-deps $(KUNCI) format-check unit unit-asan integration integration-asan browser browser-asan
+test: test-deps $(KUNCI) format-check unit unit-asan integration integration-asan browser browser-asan fuzz
 
 unit: $(KUNCI)
 	meson test -C $(BUILD) --print-errorlogs
@@ -60,11 +60,24 @@ browser-asan: unit-asan
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	node --test --test-concurrency=1
 
+# Each fuzz target for FUZZ_SECONDS on its seed corpus (in a scratch copy).
+FUZZ_SECONDS ?= 20
+build-fuzz/build.ninja:
+	CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+
+fuzz: deps build-fuzz/build.ninja
+	ninja -C build-fuzz tests/fuzz/fuzz_inputs tests/fuzz/fuzz_config
+	for t in inputs config; do \
+	  d=$$(mktemp -d) && cp tests/fuzz/corpus/$$t/* $$d/ && \
+	  build-fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=512 $$d || exit 1; \
+	  rm -rf $$d; \
+	done
+
 format:
-	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h
+	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c
 
 format-check:
-	clang-format --dry-run --Werror src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h
+	clang-format --dry-run --Werror src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c
 
 bench: test-deps $(KUNCI)
 	bench/run.sh $(KUNCI)
