@@ -81,7 +81,7 @@ static enum MHD_Result basic_respond(struct request *rq)
                        "temporary server problem, try again later\n");
     }
     static const struct header h[] = {
-        {"WWW-Authenticate", "Basic realm=\"kunci\", charset=\"UTF-8\""}, {NULL, NULL}};
+        {"WWW-Authenticate", "Basic realm=\"kunci\""}, {NULL, NULL}};
     return respond(rq->conn, MHD_HTTP_UNAUTHORIZED, h, "invalid login or password\n");
 }
 

@@ -315,3 +315,31 @@ def test_log_tells_results_but_never_secrets(env):
     assert any("result=mfa_required" in l for l in mine)
     for secret in (pw, ap, ap.replace(" ", ""), "backend-only-Secret-7", "proxy-shared-Key-9"):
         assert secret not in log
+
+
+def test_basic_endpoint_direct(env):
+    """/auth/basic as Traefik or Caddy call it: 401 with the challenge, 200 with the user,
+    the protocol from the header or the query, 400 for an unknown one."""
+    login, _ = fresh_user(env, "enforced")
+    dav = env.app_password(login, "calendar", "--protocols", "dav,eas")["password"]
+
+    def get(path, user=None, password=None, headers=()):
+        args = ["curl", "-s", "-o", "/dev/null", "-D", "-", "-H", "X-Kunci-Key: proxy-shared-Key-9"]
+        for h in headers:
+            args += ["-H", h]
+        if user is not None:
+            args += ["-u", f"{user}:{password}"]
+        out = subprocess.run(args + [f"http://127.0.0.1:{env.ports['auth']}{path}"],
+                             capture_output=True, text=True, timeout=30).stdout
+        status = int(out.split(" ")[1])
+        hdrs = dict(l.split(": ", 1) for l in out.strip().splitlines()[1:] if ": " in l)
+        return status, hdrs
+
+    status, h = get("/auth/basic")
+    assert status == 401 and h["WWW-Authenticate"] == 'Basic realm="kunci"'
+    status, h = get("/auth/basic", login, dav)
+    assert status == 200 and h["X-Kunci-User"] == login
+    assert get("/auth/basic?protocol=eas", login, dav)[0] == 200
+    assert get("/auth/basic", login, dav, ["X-Kunci-Protocol: imap"])[0] == 401
+    assert get("/auth/basic?protocol=gopher", login, dav)[0] == 400
+    assert get("/auth/basic", login, "wrong-secret")[0] == 401
