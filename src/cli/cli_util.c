@@ -195,7 +195,6 @@ int cli_read_stdin_secret(char *out, size_t size, size_t *len_r)
 int cli_new_password(bool from_stdin, char *out, size_t size, bool *generated_r)
 {
     char again[KUNCI_PASSWORD_MAX + 2];
-    size_t len;
     int r;
 
     *generated_r = false;
@@ -218,10 +217,9 @@ int cli_new_password(bool from_stdin, char *out, size_t size, bool *generated_r)
             cli_error("the passwords do not match");
         return r;
     }
-    len = 20;
-    if (size <= len)
+    if (size <= KUNCI_GENERATED_PASSWORD_LEN)
         return KUNCI_ERR_TOO_LONG;
-    kunci_random_string(out, len, "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789");
+    kunci_password_generate(out);
     *generated_r = true;
     return KUNCI_OK;
 }

@@ -1,8 +1,17 @@
 #include "core/password.h"
 #include "core/err.h"
 
+#include "core/secret.h"
+
 #include <sodium.h>
 #include <string.h>
+
+void kunci_password_generate(char out[KUNCI_GENERATED_PASSWORD_LEN + 1])
+{
+    /* No 0/O, 1/l/I: it is read off a screen and typed once. */
+    kunci_random_string(out, KUNCI_GENERATED_PASSWORD_LEN,
+                        "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789");
+}
 
 int kunci_password_acceptable(const char *pw, size_t len)
 {

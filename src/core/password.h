@@ -22,6 +22,10 @@ struct kunci_pwparams {
         2, 19u * 1024u * 1024u                                                                     \
     }
 
+#define KUNCI_GENERATED_PASSWORD_LEN 20 /* about 116 bits from 56 unambiguous characters */
+
+/* A random password for a new account or a reset, NUL-terminated. */
+void kunci_password_generate(char out[KUNCI_GENERATED_PASSWORD_LEN + 1]);
 /* Checks length and content of a new password. */
 int kunci_password_acceptable(const char *pw, size_t len);
 int kunci_password_hash(const struct kunci_pwparams *params, const char *pw, size_t len,

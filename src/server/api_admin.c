@@ -7,6 +7,7 @@
 
 #include "core/accounts.h"
 #include "core/err.h"
+#include "core/password.h"
 #include "core/secret.h"
 #include "core/timespec.h"
 
@@ -26,11 +27,6 @@ static int add_user(void *arg, const struct kunci_account *a)
     return 0;
 }
 
-static void one_time_password(char out[21])
-{
-    kunci_random_string(out, 20, "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789");
-}
-
 static enum MHD_Result create_user(struct web_request *rq)
 {
     const char *login = body_string(rq, "login"), *name = body_string(rq, "display_name");
@@ -38,7 +34,7 @@ static enum MHD_Result create_user(struct web_request *rq)
     struct kunci_account a;
     enum kunci_mfa_state mfa = KUNCI_MFA_DISABLED;
     enum kunci_role r_role = KUNCI_ROLE_USER;
-    char pw[21];
+    char pw[KUNCI_GENERATED_PASSWORD_LEN + 1];
 
     if (login == NULL)
         return api_error(rq, 400, "invalid", "Enter the login.");
@@ -46,7 +42,7 @@ static enum MHD_Result create_user(struct web_request *rq)
         return api_error(rq, 400, "invalid", "mfa_state is disabled, enabled or enforced.");
     if (role != NULL && kunci_role_parse(role, &r_role) != KUNCI_OK)
         return api_error(rq, 400, "invalid", "role is user or admin.");
-    one_time_password(pw);
+    kunci_password_generate(pw);
     int r = kunci_account_create(rq->ctx, rq->h, login, name, r_role, pw, strlen(pw), rq->now, &a);
     if (r == KUNCI_ERR_INVALID || r == KUNCI_ERR_TOO_LONG) {
         sodium_memzero(pw, sizeof(pw));
@@ -89,10 +85,10 @@ static enum MHD_Result update_user(struct web_request *rq, struct kunci_account 
 
 static enum MHD_Result reset_password(struct web_request *rq, struct kunci_account *a)
 {
-    char pw[21];
+    char pw[KUNCI_GENERATED_PASSWORD_LEN + 1];
     bool revoked;
 
-    one_time_password(pw);
+    kunci_password_generate(pw);
     a->must_change_password = true;
     int r = kunci_account_set_password(rq->ctx, rq->h, a, pw, strlen(pw), rq->now, &revoked);
     json_t *out = r == KUNCI_OK ? json_pack("{s:s, s:b}", "one_time_password", pw,

@@ -80,8 +80,7 @@ static enum MHD_Result basic_respond(struct request *rq)
         return respond(rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE, h,
                        "temporary server problem, try again later\n");
     }
-    static const struct header h[] = {
-        {"WWW-Authenticate", "Basic realm=\"kunci\""}, {NULL, NULL}};
+    static const struct header h[] = {{"WWW-Authenticate", "Basic realm=\"kunci\""}, {NULL, NULL}};
     return respond(rq->conn, MHD_HTTP_UNAUTHORIZED, h, "invalid login or password\n");
 }
 
