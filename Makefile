@@ -28,7 +28,8 @@ FORCE:
 run: $(KUNCI)
 	@scripts/run-dev.sh $(KUNCI) $(DATA_DIR)
 
-test: test-deps $(KUNCI) format-check unit unit-asan integration integration-asan browser browser-asan fuzz
+# The node test runner goes last: its closing lines summarise the run for CI.
+test: test-deps $(KUNCI) format-check unit unit-asan fuzz integration integration-asan browser browser-asan
 
 unit: $(KUNCI)
 	meson test -C $(BUILD) --print-errorlogs
