@@ -7,21 +7,23 @@
 #include "core/err.h"
 #include "core/settings.h"
 
-static const char settings_usage[] =
-    "Usage: kunci settings get [KEY] [--json]\n"
-    "       kunci settings set KEY VALUE\n"
-    "\n"
-    "Organization settings:\n"
-    "  app_passwords_allowed                    true   users whose MFA is required may\n"
-    "                                                  create and use app passwords\n"
-    "  app_passwords_max                        40     app passwords per user (1-1000)\n"
-    "  app_password_length                      24     letters in a new app password (16-64)\n"
-    "  app_passwords_revoke_on_password_change  false  a password change deletes the\n"
-    "                                                  user's app passwords\n"
-    "  remember_device_days                     14     \"don't ask again\" lasts (1-365)\n"
-    "  mfa_totp_allowed                         true   authenticator app method\n"
-    "  mfa_phone_allowed                        true   codes by text message or call\n"
-    "  mfa_email_allowed                        true   codes to an alternate e-mail\n";
+static const char settings_usage[] = "Usage: kunci settings get [KEY] [--json]\n"
+                                     "       kunci settings set KEY VALUE\n"
+                                     "\n"
+                                     "Organization settings (default in brackets):\n";
+
+/* The usage text, with the settings listed from their one table. */
+static void print_usage(FILE *out)
+{
+    fputs(settings_usage, out);
+    for (size_t i = 0; i < kunci_setting_count; i++) {
+        const struct kunci_setting_def *d = &kunci_setting_defs[i];
+        fprintf(out, "  %-40s [%s] %s", d->key, d->default_value, d->description);
+        if (d->type == KUNCI_SETTING_INT)
+            fprintf(out, " (%ld-%ld)", d->min, d->max);
+        fputc('\n', out);
+    }
+}
 
 struct collect {
     char values[16][KUNCI_SETTING_VALUE_MAX];
@@ -42,11 +44,11 @@ static int settings_get(struct cli *cli, int argc, char **argv)
     int opt, r;
 
     while ((opt = cli_getopt(cli, argc, argv, "", NULL)) != -1) {
-        fputs(settings_usage, opt == 'h' ? stdout : stderr);
+        print_usage(opt == 'h' ? stdout : stderr);
         return opt == 'h' ? EXIT_OK : EXIT_USAGE;
     }
     if (argc - optind > 1) {
-        fputs(settings_usage, stderr);
+        print_usage(stderr);
         return EXIT_USAGE;
     }
     const char *only = argc - optind == 1 ? argv[optind] : NULL;
@@ -90,11 +92,11 @@ static int settings_set(struct cli *cli, int argc, char **argv)
     int opt, r;
 
     while ((opt = cli_getopt(cli, argc, argv, "", NULL)) != -1) {
-        fputs(settings_usage, opt == 'h' ? stdout : stderr);
+        print_usage(opt == 'h' ? stdout : stderr);
         return opt == 'h' ? EXIT_OK : EXIT_USAGE;
     }
     if (argc - optind != 2) {
-        fputs(settings_usage, stderr);
+        print_usage(stderr);
         return EXIT_USAGE;
     }
     const struct kunci_setting_def *d = kunci_setting_find(argv[optind]);
@@ -125,5 +127,13 @@ int cmd_settings(struct cli *cli, int argc, char **argv)
 {
     static const struct command cmds[] = {
         {"get", settings_get, NULL}, {"set", settings_set, NULL}, {NULL, NULL, NULL}};
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        print_usage(stdout);
+        return EXIT_OK;
+    }
+    if (argc < 2) {
+        print_usage(stderr);
+        return EXIT_USAGE;
+    }
     return cli_dispatch(cli, "settings", cmds, argc, argv, settings_usage);
 }
