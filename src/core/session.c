@@ -55,6 +55,13 @@ int kunci_session_start(const struct kunci_ctx *ctx, struct kunci_store_handle *
     return KUNCI_OK;
 }
 
+int kunci_session_purge(struct kunci_store_handle *h, const struct kunci_session_policy *policy,
+                        int64_t now)
+{
+    return h->backend->purge_expired(h->store, now - policy->idle_seconds,
+                                     now - policy->max_seconds, now);
+}
+
 int kunci_session_resolve(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                           const char *token, int64_t now, const struct kunci_session_policy *policy,
                           struct kunci_session *sess_r)

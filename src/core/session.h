@@ -23,6 +23,10 @@ void kunci_token_hash(const struct kunci_ctx *ctx, const char *token,
 int kunci_session_start(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                         int64_t account_id, enum kunci_session_stage stage, int64_t now,
                         char token_r[KUNCI_TOKEN_MAX], struct kunci_session *sess_r);
+/* Deletes what has expired: idle or old sessions, trusted devices, one-time codes.
+ * Called at each sign-in, so the tables stay as small as the active users. */
+int kunci_session_purge(struct kunci_store_handle *h, const struct kunci_session_policy *policy,
+                        int64_t now);
 /* KUNCI_ERR_NOT_FOUND for an unknown, idle or too old session (deleted on the way). */
 int kunci_session_resolve(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                           const char *token, int64_t now, const struct kunci_session_policy *policy,

@@ -99,6 +99,9 @@ static enum MHD_Result sign_in(struct web_request *rq)
     if (kunci_password_needs_rehash(a.password_hash, &rq->ctx->pwparams) &&
         kunci_password_hash(&rq->ctx->pwparams, pw, strlen(pw), hash) == KUNCI_OK)
         (void)rq->h->backend->account_rehash(rq->h->store, a.id, a.password_hash, hash);
+    struct kunci_session_policy policy;
+    web_session_policy(rq->ctx, &policy);
+    (void)kunci_session_purge(rq->h, &policy, rq->now); /* housekeeping; failure is harmless */
     rq->account = a;
     rq->has_session = false;
     rq->session.stage = KUNCI_SESSION_PASSWORD;

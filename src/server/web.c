@@ -176,10 +176,16 @@ static enum MHD_Result api_config(struct web_request *rq)
                               "app_passwords_allowed", s.app_passwords_allowed));
 }
 
+void web_session_policy(const struct kunci_ctx *ctx, struct kunci_session_policy *policy)
+{
+    policy->idle_seconds = (int64_t)ctx->cfg.session_idle_minutes * 60;
+    policy->max_seconds = (int64_t)ctx->cfg.session_max_hours * 3600;
+}
+
 static void resolve_session(struct web_request *rq)
 {
-    struct kunci_session_policy policy = {(int64_t)rq->ctx->cfg.session_idle_minutes * 60,
-                                          (int64_t)rq->ctx->cfg.session_max_hours * 3600};
+    struct kunci_session_policy policy;
+    web_session_policy(rq->ctx, &policy);
     const char *token = cookie(rq, "kunci_session");
 
     if (token == NULL || token[0] == '\0')

@@ -39,6 +39,7 @@ const char *body_string(struct web_request *rq, const char *key);
 void set_session_cookie(struct web_request *rq, const char *token, bool clear);
 void set_device_cookie(struct web_request *rq, const char *token, int days);
 const char *cookie(struct web_request *rq, const char *name);
+void web_session_policy(const struct kunci_ctx *ctx, struct kunci_session_policy *policy);
 /* The user's language: "lang" in the body if kunci has it, else from Accept-Language. */
 const char *web_language(struct web_request *rq);
 

@@ -80,6 +80,10 @@ struct kunci_store_backend {
                           struct kunci_session *sess_r);
     int (*session_update)(struct kunci_store *store, const struct kunci_session *sess);
     int (*session_delete)(struct kunci_store *store, int64_t id);
+    /* Deletes sessions idle since before idle_before or created before created_before, and
+     * trusted devices and one-time codes expired at now. */
+    int (*purge_expired)(struct kunci_store *store, int64_t idle_before, int64_t created_before,
+                         int64_t now);
     /* Counts a wrong code typed in this session; returns the count so far. */
     int (*session_code_failure)(struct kunci_store *store, int64_t id, int *count_r);
 

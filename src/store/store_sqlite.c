@@ -116,6 +116,9 @@ enum stmt_id {
     ST_SESSION_UPDATE,
     ST_SESSION_DELETE,
     ST_SESSION_FAILURE,
+    ST_PURGE_SESSIONS,
+    ST_PURGE_DEVICES,
+    ST_PURGE_CODES,
     ST_METHOD_INSERT,
     ST_METHOD_GET,
     ST_METHOD_LIST,
@@ -171,6 +174,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SESSION_UPDATE] = "UPDATE sessions SET stage = ?2, last_seen_at = ?3, password_at = ?4 "
                           "WHERE id = ?1",
     [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE id = ?1",
+    [ST_PURGE_SESSIONS] = "DELETE FROM sessions WHERE last_seen_at < ?1 OR created_at < ?2",
+    [ST_PURGE_DEVICES] = "DELETE FROM trusted_devices WHERE expires_at <= ?1",
+    [ST_PURGE_CODES] = "DELETE FROM codes WHERE expires_at <= ?1",
     [ST_SESSION_FAILURE] = "UPDATE sessions SET code_failures = code_failures + 1 WHERE id = ?1 "
                            "RETURNING code_failures",
     [ST_METHOD_INSERT] = "INSERT INTO mfa_methods (account_id, kind, target, channel, secret, "
@@ -814,6 +820,24 @@ static int sqlite_session_delete(struct kunci_store *s, int64_t id)
     return by_id(s, ST_SESSION_DELETE, id, 0, 1);
 }
 
+static int sqlite_purge_expired(struct kunci_store *s, int64_t idle_before, int64_t created_before,
+                                int64_t now)
+{
+    static const enum stmt_id purges[] = {ST_PURGE_SESSIONS, ST_PURGE_DEVICES, ST_PURGE_CODES};
+    sqlite3_stmt *st = NULL;
+    int r = begin(s);
+
+    for (size_t i = 0; r == KUNCI_OK && i < sizeof(purges) / sizeof(purges[0]); i++) {
+        if ((r = stmt_get(s, purges[i], &st)) != KUNCI_OK)
+            break;
+        sqlite3_bind_int64(st, 1, purges[i] == ST_PURGE_SESSIONS ? idle_before : now);
+        if (purges[i] == ST_PURGE_SESSIONS)
+            sqlite3_bind_int64(st, 2, created_before);
+        r = step_once(st);
+    }
+    return finish(s, r);
+}
+
 static void fill_int(sqlite3_stmt *st, void *out)
 {
     *(int *)out = sqlite3_column_int(st, 0);
@@ -1051,6 +1075,7 @@ const struct kunci_store_backend kunci_store_sqlite = {
     .session_update = sqlite_session_update,
     .session_delete = sqlite_session_delete,
     .session_code_failure = sqlite_session_code_failure,
+    .purge_expired = sqlite_purge_expired,
     .method_insert = sqlite_method_insert,
     .method_get = sqlite_method_get,
     .method_list = sqlite_method_list,

@@ -274,6 +274,20 @@ static void test_sessions(void **state)
     assert_false(kunci_device_trusted(&f->t.ctx, &f->t.h, f->alice.id + 1, device, NOW));
     assert_false(kunci_device_trusted(&f->t.ctx, &f->t.h, f->alice.id, device, NOW + 14 * 86400));
     assert_false(kunci_device_trusted(&f->t.ctx, &f->t.h, f->alice.id, "", NOW));
+
+    /* Purging removes the rows themselves: asked about an earlier time, they are gone. */
+    assert_int_equal(
+        kunci_session_start(&f->t.ctx, &f->t.h, f->alice.id, KUNCI_SESSION_FULL, NOW, token, &s),
+        KUNCI_OK);
+    assert_int_equal(kunci_session_purge(&f->t.h, &policy, NOW + 100), KUNCI_OK);
+    assert_int_equal(kunci_session_resolve(&f->t.ctx, &f->t.h, token, NOW + 100, &policy, &got),
+                     KUNCI_OK);
+    assert_true(kunci_device_trusted(&f->t.ctx, &f->t.h, f->alice.id, device, NOW + 100));
+    assert_int_equal(kunci_session_purge(&f->t.h, &policy, NOW + 15 * 86400), KUNCI_OK);
+    assert_false(kunci_device_trusted(&f->t.ctx, &f->t.h, f->alice.id, device, NOW + 100));
+    uint8_t hash[KUNCI_TOKEN_HASH_BYTES];
+    kunci_token_hash(&f->t.ctx, token, hash);
+    assert_int_equal(f->t.h.backend->session_lookup(f->t.h.store, hash, &got), KUNCI_ERR_NOT_FOUND);
 }
 
 int main(void)
