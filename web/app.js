@@ -148,7 +148,7 @@ function changePassword() {
       go(nextPath(state.session));
     } catch (e) { say(err, problem(e)); }
   });
-  show(t("password.title"), form);
+  show(t("password.title"), form, state.session.next === "change_password" ? signOutButton() : null);
 }
 
 // ---- The seed's wizard: "Set it up now", a method, Next, the app password ----------
@@ -156,7 +156,8 @@ function setupIntro() {
   show(t("setup.title"),
     h("p", {}, t("setup.intro")),
     h("p", { class: "muted" }, state.session.user.login),
-    h("button", { id: "setup-now", onclick: () => chooseMethod(false) }, t("setup.button")));
+    h("button", { id: "setup-now", onclick: () => chooseMethod(false) }, t("setup.button")),
+    signOutButton());
 }
 
 async function chooseMethod(adding) {
