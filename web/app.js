@@ -64,7 +64,7 @@ function problem(err) {
 
 function show(title, ...content) {
   const main = app();
-  main.replaceChildren(h("h1", { id: "title" }, title), ...content);
+  main.replaceChildren(h("h1", { id: "title" }, title), ...content.filter(Boolean));
   document.title = title + " – kunci";
   main.focus();
 }
