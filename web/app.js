@@ -108,7 +108,7 @@ async function route() {
   const want = nextPath(state.session);
   const path = location.pathname;
   if (want !== "/security" && path !== want) return go(want, true);
-  if (want === "/security" && !["/security", "/admin"].includes(path)) return go("/security", true);
+  if (want === "/security" && !["/security", "/admin", "/password"].includes(path)) return go("/security", true);
   if (path === "/admin" && state.session.user.role !== "admin") return go("/security", true);
   ({ "/": signIn, "/setup": setupIntro, "/verify": verify, "/password": changePassword,
      "/security": security, "/admin": admin })[path]();

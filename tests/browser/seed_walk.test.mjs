@@ -396,5 +396,21 @@ test("creating an app password asks for the password again after ten minutes", a
   await page.click("#reauth");
   await page.waitForSelector("#app-password");
   assert.match(await page.textContent("#title"), /Thunderbird/);
+  // Changing the password from Security info, signed in.
+  await page.click("#done");
+  await page.click("text=Change password");
+  await page.fill("#current", user.password);
+  await page.fill("#new-password", "Changed-pass-2");
+  await page.fill("#repeat-password", "Changed-pass-3");
+  await page.click("button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#error")?.textContent.includes("not the same"));
+  await page.fill("#repeat-password", "Changed-pass-2");
+  await page.click("button[type=submit]");
+  await page.waitForSelector("#app-passwords-heading");
+  assert.doesNotMatch(await page.textContent("main"), /null|undefined/);
+  const second = await newPage(browser);
+  await signIn(second.page, stack, { login: user.login, password: "Changed-pass-2" });
+  await second.page.waitForSelector("#code"); // the new password is the one that works
+  await second.context.close();
   await context.close();
 });
