@@ -41,5 +41,7 @@ Codes sent by text, call or e-mail are written to $DATA/outbox.
 The CLI works on the same data: KUNCI_DATA_DIR=$DATA $KUNCI --help
 
 MSG
+else
+    echo "Web UI: http://127.0.0.1:8080/  (forgot the admin password? KUNCI_DATA_DIR=$DATA $KUNCI user passwd admin@example.org --temporary)"
 fi
 exec "$KUNCI" serve
