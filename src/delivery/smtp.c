@@ -103,7 +103,8 @@ int kunci_deliver_smtp(const struct kunci_channel_config *cfg, const struct kunc
         if (rc == CURLE_OK)
             r = KUNCI_OK;
         else
-            snprintf(err, err_size, "smtp %s: %s", cfg->smtp_url, curl_easy_strerror(rc));
+            /* Not the URL: an operator may have put credentials in it. */
+            snprintf(err, err_size, "smtp: %s", curl_easy_strerror(rc));
         curl_easy_cleanup(c);
     }
     curl_slist_free_all(rcpt);
