@@ -93,7 +93,7 @@ void kunci_settings_apply(struct kunci_settings *s, const char *key, const char 
      * looser: the default is what an administrator reads in the documentation. */
     if (def == NULL)
         return;
-    if (kunci_setting_canonical(def, value, canon) != KUNCI_OK)
+    if (value == NULL || kunci_setting_canonical(def, value, canon) != KUNCI_OK)
         kunci_setting_canonical(def, def->default_value, canon);
     if (def->type == KUNCI_SETTING_BOOL)
         parse_bool(canon, &b);

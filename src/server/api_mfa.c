@@ -76,9 +76,10 @@ static enum MHD_Result begin_totp(struct web_request *rq)
         svg ? sodium_base64_ENCODED_LEN(strlen(svg), sodium_base64_VARIANT_ORIGINAL) : 0;
     char *data = svg ? malloc(b64_len + 32) : NULL;
     if (data != NULL) {
-        strcpy(data, "data:image/svg+xml;base64,");
-        sodium_bin2base64(data + strlen(data), b64_len, (const unsigned char *)svg, strlen(svg),
-                          sodium_base64_VARIANT_ORIGINAL);
+        static const char prefix[] = "data:image/svg+xml;base64,";
+        memcpy(data, prefix, sizeof(prefix)); /* data holds b64_len + 32 bytes */
+        sodium_bin2base64(data + sizeof(prefix) - 1, b64_len, (const unsigned char *)svg,
+                          strlen(svg), sodium_base64_VARIANT_ORIGINAL);
     }
     json_t *out = json_pack("{s:I, s:s, s:s, s:s?}", "method_id", (json_int_t)e.method_id, "secret",
                             e.base32, "uri", e.uri, "qr", data);

@@ -418,7 +418,7 @@ static int user_version(struct kunci_store *s, int *version_r)
 static int sqlite_migrate(struct kunci_store *s, int *version_r)
 {
     char sql[64];
-    int version, r;
+    int version = 0, r;
 
     if ((r = db_ready(s)) != KUNCI_OK)
         return r;
