@@ -7,7 +7,7 @@ DATA_DIR   ?= $(CURDIR)/data
 PYTHON     ?= /usr/bin/python3
 KUNCI      := $(BUILD)/kunci
 
-.PHONY: all deps test-deps run test unit unit-asan integration integration-asan browser browser-asan fuzz format format-check bench clean
+.PHONY: all deps test-deps run test unit unit-asan unit-pgsql integration integration-asan integration-pgsql browser browser-asan fuzz format format-check bench clean
 
 all: $(KUNCI)
 
@@ -29,7 +29,7 @@ run: $(KUNCI)
 	@scripts/run-dev.sh $(KUNCI) $(DATA_DIR)
 
 # The node test runner goes last: its closing lines summarise the run for CI.
-test: test-deps $(KUNCI) format-check unit unit-asan fuzz integration integration-asan browser browser-asan
+test: test-deps $(KUNCI) format-check unit unit-asan unit-pgsql fuzz integration integration-asan integration-pgsql browser browser-asan
 
 unit: $(KUNCI)
 	meson test -C $(BUILD) --print-errorlogs
@@ -73,6 +73,17 @@ fuzz: deps build-fuzz/build.ninja
 	  build-fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=512 $$d || exit 1; \
 	  rm -rf $$d; \
 	done
+
+# The same unit and integration tests on a real PostgreSQL (started in a scratch folder).
+PG_PORT ?= 25432
+unit-pgsql: $(KUNCI)
+	d=$$(mktemp -d /tmp/kunci-pg-XXXXXX) && chmod 755 $$d && \
+	uri=$$(scripts/test-postgres.sh start $$d/pg $(PG_PORT)) && \
+	KUNCI_TEST_PG=$$uri meson test -C $(BUILD) --print-errorlogs --num-processes 1 \
+	  test_decision test_mfa; rc=$$?; scripts/test-postgres.sh stop $$d/pg; rm -rf $$d; exit $$rc
+
+integration-pgsql: $(KUNCI)
+	KUNCI_BIN=$(CURDIR)/$(KUNCI) KUNCI_TEST_STORE=postgresql $(PYTHON) -m pytest -q tests/integration
 
 format:
 	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c

@@ -97,7 +97,8 @@ int cli_open(struct cli *cli)
     }
     cli->ctx_ready = true;
     r = kunci_ctx_store_open(&cli->ctx, cli->create_store, &cli->store);
-    if (r == KUNCI_ERR_TEMPFAIL && access(cli->cfg.store_location, F_OK) != 0) {
+    if (r == KUNCI_ERR_TEMPFAIL && strcmp(cli->cfg.store_backend, "sqlite") == 0 &&
+        access(cli->cfg.store_location, F_OK) != 0) {
         /* The key is there, so this was set up: a missing database is an outage. */
         cli_error("the database %s is unavailable (missing); try again later, or run "
                   "'kunci init' on a new installation",

@@ -5,6 +5,7 @@
 
 static const struct kunci_store_backend *const backends[] = {
     &kunci_store_sqlite,
+    &kunci_store_pgsql,
 };
 
 const struct kunci_store_backend *kunci_store_backend_find(const char *name)

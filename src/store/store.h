@@ -131,5 +131,6 @@ void kunci_store_close(struct kunci_store_handle *h);
 int kunci_store_settings(struct kunci_store_handle *h, struct kunci_settings *settings_r);
 
 extern const struct kunci_store_backend kunci_store_sqlite;
+extern const struct kunci_store_backend kunci_store_pgsql;
 
 #endif

@@ -4,7 +4,9 @@ with its own folder; all are stopped at the end."""
 
 import json
 import os
+import contextlib
 import shutil
+import sqlite3
 import socketserver
 import threading
 import signal
@@ -18,6 +20,9 @@ import pytest
 
 KUNCI = os.environ.get("KUNCI_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "kunci")
+# sqlite (default) or postgresql: the store the whole suite runs against.
+STORE = os.environ.get("KUNCI_TEST_STORE", "sqlite")
+PG_SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "test-postgres.sh")
 BACKEND_PASSWORD = "backend-only-Secret-7"
 AUTH_KEY = "proxy-shared-Key-9"
 
@@ -140,17 +145,57 @@ class Env:
             return e.code, dict(e.headers)
 
     # --- daemons ---------------------------------------------------------
+    # --- the store, whichever it is ------------------------------------
+    @contextlib.contextmanager
+    def outage(self):
+        """The database unreachable for the duration of the block."""
+        if STORE == "postgresql":
+            subprocess.run([PG_SCRIPT, "pause", self.pg_dir], check=True)
+            try:
+                yield
+            finally:
+                subprocess.run([PG_SCRIPT, "resume", self.pg_dir, str(self.pg_port)],
+                               check=True)
+        else:
+            db = os.path.join(self.data, "kunci.db")
+            os.rename(db, db + ".away")
+            try:
+                yield
+            finally:
+                os.rename(db + ".away", db)
+
+    def sql(self, statement, *args):
+        """Runs one statement on kunci's database (to make time pass, say)."""
+        if STORE == "postgresql":
+            literals = iter("'" + str(a).replace("'", "''") + "'" for a in args)
+            statement = "".join(next(literals) if ch == "?" else ch for ch in statement)
+            subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", self.pg_uri, "-c", statement],
+                           check=True, capture_output=True)
+            return
+        db = sqlite3.connect(os.path.join(self.data, "kunci.db"))
+        with db:
+            db.execute(statement, args)
+        db.close()
+
     def start(self):
         os.makedirs(self.data)
         self.config = os.path.join(self.root, "kunci.conf")
+        store = ""
+        if STORE == "postgresql":
+            self.pg_dir, self.pg_port = os.path.join(self.root, "pg"), free_port()
+            os.chmod(self.root, 0o755)
+            self.pg_uri = subprocess.run([PG_SCRIPT, "start", self.pg_dir, str(self.pg_port)],
+                                         check=True, capture_output=True,
+                                         text=True).stdout.strip()
+            store = f"backend = postgresql\nlocation = {self.pg_uri}\n"
         write_secret(os.path.join(self.root, "backend.pw"), BACKEND_PASSWORD)
         write_secret(os.path.join(self.root, "auth.key"), AUTH_KEY)
         p = self.ports
         with open(self.config, "w") as f:
             f.write(f"""[store]
 data_dir = {self.data}
-busy_timeout_ms = 200
-[serve]
+busy_timeout_ms = 2000
+{store}[serve]
 auth_listen = 127.0.0.1:{p['auth']}
 web_listen = 127.0.0.1:{p['web']}
 auth_key_file = {self.root}/auth.key
@@ -330,6 +375,13 @@ http {{
     def stop(self):
         if getattr(self, "sink", None):
             self.sink.shutdown()
+        if getattr(self, "pg_dir", None):
+            self.stop_procs()
+            subprocess.run([PG_SCRIPT, "stop", self.pg_dir])
+            return
+        self.stop_procs()
+
+    def stop_procs(self):
         for name, proc in reversed(self.procs):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM if name != "nginx" else signal.SIGQUIT)

@@ -6,7 +6,6 @@ kunci said OK and nginx forwarded kunci's Auth-Pass, never the app password."""
 import imaplib
 import poplib
 import smtplib
-import sqlite3
 import subprocess
 import os
 import time
@@ -154,11 +153,7 @@ def test_expired_app_password_refused(env):
     assert ap["expires_at"]
     assert imap_login(env, login, ap["password"]) == "OK"
     # Time passes: move the expiry into the past rather than wait an hour.
-    db = sqlite3.connect(os.path.join(env.data, "kunci.db"))
-    with db:
-        db.execute("UPDATE app_passwords SET expires_at = ? WHERE id = ?",
-                   (int(time.time()) - 1, ap["id"]))
-    db.close()
+    env.sql("UPDATE app_passwords SET expires_at = ? WHERE id = ?", int(time.time()) - 1, ap["id"])
     assert "Invalid login or password" in imap_login(env, login, ap["password"])
 
 
@@ -243,9 +238,7 @@ def test_database_outage_is_try_again_later(env):
     ap = env.app_password(login, "Outlook")["password"]
     enabled_login, enabled_pw = fresh_user(env, "enabled")
     assert imap_login(env, login, ap) == "OK"
-    db = os.path.join(env.data, "kunci.db")
-    os.rename(db, db + ".away")
-    try:
+    with env.outage():
         for user, secret in ((login, ap), (enabled_login, enabled_pw), (login, "wrong-one-1")):
             status, h = env.auth_nginx(user, secret)
             assert h["Auth-Status"] == "Temporary server problem, try again later"
@@ -267,8 +260,6 @@ def test_database_outage_is_try_again_later(env):
         assert p.returncode == 2
         assert "try again later" in p.stderr
         assert p.stdout == ""
-    finally:
-        os.rename(db + ".away", db)
     assert imap_login(env, login, ap) == "OK"
 
 

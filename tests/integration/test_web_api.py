@@ -145,13 +145,9 @@ def test_oversized_body_is_refused(env):
 
 def test_outage_on_the_web_is_try_again_later(env):
     login, pw = user(env)
-    db = os.path.join(env.data, "kunci.db")
-    os.rename(db, db + ".away")
-    try:
+    with env.outage():
         status, body, _ = web(env).sign_in(login, pw)
         assert status == 503 and body["error"] == "try_again_later"
-    finally:
-        os.rename(db + ".away", db)
     assert web(env).sign_in(login, pw)[0] == 200
 
 
@@ -332,12 +328,8 @@ def test_guessing_codes_ends_the_session(env):
 def test_creating_an_app_password_asks_for_the_password_after_ten_minutes(env):
     c, login, pw, _, _ = enrolled(env)
     assert c.call("POST", "/app-passwords", {"name": "now"})[0] == 201
-    import sqlite3
-    db = sqlite3.connect(os.path.join(env.data, "kunci.db"))
-    with db:
-        db.execute("UPDATE sessions SET password_at = password_at - 601 WHERE account_id = "
-                   "(SELECT id FROM accounts WHERE login = ?)", (login,))
-    db.close()
+    env.sql("UPDATE sessions SET password_at = password_at - 601 WHERE account_id = "
+            "(SELECT id FROM accounts WHERE login = ?)", login)
     status, body, _ = c.call("POST", "/app-passwords", {"name": "later"})
     assert status == 403 and body["error"] == "reauth_required"
     assert c.call("POST", "/reauth", {"password": "wrong-password"})[0] == 401

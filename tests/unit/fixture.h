@@ -1,9 +1,14 @@
-/* A real data directory for unit tests that need the store: key file, SQLite database and
- * a context with the cheapest Argon2id libsodium allows. Include after cmocka.h. */
+/* A real data directory for unit tests that need the store: key file, database and a
+ * context with the cheapest Argon2id libsodium allows. Include after cmocka.h.
+ * SQLite by default; with KUNCI_TEST_PG set to a connection URI, an emptied PostgreSQL
+ * database (make unit-pgsql). */
 #ifndef KUNCI_TEST_FIXTURE_H
 #define KUNCI_TEST_FIXTURE_H
 
+#include <libpq-fe.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -26,10 +31,27 @@ static inline void test_store_open(struct test_store *t)
     t->cfg.argon2_iterations = 1;
     t->cfg.argon2_memory_kib = 8; /* fast tests */
     t->cfg.busy_timeout_ms = 50;
+    const char *pg = getenv("KUNCI_TEST_PG");
+    if (pg != NULL && pg[0] != '\0') {
+        PGconn *c = PQconnectdb(pg);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        PGresult *res = PQexec(c, "SET client_min_messages = warning; "
+                                  "DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
+        assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+        PQclear(res);
+        PQfinish(c);
+        snprintf(t->cfg.store_backend, sizeof(t->cfg.store_backend), "postgresql");
+        snprintf(t->cfg.store_location, sizeof(t->cfg.store_location), "%s", pg);
+    }
     kunci_config_finish(&t->cfg);
     assert_int_equal(kunci_keys_create(t->cfg.key_file), KUNCI_OK);
     assert_int_equal(kunci_ctx_init(&t->ctx, &t->cfg), KUNCI_OK);
     assert_int_equal(kunci_ctx_store_open(&t->ctx, true, &t->h), KUNCI_OK);
+}
+
+static inline bool test_store_is_sqlite(const struct test_store *t)
+{
+    return strcmp(t->cfg.store_backend, "sqlite") == 0;
 }
 
 static inline void test_store_close(struct test_store *t)

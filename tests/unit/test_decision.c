@@ -324,6 +324,8 @@ static void test_database_outage_is_temporary(void **state)
     struct fixture *f = *state;
     char pw[65], away[PATH_MAX + 8];
 
+    if (!test_store_is_sqlite(&f->t))
+        skip(); /* the integration tests stop the PostgreSQL server instead */
     set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
     make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
     snprintf(away, sizeof(away), "%s.away", f->t.cfg.store_location);
