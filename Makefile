@@ -75,7 +75,7 @@ fuzz: deps build-fuzz/build.ninja
 	done
 
 # The same unit and integration tests on a real PostgreSQL (started in a scratch folder).
-PG_PORT ?= 25432
+PG_PORT ?= $(shell $(PYTHON) -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 unit-pgsql: $(KUNCI)
 	d=$$(mktemp -d /tmp/kunci-pg-XXXXXX) && chmod 755 $$d && \
 	uri=$$(scripts/test-postgres.sh start $$d/pg $(PG_PORT)) && \
