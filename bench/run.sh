@@ -8,6 +8,7 @@
 #     checks (Argon2id, 19 MiB, t=2) in flight.
 #
 # Usage: bench/run.sh [path/to/kunci] [seconds]
+#        BENCH_STORE=postgresql bench/run.sh ...   (a scratch PostgreSQL on loopback)
 set -euo pipefail
 KUNCI=$(realpath "${1:-build/kunci}")
 SECS=${2:-10}
@@ -17,6 +18,7 @@ PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
+    [ -d "$WORK/pg" ] && "$HERE/../scripts/test-postgres.sh" stop "$WORK/pg"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -26,10 +28,19 @@ AUTH=$(port)
 NGINX=$(port)
 export KUNCI_DATA_DIR=$WORK/data
 export KUNCI_CONFIG=$WORK/kunci.conf
+STORE=""
+if [ "${BENCH_STORE:-sqlite}" = postgresql ]; then
+    chmod 755 "$WORK"
+    uri=$("$HERE/../scripts/test-postgres.sh" start "$WORK/pg" "$(port)")
+    STORE="[store]
+backend = postgresql
+location = $uri"
+fi
 cat >"$KUNCI_CONFIG" <<CONF
+$STORE
 [serve]
 auth_listen = 127.0.0.1:$AUTH
-threads = 2
+threads = ${BENCH_THREADS:-2}
 hash_workers = 2
 [mail]
 imap = 127.0.0.1:143
@@ -80,6 +91,7 @@ for p in $AUTH $NGINX; do
 done
 
 rps() { awk '/^Requests\/sec/ {print $2}'; }
+echo "== store: ${BENCH_STORE:-sqlite}"
 echo "== throughput, ${SECS}s each, wrk -t2 -c64 (2 cores shared with wrk)"
 base=$(wrk -t2 -c64 -d"${SECS}s" "http://127.0.0.1:$NGINX/" | rps)
 out=$(CREDS=$WORK/app.creds wrk -t2 -c64 -d"${SECS}s" -s "$HERE/auth.lua" "http://127.0.0.1:$AUTH/auth/nginx")
