@@ -4,6 +4,7 @@
  * statement timeout, so a hung server cannot hold a login for ever. */
 #include "core/err.h"
 #include "store/store.h"
+#include "store/store_sql.h"
 
 #include <libpq-fe.h>
 #include <sodium.h>
@@ -81,143 +82,6 @@ static const char *const migrations[] = {
     "ALTER TABLE sessions ADD COLUMN code_failures INTEGER NOT NULL DEFAULT 0;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
-
-#define ACCOUNT_COLUMNS                                                                            \
-    "a.id, a.login, a.display_name, a.role, a.enabled, a.mfa_state, a.password_hash, "             \
-    "a.created_at, a.password_changed_at, a.must_change_password"
-#define ACCOUNT_NCOLS 10
-#define APP_PASSWORD_COLUMNS                                                                       \
-    "ap.id, ap.account_id, ap.name, ap.digest, ap.protocols, ap.networks, ap.created_at, "         \
-    "COALESCE(ap.expires_at, 0), COALESCE(ap.last_used_at, 0), COALESCE(ap.last_used_ip, ''), "    \
-    "COALESCE(ap.last_used_protocol, '')"
-#define SESSION_COLUMNS                                                                            \
-    "id, account_id, token_hash, csrf, stage, created_at, last_seen_at, password_at"
-#define METHOD_COLUMNS                                                                             \
-    "id, account_id, kind, target, channel, secret, is_default, verified, last_totp_step, "        \
-    "created_at"
-
-enum stmt_id {
-    ST_ACCOUNT_BY_LOGIN,
-    ST_ACCOUNT_INSERT,
-    ST_ACCOUNT_UPDATE,
-    ST_ACCOUNT_REHASH,
-    ST_ACCOUNT_DELETE,
-    ST_ACCOUNT_LIST,
-    ST_ACCOUNT_LOCK,
-    ST_AP_COUNT,
-    ST_AP_INSERT,
-    ST_AP_LOOKUP,
-    ST_AP_LIST,
-    ST_AP_DELETE,
-    ST_AP_DELETE_ALL,
-    ST_AP_TOUCH,
-    ST_SETTING_SET,
-    ST_SETTINGS_EACH,
-    ST_ACCOUNT_BY_ID,
-    ST_SESSION_INSERT,
-    ST_SESSION_LOOKUP,
-    ST_SESSION_UPDATE,
-    ST_SESSION_DELETE,
-    ST_SESSION_FAILURE,
-    ST_PURGE_SESSIONS,
-    ST_PURGE_DEVICES,
-    ST_PURGE_CODES,
-    ST_METHOD_INSERT,
-    ST_METHOD_GET,
-    ST_METHOD_LIST,
-    ST_METHOD_UPDATE,
-    ST_METHOD_DELETE,
-    ST_METHOD_CLEAR_DEFAULT,
-    ST_METHOD_SET_DEFAULT,
-    ST_METHOD_USE_STEP,
-    ST_METHOD_VERIFY,
-    ST_METHOD_DEFAULT_IF_NONE,
-    ST_CODE_PUT,
-    ST_CODE_GET,
-    ST_CODE_ATTEMPT,
-    ST_CODE_DELETE,
-    ST_DEVICE_INSERT,
-    ST_DEVICE_VALID,
-    ST_COUNT
-};
-
-static const char *const stmt_sql[ST_COUNT] = {
-    [ST_ACCOUNT_BY_LOGIN] = "SELECT " ACCOUNT_COLUMNS " FROM accounts a WHERE a.login = $1",
-    [ST_ACCOUNT_INSERT] = "INSERT INTO accounts (login, display_name, role, enabled, mfa_state, "
-                          "password_hash, created_at, password_changed_at, must_change_password) "
-                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-    [ST_ACCOUNT_UPDATE] = "UPDATE accounts SET display_name = $2, role = $3, enabled = $4, "
-                          "mfa_state = $5, password_hash = $6, password_changed_at = $7, "
-                          "must_change_password = $8 WHERE id = $1",
-    [ST_ACCOUNT_REHASH] = "UPDATE accounts SET password_hash = $3 WHERE id = $1 AND "
-                          "password_hash = $2",
-    [ST_ACCOUNT_DELETE] = "DELETE FROM accounts WHERE id = $1",
-    [ST_ACCOUNT_LIST] = "SELECT " ACCOUNT_COLUMNS " FROM accounts a ORDER BY a.login",
-    /* Serialises app-password inserts of one account, so the limit holds across servers. */
-    [ST_ACCOUNT_LOCK] = "SELECT id FROM accounts WHERE id = $1 FOR UPDATE",
-    [ST_AP_COUNT] = "SELECT count(*) FROM app_passwords WHERE account_id = $1",
-    [ST_AP_INSERT] =
-        "INSERT INTO app_passwords (account_id, name, digest, protocols, networks, "
-        "created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7::bigint, 0)) "
-        "RETURNING id",
-    [ST_AP_LOOKUP] = "SELECT " APP_PASSWORD_COLUMNS ", " ACCOUNT_COLUMNS ", "
-                     "COALESCE((SELECT value FROM settings WHERE key = 'app_passwords_allowed'), "
-                     "'true') FROM app_passwords ap JOIN accounts a ON a.id = ap.account_id "
-                     "WHERE ap.digest = $1",
-    [ST_AP_LIST] = "SELECT " APP_PASSWORD_COLUMNS " FROM app_passwords ap "
-                   "WHERE ap.account_id = $1 ORDER BY ap.id",
-    [ST_AP_DELETE] = "DELETE FROM app_passwords WHERE account_id = $1 AND id = $2",
-    [ST_AP_DELETE_ALL] = "DELETE FROM app_passwords WHERE account_id = $1",
-    [ST_AP_TOUCH] = "UPDATE app_passwords SET last_used_at = $2, last_used_ip = $3, "
-                    "last_used_protocol = $4 WHERE id = $1 AND "
-                    "(last_used_at IS NULL OR last_used_at <= $2::bigint - $5::bigint OR "
-                    "last_used_at > $2)",
-    [ST_SETTING_SET] = "INSERT INTO settings (key, value) VALUES ($1, $2) "
-                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    [ST_SETTINGS_EACH] = "SELECT key, value FROM settings ORDER BY key",
-    [ST_ACCOUNT_BY_ID] = "SELECT " ACCOUNT_COLUMNS " FROM accounts a WHERE a.id = $1",
-    [ST_SESSION_INSERT] = "INSERT INTO sessions (account_id, token_hash, csrf, stage, created_at, "
-                          "last_seen_at, password_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
-                          "RETURNING id",
-    [ST_SESSION_LOOKUP] = "SELECT " SESSION_COLUMNS " FROM sessions WHERE token_hash = $1",
-    [ST_SESSION_UPDATE] = "UPDATE sessions SET stage = $2, last_seen_at = $3, password_at = $4 "
-                          "WHERE id = $1",
-    [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE id = $1",
-    [ST_SESSION_FAILURE] = "UPDATE sessions SET code_failures = code_failures + 1 WHERE id = $1 "
-                           "RETURNING code_failures",
-    [ST_PURGE_SESSIONS] = "DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2",
-    [ST_PURGE_DEVICES] = "DELETE FROM trusted_devices WHERE expires_at <= $1",
-    [ST_PURGE_CODES] = "DELETE FROM codes WHERE expires_at <= $1",
-    [ST_METHOD_INSERT] = "INSERT INTO mfa_methods (account_id, kind, target, channel, secret, "
-                         "created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-    [ST_METHOD_GET] =
-        "SELECT " METHOD_COLUMNS " FROM mfa_methods WHERE account_id = $1 AND id = $2",
-    [ST_METHOD_LIST] = "SELECT " METHOD_COLUMNS " FROM mfa_methods WHERE account_id = $1 "
-                       "ORDER BY id",
-    [ST_METHOD_UPDATE] = "UPDATE mfa_methods SET target = $2, channel = $3 WHERE id = $1",
-    [ST_METHOD_DELETE] = "DELETE FROM mfa_methods WHERE account_id = $1 AND id = $2",
-    [ST_METHOD_CLEAR_DEFAULT] = "UPDATE mfa_methods SET is_default = 0 WHERE account_id = $1",
-    [ST_METHOD_SET_DEFAULT] = "UPDATE mfa_methods SET is_default = 1 WHERE account_id = $1 AND "
-                              "id = $2 AND verified = 1",
-    [ST_METHOD_USE_STEP] = "UPDATE mfa_methods SET last_totp_step = $2 WHERE id = $1 AND "
-                           "last_totp_step < $2",
-    [ST_METHOD_VERIFY] = "UPDATE mfa_methods SET verified = 1 WHERE account_id = $1 AND id = $2",
-    [ST_METHOD_DEFAULT_IF_NONE] =
-        "UPDATE mfa_methods SET is_default = 1 WHERE id = $2 AND NOT EXISTS "
-        "(SELECT 1 FROM mfa_methods WHERE account_id = $1 AND is_default = 1)",
-    [ST_CODE_PUT] = "INSERT INTO codes (account_id, method_id, code_hash, expires_at) "
-                    "VALUES ($1, $2, $3, $4) ON CONFLICT (method_id) DO UPDATE SET "
-                    "code_hash = excluded.code_hash, expires_at = excluded.expires_at, "
-                    "attempts = 0",
-    [ST_CODE_GET] = "SELECT id, account_id, method_id, code_hash, expires_at, attempts FROM codes "
-                    "WHERE account_id = $1 AND method_id = $2",
-    [ST_CODE_ATTEMPT] = "UPDATE codes SET attempts = attempts + 1 WHERE id = $1",
-    [ST_CODE_DELETE] = "DELETE FROM codes WHERE id = $1",
-    [ST_DEVICE_INSERT] = "INSERT INTO trusted_devices (account_id, token_hash, created_at, "
-                         "expires_at) VALUES ($1, $2, $3, $4)",
-    [ST_DEVICE_VALID] = "SELECT 1 FROM trusted_devices WHERE account_id = $1 AND token_hash = $2 "
-                        "AND expires_at > $3",
-};
 
 struct kunci_store {
     PGconn *conn;
@@ -316,6 +180,15 @@ static int db_ready(struct kunci_store *s)
     return s->conn != NULL ? KUNCI_OK : connect_db(s);
 }
 
+/* The shared statements say ?N; PostgreSQL says $N. */
+static void pg_placeholders(const char *in, char *out, size_t size)
+{
+    size_t o = 0;
+    for (; *in != '\0' && o + 1 < size; in++)
+        out[o++] = *in == '?' ? '$' : *in;
+    out[o] = '\0';
+}
+
 /* A connection the server dropped (restart, failover) is only noticed at the next query.
  * Outside a transaction that query is simply sent again on a new connection, once. */
 static bool retry_on_new_connection(struct kunci_store *s, int attempt)
@@ -338,7 +211,9 @@ static int run(struct kunci_store *s, enum stmt_id id, const struct params *p, P
     snprintf(name, sizeof(name), "k%d", (int)id);
     for (int attempt = 0;; attempt++) {
         if (!s->prepared[id]) {
-            PGresult *prep = PQprepare(s->conn, name, stmt_sql[id], 0, NULL);
+            char sql[2048];
+            pg_placeholders(kunci_sql_text[id], sql, sizeof(sql));
+            PGresult *prep = PQprepare(s->conn, name, sql, 0, NULL);
             r = map_result(prep);
             PQclear(prep);
             if (r != KUNCI_OK) {
@@ -749,10 +624,10 @@ static int pg_app_password_lookup(struct kunci_store *s, const uint8_t *digest,
     int r = first_row(s, ST_AP_LOOKUP, &p, &res);
     if (r == KUNCI_OK) {
         row_app_password(res, 0, &m->app_password);
-        row_account(res, 0, 11, &m->account);
+        row_account(res, 0, APP_PASSWORD_NCOLS, &m->account);
         kunci_settings_defaults(&settings);
         kunci_settings_apply(&settings, "app_passwords_allowed",
-                             PQgetvalue(res, 0, 11 + ACCOUNT_NCOLS));
+                             PQgetvalue(res, 0, APP_PASSWORD_NCOLS + ACCOUNT_NCOLS));
         m->app_passwords_allowed = settings.app_passwords_allowed;
     }
     PQclear(res);

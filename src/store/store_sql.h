@@ -1,0 +1,107 @@
+/* The statements both SQL backends run, written once. Placeholders are ?N (the PostgreSQL
+ * backend turns them into $N); a CAST stands where PostgreSQL needs a type; new ids come
+ * back through RETURNING (SQLite 3.35 and PostgreSQL both have it). Only the schema
+ * (migrations) is written per backend. */
+#ifndef KUNCI_STORE_SQL_H
+#define KUNCI_STORE_SQL_H
+
+#define ACCOUNT_COLUMNS                                                                            \
+    "a.id, a.login, a.display_name, a.role, a.enabled, a.mfa_state, a.password_hash, "             \
+    "a.created_at, a.password_changed_at, a.must_change_password"
+#define ACCOUNT_NCOLS 10
+#define APP_PASSWORD_COLUMNS                                                                       \
+    "ap.id, ap.account_id, ap.name, ap.digest, ap.protocols, ap.networks, ap.created_at, "         \
+    "COALESCE(ap.expires_at, 0), COALESCE(ap.last_used_at, 0), COALESCE(ap.last_used_ip, ''), "    \
+    "COALESCE(ap.last_used_protocol, '')"
+#define APP_PASSWORD_NCOLS 11
+#define SESSION_COLUMNS                                                                            \
+    "id, account_id, token_hash, csrf, stage, created_at, last_seen_at, password_at"
+#define METHOD_COLUMNS                                                                             \
+    "id, account_id, kind, target, channel, secret, is_default, verified, last_totp_step, "        \
+    "created_at"
+
+/* X(name, sql) */
+#define KUNCI_SQL_STATEMENTS(X)                                                                    \
+    X(ACCOUNT_BY_LOGIN, "SELECT " ACCOUNT_COLUMNS " FROM accounts a WHERE a.login = ?1")           \
+    X(ACCOUNT_BY_ID, "SELECT " ACCOUNT_COLUMNS " FROM accounts a WHERE a.id = ?1")                 \
+    X(ACCOUNT_INSERT,                                                                              \
+      "INSERT INTO accounts (login, display_name, role, enabled, mfa_state, password_hash, "       \
+      "created_at, password_changed_at, must_change_password) "                                    \
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id")                                  \
+    X(ACCOUNT_UPDATE, "UPDATE accounts SET display_name = ?2, role = ?3, enabled = ?4, "           \
+                      "mfa_state = ?5, password_hash = ?6, password_changed_at = ?7, "             \
+                      "must_change_password = ?8 WHERE id = ?1")                                   \
+    X(ACCOUNT_REHASH,                                                                              \
+      "UPDATE accounts SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2")               \
+    X(ACCOUNT_DELETE, "DELETE FROM accounts WHERE id = ?1")                                        \
+    X(ACCOUNT_LIST, "SELECT " ACCOUNT_COLUMNS " FROM accounts a ORDER BY a.login")                 \
+    /* PostgreSQL only: serialises one account's app-password inserts across servers (SQLite       \
+     * has BEGIN IMMEDIATE). */                                                                    \
+    X(ACCOUNT_LOCK, "SELECT id FROM accounts WHERE id = ?1 FOR UPDATE")                            \
+    X(AP_COUNT, "SELECT count(*) FROM app_passwords WHERE account_id = ?1")                        \
+    X(AP_INSERT, "INSERT INTO app_passwords (account_id, name, digest, protocols, networks, "      \
+                 "created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "                        \
+                 "NULLIF(CAST(?7 AS BIGINT), 0)) RETURNING id")                                    \
+    X(AP_LOOKUP, "SELECT " APP_PASSWORD_COLUMNS ", " ACCOUNT_COLUMNS ", "                          \
+                 "COALESCE((SELECT value FROM settings WHERE key = 'app_passwords_allowed'), "     \
+                 "'true') FROM app_passwords ap JOIN accounts a ON a.id = ap.account_id "          \
+                 "WHERE ap.digest = ?1")                                                           \
+    X(AP_LIST, "SELECT " APP_PASSWORD_COLUMNS " FROM app_passwords ap "                            \
+               "WHERE ap.account_id = ?1 ORDER BY ap.id")                                          \
+    X(AP_DELETE, "DELETE FROM app_passwords WHERE account_id = ?1 AND id = ?2")                    \
+    X(AP_DELETE_ALL, "DELETE FROM app_passwords WHERE account_id = ?1")                            \
+    X(AP_TOUCH, "UPDATE app_passwords SET last_used_at = ?2, last_used_ip = ?3, "                  \
+                "last_used_protocol = ?4 WHERE id = ?1 AND (last_used_at IS NULL OR "              \
+                "last_used_at <= CAST(?2 AS BIGINT) - CAST(?5 AS BIGINT) OR last_used_at > ?2)")   \
+    X(SETTING_SET, "INSERT INTO settings (key, value) VALUES (?1, ?2) "                            \
+                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value")                       \
+    X(SETTINGS_EACH, "SELECT key, value FROM settings ORDER BY key")                               \
+    X(SESSION_INSERT, "INSERT INTO sessions (account_id, token_hash, csrf, stage, created_at, "    \
+                      "last_seen_at, password_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "            \
+                      "RETURNING id")                                                              \
+    X(SESSION_LOOKUP, "SELECT " SESSION_COLUMNS " FROM sessions WHERE token_hash = ?1")            \
+    X(SESSION_UPDATE, "UPDATE sessions SET stage = ?2, last_seen_at = ?3, password_at = ?4 "       \
+                      "WHERE id = ?1")                                                             \
+    X(SESSION_DELETE, "DELETE FROM sessions WHERE id = ?1")                                        \
+    X(SESSION_FAILURE, "UPDATE sessions SET code_failures = code_failures + 1 WHERE id = ?1 "      \
+                       "RETURNING code_failures")                                                  \
+    X(PURGE_SESSIONS, "DELETE FROM sessions WHERE last_seen_at < ?1 OR created_at < ?2")           \
+    X(PURGE_DEVICES, "DELETE FROM trusted_devices WHERE expires_at <= ?1")                         \
+    X(PURGE_CODES, "DELETE FROM codes WHERE expires_at <= ?1")                                     \
+    X(METHOD_INSERT, "INSERT INTO mfa_methods (account_id, kind, target, channel, secret, "        \
+                     "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id")                   \
+    X(METHOD_GET, "SELECT " METHOD_COLUMNS " FROM mfa_methods WHERE account_id = ?1 AND id = ?2")  \
+    X(METHOD_LIST, "SELECT " METHOD_COLUMNS " FROM mfa_methods WHERE account_id = ?1 ORDER BY id") \
+    X(METHOD_UPDATE, "UPDATE mfa_methods SET target = ?2, channel = ?3 WHERE id = ?1")             \
+    X(METHOD_DELETE, "DELETE FROM mfa_methods WHERE account_id = ?1 AND id = ?2")                  \
+    X(METHOD_CLEAR_DEFAULT, "UPDATE mfa_methods SET is_default = 0 WHERE account_id = ?1")         \
+    X(METHOD_SET_DEFAULT, "UPDATE mfa_methods SET is_default = 1 WHERE account_id = ?1 AND "       \
+                          "id = ?2 AND verified = 1")                                              \
+    X(METHOD_USE_STEP,                                                                             \
+      "UPDATE mfa_methods SET last_totp_step = ?2 WHERE id = ?1 AND last_totp_step < ?2")          \
+    X(METHOD_VERIFY, "UPDATE mfa_methods SET verified = 1 WHERE account_id = ?1 AND id = ?2")      \
+    X(METHOD_DEFAULT_IF_NONE,                                                                      \
+      "UPDATE mfa_methods SET is_default = 1 WHERE id = ?2 AND NOT EXISTS "                        \
+      "(SELECT 1 FROM mfa_methods WHERE account_id = ?1 AND is_default = 1)")                      \
+    X(CODE_PUT, "INSERT INTO codes (account_id, method_id, code_hash, expires_at) "                \
+                "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (method_id) DO UPDATE SET "                   \
+                "code_hash = excluded.code_hash, expires_at = excluded.expires_at, attempts = 0")  \
+    X(CODE_GET, "SELECT id, account_id, method_id, code_hash, expires_at, attempts FROM codes "    \
+                "WHERE account_id = ?1 AND method_id = ?2")                                        \
+    X(CODE_ATTEMPT, "UPDATE codes SET attempts = attempts + 1 WHERE id = ?1")                      \
+    X(CODE_DELETE, "DELETE FROM codes WHERE id = ?1")                                              \
+    X(DEVICE_INSERT, "INSERT INTO trusted_devices (account_id, token_hash, created_at, "           \
+                     "expires_at) VALUES (?1, ?2, ?3, ?4)")                                        \
+    X(DEVICE_VALID, "SELECT 1 FROM trusted_devices WHERE account_id = ?1 AND token_hash = ?2 "     \
+                    "AND expires_at > ?3")
+
+enum stmt_id {
+#define KUNCI_SQL_ENUM(name, sql) ST_##name,
+    KUNCI_SQL_STATEMENTS(KUNCI_SQL_ENUM)
+#undef KUNCI_SQL_ENUM
+        ST_COUNT
+};
+
+extern const char *const kunci_sql_text[ST_COUNT];
+
+#endif
