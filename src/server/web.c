@@ -205,11 +205,14 @@ static bool csrf_ok(struct web_request *rq)
     return rq->has_session && t != NULL && kunci_token_equal(t, rq->session.csrf);
 }
 
-/* Browsers send Origin on cross-site POSTs: it must name this host. */
+/* Browsers send Origin on cross-site POSTs: it must name this host (as the proxy in front
+ * saw it, when it says so in X-Forwarded-Host). */
 static bool origin_ok(struct web_request *rq)
 {
     const char *origin = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Origin");
-    const char *host = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Host");
+    const char *host = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-Forwarded-Host");
+    if (host == NULL)
+        host = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Host");
     if (origin == NULL)
         return true;
     if (host == NULL)

@@ -60,6 +60,30 @@ http {{
     assert p.returncode == 0, p.stderr
 
 
+def test_tls_proxy_snippet(tmp_path):
+    server = block("server {", "}")
+    t = tmp_path
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(t / "k.pem"), "-out", str(t / "c.pem"), "-days", "1", "-subj", "/CN=x"],
+                   check=True, capture_output=True)
+    server = server.replace("/etc/ssl/sso.pem", str(t / "c.pem"))
+    server = server.replace("/etc/ssl/sso.key", str(t / "k.pem"))
+    server = server.replace("listen 443", "listen 127.0.0.1:443")
+    (t / "nginx.conf").write_text(f"""pid {t}/nginx.pid;
+error_log {t}/error.log;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {t}/b; proxy_temp_path {t}/p; fastcgi_temp_path {t}/f;
+    uwsgi_temp_path {t}/u; scgi_temp_path {t}/s;
+{server}
+}}
+""")
+    p = subprocess.run(["nginx", "-t", "-p", str(t), "-c", str(t / "nginx.conf")],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+
+
 def test_every_documented_command_answers_help():
     commands = set(re.findall(r"^\| `kunci ([a-z-]+(?: [a-z-]+)?)", README, re.M))
     assert {"init", "serve", "user add", "mfa set", "app-password create", "auth check",

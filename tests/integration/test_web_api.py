@@ -107,6 +107,11 @@ def test_csrf_and_origin(env):
                   headers={"Origin": "https://evil.example"})[0] == 403
     status, body, _ = c.call("POST", "/methods/totp", {})
     assert status == 200 and body["secret"]
+    # Behind a proxy: the public name comes in X-Forwarded-Host.
+    assert c.call("POST", "/methods/totp", {}, headers={
+        "Origin": "https://sso.example.org", "X-Forwarded-Host": "sso.example.org"})[0] == 200
+    assert c.call("POST", "/methods/totp", {}, headers={
+        "Origin": "https://evil.example", "X-Forwarded-Host": "sso.example.org"})[0] == 403
     # Not JSON: refused.
     req = urllib.request.Request(c.base + "/api/v1/methods/totp", data=b"a=b", method="POST",
                                  headers={"X-CSRF-Token": c.csrf,
