@@ -61,6 +61,7 @@ static enum kunci_auth_result try_app_password(const struct kunci_ctx *ctx,
     kunci_app_password_digest(ctx->keys, normalised, len, digest);
     sodium_memzero(normalised, sizeof(normalised));
     int rc = h->backend->app_password_lookup(h->store, digest, &m);
+    sodium_memzero(digest, sizeof(digest));
     if (rc == KUNCI_ERR_NOT_FOUND)
         return KUNCI_AUTH_NEEDS_HASH;
     if (rc != KUNCI_OK)
@@ -68,8 +69,10 @@ static enum kunci_auth_result try_app_password(const struct kunci_ctx *ctx,
     /* Another user's app password, or one this user may not use now, proves nothing for
      * this login: it goes on as a primary password, which it will not match. */
     if (strcmp(m.account.login, out->login) != 0 || m.account.mfa_state == KUNCI_MFA_DISABLED ||
-        !m.app_passwords_allowed)
+        !m.app_passwords_allowed) {
+        sodium_memzero(&m, sizeof(m));
         return KUNCI_AUTH_NEEDS_HASH;
+    }
 
     out->account_id = m.account.id;
     out->app_password_id = m.app_password.id;
@@ -97,6 +100,7 @@ static enum kunci_auth_result try_app_password(const struct kunci_ctx *ctx,
                                                  KUNCI_LAST_USE_INTERVAL, ipp ? req->client_ip : "",
                                                  kunci_protocol_name(req->protocol));
     }
+    sodium_memzero(&m, sizeof(m));
     return r;
 }
 

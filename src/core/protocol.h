@@ -13,6 +13,8 @@ enum kunci_protocol {
     KUNCI_PROTO_EWS = 1u << 5, /* Exchange Web Services */
 };
 #define KUNCI_PROTO_ALL 0x3fu
+/* A stored scope that cannot be read: non-zero, so the scope applies, and no protocol's bit. */
+#define KUNCI_PROTO_UNREADABLE (1u << 31)
 
 /* One protocol name to its bit; 0 when unknown. Case-insensitive. */
 unsigned kunci_protocol_parse(const char *name);

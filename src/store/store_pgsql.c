@@ -339,7 +339,7 @@ static void row_app_password(PGresult *res, int row, struct kunci_app_password *
     col_text(ap->name, sizeof(ap->name), res, row, 2);
     col_blob(ap->digest, KUNCI_DIGEST_BYTES, true, res, row, 3);
     if (kunci_protocols_parse(PQgetvalue(res, row, 4), &ap->protocols) != 0)
-        ap->protocols = 0u - 1u;
+        ap->protocols = KUNCI_PROTO_UNREADABLE; /* fail closed: matches no protocol */
     col_text(ap->networks, sizeof(ap->networks), res, row, 5);
     ap->created_at = col_int(res, row, 6);
     ap->expires_at = col_int(res, row, 7);

@@ -187,7 +187,7 @@ static void row_app_password(sqlite3_stmt *st, struct kunci_app_password *ap)
         memcpy(ap->digest, sqlite3_column_blob(st, 3), KUNCI_DIGEST_BYTES);
     const unsigned char *protocols = sqlite3_column_text(st, 4);
     if (protocols != NULL && kunci_protocols_parse((const char *)protocols, &ap->protocols) != 0)
-        ap->protocols = 0u - 1u; /* unreadable scope: a mask no request matches alone */
+        ap->protocols = KUNCI_PROTO_UNREADABLE; /* fail closed: matches no protocol */
     copy_text(ap->networks, sizeof(ap->networks), st, 5);
     ap->created_at = sqlite3_column_int64(st, 6);
     ap->expires_at = sqlite3_column_int64(st, 7);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +318,27 @@ static void test_password_change_revocation_setting(void **state)
     assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_WRONG_SECRET);
 }
 
+/* A scope the store cannot read (a damaged row) refuses every protocol: fail closed. */
+static void test_unreadable_scope_refuses(void **state)
+{
+    struct fixture *f = *state;
+    sqlite3 *db;
+    char pw[65];
+
+    if (!test_store_is_sqlite(&f->t))
+        skip();
+    set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
+    int64_t id = make_app_password(f, &f->alice, "Outlook", KUNCI_PROTO_IMAP, 0, NULL, pw);
+    assert_int_equal(sqlite3_open(f->t.cfg.store_location, &db), SQLITE_OK);
+    char sql[128];
+    snprintf(sql, sizeof(sql), "UPDATE app_passwords SET protocols = 'imap,gopher' WHERE id = %lld",
+             (long long)id);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    for (unsigned p = KUNCI_PROTO_IMAP; p <= KUNCI_PROTO_EWS; p <<= 1)
+        assert_int_equal(check(f, "alice@example.org", pw, p), KUNCI_AUTH_PROTOCOL_NOT_ALLOWED);
+}
+
 /* The database file gone: "try again later", never "wrong password", never "OK"; and
  * back to normal when it returns. */
 static void test_database_outage_is_temporary(void **state)
@@ -351,6 +373,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_last_use_at_most_once_a_minute, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rehash_on_new_parameters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_password_change_revocation_setting, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unreadable_scope_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_database_outage_is_temporary, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
