@@ -23,6 +23,7 @@ void kunci_config_defaults(struct kunci_config *cfg)
     cfg->hash_workers = cfg->threads;
     cfg->hash_queue = 256;
     cfg->auth_wait = 3;
+    cfg->socket_mode = 0660;
     snprintf(cfg->web_listen, sizeof(cfg->web_listen), "127.0.0.1:8080");
     snprintf(cfg->web_root, sizeof(cfg->web_root), "%s",
              access(KUNCI_WEB_ROOT "/index.html", R_OK) == 0 ? KUNCI_WEB_ROOT
@@ -87,7 +88,7 @@ int kunci_addr_parse(const char *addr, char *host, size_t host_size, unsigned *p
     return KUNCI_OK;
 }
 
-enum value_kind { V_STRING, V_INT, V_ADDR, V_BOOL };
+enum value_kind { V_STRING, V_INT, V_ADDR, V_BOOL, V_MODE };
 
 struct config_key {
     const char *section, *key;
@@ -127,6 +128,9 @@ static const struct config_key config_keys[] = {
     INT("serve", "hash_workers", hash_workers, 1, 256),
     INT("serve", "hash_queue", hash_queue, 1, 100000),
     BOOL("serve", "log_allowed", log_allowed),
+    STR("serve", "socket", socket_path),
+    {"serve", "socket_mode", V_MODE, offsetof(struct kunci_config, socket_mode), sizeof(int), 0,
+     0777},
     ADDR("mail", "imap", mail_imap),
     ADDR("mail", "pop3", mail_pop3),
     ADDR("mail", "smtp", mail_smtp),
@@ -181,6 +185,16 @@ static int set_value(struct kunci_config *cfg, const struct config_key *k, const
             *why_r = "expected yes or no";
             return KUNCI_ERR_INVALID;
         }
+        return KUNCI_OK;
+    }
+    if (k->kind == V_MODE) {
+        char *end;
+        long l = strtol(value, &end, 8);
+        if (*value == '\0' || *end != '\0' || l < 0 || l > 0777) {
+            *why_r = "expected an octal file mode like 0660";
+            return KUNCI_ERR_INVALID;
+        }
+        *(int *)(void *)field = (int)l;
         return KUNCI_OK;
     }
     if (k->kind == V_INT) {

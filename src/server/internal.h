@@ -25,6 +25,11 @@ int hash_pool_start(struct hash_pool **pool_r, int workers, int queue_max);
 int hash_pool_submit(struct hash_pool *pool, struct hash_job *job);
 void hash_pool_stop(struct hash_pool *pool);
 
+/* auth_socket.c: the local socket for pam_kunci. */
+struct socket_listener;
+int socket_listener_start(const struct kunci_ctx *ctx, int workers, struct socket_listener **l_r);
+void socket_listener_stop(struct socket_listener *l);
+
 /* The store handle of the calling thread, opened on first use; NULL when unreachable. */
 struct kunci_store_handle *thread_store(void);
 

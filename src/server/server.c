@@ -326,6 +326,7 @@ int kunci_serve(struct kunci_ctx *ctx)
 {
     struct server srv;
     struct MHD_Daemon *daemon = NULL, *web = NULL;
+    struct socket_listener *sock = NULL;
     sigset_t sigs;
     int sig, r;
 
@@ -369,6 +370,16 @@ int kunci_serve(struct kunci_ctx *ctx)
         r = KUNCI_ERR_IO;
         goto out;
     }
+    if (ctx->cfg.socket_path[0] != '\0') {
+        if (socket_listener_start(ctx, ctx->cfg.hash_workers, &sock) != KUNCI_OK) {
+            fprintf(stderr, "kunci: cannot listen on the socket %s: %s\n", ctx->cfg.socket_path,
+                    strerror(errno));
+            r = KUNCI_ERR_IO;
+            goto out;
+        }
+        fprintf(stderr, "kunci: serving pam_kunci on %s (mode %04o)\n", ctx->cfg.socket_path,
+                (unsigned)ctx->cfg.socket_mode);
+    }
     if (web_start(ctx, &web) != KUNCI_OK) {
         fprintf(stderr,
                 "kunci: cannot listen on %s (web_listen): in use or not an address of "
@@ -398,6 +409,7 @@ int kunci_serve(struct kunci_ctx *ctx)
     r = KUNCI_OK;
 out:
     /* The pool first: its jobs resume suspended connections, which MHD needs before stopping. */
+    socket_listener_stop(sock);
     hash_pool_stop(srv.pool);
     if (web != NULL)
         MHD_stop_daemon(web);

@@ -202,6 +202,8 @@ auth_key_file = {self.root}/auth.key
 threads = 2
 hash_workers = 2
 log_allowed = yes
+socket = {self.root}/auth.sock
+socket_mode = 0600
 [mail]
 imap = 127.0.0.1:{p['d_imap']}
 pop3 = 127.0.0.1:{p['d_pop3']}
