@@ -1,5 +1,6 @@
 #include "core/decision.h"
 #include "core/err.h"
+#include "core/lockout.h"
 #include "core/login.h"
 #include "core/netmask.h"
 #include "core/protocol.h"
@@ -30,6 +31,8 @@ const char *kunci_auth_result_name(enum kunci_auth_result result)
         return "network_not_allowed";
     case KUNCI_AUTH_TEMPFAIL:
         return "temporary_failure";
+    case KUNCI_AUTH_LOCKED:
+        return "locked";
     case KUNCI_AUTH_NEEDS_HASH:
         return "needs_hash";
     }
@@ -120,6 +123,12 @@ enum kunci_auth_result kunci_auth_fast(const struct kunci_ctx *ctx, struct kunci
         out->account_id = 0;
         out->app_password_id = 0;
         out->account_known = false;
+        bool locked = false;
+        if (kunci_store_settings(h, &out->settings) != KUNCI_OK ||
+            kunci_lockout_check(ctx, h, &out->settings, out->login, req->now, &locked) != KUNCI_OK)
+            return set_result(out, KUNCI_AUTH_TEMPFAIL);
+        if (locked) /* no hash: a locked login costs nothing to refuse */
+            return set_result(out, KUNCI_AUTH_LOCKED);
         int rc = h->backend->account_by_login(h->store, out->login, &acct);
         if (rc == KUNCI_OK) {
             out->account_known = true;
@@ -146,6 +155,14 @@ enum kunci_auth_result kunci_auth_slow(const struct kunci_ctx *ctx, struct kunci
     if (out->result != KUNCI_AUTH_NEEDS_HASH)
         return out->result;
     bool match = kunci_password_verify(out->password_hash, req->secret, req->secret_len);
+    if (out->login[0] != '\0') {
+        /* Best effort: a failed write leaves the answer as it is. */
+        if (match && out->account_known)
+            (void)kunci_lockout_clear(ctx, h, out->login);
+        else
+            (void)kunci_lockout_fail(ctx, h, &out->settings, out->login, req->secret,
+                                     req->secret_len, req->now);
+    }
     if (!out->account_known)
         return set_result(out, KUNCI_AUTH_UNKNOWN_USER);
     if (!match)

@@ -28,6 +28,7 @@ enum kunci_auth_result {
     KUNCI_AUTH_EXPIRED,
     KUNCI_AUTH_NETWORK_NOT_ALLOWED,
     KUNCI_AUTH_TEMPFAIL,
+    KUNCI_AUTH_LOCKED,     /* too many distinct wrong passwords lately; app passwords still pass */
     KUNCI_AUTH_NEEDS_HASH, /* only between the two phases */
 };
 
@@ -51,6 +52,7 @@ struct kunci_auth_outcome {
     bool account_enabled;
     enum kunci_mfa_state mfa_state;
     char password_hash[KUNCI_HASH_MAX];
+    struct kunci_settings settings; /* read in the fast phase, for the lockout */
 };
 
 /* Seconds between two writes of an app password's last use. */

@@ -21,6 +21,10 @@ const struct kunci_setting_def kunci_setting_defs[] = {
     {"mfa_totp_allowed", KUNCI_SETTING_BOOL, "true", 0, 0, "the authenticator app method"},
     {"mfa_phone_allowed", KUNCI_SETTING_BOOL, "true", 0, 0, "codes by text message or call"},
     {"mfa_email_allowed", KUNCI_SETTING_BOOL, "true", 0, 0, "codes to an alternate e-mail"},
+    {"lockout_threshold", KUNCI_SETTING_INT, "10", 0, 1000,
+     "distinct wrong passwords that lock a login's password (0: never); app passwords go on"},
+    {"lockout_minutes", KUNCI_SETTING_INT, "15", 1, 1440,
+     "how far back wrong passwords count, and so how long a lock lasts"},
 };
 const size_t kunci_setting_count = sizeof(kunci_setting_defs) / sizeof(kunci_setting_defs[0]);
 
@@ -115,6 +119,10 @@ void kunci_settings_apply(struct kunci_settings *s, const char *key, const char 
         s->mfa_phone_allowed = b;
     else if (strcmp(key, "mfa_email_allowed") == 0)
         s->mfa_email_allowed = b;
+    else if (strcmp(key, "lockout_threshold") == 0)
+        s->lockout_threshold = (int)l;
+    else if (strcmp(key, "lockout_minutes") == 0)
+        s->lockout_minutes = (int)l;
 }
 
 void kunci_settings_defaults(struct kunci_settings *s)

@@ -28,6 +28,8 @@ struct kunci_settings {
     bool app_passwords_revoke_on_password_change;
     int remember_device_days;
     bool mfa_totp_allowed, mfa_phone_allowed, mfa_email_allowed;
+    int lockout_threshold;
+    int lockout_minutes;
 };
 
 extern const struct kunci_setting_def kunci_setting_defs[];

@@ -8,6 +8,7 @@
 
 #include "core/accounts.h"
 #include "core/err.h"
+#include "core/lockout.h"
 #include "core/login.h"
 #include "core/mfa.h"
 #include "core/password.h"
@@ -79,20 +80,34 @@ static enum MHD_Result sign_in(struct web_request *rq)
     const char *login = body_string(rq, "login"), *pw = body_string(rq, "password");
     char canonical[KUNCI_LOGIN_MAX + 1], hash[KUNCI_HASH_MAX];
     struct kunci_account a;
-    bool known = false;
+    struct kunci_settings settings;
+    bool known = false, canonical_ok, locked = false;
 
     if (login == NULL || pw == NULL)
         return api_error(rq, 400, "invalid", "Enter your account and password.");
     memset(&a, 0, sizeof(a));
-    if (kunci_login_canonical(login, strlen(login), canonical) == KUNCI_OK) {
-        int r = rq->h->backend->account_by_login(rq->h->store, canonical, &a);
+    canonical_ok = kunci_login_canonical(login, strlen(login), canonical) == KUNCI_OK;
+    if (canonical_ok) {
+        int r = kunci_store_settings(rq->h, &settings);
+        if (r == KUNCI_OK)
+            r = kunci_lockout_check(rq->ctx, rq->h, &settings, canonical, rq->now, &locked);
+        if (r == KUNCI_OK && !locked)
+            r = rq->h->backend->account_by_login(rq->h->store, canonical, &a);
         if (r != KUNCI_OK && r != KUNCI_ERR_NOT_FOUND)
             return api_fail(rq, r);
-        known = r == KUNCI_OK;
+        known = r == KUNCI_OK && !locked;
     }
+    /* The same for every login, known or not: it tells nothing about who exists. */
+    if (locked)
+        return api_error(rq, 429, "locked",
+                         "Too many wrong passwords. Wait a few minutes and try again.");
     /* One answer for an unknown account and a wrong password. */
-    if (!password_matches(rq, &a, known, pw))
+    if (!password_matches(rq, &a, known, pw)) {
+        if (canonical_ok)
+            (void)kunci_lockout_fail(rq->ctx, rq->h, &settings, canonical, pw, strlen(pw), rq->now);
         return api_error(rq, 401, "invalid_credentials", "Your account or password is incorrect.");
+    }
+    (void)kunci_lockout_clear(rq->ctx, rq->h, canonical);
     if (!a.enabled)
         return api_error(rq, 403, "account_disabled",
                          "Your account is disabled. Contact your administrator.");

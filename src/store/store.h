@@ -84,6 +84,14 @@ struct kunci_store_backend {
      * trusted devices and one-time codes expired at now. */
     int (*purge_expired)(struct kunci_store *store, int64_t idle_before, int64_t created_before,
                          int64_t now);
+    /* Wrong primary passwords, keyed by an HMAC of the login (known or not, so a lockout
+     * tells nothing about who exists) and one of the secret (so a client retrying the same
+     * stale password counts once). Records one and returns the distinct ones since `since`. */
+    int (*failure_record)(struct kunci_store *store, const uint8_t *login_key,
+                          const uint8_t *secret_key, int64_t now, int64_t since, int *count_r);
+    int (*failure_count)(struct kunci_store *store, const uint8_t *login_key, int64_t since,
+                         int *count_r);
+    int (*failure_clear)(struct kunci_store *store, const uint8_t *login_key);
     /* Counts a wrong code typed in this session; returns the count so far. */
     int (*session_code_failure)(struct kunci_store *store, int64_t id, int *count_r);
 

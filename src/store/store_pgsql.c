@@ -80,6 +80,12 @@ static const char *const migrations[] = {
     "  expires_at BIGINT NOT NULL);",
     /* 3: wrong codes per session */
     "ALTER TABLE sessions ADD COLUMN code_failures INTEGER NOT NULL DEFAULT 0;",
+    /* 4: distinct wrong passwords per login, for the lockout */
+    "CREATE TABLE login_failures ("
+    "  login_key BYTEA NOT NULL,"
+    "  secret_key BYTEA NOT NULL,"
+    "  at BIGINT NOT NULL,"
+    "  PRIMARY KEY (login_key, secret_key));",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -781,6 +787,46 @@ static int pg_purge_expired(struct kunci_store *s, int64_t idle_before, int64_t 
     return finish(s, r);
 }
 
+static int pg_failure_count(struct kunci_store *s, const uint8_t *login_key, int64_t since,
+                            int *count_r)
+{
+    struct params p = {.n = 0};
+    PGresult *res;
+    p_blob(&p, login_key, KUNCI_TOKEN_HASH_BYTES);
+    p_int(&p, since);
+    int r = first_row(s, ST_FAILURE_COUNT, &p, &res);
+    if (r == KUNCI_OK)
+        *count_r = (int)col_int(res, 0, 0);
+    PQclear(res);
+    return r;
+}
+
+static int pg_failure_record(struct kunci_store *s, const uint8_t *login_key,
+                             const uint8_t *secret_key, int64_t now, int64_t since, int *count_r)
+{
+    struct params p = {.n = 0}, q = {.n = 0};
+    int r = begin(s);
+    p_int(&q, since);
+    if (r == KUNCI_OK && (r = change(s, ST_FAILURE_PURGE, &q)) == KUNCI_ERR_NOT_FOUND)
+        r = KUNCI_OK;
+    p_blob(&p, login_key, KUNCI_TOKEN_HASH_BYTES);
+    p_blob(&p, secret_key, KUNCI_TOKEN_HASH_BYTES);
+    p_int(&p, now);
+    if (r == KUNCI_OK)
+        r = change(s, ST_FAILURE_RECORD, &p);
+    if (r == KUNCI_OK)
+        r = pg_failure_count(s, login_key, since, count_r);
+    return finish(s, r);
+}
+
+static int pg_failure_clear(struct kunci_store *s, const uint8_t *login_key)
+{
+    struct params p = {.n = 0};
+    p_blob(&p, login_key, KUNCI_TOKEN_HASH_BYTES);
+    int r = change(s, ST_FAILURE_CLEAR, &p);
+    return r == KUNCI_ERR_NOT_FOUND ? KUNCI_OK : r;
+}
+
 static int pg_method_insert(struct kunci_store *s, struct kunci_mfa_method *m)
 {
     struct params p = {.n = 0};
@@ -949,6 +995,9 @@ const struct kunci_store_backend kunci_store_pgsql = {
     .session_delete = pg_session_delete,
     .session_code_failure = pg_session_code_failure,
     .purge_expired = pg_purge_expired,
+    .failure_record = pg_failure_record,
+    .failure_count = pg_failure_count,
+    .failure_clear = pg_failure_clear,
     .method_insert = pg_method_insert,
     .method_get = pg_method_get,
     .method_list = pg_method_list,

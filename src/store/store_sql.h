@@ -93,7 +93,13 @@
     X(DEVICE_INSERT, "INSERT INTO trusted_devices (account_id, token_hash, created_at, "           \
                      "expires_at) VALUES (?1, ?2, ?3, ?4)")                                        \
     X(DEVICE_VALID, "SELECT 1 FROM trusted_devices WHERE account_id = ?1 AND token_hash = ?2 "     \
-                    "AND expires_at > ?3")
+                    "AND expires_at > ?3")                                                         \
+    X(FAILURE_RECORD, "INSERT INTO login_failures (login_key, secret_key, at) "                    \
+                      "VALUES (?1, ?2, ?3) ON CONFLICT (login_key, secret_key) "                   \
+                      "DO UPDATE SET at = excluded.at")                                            \
+    X(FAILURE_COUNT, "SELECT count(*) FROM login_failures WHERE login_key = ?1 AND at > ?2")       \
+    X(FAILURE_CLEAR, "DELETE FROM login_failures WHERE login_key = ?1")                            \
+    X(FAILURE_PURGE, "DELETE FROM login_failures WHERE at <= ?1")
 
 enum stmt_id {
 #define KUNCI_SQL_ENUM(name, sql) ST_##name,

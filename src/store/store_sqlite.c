@@ -78,6 +78,12 @@ static const char *const migrations[] = {
     "  expires_at INTEGER NOT NULL);",
     /* 3: wrong codes per session, so guessing TOTP codes ends the session */
     "ALTER TABLE sessions ADD COLUMN code_failures INTEGER NOT NULL DEFAULT 0;",
+    /* 4: distinct wrong passwords per login, for the lockout */
+    "CREATE TABLE login_failures ("
+    "  login_key BLOB NOT NULL,"
+    "  secret_key BLOB NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  PRIMARY KEY (login_key, secret_key));",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -720,6 +726,49 @@ static void fill_int(sqlite3_stmt *st, void *out)
     *(int *)out = sqlite3_column_int(st, 0);
 }
 
+static int sqlite_failure_count(struct kunci_store *s, const uint8_t *login_key, int64_t since,
+                                int *count_r)
+{
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(s, ST_FAILURE_COUNT, &st);
+    if (r != KUNCI_OK)
+        return r;
+    bind_blob(st, 1, login_key, KUNCI_TOKEN_HASH_BYTES);
+    sqlite3_bind_int64(st, 2, since);
+    return one_row(st, fill_int, count_r);
+}
+
+static int sqlite_failure_record(struct kunci_store *s, const uint8_t *login_key,
+                                 const uint8_t *secret_key, int64_t now, int64_t since,
+                                 int *count_r)
+{
+    sqlite3_stmt *st = NULL;
+    int r = begin(s);
+    if (r == KUNCI_OK && (r = stmt_get(s, ST_FAILURE_PURGE, &st)) == KUNCI_OK) {
+        sqlite3_bind_int64(st, 1, since);
+        r = step_once(st);
+    }
+    if (r == KUNCI_OK && (r = stmt_get(s, ST_FAILURE_RECORD, &st)) == KUNCI_OK) {
+        bind_blob(st, 1, login_key, KUNCI_TOKEN_HASH_BYTES);
+        bind_blob(st, 2, secret_key, KUNCI_TOKEN_HASH_BYTES);
+        sqlite3_bind_int64(st, 3, now);
+        r = step_once(st);
+    }
+    if (r == KUNCI_OK)
+        r = sqlite_failure_count(s, login_key, since, count_r);
+    return finish(s, r);
+}
+
+static int sqlite_failure_clear(struct kunci_store *s, const uint8_t *login_key)
+{
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(s, ST_FAILURE_CLEAR, &st);
+    if (r != KUNCI_OK)
+        return r;
+    bind_blob(st, 1, login_key, KUNCI_TOKEN_HASH_BYTES);
+    return step_once(st);
+}
+
 static int sqlite_session_code_failure(struct kunci_store *s, int64_t id, int *count_r)
 {
     sqlite3_stmt *st = NULL;
@@ -951,6 +1000,9 @@ const struct kunci_store_backend kunci_store_sqlite = {
     .session_delete = sqlite_session_delete,
     .session_code_failure = sqlite_session_code_failure,
     .purge_expired = sqlite_purge_expired,
+    .failure_record = sqlite_failure_record,
+    .failure_count = sqlite_failure_count,
+    .failure_clear = sqlite_failure_clear,
     .method_insert = sqlite_method_insert,
     .method_get = sqlite_method_get,
     .method_list = sqlite_method_list,

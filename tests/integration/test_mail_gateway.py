@@ -334,3 +334,29 @@ def test_basic_endpoint_direct(env):
     assert get("/auth/basic", login, dav, ["X-Kunci-Protocol: imap"])[0] == 401
     assert get("/auth/basic?protocol=gopher", login, dav)[0] == 400
     assert get("/auth/basic", login, "wrong-secret")[0] == 401
+
+
+def test_lockout_spares_app_passwords_and_stale_retries(env):
+    login, pw = fresh_user(env, "enabled")
+    ap = env.app_password(login, "phone")["password"]
+    env.kunci("settings", "set", "lockout_threshold", "3")
+    try:
+        # A phone retrying its old password for ever: counted once, no lock.
+        for _ in range(6):
+            assert "Invalid" in imap_login(env, login, "Old-password-1")
+        assert imap_login(env, login, pw) == "OK"
+        for guess in ("Guess-one-1", "Guess-two-2", "Guess-three-3"):
+            assert "Invalid" in imap_login(env, login, guess)
+        # Locked: even the right password is refused, the same answer as a wrong one...
+        assert "Invalid login or password" in imap_login(env, login, pw)
+        status, body = subprocess.run(
+            ["curl", "-s", "-w", "\n%{http_code}", "-H", "Content-Type: application/json",
+             "-d", f'{{"login": "{login}", "password": "{pw}"}}',
+             f"http://127.0.0.1:{env.ports['web']}/api/v1/session"],
+            capture_output=True, text=True, timeout=30).stdout.rsplit("\n", 1)[::-1]
+        assert status == "429" and '"locked"' in body
+        # ...while the app password goes on working.
+        assert imap_login(env, login, ap) == "OK"
+        assert "result=locked" in env.log("kunci")
+    finally:
+        env.kunci("settings", "set", "lockout_threshold", "10")

@@ -318,6 +318,45 @@ static void test_password_change_revocation_setting(void **state)
     assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_WRONG_SECRET);
 }
 
+/* Distinct wrong passwords lock the password, an identical one counts once, app passwords
+ * go on, unknown logins lock the same way, and the lock ends by itself. */
+static void test_lockout(void **state)
+{
+    struct fixture *f = *state;
+    char pw[65], wrong[32];
+
+    assert_int_equal(f->t.h.backend->setting_set(f->t.h.store, "lockout_threshold", "5"), KUNCI_OK);
+    set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
+    make_app_password(f, &f->alice, "phone", 0, 0, NULL, pw);
+    for (int i = 0; i < 20; i++) /* a client retrying its stale password */
+        assert_int_equal(check(f, "alice@example.org", "stale-password-1", KUNCI_PROTO_IMAP),
+                         KUNCI_AUTH_WRONG_SECRET);
+    assert_int_equal(check(f, "alice@example.org", "alice-primary-pw", KUNCI_PROTO_IMAP),
+                     KUNCI_AUTH_MFA_REQUIRED); /* right, so not locked; and failures cleared */
+    for (int i = 0; i < 5; i++) {
+        snprintf(wrong, sizeof(wrong), "guess-number-%d", i);
+        assert_int_equal(check(f, "alice@example.org", wrong, KUNCI_PROTO_IMAP),
+                         KUNCI_AUTH_WRONG_SECRET);
+    }
+    assert_int_equal(check(f, "alice@example.org", "alice-primary-pw", KUNCI_PROTO_IMAP),
+                     KUNCI_AUTH_LOCKED);
+    assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
+    assert_int_equal(check_at(f, "alice@example.org", "alice-primary-pw", KUNCI_PROTO_IMAP, NULL,
+                              NOW + 15 * 60 + 1, NULL),
+                     KUNCI_AUTH_MFA_REQUIRED);
+    for (int i = 0; i < 5; i++) {
+        snprintf(wrong, sizeof(wrong), "guess-number-%d", i);
+        assert_int_equal(check(f, "ghost@example.org", wrong, KUNCI_PROTO_IMAP),
+                         KUNCI_AUTH_UNKNOWN_USER);
+    }
+    assert_int_equal(check(f, "ghost@example.org", "anything-1", KUNCI_PROTO_IMAP),
+                     KUNCI_AUTH_LOCKED);
+    /* 0 turns the lockout off. */
+    assert_int_equal(f->t.h.backend->setting_set(f->t.h.store, "lockout_threshold", "0"), KUNCI_OK);
+    assert_int_equal(check(f, "ghost@example.org", "anything-1", KUNCI_PROTO_IMAP),
+                     KUNCI_AUTH_UNKNOWN_USER);
+}
+
 /* A scope the store cannot read (a damaged row) refuses every protocol: fail closed. */
 static void test_unreadable_scope_refuses(void **state)
 {
@@ -373,6 +412,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_last_use_at_most_once_a_minute, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rehash_on_new_parameters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_password_change_revocation_setting, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreadable_scope_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_database_outage_is_temporary, setup, teardown),
     };
