@@ -101,7 +101,6 @@ struct kunci_store_backend {
                       struct kunci_mfa_method *m_r);
     int (*method_list)(struct kunci_store *store, int64_t account_id, kunci_method_cb cb,
                        void *arg);
-    int (*method_update)(struct kunci_store *store, const struct kunci_mfa_method *m);
     int (*method_delete)(struct kunci_store *store, int64_t account_id, int64_t id);
     /* Makes id the account's only default method. */
     int (*method_set_default)(struct kunci_store *store, int64_t account_id, int64_t id);

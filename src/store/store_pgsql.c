@@ -869,15 +869,6 @@ static int pg_method_list(struct kunci_store *s, int64_t account_id, kunci_metho
     return r;
 }
 
-static int pg_method_update(struct kunci_store *s, const struct kunci_mfa_method *m)
-{
-    struct params p = {.n = 0};
-    p_int(&p, m->id);
-    p_text(&p, m->target);
-    p_text(&p, m->channel);
-    return change(s, ST_METHOD_UPDATE, &p);
-}
-
 static int pg_method_delete(struct kunci_store *s, int64_t account_id, int64_t id)
 {
     return by_ids(s, ST_METHOD_DELETE, account_id, id, 2);
@@ -1001,7 +992,6 @@ const struct kunci_store_backend kunci_store_pgsql = {
     .method_insert = pg_method_insert,
     .method_get = pg_method_get,
     .method_list = pg_method_list,
-    .method_update = pg_method_update,
     .method_delete = pg_method_delete,
     .method_set_default = pg_method_set_default,
     .method_use_totp_step = pg_method_use_totp_step,

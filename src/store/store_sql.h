@@ -72,7 +72,6 @@
                      "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id")                   \
     X(METHOD_GET, "SELECT " METHOD_COLUMNS " FROM mfa_methods WHERE account_id = ?1 AND id = ?2")  \
     X(METHOD_LIST, "SELECT " METHOD_COLUMNS " FROM mfa_methods WHERE account_id = ?1 ORDER BY id") \
-    X(METHOD_UPDATE, "UPDATE mfa_methods SET target = ?2, channel = ?3 WHERE id = ?1")             \
     X(METHOD_DELETE, "DELETE FROM mfa_methods WHERE account_id = ?1 AND id = ?2")                  \
     X(METHOD_CLEAR_DEFAULT, "UPDATE mfa_methods SET is_default = 0 WHERE account_id = ?1")         \
     X(METHOD_SET_DEFAULT, "UPDATE mfa_methods SET is_default = 1 WHERE account_id = ?1 AND "       \

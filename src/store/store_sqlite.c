@@ -849,18 +849,6 @@ static int sqlite_method_list(struct kunci_store *s, int64_t account_id, kunci_m
     return r;
 }
 
-static int sqlite_method_update(struct kunci_store *s, const struct kunci_mfa_method *m)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_METHOD_UPDATE, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_int64(st, 1, m->id);
-    sqlite3_bind_text(st, 2, m->target, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, m->channel, -1, SQLITE_STATIC);
-    return changed_or_not_found(s, step_once(st));
-}
-
 static int sqlite_method_delete(struct kunci_store *s, int64_t account_id, int64_t id)
 {
     return by_id(s, ST_METHOD_DELETE, account_id, id, 2);
@@ -1006,7 +994,6 @@ const struct kunci_store_backend kunci_store_sqlite = {
     .method_insert = sqlite_method_insert,
     .method_get = sqlite_method_get,
     .method_list = sqlite_method_list,
-    .method_update = sqlite_method_update,
     .method_delete = sqlite_method_delete,
     .method_set_default = sqlite_method_set_default,
     .method_use_totp_step = sqlite_method_use_totp_step,
