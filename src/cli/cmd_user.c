@@ -242,8 +242,9 @@ static int user_passwd(struct cli *cli, int argc, char **argv)
     if (cli_new_password(flags[0], pw, sizeof(pw), &generated) != KUNCI_OK)
         return EXIT_FAIL;
     a.must_change_password = flags[1];
+    /* Its web sessions end and remembered devices are forgotten. */
     r = kunci_account_set_password(&cli->ctx, &cli->store, &a, pw, strlen(pw), (int64_t)time(NULL),
-                                   &revoked);
+                                   0, &revoked);
     if (r == KUNCI_ERR_INVALID || r == KUNCI_ERR_TOO_LONG) {
         sodium_memzero(pw, sizeof(pw));
         return password_problem(r);

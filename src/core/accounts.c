@@ -1,5 +1,6 @@
 #include "core/accounts.h"
 #include "core/err.h"
+#include "core/guard.h"
 #include "core/login.h"
 #include "core/netmask.h"
 #include "core/password.h"
@@ -53,8 +54,10 @@ int kunci_account_create(const struct kunci_ctx *ctx, struct kunci_store_handle 
 
 int kunci_account_set_password(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                                struct kunci_account *acct, const char *password,
-                               size_t password_len, int64_t now, bool *revoked_r)
+                               size_t password_len, int64_t now, int64_t keep_session_id,
+                               bool *revoked_r)
 {
+    int cleared;
     struct kunci_settings settings;
     int r;
 
@@ -67,16 +70,21 @@ int kunci_account_set_password(const struct kunci_ctx *ctx, struct kunci_store_h
     if (r != KUNCI_OK)
         return r;
     acct->password_changed_at = now;
-    r = h->backend->account_update(h->store, acct,
-                                   settings.app_passwords_revoke_on_password_change);
+    unsigned flags = KUNCI_UPDATE_END_SESSIONS;
+    if (settings.app_passwords_revoke_on_password_change)
+        flags |= KUNCI_UPDATE_REVOKE_APP_PASSWORDS;
+    r = h->backend->account_update(h->store, acct, flags, keep_session_id);
     if (r == KUNCI_OK)
         *revoked_r = settings.app_passwords_revoke_on_password_change;
+    /* A new password starts a new count (an administrator's reset unlocks). */
+    if (r == KUNCI_OK)
+        r = kunci_guard_clear(ctx, h, acct->login, &cleared);
     return r;
 }
 
 int kunci_account_save(struct kunci_store_handle *h, const struct kunci_account *acct)
 {
-    return h->backend->account_update(h->store, acct, false);
+    return h->backend->account_update(h->store, acct, 0, 0);
 }
 
 int kunci_app_password_create(const struct kunci_ctx *ctx, struct kunci_store_handle *h,

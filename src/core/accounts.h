@@ -23,10 +23,13 @@ int kunci_account_create(const struct kunci_ctx *ctx, struct kunci_store_handle 
                          const char *login, const char *display_name, enum kunci_role role,
                          const char *password, size_t password_len, int64_t now,
                          struct kunci_account *acct_r);
-/* Sets a new password; deletes the app passwords too when the organization says so. */
+/* Sets a new password: ends every session of the account but keep_session_id (0: all) and
+ * forgets its remembered devices, clears its locks, and deletes its app passwords too when
+ * the organization says so. */
 int kunci_account_set_password(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                                struct kunci_account *acct, const char *password,
-                               size_t password_len, int64_t now, bool *revoked_r);
+                               size_t password_len, int64_t now, int64_t keep_session_id,
+                               bool *revoked_r);
 int kunci_account_save(struct kunci_store_handle *h, const struct kunci_account *acct);
 
 /* Creates an app password: refused unless MFA is required for the user and the organization

@@ -44,6 +44,8 @@ void kunci_config_defaults(struct kunci_config *cfg)
 
 void kunci_config_finish(struct kunci_config *cfg)
 {
+    if (cfg->hash_queue_per_address == 0)
+        cfg->hash_queue_per_address = cfg->hash_queue / 16 > 4 ? cfg->hash_queue / 16 : 4;
     if (cfg->store_location[0] == '\0')
         snprintf(cfg->store_location, sizeof(cfg->store_location), "%s/kunci.db", cfg->data_dir);
     if (cfg->key_file[0] == '\0')
@@ -88,7 +90,7 @@ int kunci_addr_parse(const char *addr, char *host, size_t host_size, unsigned *p
     return KUNCI_OK;
 }
 
-enum value_kind { V_STRING, V_INT, V_ADDR, V_BOOL, V_MODE };
+enum value_kind { V_STRING, V_INT, V_ADDR, V_BOOL, V_MODE, V_NETWORKS };
 
 struct config_key {
     const char *section, *key;
@@ -127,6 +129,7 @@ static const struct config_key config_keys[] = {
     INT("serve", "threads", threads, 1, 256),
     INT("serve", "hash_workers", hash_workers, 1, 256),
     INT("serve", "hash_queue", hash_queue, 1, 100000),
+    INT("serve", "hash_queue_per_address", hash_queue_per_address, 1, 100000),
     BOOL("serve", "log_allowed", log_allowed),
     STR("serve", "socket", socket_path),
     {"serve", "socket_mode", V_MODE, offsetof(struct kunci_config, socket_mode), sizeof(int), 0,
@@ -142,6 +145,8 @@ static const struct config_key config_keys[] = {
     INT("serve", "session_max_hours", session_max_hours, 1, 24 * 30),
     STR("serve", "issuer", issuer),
     BOOL("serve", "secure_cookies", secure_cookies),
+    {"serve", "trusted_proxies", V_NETWORKS, offsetof(struct kunci_config, trusted_proxies),
+     sizeof(((struct kunci_config *)0)->trusted_proxies), 0, 0},
 #define CHANNEL_KEYS(sec, ch)                                                                      \
     STR(sec, "driver", ch.driver), STR(sec, "outbox_dir", ch.outbox_dir),                          \
         STR(sec, "command", ch.command), STR(sec, "webhook_url", ch.webhook_url),                  \
@@ -211,6 +216,14 @@ static int set_value(struct kunci_config *cfg, const struct config_key *k, const
     if (strlen(value) >= k->size) {
         *why_r = "value too long";
         return KUNCI_ERR_INVALID;
+    }
+    if (k->kind == V_NETWORKS) {
+        if (kunci_networks_canonical(value, field, k->size) != KUNCI_OK) {
+            *why_r = "expected addresses or networks like 127.0.0.1, 10.0.0.0/8, ::1 "
+                     "(comma-separated)";
+            return KUNCI_ERR_INVALID;
+        }
+        return KUNCI_OK;
     }
     if (k->kind == V_ADDR && kunci_addr_parse(value, host, sizeof(host), &port) != KUNCI_OK) {
         *why_r = "expected IP:port with an IP literal, like 127.0.0.1:143 or [::1]:143";

@@ -34,12 +34,13 @@ struct kunci_config {
     /* [serve] */
     char auth_listen[KUNCI_ADDR_MAX];
     char auth_key_file[PATH_MAX];
-    int threads;           /* threads answering requests; default: the number of cores */
-    int hash_workers;      /* threads computing Argon2id; default: the number of cores */
-    int hash_queue;        /* primary-password checks waiting before "try again later" */
-    int log_allowed;       /* log allowed logins too (refusals are always logged) */
-    char socket_path[108]; /* the local socket for pam_kunci; "" for none */
-    int socket_mode;       /* its file mode, octal in the file (default 0660) */
+    int threads;                /* threads answering requests; default: the number of cores */
+    int hash_workers;           /* threads computing Argon2id; default: the number of cores */
+    int hash_queue;             /* primary-password checks waiting before "try again later" */
+    int hash_queue_per_address; /* of those, one client address's at most; 0: hash_queue/16 */
+    int log_allowed;            /* log allowed logins too (refusals are always logged) */
+    char socket_path[108];      /* the local socket for pam_kunci; "" for none */
+    int socket_mode;            /* its file mode, octal in the file (default 0660) */
     /* [mail] backends, "IP:port" */
     char mail_imap[KUNCI_ADDR_MAX];
     char mail_pop3[KUNCI_ADDR_MAX];
@@ -51,8 +52,9 @@ struct kunci_config {
     char web_root[PATH_MAX];
     int session_idle_minutes;
     int session_max_hours;
-    char issuer[64];    /* the name authenticator apps show */
-    int secure_cookies; /* always mark cookies Secure (also when X-Forwarded-Proto: https) */
+    char issuer[64];           /* the name authenticator apps show */
+    int secure_cookies;        /* always mark cookies Secure (also when X-Forwarded-Proto: https) */
+    char trusted_proxies[512]; /* canonical CIDR list whose X-Forwarded-For is believed */
     /* [phone], [email] */
     struct kunci_channel_config phone;
     struct kunci_channel_config email;

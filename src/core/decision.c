@@ -1,6 +1,6 @@
 #include "core/decision.h"
 #include "core/err.h"
-#include "core/lockout.h"
+#include "core/guard.h"
 #include "core/login.h"
 #include "core/netmask.h"
 #include "core/protocol.h"
@@ -33,6 +33,8 @@ const char *kunci_auth_result_name(enum kunci_auth_result result)
         return "temporary_failure";
     case KUNCI_AUTH_LOCKED:
         return "locked";
+    case KUNCI_AUTH_THROTTLED:
+        return "throttled";
     case KUNCI_AUTH_NEEDS_HASH:
         return "needs_hash";
     }
@@ -107,28 +109,47 @@ static enum kunci_auth_result try_app_password(const struct kunci_ctx *ctx,
     return r;
 }
 
+static enum kunci_auth_result guard_result(const struct kunci_guard_result *g,
+                                           struct kunci_auth_outcome *out)
+{
+    out->retry_after = g->retry_after;
+    return set_result(out,
+                      g->verdict == KUNCI_GUARD_LOCKED ? KUNCI_AUTH_LOCKED : KUNCI_AUTH_THROTTLED);
+}
+
+static const char *client_ip(const struct kunci_auth_request *req)
+{
+    return req->client_ip != NULL ? req->client_ip : "";
+}
+
 enum kunci_auth_result kunci_auth_fast(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                                        const struct kunci_auth_request *req,
                                        struct kunci_auth_outcome *out)
 {
     struct kunci_account acct;
+    struct kunci_guard_result g;
     enum kunci_auth_result r;
 
     memset(out, 0, sizeof(*out));
     out->result = KUNCI_AUTH_TEMPFAIL; /* deny until decided */
-    if (kunci_login_canonical(req->login, req->login_len, out->login) == KUNCI_OK) {
+    if (kunci_login_canonical(req->login, req->login_len, out->login) != KUNCI_OK)
+        out->login[0] = '\0'; /* malformed: hashed against the dummy, counted by address */
+    if (out->login[0] != '\0' && !req->primary_only) {
         r = try_app_password(ctx, h, req, out);
         if (r != KUNCI_AUTH_NEEDS_HASH)
             return set_result(out, r);
         out->account_id = 0;
         out->app_password_id = 0;
         out->account_known = false;
-        bool locked = false;
-        if (kunci_store_settings(h, &out->settings) != KUNCI_OK ||
-            kunci_lockout_check(ctx, h, &out->settings, out->login, req->now, &locked) != KUNCI_OK)
-            return set_result(out, KUNCI_AUTH_TEMPFAIL);
-        if (locked) /* no hash: a locked login costs nothing to refuse */
-            return set_result(out, KUNCI_AUTH_LOCKED);
+    }
+    /* A locked login or a slowed address costs nothing to refuse: no hash is queued. */
+    if (kunci_store_settings(h, &out->settings) != KUNCI_OK ||
+        kunci_guard_password_peek(ctx, h, &out->settings, out->login, client_ip(req), req->now,
+                                  &g) != KUNCI_OK)
+        return set_result(out, KUNCI_AUTH_TEMPFAIL);
+    if (g.verdict != KUNCI_GUARD_GO)
+        return guard_result(&g, out);
+    if (out->login[0] != '\0') {
         int rc = h->backend->account_by_login(h->store, out->login, &acct);
         if (rc == KUNCI_OK) {
             out->account_known = true;
@@ -151,26 +172,28 @@ enum kunci_auth_result kunci_auth_slow(const struct kunci_ctx *ctx, struct kunci
                                        struct kunci_auth_outcome *out)
 {
     char new_hash[KUNCI_HASH_MAX];
+    struct kunci_guard_result g;
 
     if (out->result != KUNCI_AUTH_NEEDS_HASH)
         return out->result;
+    /* Counted before it is hashed, in one transaction with the decision to hash it: guesses
+     * sent at once cannot outrun the lockout. A guard that cannot count refuses. */
+    if (kunci_guard_password_begin(ctx, h, &out->settings, out->login, req->secret, req->secret_len,
+                                   client_ip(req), req->now, &g) != KUNCI_OK)
+        return set_result(out, KUNCI_AUTH_TEMPFAIL);
+    if (g.verdict != KUNCI_GUARD_GO)
+        return guard_result(&g, out);
     bool match = kunci_password_verify(out->password_hash, req->secret, req->secret_len);
-    if (out->login[0] != '\0') {
-        /* Best effort: a failed write leaves the answer as it is. */
-        if (match && out->account_known)
-            (void)kunci_lockout_clear(ctx, h, out->login);
-        else
-            (void)kunci_lockout_fail(ctx, h, &out->settings, out->login, req->secret,
-                                     req->secret_len, req->now);
-    }
     if (!out->account_known)
         return set_result(out, KUNCI_AUTH_UNKNOWN_USER);
     if (!match)
         return set_result(out, KUNCI_AUTH_WRONG_SECRET);
+    /* Best effort: the attempt stays counted if this fails, which errs on the safe side. */
+    (void)kunci_guard_password_success(ctx, h, out->login, client_ip(req), req->now);
     /* The account's state is only told to someone who knows its password. */
     if (!out->account_enabled)
         return set_result(out, KUNCI_AUTH_DISABLED);
-    if (out->mfa_state == KUNCI_MFA_ENFORCED)
+    if (out->mfa_state == KUNCI_MFA_ENFORCED && !req->primary_only)
         return set_result(out, KUNCI_AUTH_MFA_REQUIRED);
     if (kunci_password_needs_rehash(out->password_hash, &ctx->pwparams) &&
         kunci_password_hash(&ctx->pwparams, req->secret, req->secret_len, new_hash) == KUNCI_OK)

@@ -29,6 +29,7 @@ enum kunci_auth_result {
     KUNCI_AUTH_NETWORK_NOT_ALLOWED,
     KUNCI_AUTH_TEMPFAIL,
     KUNCI_AUTH_LOCKED,     /* too many distinct wrong passwords lately; app passwords still pass */
+    KUNCI_AUTH_THROTTLED,  /* too many failures from this client address: wait */
     KUNCI_AUTH_NEEDS_HASH, /* only between the two phases */
 };
 
@@ -40,6 +41,9 @@ struct kunci_auth_request {
     unsigned protocol;     /* one KUNCI_PROTO_* bit */
     const char *client_ip; /* NULL or "" when unknown */
     int64_t now;
+    /* The web: the primary password only (app passwords never open it), and a right one is
+     * "allowed" whatever the MFA state; the caller asks for the second factor. */
+    bool primary_only;
 };
 
 struct kunci_auth_outcome {
@@ -52,7 +56,8 @@ struct kunci_auth_outcome {
     bool account_enabled;
     enum kunci_mfa_state mfa_state;
     char password_hash[KUNCI_HASH_MAX];
-    struct kunci_settings settings; /* read in the fast phase, for the lockout */
+    struct kunci_settings settings; /* read in the fast phase, for the guards */
+    int64_t retry_after;            /* LOCKED, THROTTLED: seconds (0: until cleared) */
 };
 
 /* Seconds between two writes of an app password's last use. */

@@ -42,6 +42,10 @@ const char *kunci_strerror(int err)
         return "the code was used already";
     case KUNCI_ERR_DELIVERY:
         return "the code could not be sent";
+    case KUNCI_ERR_LOCKED:
+        return "too many wrong attempts; locked for now";
+    case KUNCI_ERR_RATE:
+        return "too many codes sent; wait before asking for another";
     }
     return "unknown error";
 }

@@ -23,6 +23,8 @@ enum {
     KUNCI_ERR_EXPIRED = -16,           /* a one-time code past its time */
     KUNCI_ERR_REUSED = -17,            /* a TOTP code that was accepted before */
     KUNCI_ERR_DELIVERY = -18,          /* a code could not be sent */
+    KUNCI_ERR_LOCKED = -19,            /* too many wrong attempts: locked for a while */
+    KUNCI_ERR_RATE = -20,              /* too many codes sent: wait before asking again */
 };
 
 const char *kunci_strerror(int err);

@@ -1,5 +1,6 @@
 #include "core/mfa.h"
 #include "core/err.h"
+#include "core/guard.h"
 #include "core/login.h"
 #include "core/secret.h"
 
@@ -129,6 +130,68 @@ int kunci_mfa_totp_begin(const struct kunci_ctx *ctx, struct kunci_store_handle 
     return r;
 }
 
+/* Where a code goes, as a keyed hash: the same phone or address under any account. */
+static void destination_key(const struct kunci_ctx *ctx, const struct kunci_mfa_method *m,
+                            uint8_t out[KUNCI_DIGEST_BYTES])
+{
+    crypto_auth_hmacsha256_state st;
+    const char *kind = m->kind == KUNCI_METHOD_EMAIL ? "email:" : "phone:";
+
+    crypto_auth_hmacsha256_init(&st, ctx->keys->tokens, KUNCI_SUBKEY_BYTES);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)"code-destination:", 17);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)kind, strlen(kind));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)m->target, strlen(m->target));
+    crypto_auth_hmacsha256_final(&st, out);
+}
+
+/* The limits on codes sent, checked and the send recorded in one transaction, so requests
+ * sent at once cannot outrun them. */
+static int may_send(const struct kunci_settings *s, const struct kunci_code_sends *n,
+                    bool registering, int64_t now, int64_t *retry_after_r)
+{
+    int64_t since_last = now - n->destination_last;
+    if (n->destination_last != 0 && since_last < s->code_resend_seconds) {
+        *retry_after_r = s->code_resend_seconds - since_last;
+        return KUNCI_ERR_RATE;
+    }
+    if (n->account_recent >= s->codes_per_15_minutes ||
+        n->destination_recent >= s->codes_per_15_minutes) {
+        *retry_after_r = 15 * 60;
+        return KUNCI_ERR_RATE;
+    }
+    if (n->account_day >= s->codes_per_day || n->destination_day >= s->codes_per_day ||
+        (registering && !n->destination_registering &&
+         n->registering_destinations >= s->code_destinations_per_day)) {
+        *retry_after_r = 86400;
+        return KUNCI_ERR_RATE;
+    }
+    return KUNCI_OK;
+}
+
+static int count_send(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                      const struct kunci_account *acct, const struct kunci_mfa_method *m,
+                      bool registering, int64_t now, int64_t *retry_after_r)
+{
+    struct kunci_settings s;
+    struct kunci_code_sends n;
+    uint8_t dest[KUNCI_DIGEST_BYTES];
+    int64_t ignored = 0;
+
+    if (retry_after_r == NULL)
+        retry_after_r = &ignored;
+    *retry_after_r = 0;
+    int r = kunci_store_settings(h, &s);
+    if (r != KUNCI_OK || (r = kunci_store_begin(h)) != KUNCI_OK)
+        return r;
+    destination_key(ctx, m, dest);
+    r = kunci_store_code_sends(h, acct->id, dest, now - 15 * 60, now - 86400, &n);
+    if (r == KUNCI_OK)
+        r = may_send(&s, &n, registering, now, retry_after_r);
+    if (r == KUNCI_OK)
+        r = kunci_store_code_send_record(h, acct->id, dest, registering, now);
+    return kunci_store_finish(h, r);
+}
+
 static int issue_code(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                       const struct kunci_account *acct, const struct kunci_mfa_method *m,
                       int64_t now, kunci_send_fn send, void *send_arg, char *err, size_t err_size)
@@ -173,7 +236,8 @@ static int issue_code(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
 int kunci_mfa_code_begin(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                          const struct kunci_account *acct, enum kunci_method_kind kind,
                          const char *target, const char *channel, int64_t now, kunci_send_fn send,
-                         void *send_arg, char *err, size_t err_size, int64_t *method_id_r)
+                         void *send_arg, char *err, size_t err_size, int64_t *method_id_r,
+                         int64_t *retry_after_r)
 {
     struct kunci_mfa_method m;
     int r;
@@ -193,6 +257,8 @@ int kunci_mfa_code_begin(const struct kunci_ctx *ctx, struct kunci_store_handle 
     m.created_at = now;
     snprintf(m.target, sizeof(m.target), "%s", target);
     snprintf(m.channel, sizeof(m.channel), "%s", kind == KUNCI_METHOD_PHONE ? channel : "");
+    if ((r = count_send(ctx, h, acct, &m, true, now, retry_after_r)) != KUNCI_OK)
+        return r;
     if ((r = h->backend->method_insert(h->store, &m)) != KUNCI_OK)
         return r;
     r = issue_code(ctx, h, acct, &m, now, send, send_arg, err, err_size);
@@ -206,7 +272,8 @@ int kunci_mfa_code_begin(const struct kunci_ctx *ctx, struct kunci_store_handle 
 
 int kunci_mfa_send_code(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                         const struct kunci_account *acct, int64_t method_id, int64_t now,
-                        kunci_send_fn send, void *send_arg, char *err, size_t err_size)
+                        kunci_send_fn send, void *send_arg, char *err, size_t err_size,
+                        int64_t *retry_after_r)
 {
     struct kunci_mfa_method m;
     int r = h->backend->method_get(h->store, acct->id, method_id, &m);
@@ -214,7 +281,11 @@ int kunci_mfa_send_code(const struct kunci_ctx *ctx, struct kunci_store_handle *
         return r;
     if (m.kind == KUNCI_METHOD_TOTP)
         return KUNCI_ERR_INVALID;
-    return issue_code(ctx, h, acct, &m, now, send, send_arg, err, err_size);
+    r = count_send(ctx, h, acct, &m, !m.verified, now, retry_after_r);
+    if (r == KUNCI_OK)
+        r = issue_code(ctx, h, acct, &m, now, send, send_arg, err, err_size);
+    sodium_memzero(&m, sizeof(m));
+    return r;
 }
 
 static int check_totp(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
@@ -274,23 +345,40 @@ static int check_sent_code(const struct kunci_ctx *ctx, struct kunci_store_handl
 
 int kunci_mfa_check(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                     const struct kunci_account *acct, int64_t method_id, const char *code,
-                    int64_t now)
+                    int64_t now, int64_t *retry_after_r)
 {
     struct kunci_mfa_method m;
+    struct kunci_settings s;
+    struct kunci_guard_result g;
+
+    if (retry_after_r != NULL)
+        *retry_after_r = 0;
     int r = h->backend->method_get(h->store, acct->id, method_id, &m);
     if (r != KUNCI_OK)
         return r;
-    r = m.kind == KUNCI_METHOD_TOTP ? check_totp(ctx, h, &m, code, now)
-                                    : check_sent_code(ctx, h, acct, &m, code, now);
+    /* Counted before it is checked, per account: not per session, not per code sent. */
+    r = kunci_store_settings(h, &s);
+    if (r == KUNCI_OK)
+        r = kunci_guard_code_begin(h, &s, acct->id, acct->login, now, &g);
+    if (r == KUNCI_OK && g.verdict != KUNCI_GUARD_GO) {
+        if (retry_after_r != NULL)
+            *retry_after_r = g.retry_after;
+        r = KUNCI_ERR_LOCKED;
+    }
+    if (r == KUNCI_OK)
+        r = m.kind == KUNCI_METHOD_TOTP ? check_totp(ctx, h, &m, code, now)
+                                        : check_sent_code(ctx, h, acct, &m, code, now);
+    if (r == KUNCI_OK)
+        (void)kunci_guard_code_success(h, acct->id); /* best effort: it stays counted */
     sodium_memzero(&m, sizeof(m));
     return r;
 }
 
 int kunci_mfa_verify_method(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                             const struct kunci_account *acct, int64_t method_id, const char *code,
-                            int64_t now)
+                            int64_t now, int64_t *retry_after_r)
 {
-    int r = kunci_mfa_check(ctx, h, acct, method_id, code, now);
+    int r = kunci_mfa_check(ctx, h, acct, method_id, code, now, retry_after_r);
     if (r != KUNCI_OK)
         return r;
     return h->backend->method_verify(h->store, acct->id, method_id);
@@ -306,7 +394,7 @@ int kunci_mfa_complete(struct kunci_store_handle *h, struct kunci_account *acct)
         return KUNCI_ERR_POLICY;
     if (acct->mfa_state == KUNCI_MFA_ENABLED) {
         acct->mfa_state = KUNCI_MFA_ENFORCED;
-        return h->backend->account_update(h->store, acct, false);
+        return h->backend->account_update(h->store, acct, 0, 0);
     }
     return KUNCI_OK;
 }

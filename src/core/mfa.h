@@ -47,26 +47,36 @@ int kunci_email_check(const char *address);
 int kunci_mfa_totp_begin(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                          const struct kunci_account *acct, const char *issuer, int64_t now,
                          struct kunci_totp_enrollment *out);
+/* Codes sent are limited per account and per destination (codes_per_15_minutes,
+ * codes_per_day), with a cool-down between two codes to one place (code_resend_seconds) and
+ * a cap on new destinations while registering (code_destinations_per_day): KUNCI_ERR_RATE,
+ * with *retry_after_r (may be NULL) the seconds to wait. A code that could not be
+ * delivered still counts. */
+
 /* Starts registering a phone or e-mail method and sends it a code. Nothing stays
  * registered when the code cannot be sent. */
 int kunci_mfa_code_begin(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                          const struct kunci_account *acct, enum kunci_method_kind kind,
                          const char *target, const char *channel, int64_t now, kunci_send_fn send,
-                         void *send_arg, char *err, size_t err_size, int64_t *method_id_r);
+                         void *send_arg, char *err, size_t err_size, int64_t *method_id_r,
+                         int64_t *retry_after_r);
 /* Sends a new code to a registered phone or e-mail method (sign-in). */
 int kunci_mfa_send_code(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                         const struct kunci_account *acct, int64_t method_id, int64_t now,
-                        kunci_send_fn send, void *send_arg, char *err, size_t err_size);
+                        kunci_send_fn send, void *send_arg, char *err, size_t err_size,
+                        int64_t *retry_after_r);
 /* Checks a code for a method: KUNCI_OK, KUNCI_ERR_INVALID (wrong), KUNCI_ERR_EXPIRED,
  * KUNCI_ERR_LIMIT (too many attempts: ask for a new code), KUNCI_ERR_REUSED (TOTP),
- * KUNCI_ERR_NOT_FOUND (no such method, or no code pending). */
+ * KUNCI_ERR_NOT_FOUND (no such method, or no code pending), KUNCI_ERR_LOCKED (too many
+ * wrong codes for this account lately: *retry_after_r seconds, 0 until an administrator
+ * clears it). Every attempt counts against the account until one is right. */
 int kunci_mfa_check(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                     const struct kunci_account *acct, int64_t method_id, const char *code,
-                    int64_t now);
+                    int64_t now, int64_t *retry_after_r);
 /* Checks the code of an unverified method and marks it verified. */
 int kunci_mfa_verify_method(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                             const struct kunci_account *acct, int64_t method_id, const char *code,
-                            int64_t now);
+                            int64_t now, int64_t *retry_after_r);
 /* Completes registration: needs a verified method; moves `enabled` to `enforced`. */
 int kunci_mfa_complete(struct kunci_store_handle *h, struct kunci_account *acct);
 /* Removes a method; the last verified one stays while MFA is required. */

@@ -3,28 +3,55 @@
 #include "core/secret.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#define B(key, def, desc)                                                                          \
+    {                                                                                              \
+#key, KUNCI_SETTING_BOOL, def, 0, 0, desc, offsetof(struct kunci_settings, key)            \
+    }
+#define I(key, def, lo, hi, desc)                                                                  \
+    {                                                                                              \
+#key, KUNCI_SETTING_INT, def, lo, hi, desc, offsetof(struct kunci_settings, key)           \
+    }
+
 const struct kunci_setting_def kunci_setting_defs[] = {
-    {"app_passwords_allowed", KUNCI_SETTING_BOOL, "true", 0, 0,
-     "users whose MFA is required may create and use app passwords"},
-    {"app_passwords_max", KUNCI_SETTING_INT, "40", 1, 1000, "app passwords per user"},
-    {"app_password_length", KUNCI_SETTING_INT, "24", KUNCI_APP_PASSWORD_MIN_LEN,
-     KUNCI_APP_PASSWORD_MAX_LEN, "letters in a new app password"},
-    {"app_passwords_revoke_on_password_change", KUNCI_SETTING_BOOL, "false", 0, 0,
-     "changing a user's password deletes their app passwords"},
-    {"remember_device_days", KUNCI_SETTING_INT, "14", 1, 365,
-     "days a browser may skip the second factor after \"don't ask again\""},
-    {"mfa_totp_allowed", KUNCI_SETTING_BOOL, "true", 0, 0, "the authenticator app method"},
-    {"mfa_phone_allowed", KUNCI_SETTING_BOOL, "true", 0, 0, "codes by text message or call"},
-    {"mfa_email_allowed", KUNCI_SETTING_BOOL, "true", 0, 0, "codes to an alternate e-mail"},
-    {"lockout_threshold", KUNCI_SETTING_INT, "10", 0, 1000,
-     "distinct wrong passwords that lock a login's password (0: never); app passwords go on"},
-    {"lockout_minutes", KUNCI_SETTING_INT, "15", 1, 1440,
-     "how far back wrong passwords count, and so how long a lock lasts"},
+    B(app_passwords_allowed, "true",
+      "users whose MFA is required may create and use app passwords"),
+    I(app_passwords_max, "40", 1, 1000, "app passwords per user"),
+    I(app_password_length, "24", KUNCI_APP_PASSWORD_MIN_LEN, KUNCI_APP_PASSWORD_MAX_LEN,
+      "letters in a new app password"),
+    B(app_passwords_revoke_on_password_change, "false",
+      "changing a user's password deletes their app passwords"),
+    I(remember_device_days, "14", 1, 365,
+      "days a browser may skip the second factor after \"don't ask again\""),
+    B(mfa_totp_allowed, "true", "the authenticator app method"),
+    B(mfa_phone_allowed, "true", "codes by text message or call"),
+    B(mfa_email_allowed, "true", "codes to an alternate e-mail"),
+    I(lockout_threshold, "10", 0, 1000,
+      "consecutive distinct wrong passwords that lock a login's password (0: never); app "
+      "passwords go on"),
+    I(lockout_minutes, "15", 1, 1440,
+      "how long the first lock lasts; each further lock lasts twice as long (at most a day)"),
+    I(lockout_hard_limit, "100", 1, 100,
+      "consecutive wrong passwords or codes after which only an administrator unlocks"),
+    I(mfa_lockout_threshold, "5", 1, 100,
+      "consecutive wrong second-factor codes that lock an account's codes"),
+    I(mfa_lockout_minutes, "5", 1, 1440,
+      "how long the first lock of codes lasts; each further one twice as long"),
+    I(address_threshold, "20", 0, 100000,
+      "distinct wrong passwords one client address may make per address_minutes before it is "
+      "slowed down (0: never)"),
+    I(address_minutes, "60", 1, 1440,
+      "the period of address_threshold, and the longest wait an address is given"),
+    I(codes_per_15_minutes, "5", 1, 100, "codes sent per account, and per phone or address"),
+    I(codes_per_day, "20", 1, 1000, "codes sent per day, per account and per phone or address"),
+    I(code_resend_seconds, "60", 0, 3600, "seconds before another code to the same place"),
+    I(code_destinations_per_day, "3", 1, 100,
+      "new phones or addresses an account may send codes to per day while registering"),
 };
 const size_t kunci_setting_count = sizeof(kunci_setting_defs) / sizeof(kunci_setting_defs[0]);
 
@@ -99,30 +126,13 @@ void kunci_settings_apply(struct kunci_settings *s, const char *key, const char 
         return;
     if (value == NULL || kunci_setting_canonical(def, value, canon) != KUNCI_OK)
         kunci_setting_canonical(def, def->default_value, canon);
-    if (def->type == KUNCI_SETTING_BOOL)
+    if (def->type == KUNCI_SETTING_BOOL) {
         parse_bool(canon, &b);
-    else
+        *(bool *)(void *)((char *)s + def->offset) = b;
+    } else {
         parse_long(canon, &l);
-    if (strcmp(key, "app_passwords_allowed") == 0)
-        s->app_passwords_allowed = b;
-    else if (strcmp(key, "app_passwords_max") == 0)
-        s->app_passwords_max = (int)l;
-    else if (strcmp(key, "app_password_length") == 0)
-        s->app_password_length = (int)l;
-    else if (strcmp(key, "app_passwords_revoke_on_password_change") == 0)
-        s->app_passwords_revoke_on_password_change = b;
-    else if (strcmp(key, "remember_device_days") == 0)
-        s->remember_device_days = (int)l;
-    else if (strcmp(key, "mfa_totp_allowed") == 0)
-        s->mfa_totp_allowed = b;
-    else if (strcmp(key, "mfa_phone_allowed") == 0)
-        s->mfa_phone_allowed = b;
-    else if (strcmp(key, "mfa_email_allowed") == 0)
-        s->mfa_email_allowed = b;
-    else if (strcmp(key, "lockout_threshold") == 0)
-        s->lockout_threshold = (int)l;
-    else if (strcmp(key, "lockout_minutes") == 0)
-        s->lockout_minutes = (int)l;
+        *(int *)(void *)((char *)s + def->offset) = (int)l;
+    }
 }
 
 void kunci_settings_defaults(struct kunci_settings *s)

@@ -17,6 +17,7 @@ struct kunci_setting_def {
     const char *default_value;
     long min, max; /* for KUNCI_SETTING_INT */
     const char *description;
+    size_t offset; /* of its bool or int in struct kunci_settings */
 };
 
 #define KUNCI_SETTING_VALUE_MAX 32
@@ -30,6 +31,15 @@ struct kunci_settings {
     bool mfa_totp_allowed, mfa_phone_allowed, mfa_email_allowed;
     int lockout_threshold;
     int lockout_minutes;
+    int lockout_hard_limit;
+    int mfa_lockout_threshold;
+    int mfa_lockout_minutes;
+    int address_threshold;
+    int address_minutes;
+    int codes_per_15_minutes;
+    int codes_per_day;
+    int code_resend_seconds;
+    int code_destinations_per_day;
 };
 
 extern const struct kunci_setting_def kunci_setting_defs[];

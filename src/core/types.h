@@ -74,6 +74,7 @@ struct kunci_session {
     int64_t created_at;
     int64_t last_seen_at;
     int64_t password_at; /* when the password was last typed: gates sensitive changes */
+    int64_t mfa_at;      /* when a second factor was proven or a method verified in it */
 };
 
 enum kunci_method_kind {

@@ -7,6 +7,7 @@
 
 #include "core/accounts.h"
 #include "core/err.h"
+#include "core/guard.h"
 #include "core/password.h"
 #include "core/secret.h"
 #include "core/timespec.h"
@@ -19,6 +20,30 @@ static json_t *user_json(const struct kunci_account *a)
                      a->display_name, "role", kunci_role_name(a->role), "enabled", a->enabled,
                      "mfa_state", kunci_mfa_state_name(a->mfa_state), "created_at", created,
                      "must_change_password", a->must_change_password);
+}
+
+struct lockout_list {
+    json_t *list;
+    int64_t now;
+};
+
+static int lockout_item(void *arg, const struct kunci_lockout *l)
+{
+    struct lockout_list *ll = arg;
+    char until[32], last[32];
+    bool hard = l->locked_until == KUNCI_LOCKED_UNTIL_CLEARED;
+    bool locked = hard || l->locked_until > ll->now;
+
+    kunci_time_format(locked && !hard ? l->locked_until : 0, until, sizeof(until));
+    kunci_time_format(l->last_at, last, sizeof(last));
+    json_array_append_new(ll->list,
+                          json_pack("{s:s, s:s, s:i, s:b, s:b, s:s?, s:I, s:s}", "kind", l->scope,
+                                    "subject", l->label, "failures", l->failures, "locked", locked,
+                                    "until_cleared", hard, "locked_until",
+                                    locked && !hard ? until : NULL, "retry_after",
+                                    (json_int_t)(locked && !hard ? l->locked_until - ll->now : 0),
+                                    "last_failure", last));
+    return 0;
 }
 
 static int add_user(void *arg, const struct kunci_account *a)
@@ -90,12 +115,44 @@ static enum MHD_Result reset_password(struct web_request *rq, struct kunci_accou
 
     kunci_password_generate(pw);
     a->must_change_password = true;
-    int r = kunci_account_set_password(rq->ctx, rq->h, a, pw, strlen(pw), rq->now, &revoked);
+    /* Every session of the user ends, and its remembered devices are forgotten. */
+    int r = kunci_account_set_password(rq->ctx, rq->h, a, pw, strlen(pw), rq->now, 0, &revoked);
     json_t *out = r == KUNCI_OK ? json_pack("{s:s, s:b}", "one_time_password", pw,
                                             "app_passwords_revoked", revoked)
                                 : NULL;
     sodium_memzero(pw, sizeof(pw));
     return r == KUNCI_OK ? api_json(rq, 200, out) : api_fail(rq, r);
+}
+
+static enum MHD_Result lockouts(struct web_request *rq)
+{
+    char subject[KUNCI_LOGIN_MAX + 1];
+    int count = 0;
+
+    if (strcmp(rq->path, "/admin/lockouts") == 0 && strcmp(rq->method, "GET") == 0) {
+        json_t *list = json_array();
+        struct lockout_list l = {list, rq->now};
+        int r = kunci_store_lockout_list(rq->h, lockout_item, &l);
+        if (r != KUNCI_OK) {
+            json_decref(list);
+            return api_fail(rq, r);
+        }
+        return api_json(rq, 200, list);
+    }
+    if (sscanf(rq->path, "/admin/lockouts/%254s", subject) == 1 &&
+        strcmp(rq->method, "DELETE") == 0) {
+        if (!reauth_fresh(rq))
+            return api_reauth_required(rq);
+        int r = kunci_guard_clear(rq->ctx, rq->h, subject, &count);
+        if (r == KUNCI_ERR_INVALID)
+            return api_error(rq, 400, "invalid", "Give a login or an IP address.");
+        if (r != KUNCI_OK)
+            return api_fail(rq, r);
+        fprintf(stderr, "web: %s cleared the lockouts of %s (%d)\n", rq->account.login, subject,
+                count);
+        return api_json(rq, 200, json_pack("{s:i}", "cleared", count));
+    }
+    return api_error(rq, 404, "not_found", "No such endpoint.");
 }
 
 enum MHD_Result api_admin(struct web_request *rq)
@@ -107,6 +164,11 @@ enum MHD_Result api_admin(struct web_request *rq)
         return api_error(rq, 401, "not_signed_in", "Sign in first.");
     if (rq->account.role != KUNCI_ROLE_ADMIN)
         return api_error(rq, 403, "not_admin", "Only administrators may do this.");
+    if (strncmp(rq->path, "/admin/lockouts", 15) == 0)
+        return lockouts(rq);
+    /* An administrator's changes ask for a recent password too. */
+    if (strcmp(rq->method, "GET") != 0 && !reauth_fresh(rq))
+        return api_reauth_required(rq);
     if (strcmp(rq->path, "/admin/users") == 0) {
         if (strcmp(rq->method, "GET") == 0) {
             json_t *list = json_array();

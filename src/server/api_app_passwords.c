@@ -11,9 +11,6 @@
 #include "core/secret.h"
 #include "core/timespec.h"
 
-/* Creating an app password asks for the password again after this long. */
-#define REAUTH_SECONDS 600
-
 json_t *app_password_json(const struct kunci_app_password *ap)
 {
     char created[32], expires[32], used[32];
@@ -60,7 +57,7 @@ static enum MHD_Result list(struct web_request *rq)
     return api_json(rq, 200,
                     json_pack("{s:b, s:s?, s:o, s:i, s:b}", "available", reason == NULL, "reason",
                               reason, "items", items, "max", s.app_passwords_max, "reauth_required",
-                              rq->now - rq->session.password_at > REAUTH_SECONDS));
+                              !reauth_fresh(rq)));
 }
 
 static enum MHD_Result create(struct web_request *rq)
@@ -73,8 +70,8 @@ static enum MHD_Result create(struct web_request *rq)
     size_t i;
     json_t *p;
 
-    if (rq->now - rq->session.password_at > REAUTH_SECONDS)
-        return api_error(rq, 403, "reauth_required", "Enter your password again to continue.");
+    if (!reauth_fresh(rq))
+        return api_reauth_required(rq);
     spec.name = body_string(rq, "name");
     if (spec.name == NULL || spec.name[0] == '\0')
         return api_error(rq, 400, "name_required", "Give the app password a name.");

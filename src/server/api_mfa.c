@@ -49,7 +49,8 @@ json_t *methods_json(struct web_request *rq)
     return list;
 }
 
-/* Registering is for the wizard (MFA required, not yet set up) or a full session. */
+/* Registering is for the wizard (MFA required, no method yet, or one verified in this
+ * session) or a full session: never for a session that still owes its second factor. */
 static bool may_register(struct web_request *rq)
 {
     return rq->session.stage == KUNCI_SESSION_FULL || strcmp(session_next(rq), "setup") == 0;
@@ -111,13 +112,18 @@ static enum MHD_Result begin_code(struct web_request *rq, enum kunci_method_kind
         snprintf(target, sizeof(target), "%s", address);
     }
     struct kunci_delivery_request dr = {&rq->ctx->cfg, web_language(rq)};
+    int64_t retry_after = 0;
     int r = kunci_mfa_code_begin(rq->ctx, rq->h, &rq->account, kind, target, channel, rq->now,
-                                 kunci_delivery_send, &dr, err, sizeof(err), &id);
+                                 kunci_delivery_send, &dr, err, sizeof(err), &id, &retry_after);
     if (r == KUNCI_ERR_DELIVERY)
         fprintf(stderr, "web: code for %s not delivered: %s\n", rq->account.login, err);
+    if (r == KUNCI_ERR_RATE)
+        return codes_refused(rq, retry_after);
     if (r != KUNCI_OK)
         return api_fail(rq, r);
-    return api_json(rq, 200, json_pack("{s:I, s:b}", "method_id", (json_int_t)id, "sent", 1));
+    return api_json(rq, 200,
+                    json_pack("{s:I, s:b, s:I}", "method_id", (json_int_t)id, "sent", 1,
+                              "resend_after", resend_after(rq)));
 }
 
 static enum MHD_Result verify_method(struct web_request *rq, int64_t id)
@@ -125,9 +131,14 @@ static enum MHD_Result verify_method(struct web_request *rq, int64_t id)
     const char *code = body_string(rq, "code");
     if (code == NULL)
         return api_error(rq, 400, "invalid", "Enter the code.");
-    int r = kunci_mfa_verify_method(rq->ctx, rq->h, &rq->account, id, code, rq->now);
+    int64_t retry_after = 0;
+    int r = kunci_mfa_verify_method(rq->ctx, rq->h, &rq->account, id, code, rq->now, &retry_after);
     if (r != KUNCI_OK)
-        return code_error(rq, r);
+        return code_error(rq, r, retry_after);
+    /* Set-up may complete in this session, and only in one where a method was verified. */
+    rq->session.mfa_at = rq->now;
+    if ((r = rq->h->backend->session_update(rq->h->store, &rq->session)) != KUNCI_OK)
+        return api_fail(rq, r);
     return api_json(rq, 200, json_pack("{s:b, s:o}", "verified", 1, "methods", methods_json(rq)));
 }
 
@@ -149,6 +160,8 @@ enum MHD_Result api_methods(struct web_request *rq)
         kunci_method_kind_parse(rq->path + 9, &kind) == KUNCI_OK) {
         if (!may_register(rq))
             return api_error(rq, 401, "not_signed_in", "Sign in first.");
+        if (!reauth_fresh(rq))
+            return api_reauth_required(rq);
         if (!method_allowed(rq, kind))
             return api_error(rq, 403, "method_not_allowed",
                              "Your organization does not offer this method.");
@@ -162,6 +175,10 @@ enum MHD_Result api_methods(struct web_request *rq)
     }
     if (rq->session.stage != KUNCI_SESSION_FULL)
         return api_error(rq, 401, "not_signed_in", "Sign in first.");
+    if (((n == 2 && post && strcmp(action, "default") == 0) ||
+         (n == 1 && strcmp(rq->method, "DELETE") == 0)) &&
+        !reauth_fresh(rq))
+        return api_reauth_required(rq);
     if (n == 2 && post && strcmp(action, "default") == 0) {
         int r = rq->h->backend->method_set_default(rq->h->store, rq->account.id, id);
         return r == KUNCI_OK ? api_json(rq, 200, methods_json(rq)) : api_fail(rq, r);
@@ -184,27 +201,26 @@ enum MHD_Result api_setup_complete(struct web_request *rq)
     struct kunci_app_password_spec spec = {"Outlook, Apple Mail and other apps", 0, 0, NULL};
     struct kunci_app_password ap;
     char pw[KUNCI_APP_PASSWORD_MAX_LEN + 1], shown[KUNCI_APP_PASSWORD_FORMATTED_MAX];
-    char token[KUNCI_TOKEN_MAX];
-    struct kunci_session fresh;
 
     if (!rq->has_session || strcmp(rq->method, "POST") != 0)
         return api_error(rq, 401, "not_signed_in", "Sign in first.");
-    if (!may_register(rq))
+    /* Only a session that is setting up (or whose account still has it to do) completes. */
+    if (!may_register(rq) ||
+        (rq->session.stage == KUNCI_SESSION_FULL && rq->account.mfa_state != KUNCI_MFA_ENABLED))
         return api_error(rq, 409, "not_needed", "Set-up is complete already.");
+    /* A method verified in this session, not merely one the account has. */
+    if (rq->session.mfa_at == 0)
+        return api_error(rq, 409, "verify_first", "Verify a method first.");
+    if (!reauth_fresh(rq))
+        return api_reauth_required(rq);
     int r = kunci_mfa_complete(rq->h, &rq->account);
     if (r == KUNCI_ERR_POLICY)
         return api_error(rq, 409, "verify_first", "Verify a method first.");
     if (r != KUNCI_OK)
         return api_fail(rq, r);
     /* Registration done: the session gains full rights, under a new token. */
-    r = kunci_session_start(rq->ctx, rq->h, rq->account.id, KUNCI_SESSION_FULL, rq->now, token,
-                            &fresh);
-    if (r != KUNCI_OK)
+    if ((r = session_rotate(rq, KUNCI_SESSION_FULL)) != KUNCI_OK)
         return api_fail(rq, r);
-    (void)rq->h->backend->session_delete(rq->h->store, rq->session.id);
-    rq->session = fresh;
-    set_session_cookie(rq, token, false);
-    sodium_memzero(token, sizeof(token));
     json_t *app = json_null();
     r = kunci_app_password_create(rq->ctx, rq->h, &rq->account, &spec, rq->now, pw, sizeof(pw),
                                   &ap);

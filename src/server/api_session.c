@@ -8,28 +8,29 @@
 
 #include "core/accounts.h"
 #include "core/err.h"
-#include "core/lockout.h"
+#include "core/guard.h"
 #include "core/login.h"
 #include "core/mfa.h"
-#include "core/password.h"
 #include "delivery/delivery.h"
 
+/* An account with a verified method proves one at every sign-in, whatever its MFA state;
+ * set-up follows only for one without (or after a method verified in this very session).
+ * An unreadable method list asks for the second factor: never less than that. */
 const char *session_next(struct web_request *rq)
 {
-    int count = 0;
+    int count = 1;
 
     if (rq->session.stage == KUNCI_SESSION_FULL)
         return "done";
     if (rq->account.must_change_password)
         return "change_password";
-    if (rq->account.mfa_state == KUNCI_MFA_ENABLED)
-        return "setup";
-    if (rq->account.mfa_state == KUNCI_MFA_ENFORCED) {
-        if (kunci_mfa_verified_count(rq->h, rq->account.id, &count, NULL) == KUNCI_OK && count == 0)
-            return "setup";
+    if (kunci_mfa_verified_count(rq->h, rq->account.id, &count, NULL) != KUNCI_OK)
+        count = 1;
+    if (count > 0 && rq->session.mfa_at == 0)
         return "second_factor";
-    }
-    return "done";
+    if (rq->account.mfa_state != KUNCI_MFA_DISABLED)
+        return "setup";
+    return count > 0 ? "second_factor" : "done";
 }
 
 json_t *session_json(struct web_request *rq)
@@ -46,7 +47,7 @@ json_t *session_json(struct web_request *rq)
 
 /* Replaces the session with a new one at the given stage: a new token whenever the
  * session gains privileges. */
-static int rotate(struct web_request *rq, enum kunci_session_stage stage)
+int session_rotate(struct web_request *rq, enum kunci_session_stage stage)
 {
     char token[KUNCI_TOKEN_MAX];
     struct kunci_session fresh;
@@ -56,8 +57,15 @@ static int rotate(struct web_request *rq, enum kunci_session_stage stage)
         return r;
     if (rq->has_session) {
         fresh.password_at = rq->session.password_at;
-        (void)rq->h->backend->session_update(rq->h->store, &fresh);
-        (void)rq->h->backend->session_delete(rq->h->store, rq->session.id);
+        fresh.mfa_at = rq->session.mfa_at;
+        r = rq->h->backend->session_update(rq->h->store, &fresh);
+        if (r == KUNCI_OK)
+            r = rq->h->backend->session_delete(rq->h->store, rq->session.id);
+        if (r != KUNCI_OK) {
+            (void)rq->h->backend->session_delete(rq->h->store, fresh.id);
+            sodium_memzero(token, sizeof(token));
+            return r;
+        }
     }
     rq->session = fresh;
     rq->has_session = true;
@@ -66,67 +74,58 @@ static int rotate(struct web_request *rq, enum kunci_session_stage stage)
     return KUNCI_OK;
 }
 
-/* Argon2id against the account's hash, or against the dummy hash for unknown users. */
-static bool password_matches(struct web_request *rq, const struct kunci_account *a, bool known,
-                             const char *pw)
-{
-    const char *hash = known ? a->password_hash : kunci_ctx_dummy_hash(rq->ctx);
-    bool ok = kunci_password_verify(hash, pw, strlen(pw));
-    return ok && known;
-}
-
 static enum MHD_Result sign_in(struct web_request *rq)
 {
     const char *login = body_string(rq, "login"), *pw = body_string(rq, "password");
-    char canonical[KUNCI_LOGIN_MAX + 1], hash[KUNCI_HASH_MAX];
+    struct kunci_auth_outcome out;
     struct kunci_account a;
-    struct kunci_settings settings;
-    bool known = false, canonical_ok, locked = false;
 
     if (login == NULL || pw == NULL)
         return api_error(rq, 400, "invalid", "Enter your account and password.");
-    memset(&a, 0, sizeof(a));
-    canonical_ok = kunci_login_canonical(login, strlen(login), canonical) == KUNCI_OK;
-    if (canonical_ok) {
-        int r = kunci_store_settings(rq->h, &settings);
-        if (r == KUNCI_OK)
-            r = kunci_lockout_check(rq->ctx, rq->h, &settings, canonical, rq->now, &locked);
-        if (r == KUNCI_OK && !locked)
-            r = rq->h->backend->account_by_login(rq->h->store, canonical, &a);
-        if (r != KUNCI_OK && r != KUNCI_ERR_NOT_FOUND)
-            return api_fail(rq, r);
-        known = r == KUNCI_OK && !locked;
-    }
-    /* The same for every login, known or not: it tells nothing about who exists. */
-    if (locked)
-        return api_error(rq, 429, "locked",
-                         "Too many wrong passwords. Wait a few minutes and try again.");
-    /* One answer for an unknown account and a wrong password. */
-    if (!password_matches(rq, &a, known, pw)) {
-        if (canonical_ok)
-            (void)kunci_lockout_fail(rq->ctx, rq->h, &settings, canonical, pw, strlen(pw), rq->now);
-        return api_error(rq, 401, "invalid_credentials", "Your account or password is incorrect.");
-    }
-    (void)kunci_lockout_clear(rq->ctx, rq->h, canonical);
-    if (!a.enabled)
+    /* The one decision every way in takes: lockout, per-address limits, the same work for
+     * unknown accounts. App passwords never open the web. */
+    struct kunci_auth_request req = {
+        .login = login,
+        .login_len = strlen(login),
+        .secret = pw,
+        .secret_len = strlen(pw),
+        .client_ip = rq->client_ip,
+        .now = rq->now,
+        .primary_only = true,
+    };
+    enum kunci_auth_result result = kunci_auth_check(rq->ctx, rq->h, &req, &out);
+    int64_t account_id = out.account_id, retry_after = out.retry_after;
+    if (result != KUNCI_AUTH_ALLOWED)
+        fprintf(stderr, "web sign-in login=%s ip=%s result=%s\n", out.login[0] ? out.login : "-",
+                rq->client_ip[0] ? rq->client_ip : "-", kunci_auth_result_name(result));
+    sodium_memzero(&out, sizeof(out));
+    if (result == KUNCI_AUTH_DISABLED)
         return api_error(rq, 403, "account_disabled",
                          "Your account is disabled. Contact your administrator.");
-    if (kunci_password_needs_rehash(a.password_hash, &rq->ctx->pwparams) &&
-        kunci_password_hash(&rq->ctx->pwparams, pw, strlen(pw), hash) == KUNCI_OK)
-        (void)rq->h->backend->account_rehash(rq->h->store, a.id, a.password_hash, hash);
+    /* One answer for an unknown account and a wrong password. */
+    if (result != KUNCI_AUTH_ALLOWED)
+        return api_password_refused(rq, result, retry_after, "invalid_credentials",
+                                    "Your account or password is incorrect.");
+    int r = rq->h->backend->account_by_id(rq->h->store, account_id, &a);
+    if (r != KUNCI_OK)
+        return api_fail(rq, r == KUNCI_ERR_NOT_FOUND ? KUNCI_ERR_TEMPFAIL : r);
     struct kunci_session_policy policy;
     web_session_policy(rq->ctx, &policy);
-    (void)kunci_session_purge(rq->h, &policy, rq->now); /* housekeeping; failure is harmless */
+    /* Housekeeping; failure is harmless. */
+    (void)kunci_session_purge(rq->h, &policy, rq->now);
+    (void)kunci_store_purge_guards(rq->h, rq->now);
     rq->account = a;
+    sodium_memzero(&a, sizeof(a));
     rq->has_session = false;
+    memset(&rq->session, 0, sizeof(rq->session));
     rq->session.stage = KUNCI_SESSION_PASSWORD;
     const char *next = session_next(rq);
     enum kunci_session_stage stage = KUNCI_SESSION_PASSWORD;
     if (strcmp(next, "done") == 0 ||
         (strcmp(next, "second_factor") == 0 &&
-         kunci_device_trusted(rq->ctx, rq->h, a.id, cookie(rq, "kunci_device"), rq->now)))
+         kunci_device_trusted(rq->ctx, rq->h, rq->account.id, cookie(rq, "kunci_device"), rq->now)))
         stage = KUNCI_SESSION_FULL;
-    int r = rotate(rq, stage);
+    r = session_rotate(rq, stage);
     if (r != KUNCI_OK)
         return api_fail(rq, r);
     return api_json(rq, 200, session_json(rq));
@@ -151,9 +150,17 @@ static int64_t body_id(struct web_request *rq, const char *key)
  * ten guesses give an attacker a chance of 3 in 100,000 per sign-in. */
 #define SESSION_CODE_FAILURES_MAX 10
 
-enum MHD_Result code_error(struct web_request *rq, int r)
+enum MHD_Result code_error(struct web_request *rq, int r, int64_t retry_after)
 {
     int failures = 0;
+
+    if (r == KUNCI_ERR_LOCKED)
+        return api_retry(rq, 429, "code_locked",
+                         retry_after > 0 ? "Too many wrong codes for this account. Wait and try "
+                                           "again."
+                                         : "Too many wrong codes: this account's codes are "
+                                           "locked. Contact your administrator.",
+                         retry_after);
 
     if ((r == KUNCI_ERR_INVALID || r == KUNCI_ERR_REUSED || r == KUNCI_ERR_EXPIRED ||
          r == KUNCI_ERR_LIMIT) &&
@@ -182,17 +189,35 @@ enum MHD_Result code_error(struct web_request *rq, int r)
     }
 }
 
+enum MHD_Result codes_refused(struct web_request *rq, int64_t retry_after)
+{
+    return api_retry(rq, 429, "too_many_codes",
+                     "Too many codes were sent. Wait before asking for another one.", retry_after);
+}
+
+json_int_t resend_after(struct web_request *rq)
+{
+    struct kunci_settings s;
+    return kunci_store_settings(rq->h, &s) == KUNCI_OK ? s.code_resend_seconds : 60;
+}
+
 static enum MHD_Result send_code(struct web_request *rq)
 {
     char err[256] = "";
+    int64_t retry_after = 0;
     struct kunci_delivery_request dr = {&rq->ctx->cfg, web_language(rq)};
+
+    if (strcmp(session_next(rq), "second_factor") != 0)
+        return api_error(rq, 409, "not_needed", "No code is needed now.");
     int r = kunci_mfa_send_code(rq->ctx, rq->h, &rq->account, body_id(rq, "method_id"), rq->now,
-                                kunci_delivery_send, &dr, err, sizeof(err));
+                                kunci_delivery_send, &dr, err, sizeof(err), &retry_after);
     if (r == KUNCI_ERR_DELIVERY)
         fprintf(stderr, "web: code for %s not delivered: %s\n", rq->account.login, err);
+    if (r == KUNCI_ERR_RATE)
+        return codes_refused(rq, retry_after);
     if (r != KUNCI_OK)
         return api_fail(rq, r == KUNCI_ERR_INVALID ? KUNCI_ERR_NOT_FOUND : r);
-    return api_json(rq, 200, json_pack("{s:b}", "sent", 1));
+    return api_json(rq, 200, json_pack("{s:b, s:I}", "sent", 1, "resend_after", resend_after(rq)));
 }
 
 static enum MHD_Result verify_second_factor(struct web_request *rq)
@@ -207,10 +232,12 @@ static enum MHD_Result verify_second_factor(struct web_request *rq)
     if (code == NULL || rq->h->backend->method_get(rq->h->store, rq->account.id, id, &m) != 0 ||
         !m.verified)
         return api_error(rq, 400, "invalid", "Choose a method and enter its code.");
-    int r = kunci_mfa_check(rq->ctx, rq->h, &rq->account, id, code, rq->now);
+    int64_t retry_after = 0;
+    int r = kunci_mfa_check(rq->ctx, rq->h, &rq->account, id, code, rq->now, &retry_after);
     if (r != KUNCI_OK)
-        return code_error(rq, r);
-    if ((r = rotate(rq, KUNCI_SESSION_FULL)) != KUNCI_OK)
+        return code_error(rq, r, retry_after);
+    rq->session.mfa_at = rq->now;
+    if ((r = session_rotate(rq, KUNCI_SESSION_FULL)) != KUNCI_OK)
         return api_fail(rq, r);
     if (json_is_true(remember)) {
         struct kunci_settings s;
@@ -233,8 +260,10 @@ static enum MHD_Result change_password(struct web_request *rq)
         return api_error(rq, 400, "invalid", "Enter your current and your new password.");
     if (rq->session.stage != KUNCI_SESSION_FULL && !rq->account.must_change_password)
         return api_error(rq, 403, "not_signed_in", "Sign in first.");
-    if (!password_matches(rq, &rq->account, true, current))
-        return api_error(rq, 401, "wrong_password", "Your current password is incorrect.");
+    enum kunci_auth_result result = web_password_check(rq, current);
+    if (result != KUNCI_AUTH_ALLOWED)
+        return api_password_refused(rq, result, rq->password_retry_after, "wrong_password",
+                                    "Your current password is incorrect.");
     if (strcmp(current, fresh) == 0)
         return api_error(rq, 400, "same_password", "Choose a password you have not used here.");
     int r = kunci_password_acceptable(fresh, strlen(fresh));
@@ -243,15 +272,16 @@ static enum MHD_Result change_password(struct web_request *rq)
                          r == KUNCI_ERR_TOO_LONG ? "Use at most 256 characters."
                                                  : "Use at least 8 characters.");
     rq->account.must_change_password = false;
+    /* Every other session ends and remembered devices are forgotten. */
     r = kunci_account_set_password(rq->ctx, rq->h, &rq->account, fresh, strlen(fresh), rq->now,
-                                   &revoked);
+                                   rq->session.id, &revoked);
     if (r != KUNCI_OK)
         return api_fail(rq, r);
     enum kunci_session_stage stage = rq->session.stage;
     if (stage != KUNCI_SESSION_FULL && strcmp(session_next(rq), "done") == 0)
         stage = KUNCI_SESSION_FULL;
     rq->session.password_at = rq->now;
-    if ((r = rotate(rq, stage)) != KUNCI_OK)
+    if ((r = session_rotate(rq, stage)) != KUNCI_OK)
         return api_fail(rq, r);
     return api_json(rq, 200, session_json(rq));
 }
@@ -259,8 +289,13 @@ static enum MHD_Result change_password(struct web_request *rq)
 static enum MHD_Result reauth(struct web_request *rq)
 {
     const char *pw = body_string(rq, "password");
-    if (pw == NULL || !password_matches(rq, &rq->account, true, pw))
+    if (pw == NULL)
         return api_error(rq, 401, "wrong_password", "Your password is incorrect.");
+    /* Counted like any other guess at the password. */
+    enum kunci_auth_result result = web_password_check(rq, pw);
+    if (result != KUNCI_AUTH_ALLOWED)
+        return api_password_refused(rq, result, rq->password_retry_after, "wrong_password",
+                                    "Your password is incorrect.");
     rq->session.password_at = rq->now;
     int r = rq->h->backend->session_update(rq->h->store, &rq->session);
     return r == KUNCI_OK ? api_json(rq, 200, json_pack("{s:b}", "ok", 1)) : api_fail(rq, r);
@@ -286,7 +321,9 @@ enum MHD_Result api_session(struct web_request *rq)
         return verify_second_factor(rq);
     if (post && strcmp(rq->path, "/password") == 0)
         return change_password(rq);
-    if (post && strcmp(rq->path, "/reauth") == 0 && rq->session.stage == KUNCI_SESSION_FULL)
+    /* The wizard re-authenticates too, when its steps took longer than REAUTH_SECONDS. */
+    if (post && strcmp(rq->path, "/reauth") == 0 &&
+        (rq->session.stage == KUNCI_SESSION_FULL || strcmp(session_next(rq), "setup") == 0))
         return reauth(rq);
     return api_error(rq, 404, "not_found", "No such endpoint.");
 }

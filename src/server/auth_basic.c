@@ -75,6 +75,13 @@ static enum MHD_Result basic_respond(struct request *rq)
         const struct header h[] = {{"X-Kunci-User", rq->out.login}, {NULL, NULL}};
         return respond(rq->conn, MHD_HTTP_OK, h, "ok\n");
     }
+    if (rq->out.result == KUNCI_AUTH_THROTTLED) {
+        char wait[24];
+        snprintf(wait, sizeof(wait), "%lld", (long long)rq->out.retry_after);
+        const struct header h[] = {{"Retry-After", wait}, {NULL, NULL}};
+        return respond(rq->conn, MHD_HTTP_TOO_MANY_REQUESTS, h,
+                       "too many failed logins from this address, try again later\n");
+    }
     if (rq->out.result == KUNCI_AUTH_TEMPFAIL) {
         static const struct header h[] = {{"Retry-After", "5"}, {NULL, NULL}};
         return respond(rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE, h,

@@ -92,13 +92,20 @@ static enum MHD_Result nginx_respond(struct request *rq)
                 kunci_protocol_name(rq->protocol));
         rq->out.result = KUNCI_AUTH_TEMPFAIL;
     }
-    char wait[12];
-    snprintf(wait, sizeof(wait), "%d", server_auth_wait(rq->server));
-    bool temp = rq->out.result == KUNCI_AUTH_TEMPFAIL;
+    char wait[24];
+    bool throttled = rq->out.result == KUNCI_AUTH_THROTTLED;
+    bool temp = rq->out.result == KUNCI_AUTH_TEMPFAIL || throttled;
+    /* A slowed address waits as long as it must (nginx holds the client), within reason. */
+    int64_t seconds = server_auth_wait(rq->server);
+    if (throttled && rq->out.retry_after > seconds)
+        seconds = rq->out.retry_after < 60 ? rq->out.retry_after : 60;
+    snprintf(wait, sizeof(wait), "%lld", (long long)seconds);
     const struct header h[] = {
         {"Auth-Status", temp ? STATUS_TEMPFAIL : STATUS_INVALID},
         {"Auth-Wait", wait},
-        {smtp ? "Auth-Error-Code" : NULL, temp ? "451 4.3.0" : "535 5.7.8"},
+        {smtp ? "Auth-Error-Code" : NULL, throttled ? "454 4.7.0"
+                                          : temp    ? "451 4.3.0"
+                                                    : "535 5.7.8"},
         {NULL, NULL},
     };
     return respond(rq->conn, MHD_HTTP_OK, h, NULL);

@@ -109,7 +109,9 @@ static void handle(struct socket_listener *l, int fd)
         snprintf(reply, sizeof(reply), "OK\t%s\n", out.login);
         answer(fd, reply);
     } else {
-        answer(fd, out.result == KUNCI_AUTH_TEMPFAIL ? "TEMPFAIL\n" : "FAIL\n");
+        answer(fd, out.result == KUNCI_AUTH_TEMPFAIL || out.result == KUNCI_AUTH_THROTTLED
+                       ? "TEMPFAIL\n"
+                       : "FAIL\n");
     }
     if (out.result != KUNCI_AUTH_ALLOWED || l->ctx->cfg.log_allowed)
         fprintf(stderr, "auth endpoint=socket protocol=%s login=%s ip=%s result=%s via=%s\n",

@@ -49,6 +49,26 @@ bool header_copy(struct MHD_Connection *conn, const char *name, char *out, size_
     return true;
 }
 
+bool peer_address(struct MHD_Connection *conn, char *out, size_t size)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
+
+    out[0] = '\0';
+    if (sa == NULL)
+        return false;
+    if (sa->sa_family == AF_INET)
+        return inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                         (socklen_t)size) != NULL;
+    if (sa->sa_family != AF_INET6)
+        return false;
+    const struct in6_addr *a6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(a6))
+        return inet_ntop(AF_INET, &a6->s6_addr[12], out, (socklen_t)size) != NULL;
+    return inet_ntop(AF_INET6, a6, out, (socklen_t)size) != NULL;
+}
+
 bool header_safe(const char *s)
 {
     for (; *s != '\0'; s++)

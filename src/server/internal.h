@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "core/decision.h"
+#include "core/guard.h"
 #include "core/password.h"
 #include "core/secret.h"
 
@@ -17,11 +18,14 @@ struct server;
 struct hash_job {
     void (*run)(struct hash_job *job, struct kunci_store_handle *h);
     struct hash_job *next;
+    char address[KUNCI_ADDRESS_KEY_MAX]; /* whose it is: the client's address key, or "" */
 };
 
 struct hash_pool;
-int hash_pool_start(struct hash_pool **pool_r, int workers, int queue_max);
-/* KUNCI_ERR_LIMIT when the queue is full: the caller answers "try again later". */
+/* per_address: how many jobs of one address may wait or run at once. */
+int hash_pool_start(struct hash_pool **pool_r, int workers, int queue_max, int per_address);
+/* KUNCI_ERR_LIMIT when the queue is full, or holds the address's share already: the caller
+ * answers "try again later". */
 int hash_pool_submit(struct hash_pool *pool, struct hash_job *job);
 void hash_pool_stop(struct hash_pool *pool);
 
@@ -86,6 +90,8 @@ enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const stru
 /* Copies a request header of at most max bytes; false when absent, too long or holding NUL. */
 bool header_copy(struct MHD_Connection *conn, const char *name, char *out, size_t max,
                  size_t *len_r);
+/* The connection's peer address as text (IPv4-mapped IPv6 folded to IPv4). */
+bool peer_address(struct MHD_Connection *conn, char *out, size_t size);
 /* true when s may be echoed in a header: no CR, LF, NUL or other control bytes. */
 bool header_safe(const char *s);
 void log_decision(const struct request *rq, const char *via);

@@ -191,6 +191,9 @@ static enum MHD_Result handle_auth(struct request *rq)
     rq->req.secret = rq->secret;
     rq->req.secret_len = rq->secret_len;
     rq->req.protocol = rq->protocol;
+    /* Without a client address from the proxy, the peer's stands for it. */
+    if (rq->client_ip[0] == '\0')
+        peer_address(rq->conn, rq->client_ip, sizeof(rq->client_ip));
     rq->req.client_ip = rq->client_ip;
     rq->req.now = (int64_t)time(NULL);
     h = thread_store();
@@ -201,13 +204,16 @@ static enum MHD_Result handle_auth(struct request *rq)
         return finish(rq);
     }
     rq->job.run = hash_job_run;
+    if (kunci_address_key(rq->client_ip, rq->job.address, sizeof(rq->job.address)) != KUNCI_OK)
+        rq->job.address[0] = '\0';
     rq->phase = PHASE_WAITING;
     MHD_suspend_connection(rq->conn);
     if (hash_pool_submit(rq->server->pool, &rq->job) != KUNCI_OK) {
         MHD_resume_connection(rq->conn);
         rq->out.result = KUNCI_AUTH_TEMPFAIL; /* overloaded: try again later */
         rq->phase = PHASE_DECIDED;
-        fprintf(stderr, "auth: hash queue full, answering try again later\n");
+        fprintf(stderr, "auth: hash queue full (or %s's share of it), answering try again later\n",
+                rq->job.address[0] ? rq->job.address : "-");
     }
     return MHD_YES;
 }
@@ -349,7 +355,8 @@ int kunci_serve(struct kunci_ctx *ctx)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if ((r = hash_pool_start(&srv.pool, ctx->cfg.hash_workers, ctx->cfg.hash_queue)) != 0)
+    if ((r = hash_pool_start(&srv.pool, ctx->cfg.hash_workers, ctx->cfg.hash_queue,
+                             ctx->cfg.hash_queue_per_address)) != 0)
         goto out;
     for (int i = 0; i < 2; i++) {
         char why[512];

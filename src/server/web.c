@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/netmask.h"
 #include "core/settings.h"
 
 struct web_conn {
@@ -27,18 +28,23 @@ static const char csp[] = "default-src 'self'; img-src 'self' data:; style-src '
                           "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
                           "base-uri 'none'; form-action 'self'";
 
-static void security_headers(struct MHD_Response *resp)
+static void security_headers(const struct web_request *rq, struct MHD_Response *resp)
 {
     MHD_add_response_header(resp, "Content-Security-Policy", csp);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    /* Only over https (browsers ignore it on http anyway): a year, this host only. */
+    if (rq->secure)
+        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
 }
 
 static enum MHD_Result send_response(struct web_request *rq, unsigned status,
                                      struct MHD_Response *resp)
 {
-    security_headers(resp);
+    security_headers(rq, resp);
+    if (rq->retry_after[0] != '\0')
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, rq->retry_after);
     for (int i = 0; i < rq->ncookies; i++)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, rq->cookies[i]);
     enum MHD_Result ret = MHD_queue_response(rq->conn, status, resp);
@@ -69,6 +75,69 @@ enum MHD_Result api_error(struct web_request *rq, unsigned status, const char *c
     return api_json(rq, status, json_pack("{s:s, s:s}", "error", code, "message", message));
 }
 
+enum MHD_Result api_retry(struct web_request *rq, unsigned status, const char *code,
+                          const char *message, int64_t retry_after)
+{
+    if (retry_after > 0)
+        snprintf(rq->retry_after, sizeof(rq->retry_after), "%lld", (long long)retry_after);
+    return api_json(rq, status,
+                    json_pack("{s:s, s:s, s:I}", "error", code, "message", message, "retry_after",
+                              (json_int_t)retry_after));
+}
+
+bool reauth_fresh(const struct web_request *rq)
+{
+    return rq->now - rq->session.password_at <= REAUTH_SECONDS;
+}
+
+enum MHD_Result api_reauth_required(struct web_request *rq)
+{
+    return api_error(rq, 403, "reauth_required", "Enter your password again to continue.");
+}
+
+enum kunci_auth_result web_password_check(struct web_request *rq, const char *password)
+{
+    struct kunci_auth_outcome out;
+    struct kunci_auth_request req = {
+        .login = rq->account.login,
+        .login_len = strlen(rq->account.login),
+        .secret = password,
+        .secret_len = strlen(password),
+        .client_ip = rq->client_ip,
+        .now = rq->now,
+        .primary_only = true,
+    };
+    enum kunci_auth_result r = kunci_auth_check(rq->ctx, rq->h, &req, &out);
+    rq->password_retry_after = out.retry_after;
+    sodium_memzero(&out, sizeof(out));
+    return r;
+}
+
+enum MHD_Result api_password_refused(struct web_request *rq, enum kunci_auth_result result,
+                                     int64_t retry_after, const char *code, const char *message)
+{
+    switch (result) {
+    case KUNCI_AUTH_LOCKED:
+        if (retry_after == 0)
+            return api_retry(rq, 429, "locked",
+                             "Too many wrong passwords: this account's password is locked. "
+                             "Contact your administrator.",
+                             0);
+        return api_retry(rq, 429, "locked",
+                         "Too many wrong passwords. Wait a few minutes and try again.",
+                         retry_after);
+    case KUNCI_AUTH_THROTTLED:
+        return api_retry(rq, 429, "throttled",
+                         "Too many failed sign-ins from your network. Wait a moment and try "
+                         "again.",
+                         retry_after);
+    case KUNCI_AUTH_TEMPFAIL:
+        return api_fail(rq, KUNCI_ERR_TEMPFAIL);
+    default:
+        return api_error(rq, 401, code, message);
+    }
+}
+
 enum MHD_Result api_fail(struct web_request *rq, int err)
 {
     switch (err) {
@@ -88,6 +157,10 @@ enum MHD_Result api_fail(struct web_request *rq, int err)
         return api_error(rq, 403, "mfa_not_required", kunci_strerror(err));
     case KUNCI_ERR_APP_PASSWORDS_OFF:
         return api_error(rq, 403, "app_passwords_off", kunci_strerror(err));
+    case KUNCI_ERR_LOCKED:
+        return api_error(rq, 429, "code_locked", kunci_strerror(err));
+    case KUNCI_ERR_RATE:
+        return api_error(rq, 429, "too_many_codes", kunci_strerror(err));
     case KUNCI_ERR_DELIVERY:
         return api_error(rq, 502, "delivery_failed",
                          "We could not send the code. Check the number or address, or try "
@@ -103,10 +176,17 @@ const char *body_string(struct web_request *rq, const char *key)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static bool secure_request(struct web_request *rq)
+static bool secure_request(struct MHD_Connection *conn, const struct kunci_ctx *ctx)
 {
-    const char *proto = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
-    return rq->ctx->cfg.secure_cookies || (proto != NULL && strcmp(proto, "https") == 0);
+    const char *proto = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+    return ctx->cfg.secure_cookies || (proto != NULL && strcmp(proto, "https") == 0);
+}
+
+/* On https the cookies carry the __Host- prefix: Secure, Path=/ and no Domain, so no other
+ * host of the domain (and no plain-http page) can set or shadow them. */
+static const char *cookie_prefix(const struct web_request *rq)
+{
+    return rq->secure ? "__Host-" : "";
 }
 
 void set_session_cookie(struct web_request *rq, const char *token, bool clear)
@@ -114,8 +194,8 @@ void set_session_cookie(struct web_request *rq, const char *token, bool clear)
     if (rq->ncookies >= 2)
         return;
     snprintf(rq->cookies[rq->ncookies++], sizeof(rq->cookies[0]),
-             "kunci_session=%s; Path=/; HttpOnly; SameSite=Lax%s%s", clear ? "" : token,
-             clear ? "; Max-Age=0" : "", secure_request(rq) ? "; Secure" : "");
+             "%skunci_session=%s; Path=/; HttpOnly; SameSite=Lax%s%s", cookie_prefix(rq),
+             clear ? "" : token, clear ? "; Max-Age=0" : "", rq->secure ? "; Secure" : "");
 }
 
 void set_device_cookie(struct web_request *rq, const char *token, int days)
@@ -123,13 +203,56 @@ void set_device_cookie(struct web_request *rq, const char *token, int days)
     if (rq->ncookies >= 2)
         return;
     snprintf(rq->cookies[rq->ncookies++], sizeof(rq->cookies[0]),
-             "kunci_device=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%d%s", token, days * 86400,
-             secure_request(rq) ? "; Secure" : "");
+             "%skunci_device=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%d%s", cookie_prefix(rq),
+             token, days * 86400, rq->secure ? "; Secure" : "");
 }
 
 const char *cookie(struct web_request *rq, const char *name)
 {
-    return MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, name);
+    char full[64];
+    snprintf(full, sizeof(full), "%s%s", cookie_prefix(rq), name);
+    return MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, full);
+}
+
+static bool trusted_proxy(const struct kunci_ctx *ctx, const char *address)
+{
+    struct kunci_ip ip;
+    return ctx->cfg.trusted_proxies[0] != '\0' && kunci_ip_parse(address, &ip) == KUNCI_OK &&
+           kunci_networks_allow(ctx->cfg.trusted_proxies, &ip);
+}
+
+/* The browser's address: the peer's, or behind trusted_proxies the last address in
+ * X-Forwarded-For that is not one of them (what the proxy itself saw), else X-Real-IP. Only
+ * a trusted proxy is believed: anyone else could name any address there. */
+static void resolve_client(struct web_request *rq)
+{
+    char list[1024], *p;
+    struct kunci_ip ip;
+
+    peer_address(rq->conn, rq->client_ip, sizeof(rq->client_ip));
+    if (!trusted_proxy(rq->ctx, rq->client_ip))
+        return;
+    const char *xff = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    if (xff != NULL && strlen(xff) < sizeof(list)) {
+        snprintf(list, sizeof(list), "%s", xff);
+        while ((p = strrchr(list, ',')) != NULL || list[0] != '\0') {
+            char *item = p != NULL ? p + 1 : list;
+            item += strspn(item, " \t");
+            item[strcspn(item, " \t")] = '\0';
+            if (kunci_ip_parse(item, &ip) != KUNCI_OK)
+                break; /* a malformed hop: trust nothing before it */
+            if (!trusted_proxy(rq->ctx, item)) {
+                snprintf(rq->client_ip, sizeof(rq->client_ip), "%s", item);
+                return;
+            }
+            if (p == NULL)
+                break;
+            *p = '\0';
+        }
+    }
+    const char *real = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-Real-IP");
+    if (real != NULL && strlen(real) <= KUNCI_IP_MAX && kunci_ip_parse(real, &ip) == KUNCI_OK)
+        snprintf(rq->client_ip, sizeof(rq->client_ip), "%s", real);
 }
 
 /* Accept-Language: the first of the user's languages that kunci has. */
@@ -362,6 +485,8 @@ static enum MHD_Result web_handler(void *cls, struct MHD_Connection *conn, const
     rq.ctx = ctx;
     rq.method = method;
     rq.now = (int64_t)time(NULL);
+    rq.secure = secure_request(conn, ctx);
+    resolve_client(&rq);
     if (strncmp(url, "/api/v1/", 8) == 0) {
         rq.path = url + 7;
         rq.h = thread_store();

@@ -15,7 +15,7 @@
     "COALESCE(ap.last_used_protocol, '')"
 #define APP_PASSWORD_NCOLS 11
 #define SESSION_COLUMNS                                                                            \
-    "id, account_id, token_hash, csrf, stage, created_at, last_seen_at, password_at"
+    "id, account_id, token_hash, csrf, stage, created_at, last_seen_at, password_at, mfa_at"
 #define METHOD_COLUMNS                                                                             \
     "id, account_id, kind, target, channel, secret, is_default, verified, last_totp_step, "        \
     "created_at"
@@ -56,12 +56,15 @@
     X(SETTING_SET, "INSERT INTO settings (key, value) VALUES (?1, ?2) "                            \
                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value")                       \
     X(SETTINGS_EACH, "SELECT key, value FROM settings ORDER BY key")                               \
-    X(SESSION_INSERT, "INSERT INTO sessions (account_id, token_hash, csrf, stage, created_at, "    \
-                      "last_seen_at, password_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "            \
-                      "RETURNING id")                                                              \
+    X(SESSION_INSERT,                                                                              \
+      "INSERT INTO sessions (account_id, token_hash, csrf, stage, created_at, "                    \
+      "last_seen_at, password_at, mfa_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "                \
+      "RETURNING id")                                                                              \
     X(SESSION_LOOKUP, "SELECT " SESSION_COLUMNS " FROM sessions WHERE token_hash = ?1")            \
-    X(SESSION_UPDATE, "UPDATE sessions SET stage = ?2, last_seen_at = ?3, password_at = ?4 "       \
-                      "WHERE id = ?1")                                                             \
+    X(SESSION_UPDATE, "UPDATE sessions SET stage = ?2, last_seen_at = ?3, password_at = ?4, "      \
+                      "mfa_at = ?5 WHERE id = ?1")                                                 \
+    X(SESSIONS_END, "DELETE FROM sessions WHERE account_id = ?1 AND id <> ?2")                     \
+    X(DEVICES_FORGET, "DELETE FROM trusted_devices WHERE account_id = ?1")                         \
     X(SESSION_DELETE, "DELETE FROM sessions WHERE id = ?1")                                        \
     X(SESSION_FAILURE, "UPDATE sessions SET code_failures = code_failures + 1 WHERE id = ?1 "      \
                        "RETURNING code_failures")                                                  \
@@ -93,12 +96,47 @@
                      "expires_at) VALUES (?1, ?2, ?3, ?4)")                                        \
     X(DEVICE_VALID, "SELECT 1 FROM trusted_devices WHERE account_id = ?1 AND token_hash = ?2 "     \
                     "AND expires_at > ?3")                                                         \
-    X(FAILURE_RECORD, "INSERT INTO login_failures (login_key, secret_key, at) "                    \
-                      "VALUES (?1, ?2, ?3) ON CONFLICT (login_key, secret_key) "                   \
-                      "DO UPDATE SET at = excluded.at")                                            \
-    X(FAILURE_COUNT, "SELECT count(*) FROM login_failures WHERE login_key = ?1 AND at > ?2")       \
-    X(FAILURE_CLEAR, "DELETE FROM login_failures WHERE login_key = ?1")                            \
-    X(FAILURE_PURGE, "DELETE FROM login_failures WHERE at <= ?1")
+    /* Guards: consecutive failures, distinct wrong secrets, successes per address, codes sent. */ \
+    X(LOCKOUT_ENSURE, "INSERT INTO lockouts (scope, subject, label, failures, locked_until, "      \
+                      "last_at) VALUES (?1, ?2, ?3, 0, 0, ?4) ON CONFLICT (scope, subject) "       \
+                      "DO NOTHING")                                                                \
+    /* An update, so PostgreSQL holds the row until the transaction ends. */                       \
+    X(LOCKOUT_HOLD, "UPDATE lockouts SET label = ?3 WHERE scope = ?1 AND subject = ?2 "            \
+                    "RETURNING scope, subject, label, failures, locked_until, last_at")            \
+    X(LOCKOUT_GET, "SELECT scope, subject, label, failures, locked_until, last_at FROM lockouts "  \
+                   "WHERE scope = ?1 AND subject = ?2")                                            \
+    X(LOCKOUT_SAVE, "UPDATE lockouts SET failures = ?3, locked_until = ?4, last_at = ?5 "          \
+                    "WHERE scope = ?1 AND subject = ?2")                                           \
+    X(LOCKOUT_DELETE, "DELETE FROM lockouts WHERE scope = ?1 AND subject = ?2")                    \
+    X(LOCKOUT_CLEAR_LABEL, "DELETE FROM lockouts WHERE label = ?1")                                \
+    X(LOCKOUT_LIST, "SELECT scope, subject, label, failures, locked_until, last_at FROM lockouts " \
+                    "ORDER BY last_at DESC, scope, subject")                                       \
+    X(LOCKOUT_PURGE, "DELETE FROM lockouts WHERE last_at < ?1 AND locked_until <> -1")             \
+    X(SECRET_TOUCH, "UPDATE login_failures SET at = ?3 WHERE login_key = ?1 AND secret_key = ?2")  \
+    X(SECRET_ADD, "INSERT INTO login_failures (login_key, secret_key, at) VALUES (?1, ?2, ?3)")    \
+    X(SECRETS_FORGET, "DELETE FROM login_failures WHERE login_key = ?1")                           \
+    X(SECRETS_PURGE, "DELETE FROM login_failures WHERE at < ?1")                                   \
+    X(ADDRESS_SUCCESS, "INSERT INTO address_logins (address, login_key, at) VALUES (?1, ?2, ?3) "  \
+                       "ON CONFLICT (address, login_key) DO UPDATE SET at = excluded.at "          \
+                       "WHERE address_logins.at < excluded.at - 60")                               \
+    X(ADDRESS_KNOWN,                                                                               \
+      "SELECT 1 FROM address_logins WHERE address = ?1 AND login_key = ?2 AND at > ?3 "            \
+      "UNION ALL SELECT 1 FROM app_passwords ap JOIN accounts a ON a.id = ap.account_id "          \
+      "WHERE a.login = ?4 AND ap.last_used_ip = ?5 AND ap.last_used_at > ?3")                      \
+    X(ADDRESS_PURGE, "DELETE FROM address_logins WHERE at < ?1")                                   \
+    X(CODE_SENDS_ACCOUNT, "SELECT COALESCE(SUM(CASE WHEN at > ?2 THEN 1 ELSE 0 END), 0), "         \
+                          "count(*) FROM code_sends WHERE account_id = ?1 AND at > ?3")            \
+    X(CODE_SENDS_DESTINATION,                                                                      \
+      "SELECT COALESCE(SUM(CASE WHEN at > ?2 THEN 1 ELSE 0 END), 0), count(*), "                   \
+      "COALESCE(max(at), 0) FROM code_sends WHERE destination = ?1 AND at > ?3")                   \
+    X(CODE_SENDS_REGISTERING,                                                                      \
+      "SELECT count(DISTINCT destination), "                                                       \
+      "COALESCE(SUM(CASE WHEN destination = ?2 THEN 1 ELSE 0 END), 0) FROM code_sends "            \
+      "WHERE account_id = ?1 AND registering = 1 AND at > ?3")                                     \
+    X(CODE_SEND_RECORD, "INSERT INTO code_sends (account_id, destination, registering, at) "       \
+                        "VALUES (?1, ?2, ?3, ?4)")                                                 \
+    X(CODE_SENDS_PURGE, "DELETE FROM code_sends WHERE at < ?1")                                    \
+    X(HEARTBEAT, "UPDATE heartbeat SET at = ?1 WHERE id = 1")
 
 enum stmt_id {
 #define KUNCI_SQL_ENUM(name, sql) ST_##name,

@@ -84,6 +84,79 @@ static const char *const migrations[] = {
     "  secret_key BLOB NOT NULL,"
     "  at INTEGER NOT NULL,"
     "  PRIMARY KEY (login_key, secret_key));",
+    /* 5: the guards (consecutive failures per login, account and address; distinct wrong
+     * secrets; successes per address; codes sent), a second factor proven per session,
+     * a row to prove writes with, kunci's mark in the file header, and ids that are never
+     * used twice (a stale "delete ID" must not hit a newer app password). */
+    "ALTER TABLE sessions ADD COLUMN mfa_at INTEGER NOT NULL DEFAULT 0;"
+    "DROP TABLE login_failures;"
+    "CREATE TABLE login_failures ("
+    "  login_key TEXT NOT NULL,"
+    "  secret_key BLOB NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  PRIMARY KEY (login_key, secret_key));"
+    "CREATE INDEX login_failures_at ON login_failures (at);"
+    "CREATE TABLE lockouts ("
+    "  scope TEXT NOT NULL,"
+    "  subject TEXT NOT NULL,"
+    "  label TEXT NOT NULL,"
+    "  failures INTEGER NOT NULL DEFAULT 0,"
+    "  locked_until INTEGER NOT NULL DEFAULT 0,"
+    "  last_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (scope, subject));"
+    "CREATE TABLE address_logins ("
+    "  address TEXT NOT NULL,"
+    "  login_key TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  PRIMARY KEY (address, login_key));"
+    "CREATE TABLE code_sends ("
+    "  id INTEGER PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
+    "  destination BLOB NOT NULL,"
+    "  registering INTEGER NOT NULL,"
+    "  at INTEGER NOT NULL);"
+    "CREATE INDEX code_sends_account ON code_sends (account_id, at);"
+    "CREATE INDEX code_sends_destination ON code_sends (destination, at);"
+    "CREATE TABLE heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);"
+    "INSERT INTO heartbeat VALUES (1, 0);"
+    "CREATE TABLE app_passwords_new ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  digest BLOB NOT NULL UNIQUE,"
+    "  protocols TEXT NOT NULL DEFAULT '',"
+    "  networks TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER,"
+    "  last_used_at INTEGER,"
+    "  last_used_ip TEXT,"
+    "  last_used_protocol TEXT);"
+    "INSERT INTO app_passwords_new (id, account_id, name, digest, protocols, networks,"
+    "  created_at, expires_at, last_used_at, last_used_ip, last_used_protocol)"
+    "  SELECT id, account_id, name, digest, protocols, networks, created_at, expires_at,"
+    "  last_used_at, last_used_ip, last_used_protocol FROM app_passwords;"
+    "DROP TABLE app_passwords;"
+    "ALTER TABLE app_passwords_new RENAME TO app_passwords;"
+    "CREATE INDEX app_passwords_account ON app_passwords (account_id);"
+    /* Pending codes go with the old table (ON DELETE CASCADE): they are minutes-long. */
+    "CREATE TABLE mfa_methods_new ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('totp', 'phone', 'email')),"
+    "  target TEXT NOT NULL DEFAULT '',"
+    "  channel TEXT NOT NULL DEFAULT '',"
+    "  secret BLOB,"
+    "  is_default INTEGER NOT NULL DEFAULT 0,"
+    "  verified INTEGER NOT NULL DEFAULT 0,"
+    "  last_totp_step INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL);"
+    "INSERT INTO mfa_methods_new (id, account_id, kind, target, channel, secret, is_default,"
+    "  verified, last_totp_step, created_at) SELECT id, account_id, kind, target, channel,"
+    "  secret, is_default, verified, last_totp_step, created_at FROM mfa_methods;"
+    "DROP TABLE mfa_methods;"
+    "ALTER TABLE mfa_methods_new RENAME TO mfa_methods;"
+    "CREATE INDEX mfa_methods_account ON mfa_methods (account_id);"
+    "PRAGMA application_id = 1802398569;", /* "knci" */
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -131,11 +204,21 @@ static int stmt_get(struct kunci_store *s, enum stmt_id id, sqlite3_stmt **st_r)
     return KUNCI_OK;
 }
 
-/* Statements are reset after each use so no read transaction outlives a call. */
-static void stmt_done(sqlite3_stmt *st)
+/* Statements are reset after each use so no read transaction outlives a call. A reset also
+ * ends a statement that returned rows (INSERT ... RETURNING), and without an explicit
+ * transaction that is where it commits: its result counts (a full disk shows here). */
+static int stmt_done(sqlite3_stmt *st)
 {
-    sqlite3_reset(st);
+    int rc = sqlite3_reset(st);
     sqlite3_clear_bindings(st);
+    return rc;
+}
+
+/* r, or the reset's failure when r was a success. */
+static int done_with(sqlite3_stmt *st, int r)
+{
+    int rc = stmt_done(st);
+    return r == KUNCI_OK && rc != SQLITE_OK ? map_rc(rc) : r;
 }
 
 static int exec(struct kunci_store *s, const char *sql)
@@ -337,8 +420,7 @@ static int sqlite_account_by_login(struct kunci_store *s, const char *login,
     } else {
         r = rc == SQLITE_DONE ? KUNCI_ERR_NOT_FOUND : map_rc(rc);
     }
-    stmt_done(st);
-    return r;
+    return done_with(st, r);
 }
 
 static void bind_account(sqlite3_stmt *st, const struct kunci_account *a)
@@ -359,19 +441,22 @@ static int step_once(sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     int r = rc == SQLITE_DONE ? KUNCI_OK : map_rc(rc == SQLITE_ROW ? SQLITE_MISUSE : rc);
-    stmt_done(st);
-    return r;
+    return done_with(st, r);
 }
 
-/* INSERT ... RETURNING id */
+/* INSERT ... RETURNING id, stepped to its end so that the write is done, or failed. */
 static int step_returning_id(sqlite3_stmt *st, int64_t *id_r)
 {
     int rc = sqlite3_step(st);
     int r = rc == SQLITE_ROW ? KUNCI_OK : map_rc(rc == SQLITE_DONE ? SQLITE_MISUSE : rc);
-    if (r == KUNCI_OK)
-        *id_r = sqlite3_column_int64(st, 0);
-    stmt_done(st);
-    return r;
+    if (r == KUNCI_OK) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        rc = sqlite3_step(st);
+        r = rc == SQLITE_DONE ? KUNCI_OK : map_rc(rc == SQLITE_ROW ? SQLITE_MISUSE : rc);
+        if (r == KUNCI_OK)
+            *id_r = id;
+    }
+    return done_with(st, r);
 }
 
 static int sqlite_account_insert(struct kunci_store *s, struct kunci_account *acct)
@@ -397,7 +482,7 @@ static int changed_or_not_found(struct kunci_store *s, int r)
 }
 
 static int sqlite_account_update(struct kunci_store *s, const struct kunci_account *acct,
-                                 bool revoke_app_passwords)
+                                 unsigned flags, int64_t keep_session_id)
 {
     sqlite3_stmt *st = NULL;
     int r = begin(s);
@@ -411,9 +496,19 @@ static int sqlite_account_update(struct kunci_store *s, const struct kunci_accou
         sqlite3_bind_int(st, 8, acct->must_change_password ? 1 : 0);
         r = changed_or_not_found(s, step_once(st));
     }
-    if (r == KUNCI_OK && revoke_app_passwords && (r = stmt_get(s, ST_AP_DELETE_ALL, &st)) == 0) {
+    if (r == KUNCI_OK && (flags & KUNCI_UPDATE_REVOKE_APP_PASSWORDS) &&
+        (r = stmt_get(s, ST_AP_DELETE_ALL, &st)) == KUNCI_OK) {
         sqlite3_bind_int64(st, 1, acct->id);
         r = step_once(st);
+    }
+    if (r == KUNCI_OK && (flags & KUNCI_UPDATE_END_SESSIONS) &&
+        (r = stmt_get(s, ST_SESSIONS_END, &st)) == KUNCI_OK) {
+        sqlite3_bind_int64(st, 1, acct->id);
+        sqlite3_bind_int64(st, 2, keep_session_id);
+        if ((r = step_once(st)) == KUNCI_OK && (r = stmt_get(s, ST_DEVICES_FORGET, &st)) == 0) {
+            sqlite3_bind_int64(st, 1, acct->id);
+            r = step_once(st);
+        }
     }
     return finish(s, r);
 }
@@ -454,8 +549,7 @@ static int sqlite_account_list(struct kunci_store *s, kunci_account_cb cb, void 
     }
     if (r == KUNCI_OK && rc != SQLITE_DONE)
         r = map_rc(rc);
-    stmt_done(st);
-    return r;
+    return done_with(st, r);
 }
 
 static int sqlite_app_password_insert(struct kunci_store *s, struct kunci_app_password *ap,
@@ -473,7 +567,7 @@ static int sqlite_app_password_insert(struct kunci_store *s, struct kunci_app_pa
             r = map_rc(rc);
         else if (sqlite3_column_int(st, 0) >= max_per_account)
             r = KUNCI_ERR_LIMIT;
-        stmt_done(st);
+        r = done_with(st, r);
     }
     if (r == KUNCI_OK && (r = stmt_get(s, ST_AP_INSERT, &st)) == KUNCI_OK) {
         kunci_protocols_format(ap->protocols, protocols, sizeof(protocols));
@@ -511,8 +605,7 @@ static int sqlite_app_password_lookup(struct kunci_store *s, const uint8_t *dige
     } else {
         r = rc == SQLITE_DONE ? KUNCI_ERR_NOT_FOUND : map_rc(rc);
     }
-    stmt_done(st);
-    return r;
+    return done_with(st, r);
 }
 
 static int sqlite_app_password_list(struct kunci_store *s, int64_t account_id,
@@ -530,8 +623,7 @@ static int sqlite_app_password_list(struct kunci_store *s, int64_t account_id,
     }
     if (r == KUNCI_OK && rc != SQLITE_DONE)
         r = map_rc(rc);
-    stmt_done(st);
-    return r;
+    return done_with(st, r);
 }
 
 static int sqlite_app_password_delete(struct kunci_store *s, int64_t account_id, int64_t id)
@@ -595,8 +687,7 @@ static int sqlite_settings_each(struct kunci_store *s, kunci_setting_cb cb, void
                (const char *)sqlite3_column_text(st, 1));
     if (r == KUNCI_OK && rc != SQLITE_DONE)
         r = map_rc(rc);
-    stmt_done(st);
-    return r;
+    return done_with(st, r);
 }
 
 /* Runs a prepared statement expected to return at most one row through fill. */
@@ -606,12 +697,12 @@ static int one_row(sqlite3_stmt *st, void (*fill)(sqlite3_stmt *, void *), void 
     if (rc == SQLITE_ROW) {
         if (fill != NULL)
             fill(st, out);
-        r = KUNCI_OK;
+        rc = sqlite3_step(st); /* to its end: an UPDATE ... RETURNING commits there */
+        r = rc == SQLITE_DONE || rc == SQLITE_ROW ? KUNCI_OK : map_rc(rc);
     } else {
         r = rc == SQLITE_DONE ? KUNCI_ERR_NOT_FOUND : map_rc(rc);
     }
-    stmt_done(st);
-    return r;
+    return done_with(st, r);
 }
 
 static void fill_account(sqlite3_stmt *st, void *out)
@@ -643,6 +734,7 @@ static void fill_session(sqlite3_stmt *st, void *out)
     x->created_at = sqlite3_column_int64(st, 5);
     x->last_seen_at = sqlite3_column_int64(st, 6);
     x->password_at = sqlite3_column_int64(st, 7);
+    x->mfa_at = sqlite3_column_int64(st, 8);
 }
 
 static int sqlite_session_insert(struct kunci_store *s, struct kunci_session *x)
@@ -658,6 +750,7 @@ static int sqlite_session_insert(struct kunci_store *s, struct kunci_session *x)
     sqlite3_bind_int64(st, 5, x->created_at);
     sqlite3_bind_int64(st, 6, x->last_seen_at);
     sqlite3_bind_int64(st, 7, x->password_at);
+    sqlite3_bind_int64(st, 8, x->mfa_at);
     r = step_returning_id(st, &x->id);
     return r;
 }
@@ -683,6 +776,7 @@ static int sqlite_session_update(struct kunci_store *s, const struct kunci_sessi
     sqlite3_bind_int(st, 2, (int)x->stage);
     sqlite3_bind_int64(st, 3, x->last_seen_at);
     sqlite3_bind_int64(st, 4, x->password_at);
+    sqlite3_bind_int64(st, 5, x->mfa_at);
     return changed_or_not_found(s, step_once(st));
 }
 
@@ -724,49 +818,6 @@ static int sqlite_purge_expired(struct kunci_store *s, int64_t idle_before, int6
 static void fill_int(sqlite3_stmt *st, void *out)
 {
     *(int *)out = sqlite3_column_int(st, 0);
-}
-
-static int sqlite_failure_count(struct kunci_store *s, const uint8_t *login_key, int64_t since,
-                                int *count_r)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_FAILURE_COUNT, &st);
-    if (r != KUNCI_OK)
-        return r;
-    bind_blob(st, 1, login_key, KUNCI_TOKEN_HASH_BYTES);
-    sqlite3_bind_int64(st, 2, since);
-    return one_row(st, fill_int, count_r);
-}
-
-static int sqlite_failure_record(struct kunci_store *s, const uint8_t *login_key,
-                                 const uint8_t *secret_key, int64_t now, int64_t since,
-                                 int *count_r)
-{
-    sqlite3_stmt *st = NULL;
-    int r = begin(s);
-    if (r == KUNCI_OK && (r = stmt_get(s, ST_FAILURE_PURGE, &st)) == KUNCI_OK) {
-        sqlite3_bind_int64(st, 1, since);
-        r = step_once(st);
-    }
-    if (r == KUNCI_OK && (r = stmt_get(s, ST_FAILURE_RECORD, &st)) == KUNCI_OK) {
-        bind_blob(st, 1, login_key, KUNCI_TOKEN_HASH_BYTES);
-        bind_blob(st, 2, secret_key, KUNCI_TOKEN_HASH_BYTES);
-        sqlite3_bind_int64(st, 3, now);
-        r = step_once(st);
-    }
-    if (r == KUNCI_OK)
-        r = sqlite_failure_count(s, login_key, since, count_r);
-    return finish(s, r);
-}
-
-static int sqlite_failure_clear(struct kunci_store *s, const uint8_t *login_key)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_FAILURE_CLEAR, &st);
-    if (r != KUNCI_OK)
-        return r;
-    bind_blob(st, 1, login_key, KUNCI_TOKEN_HASH_BYTES);
-    return step_once(st);
 }
 
 static int sqlite_session_code_failure(struct kunci_store *s, int64_t id, int *count_r)
@@ -844,9 +895,8 @@ static int sqlite_method_list(struct kunci_store *s, int64_t account_id, kunci_m
     }
     if (r == KUNCI_OK && rc != SQLITE_DONE)
         r = map_rc(rc);
-    stmt_done(st);
     sodium_memzero(&m, sizeof(m));
-    return r;
+    return done_with(st, r);
 }
 
 static int sqlite_method_delete(struct kunci_store *s, int64_t account_id, int64_t id)
@@ -962,6 +1012,56 @@ static int sqlite_device_valid(struct kunci_store *s, int64_t account_id, const 
     return one_row(st, NULL, NULL);
 }
 
+static int64_t row_integer(const struct kunci_sql_row *row, int col)
+{
+    return sqlite3_column_int64(row->impl, col);
+}
+
+static const char *row_text(const struct kunci_sql_row *row, int col)
+{
+    const unsigned char *t = sqlite3_column_text(row->impl, col);
+    return t != NULL ? (const char *)t : "";
+}
+
+static int sqlite_run(struct kunci_store *s, int id, const struct kunci_sql_arg *args, int nargs,
+                      kunci_sql_row_cb cb, void *arg, int64_t *changes_r)
+{
+    struct kunci_sql_row row = {row_integer, row_text, NULL, 0};
+    sqlite3_stmt *st = NULL;
+    int rc = SQLITE_DONE, r = stmt_get(s, (enum stmt_id)id, &st);
+
+    if (changes_r != NULL)
+        *changes_r = 0;
+    if (r != KUNCI_OK)
+        return r;
+    for (int i = 0; i < nargs; i++) {
+        const struct kunci_sql_arg *a = &args[i];
+        if (a->kind == KUNCI_SQL_INT)
+            sqlite3_bind_int64(st, i + 1, a->i);
+        else if (a->kind == KUNCI_SQL_TEXT)
+            sqlite3_bind_text(st, i + 1, a->text, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_blob(st, i + 1, a->blob, (int)a->len, SQLITE_STATIC);
+    }
+    row.impl = st;
+    while (r == KUNCI_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (cb != NULL)
+            r = cb(arg, &row);
+        row.index++;
+    }
+    if (r == KUNCI_OK && rc != SQLITE_DONE)
+        r = map_rc(rc);
+    r = done_with(st, r);
+    if (r == KUNCI_OK && changes_r != NULL)
+        *changes_r = sqlite3_changes(s->db);
+    return r;
+}
+
+static int sqlite_tx_begin(struct kunci_store *s)
+{
+    return begin(s);
+}
+
 const struct kunci_store_backend kunci_store_sqlite = {
     .name = "sqlite",
     .open = sqlite_open,
@@ -988,9 +1088,6 @@ const struct kunci_store_backend kunci_store_sqlite = {
     .session_delete = sqlite_session_delete,
     .session_code_failure = sqlite_session_code_failure,
     .purge_expired = sqlite_purge_expired,
-    .failure_record = sqlite_failure_record,
-    .failure_count = sqlite_failure_count,
-    .failure_clear = sqlite_failure_clear,
     .method_insert = sqlite_method_insert,
     .method_get = sqlite_method_get,
     .method_list = sqlite_method_list,
@@ -1004,4 +1101,7 @@ const struct kunci_store_backend kunci_store_sqlite = {
     .code_delete = sqlite_code_delete,
     .device_insert = sqlite_device_insert,
     .device_valid = sqlite_device_valid,
+    .tx_begin = sqlite_tx_begin,
+    .tx_finish = finish,
+    .run = sqlite_run,
 };

@@ -72,8 +72,8 @@ static enum kunci_auth_result check_at(struct fixture *f, const char *login, con
                                        struct kunci_auth_outcome *out)
 {
     struct kunci_auth_outcome local;
-    struct kunci_auth_request req = {login, strlen(login), secret, strlen(secret), protocol, ip,
-                                     now};
+    struct kunci_auth_request req = {login, strlen(login), secret, strlen(secret), protocol,
+                                     ip,    now,           false};
     return kunci_auth_check(&f->t.ctx, &f->t.h, &req, out ? out : &local);
 }
 
@@ -306,13 +306,13 @@ static void test_password_change_revocation_setting(void **state)
     set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
     make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
     assert_int_equal(kunci_account_set_password(&f->t.ctx, &f->t.h, &f->alice, "new-password-1", 14,
-                                                NOW, &revoked),
+                                                NOW, 0, &revoked),
                      KUNCI_OK);
     assert_false(revoked);
     assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
     f->t.h.backend->setting_set(f->t.h.store, "app_passwords_revoke_on_password_change", "true");
     assert_int_equal(kunci_account_set_password(&f->t.ctx, &f->t.h, &f->alice, "new-password-2", 14,
-                                                NOW, &revoked),
+                                                NOW, 0, &revoked),
                      KUNCI_OK);
     assert_true(revoked);
     assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_WRONG_SECRET);
