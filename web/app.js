@@ -49,17 +49,57 @@ async function api(method, path, body) {
     const err = new Error(data.error || "internal");
     err.code = data.error || "internal";
     err.status = resp.status;
+    err.retryAfter = data.retry_after || 0;
     throw err;
   }
   return data;
 }
 
-// A user-facing message for an API error: the catalog's, by error code.
+function duration(seconds) {
+  if (seconds < 120) return t("time.seconds", { n: seconds });
+  if (seconds < 7200) return t("time.minutes", { n: Math.ceil(seconds / 60) });
+  return t("time.hours", { n: Math.ceil(seconds / 3600) });
+}
+
+// A user-facing message for an API error: the catalog's, by error code, and how long to
+// wait when the server says so.
 function problem(err) {
   // The session ended (too many wrong codes): back to sign-in after the message.
   if (err.code === "signed_out") setTimeout(() => go("/"), 2500);
+  // A lock without an end is cleared by an administrator.
+  if ((err.code === "locked" || err.code === "code_locked") && err.status === 429 && !err.retryAfter)
+    return t("error." + err.code + "_hard");
   const key = "error." + (err.code || "internal");
-  return state.strings[key] ? t(key) : t("error.internal");
+  const text = state.strings[key] ? t(key) : t("error.internal");
+  return err.retryAfter ? text + " " + t("error.wait", { time: duration(err.retryAfter) }) : text;
+}
+
+// Keeps a button that sends a code disabled, with a countdown, until another may be sent.
+function coolDown(buttons, note, seconds) {
+  if (!seconds) return;
+  const until = Date.now() + seconds * 1000;
+  buttons.forEach((b) => { b.disabled = true; });
+  const tick = () => {
+    const left = Math.ceil((until - Date.now()) / 1000);
+    if (left <= 0 || !note.isConnected) {
+      buttons.forEach((b) => { b.disabled = false; });
+      note.textContent = "";
+      return;
+    }
+    note.textContent = t("code.resend_in", { n: left });
+    setTimeout(tick, 1000);
+  };
+  tick();
+}
+
+// Runs a change; when the server asks for the password again (it was typed more than ten
+// minutes ago), asks for it and runs the change once more. false when the user cancelled.
+async function withPassword(change) {
+  try { return await change(); } catch (e) {
+    if (e.code !== "reauth_required") throw e;
+    if (!(await reauthenticate())) return false;
+    return await change();
+  }
 }
 
 function show(title, ...content) {
@@ -202,7 +242,13 @@ async function renderMethod(kind, area, adding) {
   let methodId = null;
   if (kind === "totp") {
     try {
-      const e = await api("POST", "/methods/totp");
+      let e;
+      try { e = await api("POST", "/methods/totp"); } catch (x) {
+        if (x.code !== "reauth_required") throw x;
+        // The page is the password prompt now: start this step again after it.
+        if (await reauthenticate()) chooseMethod(adding);
+        return;
+      }
       methodId = e.method_id;
       area.append(
         h("p", {}, t("totp.intro")),
@@ -214,6 +260,8 @@ async function renderMethod(kind, area, adding) {
     return;
   }
   const codeArea = h("div", {});
+  const wait = h("p", { class: "muted", id: "resend-wait", role: "status" });
+  const senders = [];
   const send = async (body, path, button) => {
     try {
       const r = await api("POST", path, body);
@@ -221,7 +269,15 @@ async function renderMethod(kind, area, adding) {
       say(err, t("code.sent"), true);
       codeArea.replaceChildren(codeForm(() => methodId, () => verifiedStep(adding)));
       codeArea.querySelector("input").focus();
-    } catch (e) { say(err, problem(e)); button.focus(); }
+      coolDown(senders, wait, r.resend_after);
+    } catch (e) {
+      if (e.code === "reauth_required") {
+        if (await reauthenticate()) chooseMethod(adding);
+        return;
+      }
+      say(err, problem(e)); button.focus();
+      if (e.code === "too_many_codes") coolDown(senders, wait, e.retryAfter);
+    }
   };
   if (kind === "phone") {
     const cc = h("input", { type: "tel", id: "country-code", value: "+62", autocomplete: "tel-country-code", required: true });
@@ -229,25 +285,28 @@ async function renderMethod(kind, area, adding) {
     const textMe = h("button", { type: "button", id: "text-me" }, t("phone.text"));
     const callMe = h("button", { type: "button", class: "secondary", id: "call-me" }, t("phone.call"));
     const body = (channel) => ({ country_code: cc.value, number: number.value, channel, lang: state.lang });
+    senders.push(textMe, callMe);
     textMe.addEventListener("click", () => send(body("sms"), "/methods/phone", textMe));
     callMe.addEventListener("click", () => send(body("voice"), "/methods/phone", callMe));
     area.append(h("p", {}, t("phone.intro")),
       h("div", { class: "row" },
         h("div", { class: "cc" }, h("label", { for: "country-code" }, t("phone.country")), cc),
         h("div", { class: "grow" }, h("label", { for: "phone-number" }, t("phone.number")), number)),
-      textMe, callMe, err, codeArea);
+      textMe, callMe, wait, err, codeArea);
   } else {
     const address = h("input", { type: "email", id: "alt-email", autocomplete: "email", required: true });
     const sendButton = h("button", { type: "button", id: "send-email" }, t("email.send"));
+    senders.push(sendButton);
     sendButton.addEventListener("click", () => send({ address: address.value, lang: state.lang }, "/methods/email", sendButton));
     area.append(h("p", {}, t("email.intro")),
-      h("label", { for: "alt-email" }, t("email.address")), address, sendButton, err, codeArea);
+      h("label", { for: "alt-email" }, t("email.address")), address, sendButton, wait, err, codeArea);
   }
 }
 
 async function finishSetup() {
   try {
-    const r = await api("POST", "/setup/complete");
+    const r = await withPassword(() => api("POST", "/setup/complete"));
+    if (r === false) return;
     state.session = r;
     if (!r.app_password) return go("/security");
     showNewAppPassword(t("apppw.title"), r.app_password.password, t("apppw.intro"), () => go("/security"));
@@ -304,11 +363,18 @@ async function verify(chosenId) {
   const parts = [h("p", {}, m.kind === "totp" ? t("verify.totp_intro") : methodLabel(m))];
   if (m.kind !== "totp") {
     const sendButton = h("button", { type: "button", class: "secondary", id: "send-code" }, t("verify.send"));
+    const wait = h("p", { class: "muted", id: "resend-wait", role: "status" });
     sendButton.addEventListener("click", async () => {
-      try { await api("POST", "/session/code", { method_id: m.id, lang: state.lang }); say(err, t("code.sent"), true); form.code.focus(); }
-      catch (e) { say(err, problem(e)); }
+      try {
+        const r = await api("POST", "/session/code", { method_id: m.id, lang: state.lang });
+        say(err, t("code.sent"), true); form.code.focus();
+        coolDown([sendButton], wait, r.resend_after);
+      } catch (e) {
+        say(err, problem(e));
+        if (e.code === "too_many_codes") coolDown([sendButton], wait, e.retryAfter);
+      }
     });
-    parts.push(sendButton);
+    parts.push(sendButton, wait);
   }
   const others = methods.filter((x) => x.id !== m.id);
   if (others.length) {
@@ -316,7 +382,7 @@ async function verify(chosenId) {
       h("ul", { class: "list" }, ...others.map((o) => h("li", {},
         h("button", { type: "button", class: "secondary", onclick: () => verify(o.id) }, methodLabel(o))))));
   }
-  show(t("verify.title"), ...parts.slice(0, 2), form, ...parts.slice(2), signOutButton());
+  show(t("verify.title"), ...parts.slice(0, 3), form, ...parts.slice(3), signOutButton());
 }
 
 function signOutButton() {
@@ -340,11 +406,11 @@ async function security() {
       h("span", {}, methodLabel(m), " "), m.default ? h("span", { class: "badge" }, t("security.default")) : null,
       h("div", {},
         m.default ? null : h("button", { class: "secondary", onclick: async () => {
-          try { await api("POST", "/methods/" + m.id + "/default"); route(); } catch (e) { say(err, problem(e)); }
+          try { await withPassword(() => api("POST", "/methods/" + m.id + "/default")); route(); } catch (e) { say(err, problem(e)); }
         } }, t("security.make_default")),
         h("button", { class: "danger", onclick: async () => {
           if (!confirm(t("security.remove_confirm"))) return;
-          try { await api("DELETE", "/methods/" + m.id); route(); } catch (e) { say(err, problem(e)); }
+          try { await withPassword(() => api("DELETE", "/methods/" + m.id)); route(); } catch (e) { say(err, problem(e)); }
         } }, t("security.remove"))))));
   const parts = [
     h("p", {}, t("security.intro", { login: user.login })),
@@ -456,19 +522,23 @@ async function admin(created) {
       const sel = h("select", { "aria-label": t("admin.mfa_for", { login: u.login }), "data-login": u.login },
         ...states.map((s) => h("option", { value: s, selected: s === u.mfa_state }, t("mfa." + s))));
       sel.addEventListener("change", async () => {
-        try { await api("PATCH", "/admin/users/" + encodeURIComponent(u.login), { mfa_state: sel.value }); say(err, t("admin.saved"), true); }
-        catch (e) { say(err, problem(e)); }
+        try {
+          if (await withPassword(() => api("PATCH", "/admin/users/" + encodeURIComponent(u.login), { mfa_state: sel.value })) === false) return;
+          if (!sel.isConnected) return admin();
+          say(err, t("admin.saved"), true);
+        } catch (e) { say(err, problem(e)); }
       });
       const toggle = h("button", { class: "secondary", "data-login": u.login }, t(u.enabled ? "admin.disable" : "admin.enable"));
       toggle.addEventListener("click", async () => {
-        try { await api("PATCH", "/admin/users/" + encodeURIComponent(u.login), { enabled: !u.enabled }); admin(); }
+        try { await withPassword(() => api("PATCH", "/admin/users/" + encodeURIComponent(u.login), { enabled: !u.enabled })); admin(); }
         catch (e) { say(err, problem(e)); }
       });
       const reset = h("button", { class: "secondary" }, t("admin.reset"));
       reset.addEventListener("click", async () => {
         if (!confirm(t("admin.reset_confirm", { login: u.login }))) return;
         try {
-          const r = await api("POST", "/admin/users/" + encodeURIComponent(u.login) + "/password");
+          const r = await withPassword(() => api("POST", "/admin/users/" + encodeURIComponent(u.login) + "/password"));
+          if (r === false) return;
           admin({ login: u.login, one_time_password: r.one_time_password, reset: true });
         } catch (e) { say(err, problem(e)); }
       });
@@ -492,14 +562,46 @@ async function admin(created) {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
-      const u = await api("POST", "/admin/users", { login: form.login.value, display_name: form.display_name.value,
+      const body = { login: form.login.value, display_name: form.display_name.value,
         mfa_state: form.querySelector("#new-mfa").checked ? "enabled" : "disabled",
-        role: form.querySelector("#new-admin").checked ? "admin" : "user" });
+        role: form.querySelector("#new-admin").checked ? "admin" : "user" };
+      const u = await withPassword(() => api("POST", "/admin/users", body));
+      if (u === false) return;
       admin(u);
     } catch (e) { say(err, problem(e)); }
   });
   show(t("admin.title"), err, result, h("h2", {}, t("admin.users")), table, h("h2", {}, t("admin.create")), form,
+    await lockoutsSection(err),
     h("button", { class: "secondary", onclick: () => go("/security") }, t("security.title")), signOutButton());
+}
+
+// Failures counted against passwords, codes and addresses, and a way to clear them.
+async function lockoutsSection(err) {
+  let rows = [];
+  try { rows = await api("GET", "/admin/lockouts"); } catch (e) { say(err, problem(e)); }
+  const section = h("section", { id: "lockouts" }, h("h2", {}, t("admin.lockouts")),
+    h("p", { class: "muted" }, t("admin.lockouts_intro")));
+  if (!rows.length) {
+    section.append(h("p", { class: "muted", id: "no-lockouts" }, t("admin.lockout_none")));
+    return section;
+  }
+  const cols = ["admin.lockout_kind", "admin.lockout_subject", "admin.lockout_failures", "admin.lockout_locked", "admin.lockout_last", "apppw.actions"];
+  section.append(h("table", { id: "lockout-list" },
+    h("thead", {}, h("tr", {}, ...cols.map((k) => h("th", { scope: "col" }, t(k))))),
+    h("tbody", {}, ...rows.map((l) => h("tr", { "data-subject": l.subject, "data-kind": l.kind },
+      h("td", { "data-label": t(cols[0]) }, t("kind." + l.kind)),
+      h("td", { "data-label": t(cols[1]) }, l.subject),
+      h("td", { "data-label": t(cols[2]) }, String(l.failures)),
+      h("td", { "data-label": t(cols[3]) }, l.until_cleared ? t("admin.lockout_until_cleared") : l.locked ? when(l.locked_until) : t("admin.lockout_no")),
+      h("td", { "data-label": t(cols[4]) }, when(l.last_failure)),
+      h("td", {}, h("button", { class: "secondary", "aria-label": t("admin.lockout_clear_named", { subject: l.subject }), onclick: async () => {
+        try {
+          if (await withPassword(() => api("DELETE", "/admin/lockouts/" + encodeURIComponent(l.subject))) === false) return;
+          await admin();
+          say(document.getElementById("error"), t("admin.lockout_cleared", { subject: l.subject }), true);
+        } catch (e) { say(err, problem(e)); }
+      } }, t("admin.lockout_clear"))))))));
+  return section;
 }
 
 // ---- Start ----------------------------------------------------------------------------

@@ -63,6 +63,7 @@ int cmd_mfa(struct cli *cli, int argc, char **argv);
 int cmd_app_password(struct cli *cli, int argc, char **argv);
 int cmd_auth(struct cli *cli, int argc, char **argv);
 int cmd_settings(struct cli *cli, int argc, char **argv);
+int cmd_lockout(struct cli *cli, int argc, char **argv);
 /* Finds argv[1] among cmds and runs it; prints usage on no or unknown subcommand. */
 int cli_dispatch(struct cli *cli, const char *family, const struct command *cmds, int argc,
                  char **argv, const char *usage);

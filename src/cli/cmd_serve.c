@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include <stdio.h>
+#include <time.h>
 
 #include "core/err.h"
 #include "server/server.h"
@@ -12,7 +13,9 @@ static const char serve_usage[] =
     "  GET /auth/nginx   nginx mail auth_http (IMAP, POP3, SMTP)\n"
     "  GET /auth/basic   HTTP Basic for nginx auth_request, Traefik, Caddy\n"
     "  GET /healthz      200 when the database answers\n"
-    "Stops on SIGINT or SIGTERM. See the README for kunci.conf.\n";
+    "On SIGINT or SIGTERM it stops taking connections, answers the requests in flight\n"
+    "(for at most 10 seconds) and exits. SIGHUP is logged and changes nothing.\n"
+    "See the README for kunci.conf.\n";
 
 int cmd_serve(struct cli *cli, int argc, char **argv)
 {
@@ -28,6 +31,15 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     }
     if ((r = cli_open(cli)) != EXIT_OK)
         return r;
+    /* A lockout that cannot count is not a lockout: a database that refuses writes is a
+     * misconfiguration to fix before serving, not something to find out at a guess. */
+    if ((r = kunci_store_write_probe(&cli->store, (int64_t)time(NULL))) != KUNCI_OK) {
+        cli_error("the database %s does not take writes (%s): kunci cannot count wrong "
+                  "passwords there, so it does not serve. Check that the file and its "
+                  "directory are writable by this user, and the disk has room.",
+                  cli->cfg.store_location, kunci_strerror(r));
+        return EXIT_FAIL;
+    }
     /* Server threads open their own handles; this one only checked and migrated. */
     kunci_store_close(&cli->store);
     cli->store_ready = false;

@@ -25,14 +25,15 @@ static void print_usage(FILE *out)
     }
 }
 
+/* One value per setting, in the order of kunci_setting_defs. */
 struct collect {
-    char values[16][KUNCI_SETTING_VALUE_MAX];
+    char (*values)[KUNCI_SETTING_VALUE_MAX];
 };
 
 static int collect_setting(void *arg, const char *key, const char *value)
 {
     struct collect *c = arg;
-    for (size_t i = 0; i < kunci_setting_count && i < 16; i++)
+    for (size_t i = 0; i < kunci_setting_count; i++)
         if (strcmp(kunci_setting_defs[i].key, key) == 0)
             kunci_setting_canonical(&kunci_setting_defs[i], value, c->values[i]);
     return 0;
@@ -58,13 +59,17 @@ static int settings_get(struct cli *cli, int argc, char **argv)
     }
     if ((r = cli_open(cli)) != EXIT_OK)
         return r;
-    memset(&c, 0, sizeof(c));
+    c.values = calloc(kunci_setting_count, sizeof(*c.values));
+    if (c.values == NULL)
+        return cli_fail(KUNCI_ERR_NOMEM, "settings get");
     for (size_t i = 0; i < kunci_setting_count; i++)
         kunci_setting_canonical(&kunci_setting_defs[i], kunci_setting_defs[i].default_value,
                                 c.values[i]);
     r = cli->store.backend->settings_each(cli->store.store, collect_setting, &c);
-    if (r != KUNCI_OK)
+    if (r != KUNCI_OK) {
+        free(c.values);
         return cli_fail(r, "settings get");
+    }
     json_t *obj = cli->json ? json_object() : NULL;
     for (size_t i = 0; i < kunci_setting_count; i++) {
         const struct kunci_setting_def *d = &kunci_setting_defs[i];
@@ -83,6 +88,7 @@ static int settings_get(struct cli *cli, int argc, char **argv)
     }
     if (obj != NULL)
         cli_print_json(obj);
+    free(c.values);
     return EXIT_OK;
 }
 

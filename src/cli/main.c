@@ -20,6 +20,7 @@ static const char usage[] =
     "  app-password create|list|delete|delete-all\n"
     "  auth check LOGIN --protocol P [--client-ip IP]   (secret on standard input)\n"
     "  settings get [KEY] | settings set KEY VALUE\n"
+    "  lockout list | lockout clear LOGIN|IP\n"
     "\n"
     "Options:\n"
     "  --data-dir DIR   data directory (env KUNCI_DATA_DIR; default /var/lib/kunci)\n"
@@ -39,6 +40,7 @@ static const struct command families[] = {
     {"app-password", cmd_app_password, NULL},
     {"auth", cmd_auth, NULL},
     {"settings", cmd_settings, NULL},
+    {"lockout", cmd_lockout, NULL},
     {NULL, NULL, NULL},
 };
 

@@ -22,6 +22,7 @@ void kunci_config_defaults(struct kunci_config *cfg)
     cfg->threads = cores > 0 ? (int)cores : 2;
     cfg->hash_workers = cfg->threads;
     cfg->hash_queue = 256;
+    cfg->header_timeout = 5;
     cfg->auth_wait = 3;
     cfg->socket_mode = 0660;
     snprintf(cfg->web_listen, sizeof(cfg->web_listen), "127.0.0.1:8080");
@@ -130,6 +131,9 @@ static const struct config_key config_keys[] = {
     INT("serve", "hash_workers", hash_workers, 1, 256),
     INT("serve", "hash_queue", hash_queue, 1, 100000),
     INT("serve", "hash_queue_per_address", hash_queue_per_address, 1, 100000),
+    INT("serve", "max_connections", max_connections, 16, 100000),
+    INT("serve", "max_connections_per_address", max_connections_per_address, 1, 100000),
+    INT("serve", "header_timeout", header_timeout, 1, 300),
     BOOL("serve", "log_allowed", log_allowed),
     STR("serve", "socket", socket_path),
     {"serve", "socket_mode", V_MODE, offsetof(struct kunci_config, socket_mode), sizeof(int), 0,

@@ -34,13 +34,16 @@ struct kunci_config {
     /* [serve] */
     char auth_listen[KUNCI_ADDR_MAX];
     char auth_key_file[PATH_MAX];
-    int threads;                /* threads answering requests; default: the number of cores */
-    int hash_workers;           /* threads computing Argon2id; default: the number of cores */
-    int hash_queue;             /* primary-password checks waiting before "try again later" */
-    int hash_queue_per_address; /* of those, one client address's at most; 0: hash_queue/16 */
-    int log_allowed;            /* log allowed logins too (refusals are always logged) */
-    char socket_path[108];      /* the local socket for pam_kunci; "" for none */
-    int socket_mode;            /* its file mode, octal in the file (default 0660) */
+    int threads;                     /* threads answering requests; default: the number of cores */
+    int hash_workers;                /* threads computing Argon2id; default: the number of cores */
+    int hash_queue;                  /* primary-password checks waiting before "try again later" */
+    int hash_queue_per_address;      /* of those, one client address's at most; 0: hash_queue/16 */
+    int max_connections;             /* per listener; 0: from the file limit */
+    int max_connections_per_address; /* 0: half of max_connections */
+    int header_timeout;              /* seconds for a request's line and headers */
+    int log_allowed;                 /* log allowed logins too (refusals are always logged) */
+    char socket_path[108];           /* the local socket for pam_kunci; "" for none */
+    int socket_mode;                 /* its file mode, octal in the file (default 0660) */
     /* [mail] backends, "IP:port" */
     char mail_imap[KUNCI_ADDR_MAX];
     char mail_pop3[KUNCI_ADDR_MAX];

@@ -38,7 +38,7 @@ const struct kunci_setting_def kunci_setting_defs[] = {
       "how long the first lock lasts; each further lock lasts twice as long (at most a day)"),
     I(lockout_hard_limit, "100", 1, 100,
       "consecutive wrong passwords or codes after which only an administrator unlocks"),
-    I(mfa_lockout_threshold, "5", 1, 100,
+    I(mfa_lockout_threshold, "10", 1, 100,
       "consecutive wrong second-factor codes that lock an account's codes"),
     I(mfa_lockout_minutes, "5", 1, 1440,
       "how long the first lock of codes lasts; each further one twice as long"),

@@ -69,7 +69,40 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Sends the request and reads the one-line answer into reply. false on any failure. */
+/* Waits until fd is ready for `events` or the deadline passes. */
+static bool wait_for(int fd, short events, int64_t deadline)
+{
+    struct pollfd p = {fd, events, 0};
+    int left = (int)(deadline - now_ms());
+    return left > 0 && poll(&p, 1, left) > 0 && (p.revents & events) != 0;
+}
+
+/* A Unix socket whose backlog is full refuses a non-blocking connect with EAGAIN instead of
+ * making it wait: try again until the deadline, so a kunci that cannot keep up is
+ * "unavailable" after timeout=, never a hung login. */
+static bool connect_by(int fd, const struct sockaddr_un *sa, int64_t deadline)
+{
+    for (;;) {
+        if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+            return true;
+        if (errno == EINPROGRESS) {
+            int err = 0;
+            socklen_t len = sizeof(err);
+            return wait_for(fd, POLLOUT, deadline) &&
+                   getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+        }
+        if (errno != EAGAIN && errno != EINTR)
+            return false;
+        int64_t left = deadline - now_ms();
+        if (left <= 0)
+            return false;
+        struct timespec nap = {0, (left < 10 ? left : 10) * 1000000L};
+        nanosleep(&nap, NULL);
+    }
+}
+
+/* Sends the request and reads the one-line answer into reply, all within timeout=. false on
+ * any failure. */
 static bool ask(const struct options *o, const char *request, char *reply, size_t size)
 {
     struct sockaddr_un sa;
@@ -82,21 +115,25 @@ static bool ask(const struct options *o, const char *request, char *reply, size_
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
     memcpy(sa.sun_path, o->socket_path, strlen(o->socket_path) + 1);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 || !connect_by(fd, &sa, deadline))
         goto out;
     while (sent < total) {
+        if (!wait_for(fd, POLLOUT, deadline))
+            goto out;
         ssize_t n = send(fd, request + sent, total - sent, MSG_NOSIGNAL);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
         if (n <= 0)
             goto out;
         sent += (size_t)n;
     }
     while (len + 1 < size) {
-        struct pollfd p = {fd, POLLIN, 0};
-        int left = (int)(deadline - now_ms());
-        if (left <= 0 || poll(&p, 1, left) <= 0)
+        if (!wait_for(fd, POLLIN, deadline))
             goto out;
         ssize_t n = recv(fd, reply + len, size - 1 - len, 0);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
         if (n <= 0)
             goto out;
         len += (size_t)n;

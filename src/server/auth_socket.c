@@ -3,9 +3,11 @@
  *   request: AUTH <TAB> protocol <TAB> client-ip or "-" <TAB> login <TAB> secret <LF>
  *   answer:  OK <TAB> canonical-login <LF> | FAIL <LF> | TEMPFAIL <LF>
  *
- * At most 1 KiB, no CR or NUL, 5 seconds to send it. The socket's file mode decides who may
- * ask ([serve] socket_mode). A few worker threads accept and answer, Argon2id included:
- * this path is for local services, the HTTP listeners keep their own threads. See
+ * At most 1 KiB, no CR or NUL, and the whole request within 5 seconds of connecting. The
+ * socket's file mode decides who may ask ([serve] socket_mode). One thread reads every
+ * connection without blocking, so slow clients hold only their own slot (and a local user
+ * only their share of the slots); complete requests are decided on the hash pool's workers,
+ * shared fairly by client address (the request's, or the asking user's). See
  * docs/socket.md. */
 #include "server/internal.h"
 
@@ -13,9 +15,11 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,19 +30,53 @@
 #include "core/err.h"
 #include "core/protocol.h"
 
-#define REQUEST_MAX 1024
+#define REQUEST_MAX      1024
+#define REQUEST_MS       5000 /* from connecting to the end of the request line */
+#define CLIENTS_MAX      256  /* connections being read at once */
+#define CLIENTS_PER_USER 32   /* of those, one local user's */
+
+struct client {
+    int fd;
+    uid_t uid;
+    int64_t deadline_ms;
+    size_t len;
+    char buf[REQUEST_MAX + 1];
+};
+
+/* A complete request on its way to a decision. */
+struct socket_job {
+    struct hash_job job;
+    struct socket_listener *l;
+    int fd;
+    char buf[REQUEST_MAX + 1];
+    char *fields[5];
+    unsigned protocol;
+};
 
 struct socket_listener {
     const struct kunci_ctx *ctx;
-    int fd, stop_fd, nworkers;
-    pthread_t *workers;
+    struct hash_pool *pool;
+    int fd, stop_fd, epoll_fd;
+    pthread_t reader;
+    bool reading;
+    atomic_bool quiesced;
+    atomic_int pending; /* connections being read or decided */
+    struct client *clients[CLIENTS_MAX];
 };
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The answer is one short line: it fits the socket's buffer, so it never blocks. */
 static void answer(int fd, const char *text)
 {
     size_t len = strlen(text);
     while (len > 0) {
-        ssize_t n = send(fd, text, len, MSG_NOSIGNAL);
+        ssize_t n = send(fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n <= 0)
             return;
         text += n;
@@ -46,103 +84,204 @@ static void answer(int fd, const char *text)
     }
 }
 
-/* Reads one line; false when it is too long, malformed, late or absent. */
-static bool read_request(int fd, char *buf, size_t size, size_t *len_r)
+static void done_with(struct socket_listener *l, int fd, const char *text)
 {
-    size_t len = 0;
-    while (len + 1 < size) {
-        ssize_t n = recv(fd, buf + len, size - 1 - len, 0);
-        if (n <= 0)
-            return false;
-        len += (size_t)n;
-        char *lf = memchr(buf, '\n', len);
-        if (lf != NULL) {
-            *lf = '\0';
-            *len_r = (size_t)(lf - buf);
-            return memchr(buf, '\0', *len_r) == NULL && memchr(buf, '\r', *len_r) == NULL;
-        }
-    }
-    return false;
+    if (text != NULL)
+        answer(fd, text);
+    close(fd);
+    atomic_fetch_sub(&l->pending, 1);
 }
 
-static void handle(struct socket_listener *l, int fd)
+/* Splits the request line into its five fields; false when malformed. strsep keeps empty
+ * fields (an empty password is a field too). */
+static bool parse_request(char *line, char *fields[5], unsigned *protocol_r)
 {
-    char buf[REQUEST_MAX + 1], reply[KUNCI_LOGIN_MAX + 8], *fields[5];
-    struct kunci_auth_request req;
-    struct kunci_auth_outcome out;
-    struct timeval tv = {5, 0};
-    size_t len;
-    int n = 0;
+    char *rest = line;
+    int n;
 
-    memset(&out, 0, sizeof(out));
-    out.result = KUNCI_AUTH_WRONG_SECRET; /* deny until decided */
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (!read_request(fd, buf, sizeof(buf), &len)) {
-        answer(fd, "FAIL\n");
-        goto out;
-    }
-    /* strsep keeps empty fields (an empty password is a field too). */
-    char *rest = buf;
     for (n = 0; n < 5 && rest != NULL; n++)
         fields[n] = strsep(&rest, "\t");
-    if (rest != NULL)
-        n = 0; /* a sixth field: malformed */
-    unsigned protocol = n == 5 ? kunci_protocol_parse(fields[1]) : 0;
-    if (n != 5 || strcmp(fields[0], "AUTH") != 0 || protocol == 0) {
-        answer(fd, "FAIL\n");
-        goto out;
-    }
-    memset(&req, 0, sizeof(req));
-    req.protocol = protocol;
-    req.client_ip = strcmp(fields[2], "-") == 0 ? NULL : fields[2];
-    req.login = fields[3];
-    req.login_len = strlen(fields[3]);
-    req.secret = fields[4];
-    req.secret_len = strlen(fields[4]);
-    req.now = (int64_t)time(NULL);
-    struct kunci_store_handle *h = thread_store();
-    if (h == NULL)
-        out.result = KUNCI_AUTH_TEMPFAIL;
-    else
-        kunci_auth_check(l->ctx, h, &req, &out);
+    if (n != 5 || rest != NULL || strcmp(fields[0], "AUTH") != 0)
+        return false;
+    *protocol_r = kunci_protocol_parse(fields[1]);
+    return *protocol_r != 0;
+}
+
+static void decide(struct hash_job *job, struct kunci_store_handle *h)
+{
+    struct socket_job *sj = (struct socket_job *)((char *)job - offsetof(struct socket_job, job));
+    const struct kunci_ctx *ctx = sj->l->ctx;
+    struct kunci_auth_outcome out;
+    char reply[KUNCI_LOGIN_MAX + 8];
+    char **f = sj->fields;
+
+    memset(&out, 0, sizeof(out));
+    out.result = KUNCI_AUTH_TEMPFAIL; /* deny until decided */
+    struct kunci_auth_request req = {
+        .login = f[3],
+        .login_len = strlen(f[3]),
+        .secret = f[4],
+        .secret_len = strlen(f[4]),
+        .protocol = sj->protocol,
+        .client_ip = strcmp(f[2], "-") == 0 ? NULL : f[2],
+        .now = (int64_t)time(NULL),
+    };
+    if (h != NULL) /* without a handle: the database is away, or kunci is stopping */
+        kunci_auth_check(ctx, h, &req, &out);
+    const char *text = out.result == KUNCI_AUTH_TEMPFAIL || out.result == KUNCI_AUTH_THROTTLED
+                           ? "TEMPFAIL\n"
+                           : "FAIL\n";
     if (out.result == KUNCI_AUTH_ALLOWED && header_safe(out.login)) {
         snprintf(reply, sizeof(reply), "OK\t%s\n", out.login);
-        answer(fd, reply);
-    } else {
-        answer(fd, out.result == KUNCI_AUTH_TEMPFAIL || out.result == KUNCI_AUTH_THROTTLED
-                       ? "TEMPFAIL\n"
-                       : "FAIL\n");
+        text = reply;
     }
-    if (out.result != KUNCI_AUTH_ALLOWED || l->ctx->cfg.log_allowed)
+    if (out.result != KUNCI_AUTH_ALLOWED || ctx->cfg.log_allowed)
         fprintf(stderr, "auth endpoint=socket protocol=%s login=%s ip=%s result=%s via=%s\n",
-                kunci_protocol_name(protocol), out.login[0] ? out.login : "-",
+                kunci_protocol_name(sj->protocol), out.login[0] ? out.login : "-",
                 req.client_ip ? req.client_ip : "-", kunci_auth_result_name(out.result),
                 out.app_password_id ? "app_password" : "password");
-out:
-    sodium_memzero(buf, sizeof(buf));
+    done_with(sj->l, sj->fd, text);
+    sodium_memzero(&out, sizeof(out));
+    sodium_memzero(sj, sizeof(*sj));
+    free(sj);
 }
 
-static void *worker_main(void *arg)
+static void drop_client(struct socket_listener *l, int slot, const char *text, bool close_fd)
 {
-    struct socket_listener *l = arg;
-    struct pollfd fds[2] = {{l->fd, POLLIN, 0}, {l->stop_fd, POLLIN, 0}};
+    struct client *c = l->clients[slot];
+    epoll_ctl(l->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+    if (close_fd)
+        done_with(l, c->fd, text);
+    sodium_memzero(c, sizeof(*c));
+    free(c);
+    l->clients[slot] = NULL;
+}
 
-    for (;;) {
-        if (poll(fds, 2, -1) < 0 && errno != EINTR)
-            return NULL;
-        if (fds[1].revents != 0)
-            return NULL; /* stopping */
-        if ((fds[0].revents & POLLIN) == 0)
-            continue;
-        int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0)
-            continue; /* another worker took it */
-        handle(l, fd);
-        close(fd);
+/* A whole line arrived: off to the hash pool, or refused when it has no room for it. */
+static void dispatch(struct socket_listener *l, int slot)
+{
+    struct client *c = l->clients[slot];
+    struct socket_job *sj = calloc(1, sizeof(*sj));
+    char *lf = memchr(c->buf, '\n', c->len);
+    size_t len = (size_t)(lf - c->buf);
+
+    if (sj == NULL) {
+        drop_client(l, slot, "TEMPFAIL\n", true);
+        return;
+    }
+    memcpy(sj->buf, c->buf, len);
+    sj->buf[len] = '\0';
+    sj->fd = c->fd;
+    sj->l = l;
+    sj->job.run = decide;
+    bool ok = memchr(c->buf, '\0', len) == NULL && memchr(c->buf, '\r', len) == NULL &&
+              parse_request(sj->buf, sj->fields, &sj->protocol);
+    if (!ok) {
+        drop_client(l, slot, "FAIL\n", true);
+        sodium_memzero(sj, sizeof(*sj));
+        free(sj);
+        return;
+    }
+    /* Whose share of the pool it takes: the client's address, else the local user's. */
+    if (kunci_address_key(sj->fields[2], sj->job.address, sizeof(sj->job.address)) != KUNCI_OK)
+        snprintf(sj->job.address, sizeof(sj->job.address), "uid:%u", (unsigned)c->uid);
+    drop_client(l, slot, NULL, false); /* the descriptor goes with the job */
+    if (hash_pool_submit(l->pool, &sj->job) != KUNCI_OK) {
+        fprintf(stderr, "auth endpoint=socket: hash queue full, answering try again later\n");
+        done_with(l, sj->fd, "TEMPFAIL\n");
+        sodium_memzero(sj, sizeof(*sj));
+        free(sj);
     }
 }
 
-int socket_listener_start(const struct kunci_ctx *ctx, int workers, struct socket_listener **l_r)
+static void read_client(struct socket_listener *l, int slot)
+{
+    struct client *c = l->clients[slot];
+
+    for (;;) {
+        ssize_t n = recv(c->fd, c->buf + c->len, REQUEST_MAX - c->len, 0);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n <= 0) {
+            drop_client(l, slot, NULL, true);
+            return;
+        }
+        c->len += (size_t)n;
+        if (memchr(c->buf, '\n', c->len) != NULL) {
+            dispatch(l, slot);
+            return;
+        }
+        if (c->len >= REQUEST_MAX) {
+            drop_client(l, slot, "FAIL\n", true);
+            return;
+        }
+    }
+}
+
+static void accept_clients(struct socket_listener *l)
+{
+    for (;;) {
+        int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        struct ucred cred = {0, (uid_t)-1, (gid_t)-1};
+        socklen_t cl = sizeof(cred);
+        (void)getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl);
+        int free_slot = -1, same_user = 0;
+        for (int i = 0; i < CLIENTS_MAX; i++) {
+            if (l->clients[i] == NULL && free_slot < 0)
+                free_slot = i;
+            else if (l->clients[i] != NULL && l->clients[i]->uid == cred.uid)
+                same_user++;
+        }
+        struct client *c =
+            free_slot >= 0 && same_user < CLIENTS_PER_USER ? calloc(1, sizeof(*c)) : NULL;
+        atomic_fetch_add(&l->pending, 1);
+        if (c == NULL) {
+            done_with(l, fd, "TEMPFAIL\n");
+            continue;
+        }
+        c->fd = fd;
+        c->uid = cred.uid;
+        c->deadline_ms = now_ms() + REQUEST_MS;
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)free_slot};
+        l->clients[free_slot] = c;
+        if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0)
+            drop_client(l, free_slot, "TEMPFAIL\n", true);
+    }
+}
+
+#define EV_LISTEN UINT32_MAX
+#define EV_STOP   (UINT32_MAX - 1)
+
+static void *reader_main(void *arg)
+{
+    struct socket_listener *l = arg;
+    struct epoll_event events[64];
+
+    for (;;) {
+        int n = epoll_wait(l->epoll_fd, events, 64, 250);
+        if (n < 0 && errno != EINTR)
+            return NULL;
+        for (int i = 0; i < n; i++) {
+            uint32_t slot = events[i].data.u32;
+            if (slot == EV_STOP)
+                return NULL;
+            if (slot == EV_LISTEN)
+                accept_clients(l);
+            else if (slot < CLIENTS_MAX && l->clients[slot] != NULL)
+                read_client(l, (int)slot);
+        }
+        /* The deadline is per request, not per read: dribbling bytes does not extend it. */
+        int64_t now = now_ms();
+        for (int i = 0; i < CLIENTS_MAX; i++)
+            if (l->clients[i] != NULL && now >= l->clients[i]->deadline_ms)
+                drop_client(l, i, "FAIL\n", true);
+    }
+}
+
+int socket_listener_start(const struct kunci_ctx *ctx, struct hash_pool *pool,
+                          struct socket_listener **l_r)
 {
     struct sockaddr_un sa;
     struct socket_listener *l;
@@ -153,28 +292,48 @@ int socket_listener_start(const struct kunci_ctx *ctx, int workers, struct socke
     if ((l = calloc(1, sizeof(*l))) == NULL)
         return KUNCI_ERR_NOMEM;
     l->ctx = ctx;
+    l->pool = pool;
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
     memcpy(sa.sun_path, ctx->cfg.socket_path, strlen(ctx->cfg.socket_path) + 1);
     unlink(ctx->cfg.socket_path); /* a stale socket from a previous run */
     l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     l->stop_fd = eventfd(0, EFD_CLOEXEC);
+    l->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     mode_t old = umask(0777 & ~(mode_t)ctx->cfg.socket_mode);
-    int ok = l->fd >= 0 && l->stop_fd >= 0 &&
-             bind(l->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(l->fd, 64) == 0;
+    bool ok = l->fd >= 0 && l->stop_fd >= 0 && l->epoll_fd >= 0 &&
+              bind(l->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(l->fd, 128) == 0;
     umask(old);
     if (ok)
         ok = chmod(ctx->cfg.socket_path, (mode_t)ctx->cfg.socket_mode) == 0;
-    l->workers = ok ? calloc((size_t)workers, sizeof(pthread_t)) : NULL;
-    for (; l->workers != NULL && l->nworkers < workers; l->nworkers++)
-        if (pthread_create(&l->workers[l->nworkers], NULL, worker_main, l) != 0)
-            break;
-    if (l->nworkers == 0) {
+    struct epoll_event lev = {.events = EPOLLIN, .data.u32 = EV_LISTEN};
+    struct epoll_event sev = {.events = EPOLLIN, .data.u32 = EV_STOP};
+    if (ok)
+        ok = epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, l->fd, &lev) == 0 &&
+             epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, l->stop_fd, &sev) == 0;
+    if (ok)
+        ok = pthread_create(&l->reader, NULL, reader_main, l) == 0;
+    l->reading = ok;
+    if (!ok) {
         socket_listener_stop(l);
         return KUNCI_ERR_IO;
     }
     *l_r = l;
     return KUNCI_OK;
+}
+
+void socket_listener_quiesce(struct socket_listener *l)
+{
+    if (l == NULL || atomic_exchange(&l->quiesced, true))
+        return;
+    /* New clients are refused by the kernel; those connected are read to the end. */
+    epoll_ctl(l->epoll_fd, EPOLL_CTL_DEL, l->fd, NULL);
+    unlink(l->ctx->cfg.socket_path);
+}
+
+bool socket_listener_busy(struct socket_listener *l)
+{
+    return l != NULL && atomic_load(&l->pending) > 0;
 }
 
 void socket_listener_stop(struct socket_listener *l)
@@ -183,16 +342,22 @@ void socket_listener_stop(struct socket_listener *l)
 
     if (l == NULL)
         return;
-    if (l->stop_fd >= 0 && write(l->stop_fd, &one, sizeof(one)) < 0)
-        perror("kunci: socket listener stop");
-    for (int i = 0; i < l->nworkers; i++)
-        pthread_join(l->workers[i], NULL);
+    if (l->reading) {
+        if (write(l->stop_fd, &one, sizeof(one)) < 0)
+            perror("kunci: socket listener stop");
+        pthread_join(l->reader, NULL);
+    }
+    for (int i = 0; i < CLIENTS_MAX; i++)
+        if (l->clients[i] != NULL)
+            drop_client(l, i, "TEMPFAIL\n", true);
     if (l->fd >= 0) {
         close(l->fd);
-        unlink(l->ctx->cfg.socket_path);
+        if (!atomic_load(&l->quiesced))
+            unlink(l->ctx->cfg.socket_path);
     }
     if (l->stop_fd >= 0)
         close(l->stop_fd);
-    free(l->workers);
+    if (l->epoll_fd >= 0)
+        close(l->epoll_fd);
     free(l);
 }

@@ -100,8 +100,10 @@ static void *worker_main(void *arg)
         /* The job may be gone once it ran (its request answered): keep whose it was. */
         memcpy(self->address, job->address, sizeof(self->address));
         self->busy = true;
+        bool abort = pool->stopping;
         pthread_mutex_unlock(&pool->lock);
-        job->run(job, thread_store());
+        /* Stopping: what is still queued is answered "try again later" at once. */
+        job->run(job, abort ? NULL : thread_store());
         pthread_mutex_lock(&pool->lock);
         self->busy = false;
         pthread_mutex_unlock(&pool->lock);
@@ -135,7 +137,7 @@ int hash_pool_start(struct hash_pool **pool_r, int workers, int queue_max, int p
         }
     }
     if (pool->nworkers == 0) {
-        hash_pool_stop(pool);
+        hash_pool_free(pool);
         return KUNCI_ERR_INTERNAL;
     }
     *pool_r = pool;
@@ -168,16 +170,40 @@ int hash_pool_submit(struct hash_pool *pool, struct hash_job *job)
     return r;
 }
 
+bool hash_pool_idle(struct hash_pool *pool)
+{
+    bool idle;
+    pthread_mutex_lock(&pool->lock);
+    idle = pool->head == NULL;
+    for (int i = 0; idle && i < pool->nworkers; i++)
+        idle = !pool->workers[i].busy;
+    pthread_mutex_unlock(&pool->lock);
+    return idle;
+}
+
 void hash_pool_stop(struct hash_pool *pool)
 {
     if (pool == NULL)
         return;
     pthread_mutex_lock(&pool->lock);
+    bool joined = pool->stopping && pool->nworkers == 0;
     pool->stopping = true;
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->lock);
+    if (joined)
+        return;
     for (int i = 0; i < pool->nworkers; i++)
         pthread_join(pool->workers[i].thread, NULL);
+    pthread_mutex_lock(&pool->lock);
+    pool->nworkers = 0;
+    pthread_mutex_unlock(&pool->lock);
+}
+
+void hash_pool_free(struct hash_pool *pool)
+{
+    if (pool == NULL)
+        return;
+    hash_pool_stop(pool);
     pthread_cond_destroy(&pool->wake);
     pthread_mutex_destroy(&pool->lock);
     free(pool->workers);

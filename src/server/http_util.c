@@ -2,12 +2,25 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/config.h"
 #include "core/err.h"
 #include "core/protocol.h"
+
+static atomic_bool draining;
+
+void http_set_draining(bool on)
+{
+    atomic_store(&draining, on);
+}
+
+bool http_draining(void)
+{
+    return atomic_load(&draining);
+}
 
 enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const struct header *headers,
                         const char *body)
@@ -24,6 +37,8 @@ enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const stru
         if (h->value != NULL && header_safe(h->value))
             MHD_add_response_header(resp, h->name, h->value);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (http_draining())
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     ret = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
     return ret;

@@ -3,6 +3,7 @@
 #define KUNCI_SERVER_INTERNAL_H
 
 #include <microhttpd.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -27,12 +28,55 @@ int hash_pool_start(struct hash_pool **pool_r, int workers, int queue_max, int p
 /* KUNCI_ERR_LIMIT when the queue is full, or holds the address's share already: the caller
  * answers "try again later". */
 int hash_pool_submit(struct hash_pool *pool, struct hash_job *job);
+/* Nothing queued or running. */
+bool hash_pool_idle(struct hash_pool *pool);
+/* Refuses new jobs (submit says KUNCI_ERR_LIMIT), answers the queued ones "try again later"
+ * (their run gets no store handle) and waits for the running ones. The pool stays valid. */
 void hash_pool_stop(struct hash_pool *pool);
+/* Once no listener can reach it. */
+void hash_pool_free(struct hash_pool *pool);
 
-/* auth_socket.c: the local socket for pam_kunci. */
+/* auth_socket.c: the local socket for pam_kunci. Its requests are decided on the hash
+ * pool's workers. */
 struct socket_listener;
-int socket_listener_start(const struct kunci_ctx *ctx, int workers, struct socket_listener **l_r);
+int socket_listener_start(const struct kunci_ctx *ctx, struct hash_pool *pool,
+                          struct socket_listener **l_r);
+/* No new connections; those in flight go on. */
+void socket_listener_quiesce(struct socket_listener *l);
+/* Requests being read or decided. */
+bool socket_listener_busy(struct socket_listener *l);
+/* After the hash pool stopped: closes what is left and frees. */
 void socket_listener_stop(struct socket_listener *l);
+
+/* conn_guard.c: connection limits, a cap per address, a deadline for each request's line
+ * and headers, and a rate-limited log, for one libmicrohttpd listener. */
+struct conn_guard;
+struct conn_guard_options {
+    const char *name; /* "auth", "web": in its log lines */
+    unsigned limit;   /* connections at once */
+    unsigned per_address;
+    unsigned header_seconds;
+    const char *exempt; /* canonical CIDR list without the per-address cap, or NULL */
+};
+int conn_guard_new(const struct conn_guard_options *opt, struct conn_guard **g_r);
+void conn_guard_free(struct conn_guard *g);
+/* No new connections from now on (shutting down). */
+void conn_guard_stop_accepting(struct conn_guard *g);
+unsigned conn_guard_count(struct conn_guard *g);
+/* Connections with a request in progress (headers in, not yet answered). */
+unsigned conn_guard_busy(struct conn_guard *g);
+/* The hooks, with the guard as their closure: MHD's accept policy, NOTIFY_CONNECTION and
+ * EXTERNAL_LOGGER; and the listener's own calls when a request's headers are in and when
+ * it is answered. */
+enum MHD_Result conn_guard_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
+void conn_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                       enum MHD_ConnectionNotificationCode toe);
+void conn_guard_mhd_log(void *cls, const char *fmt, va_list ap);
+void conn_guard_request_started(struct conn_guard *g, struct MHD_Connection *conn);
+void conn_guard_request_done(struct conn_guard *g, struct MHD_Connection *conn);
+/* Raises the file limit as far as allowed and says how many connections each of
+ * `listeners` may hold. */
+void conn_guard_limits(int listeners, unsigned *limit_r);
 
 /* The store handle of the calling thread, opened on first use; NULL when unreachable. */
 struct kunci_store_handle *thread_store(void);
@@ -87,6 +131,9 @@ struct header {
 };
 enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const struct header *headers,
                         const char *body);
+/* Shutting down: every answer from now on closes its connection. */
+void http_set_draining(bool draining);
+bool http_draining(void);
 /* Copies a request header of at most max bytes; false when absent, too long or holding NUL. */
 bool header_copy(struct MHD_Connection *conn, const char *name, char *out, size_t max,
                  size_t *len_r);

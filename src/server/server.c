@@ -25,6 +25,7 @@
 struct server {
     struct kunci_ctx *ctx;
     struct hash_pool *pool;
+    struct conn_guard *auth_guard, *web_guard;
     char *backend_password; /* sodium_malloc'd, or NULL */
     uint8_t auth_key_hash[crypto_generichash_BYTES];
     bool auth_key_required;
@@ -246,6 +247,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
             return MHD_NO;
         rq->server = srv;
         rq->conn = conn;
+        conn_guard_request_started(srv->auth_guard, conn);
         for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++)
             if (strcmp(url, endpoints[i]->path) == 0)
                 rq->endpoint = endpoints[i];
@@ -270,9 +272,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                               enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)conn;
+    struct server *srv = cls;
     (void)toe;
+    conn_guard_request_done(srv->auth_guard, conn);
     if (*con_cls != NULL) {
         sodium_memzero(*con_cls, sizeof(struct request));
         free(*con_cls);
@@ -312,20 +314,83 @@ static int load_server_files(struct server *srv, const struct kunci_config *cfg)
     return KUNCI_OK;
 }
 
-static struct MHD_Daemon *start_listener(struct server *srv, const char *listen_addr, int threads)
+static struct MHD_Daemon *start_listener(struct server *srv, const char *listen_addr, int threads,
+                                         struct conn_guard *guard, unsigned limit)
 {
     struct sockaddr_storage ss;
     uint16_t port;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG;
+                     MHD_USE_ERROR_LOG | MHD_USE_ITC;
 
     if (!listen_address(listen_addr, &ss, &port, &flags))
         return NULL;
     return MHD_start_daemon(
-        flags, port, NULL, NULL, access_handler, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-        MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL, MHD_OPTION_END);
+        flags, port, conn_guard_accept, guard, access_handler, srv, MHD_OPTION_EXTERNAL_LOGGER,
+        conn_guard_mhd_log, guard, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15,
+        MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+        MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+        conn_guard_notify, guard, MHD_OPTION_END);
+}
+
+/* Each listener's guard: limits from the file limit unless kunci.conf sets them. */
+static int start_guards(struct server *srv, unsigned *limit_r)
+{
+    const struct kunci_config *cfg = &srv->ctx->cfg;
+    unsigned limit;
+
+    conn_guard_limits(2, &limit);
+    if (cfg->max_connections > 0)
+        limit = (unsigned)cfg->max_connections;
+    unsigned per_address = cfg->max_connections_per_address > 0
+                               ? (unsigned)cfg->max_connections_per_address
+                               : (limit / 2 > 0 ? limit / 2 : 1);
+    struct conn_guard_options auth = {"auth listener", limit, per_address,
+                                      (unsigned)cfg->header_timeout, NULL};
+    struct conn_guard_options web = {"web listener", limit, per_address,
+                                     (unsigned)cfg->header_timeout, cfg->trusted_proxies};
+    *limit_r = limit;
+    if (conn_guard_new(&auth, &srv->auth_guard) != KUNCI_OK ||
+        conn_guard_new(&web, &srv->web_guard) != KUNCI_OK)
+        return KUNCI_ERR_NOMEM;
+    return KUNCI_OK;
+}
+
+/* Seconds the requests in flight get to be answered after SIGTERM. */
+#define DRAIN_SECONDS 10
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Stop taking connections; answer what is in flight (the queued hashes included) within
+ * DRAIN_SECONDS; then what is left is answered "try again later". Nothing is freed while a
+ * request can still reach it. */
+static void drain(struct server *srv, struct MHD_Daemon *auth, struct MHD_Daemon *web,
+                  struct socket_listener *sock)
+{
+    struct MHD_Daemon *daemons[2] = {auth, web};
+    int64_t deadline = monotonic_ms() + DRAIN_SECONDS * 1000;
+
+    conn_guard_stop_accepting(srv->auth_guard);
+    conn_guard_stop_accepting(srv->web_guard);
+    for (int i = 0; i < 2; i++) {
+        if (daemons[i] == NULL)
+            continue;
+        MHD_socket fd = MHD_quiesce_daemon(daemons[i]);
+        if (fd != MHD_INVALID_SOCKET)
+            close(fd);
+    }
+    socket_listener_quiesce(sock);
+    http_set_draining(true); /* kept-alive connections close after their answer */
+    while (monotonic_ms() < deadline &&
+           ((srv->pool != NULL && !hash_pool_idle(srv->pool)) ||
+            (auth != NULL && conn_guard_busy(srv->auth_guard) > 0) ||
+            (web != NULL && conn_guard_busy(srv->web_guard) > 0) || socket_listener_busy(sock)))
+        usleep(20 * 1000);
 }
 
 int kunci_serve(struct kunci_ctx *ctx)
@@ -335,6 +400,8 @@ int kunci_serve(struct kunci_ctx *ctx)
     struct socket_listener *sock = NULL;
     sigset_t sigs;
     int sig, r;
+
+    unsigned limit = 0;
 
     memset(&srv, 0, sizeof(srv));
     srv.ctx = ctx;
@@ -352,9 +419,12 @@ int kunci_serve(struct kunci_ctx *ctx)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if ((r = start_guards(&srv, &limit)) != KUNCI_OK)
+        goto out;
     if ((r = hash_pool_start(&srv.pool, ctx->cfg.hash_workers, ctx->cfg.hash_queue,
                              ctx->cfg.hash_queue_per_address)) != 0)
         goto out;
@@ -368,7 +438,7 @@ int kunci_serve(struct kunci_ctx *ctx)
             goto out;
         }
     }
-    daemon = start_listener(&srv, ctx->cfg.auth_listen, ctx->cfg.threads);
+    daemon = start_listener(&srv, ctx->cfg.auth_listen, ctx->cfg.threads, srv.auth_guard, limit);
     if (daemon == NULL) {
         fprintf(stderr,
                 "kunci: cannot listen on %s (auth_listen): in use or not an address of "
@@ -378,7 +448,7 @@ int kunci_serve(struct kunci_ctx *ctx)
         goto out;
     }
     if (ctx->cfg.socket_path[0] != '\0') {
-        if (socket_listener_start(ctx, ctx->cfg.hash_workers, &sock) != KUNCI_OK) {
+        if (socket_listener_start(ctx, srv.pool, &sock) != KUNCI_OK) {
             fprintf(stderr, "kunci: cannot listen on the socket %s: %s\n", ctx->cfg.socket_path,
                     strerror(errno));
             r = KUNCI_ERR_IO;
@@ -387,7 +457,7 @@ int kunci_serve(struct kunci_ctx *ctx)
         fprintf(stderr, "kunci: serving pam_kunci on %s (mode %04o)\n", ctx->cfg.socket_path,
                 (unsigned)ctx->cfg.socket_mode);
     }
-    if (web_start(ctx, &web) != KUNCI_OK) {
+    if (web_start(ctx, srv.web_guard, limit, &web) != KUNCI_OK) {
         fprintf(stderr,
                 "kunci: cannot listen on %s (web_listen): in use or not an address of "
                 "this machine\n",
@@ -407,22 +477,40 @@ int kunci_serve(struct kunci_ctx *ctx)
     }
     fprintf(stderr,
             "kunci: serving auth on http://%s (/auth/nginx, /auth/basic, /healthz); "
-            "%d threads, %d hash workers; store %s %s\n",
-            ctx->cfg.auth_listen, ctx->cfg.threads, ctx->cfg.hash_workers, ctx->cfg.store_backend,
-            ctx->cfg.store_location);
+            "%d threads, %d hash workers; at most %u connections per listener; store %s %s\n",
+            ctx->cfg.auth_listen, ctx->cfg.threads, ctx->cfg.hash_workers, limit,
+            ctx->cfg.store_backend, ctx->cfg.store_location);
     fflush(stderr);
-    sigwait(&sigs, &sig);
-    fprintf(stderr, "kunci: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    for (;;) {
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig != SIGHUP)
+            break;
+        /* Nothing to reopen (the log is standard error); configuration changes need a
+         * restart. Said, so an operator's reload is not silently a no-op. */
+        fprintf(stderr, "kunci: SIGHUP received: still serving; changes to kunci.conf take "
+                        "effect at the next restart\n");
+        fflush(stderr);
+    }
+    fprintf(stderr, "kunci: %s received: no new connections, answering those in flight\n",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    fflush(stderr);
+    drain(&srv, daemon, web, sock);
     r = KUNCI_OK;
 out:
-    /* The pool first: its jobs resume suspended connections, which MHD needs before stopping. */
-    socket_listener_stop(sock);
+    /* The pool before the listeners: its jobs resume suspended connections, which MHD needs
+     * before stopping; and no listener may reach the pool once it is freed. */
     hash_pool_stop(srv.pool);
+    socket_listener_stop(sock);
     if (web != NULL)
         MHD_stop_daemon(web);
     if (daemon != NULL)
         MHD_stop_daemon(daemon);
+    hash_pool_free(srv.pool);
+    conn_guard_free(srv.web_guard);
+    conn_guard_free(srv.auth_guard);
     if (srv.backend_password != NULL)
         sodium_free(srv.backend_password);
+    fprintf(stderr, "kunci: stopped\n");
     return r;
 }

@@ -45,6 +45,8 @@ static enum MHD_Result send_response(struct web_request *rq, unsigned status,
     security_headers(rq, resp);
     if (rq->retry_after[0] != '\0')
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, rq->retry_after);
+    if (http_draining())
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     for (int i = 0; i < rq->ncookies; i++)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, rq->cookies[i]);
     enum MHD_Result ret = MHD_queue_response(rq->conn, status, resp);
@@ -450,6 +452,11 @@ static enum MHD_Result serve_file(struct web_request *rq, const char *url)
     return send_response(rq, 200, resp);
 }
 
+/* One web listener per process: its guard, for the handlers' hooks. */
+static struct {
+    struct conn_guard *guard;
+} listener;
+
 static enum MHD_Result web_handler(void *cls, struct MHD_Connection *conn, const char *url,
                                    const char *method, const char *version, const char *upload_data,
                                    size_t *upload_data_size, void **con_cls)
@@ -463,6 +470,7 @@ static enum MHD_Result web_handler(void *cls, struct MHD_Connection *conn, const
         if (wc == NULL)
             return MHD_NO;
         *con_cls = wc;
+        conn_guard_request_started(listener.guard, conn);
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
@@ -506,8 +514,8 @@ static void web_completed(void *cls, struct MHD_Connection *conn, void **con_cls
 {
     struct web_conn *wc = *con_cls;
     (void)cls;
-    (void)conn;
     (void)toe;
+    conn_guard_request_done(listener.guard, conn);
     if (wc != NULL) {
         if (wc->body != NULL) {
             sodium_memzero(wc->body, wc->body_len); /* it may hold a password */
@@ -518,19 +526,24 @@ static void web_completed(void *cls, struct MHD_Connection *conn, void **con_cls
     }
 }
 
-int web_start(struct kunci_ctx *ctx, struct MHD_Daemon **daemon_r)
+int web_start(struct kunci_ctx *ctx, struct conn_guard *guard, unsigned limit,
+              struct MHD_Daemon **daemon_r)
 {
     struct sockaddr_storage ss;
     uint16_t port;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 
     *daemon_r = NULL;
     if (!listen_address(ctx->cfg.web_listen, &ss, &port, &flags))
         return KUNCI_ERR_INVALID;
-    *daemon_r = MHD_start_daemon(flags, port, NULL, NULL, web_handler, ctx, MHD_OPTION_SOCK_ADDR,
-                                 (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
-                                 (unsigned)ctx->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT,
-                                 (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
-                                 MHD_OPTION_NOTIFY_COMPLETED, web_completed, NULL, MHD_OPTION_END);
+    listener.guard = guard;
+    *daemon_r = MHD_start_daemon(
+        flags, port, conn_guard_accept, guard, web_handler, ctx, MHD_OPTION_EXTERNAL_LOGGER,
+        conn_guard_mhd_log, guard, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)ctx->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned)1024, MHD_OPTION_NOTIFY_COMPLETED, web_completed, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, conn_guard_notify, guard, MHD_OPTION_END);
     return *daemon_r != NULL ? KUNCI_OK : KUNCI_ERR_IO;
 }

@@ -92,6 +92,9 @@ int session_rotate(struct web_request *rq, enum kunci_session_stage stage);
 const char *session_next(struct web_request *rq);
 json_t *session_json(struct web_request *rq);
 
-int web_start(struct kunci_ctx *ctx, struct MHD_Daemon **daemon_r);
+struct conn_guard;
+/* Starts the web listener under the guard, with at most `limit` connections. */
+int web_start(struct kunci_ctx *ctx, struct conn_guard *guard, unsigned limit,
+              struct MHD_Daemon **daemon_r);
 
 #endif

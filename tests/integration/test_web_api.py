@@ -332,7 +332,7 @@ def test_guessing_codes_ends_the_session(env):
         status, body, _ = c.call("POST", "/session/verify", {"method_id": method_id,
                                                              "code": guesses[9]})
     finally:
-        env.kunci("settings", "set", "mfa_lockout_threshold", "5")
+        env.kunci("settings", "set", "mfa_lockout_threshold", "10")
     assert status == 429 and body["error"] == "signed_out"
     assert c.call("GET", "/session")[1]["signed_in"] is False
 

@@ -1,0 +1,340 @@
+/* What keeps slow or greedy clients from taking a listener: a connection limit below the
+ * process's file limit, a cap per client address, a deadline for each request's line and
+ * headers (a connection that dribbles them is shut down, however slowly it sends), and a
+ * log that says so without flooding. One guard per listener, hooked into libmicrohttpd. */
+#include "server/internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/netmask.h"
+
+#define LOG_WINDOW_SECONDS   10
+#define LOG_LINES_PER_WINDOW 5
+
+struct guarded_conn {
+    struct guarded_conn *prev, *next;
+    int fd;
+    int64_t started_ms; /* when its current request began */
+    bool in_request;    /* its headers are in: the deadline no longer applies */
+    bool shut;
+    char address[KUNCI_IP_MAX + 1];
+};
+
+struct conn_guard {
+    struct conn_guard_options opt;
+    pthread_mutex_t lock;
+    struct guarded_conn *head;
+    unsigned count;
+    /* the rate-limited log */
+    int64_t log_window;
+    int log_lines, log_dropped;
+    /* the sweeper */
+    pthread_t sweeper;
+    pthread_cond_t stop_cond;
+    bool stopping, sweeping;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool sockaddr_text(const struct sockaddr *sa, char *out, size_t size)
+{
+    out[0] = '\0';
+    if (sa == NULL)
+        return false;
+    if (sa->sa_family == AF_INET)
+        return inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                         (socklen_t)size) != NULL;
+    if (sa->sa_family != AF_INET6)
+        return false;
+    const struct in6_addr *a6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(a6))
+        return inet_ntop(AF_INET, &a6->s6_addr[12], out, (socklen_t)size) != NULL;
+    return inet_ntop(AF_INET6, a6, out, (socklen_t)size) != NULL;
+}
+
+/* At most LOG_LINES_PER_WINDOW lines per window, then one line saying how many were not
+ * written: a flood of refused connections must not become a flood of log. */
+static void guard_log(struct conn_guard *g, const char *fmt, va_list ap)
+{
+    char line[512];
+    int64_t window = now_ms() / (LOG_WINDOW_SECONDS * 1000);
+
+    vsnprintf(line, sizeof(line), fmt, ap);
+    line[strcspn(line, "\n")] = '\0';
+    pthread_mutex_lock(&g->lock);
+    if (window != g->log_window) {
+        if (g->log_dropped > 0)
+            fprintf(stderr, "%s: %d more messages in the last %d s were not logged\n", g->opt.name,
+                    g->log_dropped, LOG_WINDOW_SECONDS);
+        g->log_window = window;
+        g->log_lines = 0;
+        g->log_dropped = 0;
+    }
+    if (g->log_lines++ < LOG_LINES_PER_WINDOW)
+        fprintf(stderr, "%s: %s\n", g->opt.name, line);
+    else
+        g->log_dropped++;
+    pthread_mutex_unlock(&g->lock);
+}
+
+void conn_guard_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    guard_log(cls, fmt, ap);
+}
+
+static void conn_guard_say(struct conn_guard *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void conn_guard_say(struct conn_guard *g, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    guard_log(g, fmt, ap);
+    va_end(ap);
+}
+
+static bool exempt(const struct conn_guard *g, const char *address)
+{
+    struct kunci_ip ip;
+    return g->opt.exempt != NULL && g->opt.exempt[0] != '\0' &&
+           kunci_ip_parse(address, &ip) == KUNCI_OK && kunci_networks_allow(g->opt.exempt, &ip);
+}
+
+/* Connections of one address; lock held. Only counted when the total could exceed the cap. */
+static unsigned address_count(const struct conn_guard *g, const char *address)
+{
+    unsigned n = 0;
+    if (g->count < g->opt.per_address)
+        return 0;
+    for (const struct guarded_conn *c = g->head; c != NULL; c = c->next)
+        n += strcmp(c->address, address) == 0;
+    return n;
+}
+
+enum MHD_Result conn_guard_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct conn_guard *g = cls;
+    char address[KUNCI_IP_MAX + 1];
+    bool ok;
+    (void)addrlen;
+
+    if (!sockaddr_text(addr, address, sizeof(address)))
+        return MHD_YES;
+    pthread_mutex_lock(&g->lock);
+    ok = g->stopping == false &&
+         (exempt(g, address) || address_count(g, address) < g->opt.per_address);
+    pthread_mutex_unlock(&g->lock);
+    if (!ok)
+        conn_guard_say(g,
+                       "refused a connection from %s: it holds %u already "
+                       "(max_connections_per_address)",
+                       address, g->opt.per_address);
+    return ok ? MHD_YES : MHD_NO;
+}
+
+void conn_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                       enum MHD_ConnectionNotificationCode toe)
+{
+    struct conn_guard *g = cls;
+    struct guarded_conn *c = *socket_context;
+
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ad =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        c = calloc(1, sizeof(*c));
+        if (c == NULL)
+            return; /* unguarded but served; the MHD limits still hold */
+        c->fd = fd != NULL ? fd->connect_fd : -1;
+        c->started_ms = now_ms();
+        sockaddr_text(ad != NULL ? ad->client_addr : NULL, c->address, sizeof(c->address));
+        pthread_mutex_lock(&g->lock);
+        c->next = g->head;
+        if (g->head != NULL)
+            g->head->prev = c;
+        g->head = c;
+        g->count++;
+        pthread_mutex_unlock(&g->lock);
+        *socket_context = c;
+        return;
+    }
+    if (c == NULL)
+        return;
+    /* MHD closes the socket only after this returns: the sweeper, under the same lock,
+     * never shuts down a descriptor that was closed and reused. */
+    pthread_mutex_lock(&g->lock);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        g->head = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    g->count--;
+    pthread_mutex_unlock(&g->lock);
+    free(c);
+    *socket_context = NULL;
+}
+
+static struct guarded_conn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
+void conn_guard_request_started(struct conn_guard *g, struct MHD_Connection *conn)
+{
+    struct guarded_conn *c = conn_of(conn);
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&g->lock);
+    c->in_request = true;
+    pthread_mutex_unlock(&g->lock);
+}
+
+void conn_guard_request_done(struct conn_guard *g, struct MHD_Connection *conn)
+{
+    struct guarded_conn *c = conn_of(conn);
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&g->lock);
+    c->in_request = false; /* the next request on this connection gets its own deadline */
+    c->started_ms = now_ms();
+    pthread_mutex_unlock(&g->lock);
+}
+
+unsigned conn_guard_count(struct conn_guard *g)
+{
+    pthread_mutex_lock(&g->lock);
+    unsigned n = g->count;
+    pthread_mutex_unlock(&g->lock);
+    return n;
+}
+
+unsigned conn_guard_busy(struct conn_guard *g)
+{
+    unsigned n = 0;
+    pthread_mutex_lock(&g->lock);
+    for (const struct guarded_conn *c = g->head; c != NULL; c = c->next)
+        n += c->in_request;
+    pthread_mutex_unlock(&g->lock);
+    return n;
+}
+
+static void *sweeper_main(void *arg)
+{
+    struct conn_guard *g = arg;
+    struct timespec until;
+
+    pthread_mutex_lock(&g->lock);
+    while (!g->stopping) {
+        int64_t now = now_ms(), limit = (int64_t)g->opt.header_seconds * 1000;
+        unsigned shut = 0;
+        for (struct guarded_conn *c = g->head; c != NULL; c = c->next) {
+            if (c->in_request || c->shut || c->fd < 0 || now - c->started_ms < limit)
+                continue;
+            /* MHD sees the end of the stream and closes the connection itself. */
+            (void)shutdown(c->fd, SHUT_RDWR);
+            c->shut = true;
+            shut++;
+        }
+        if (shut > 0) {
+            pthread_mutex_unlock(&g->lock);
+            conn_guard_say(g, "closed %u connections that did not send a request within %u s", shut,
+                           g->opt.header_seconds);
+            pthread_mutex_lock(&g->lock);
+        }
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 250 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&g->stop_cond, &g->lock, &until);
+    }
+    pthread_mutex_unlock(&g->lock);
+    return NULL;
+}
+
+int conn_guard_new(const struct conn_guard_options *opt, struct conn_guard **g_r)
+{
+    struct conn_guard *g = calloc(1, sizeof(*g));
+
+    *g_r = NULL;
+    if (g == NULL)
+        return KUNCI_ERR_NOMEM;
+    g->opt = *opt;
+    pthread_mutex_init(&g->lock, NULL);
+    pthread_cond_init(&g->stop_cond, NULL);
+    if (pthread_create(&g->sweeper, NULL, sweeper_main, g) != 0) {
+        pthread_cond_destroy(&g->stop_cond);
+        pthread_mutex_destroy(&g->lock);
+        free(g);
+        return KUNCI_ERR_INTERNAL;
+    }
+    g->sweeping = true;
+    *g_r = g;
+    return KUNCI_OK;
+}
+
+void conn_guard_stop_accepting(struct conn_guard *g)
+{
+    if (g == NULL)
+        return;
+    pthread_mutex_lock(&g->lock);
+    g->stopping = true;
+    pthread_cond_broadcast(&g->stop_cond);
+    pthread_mutex_unlock(&g->lock);
+}
+
+/* After the listener stopped: every connection is gone. */
+void conn_guard_free(struct conn_guard *g)
+{
+    if (g == NULL)
+        return;
+    conn_guard_stop_accepting(g);
+    if (g->sweeping)
+        pthread_join(g->sweeper, NULL);
+    pthread_cond_destroy(&g->stop_cond);
+    pthread_mutex_destroy(&g->lock);
+    free(g);
+}
+
+void conn_guard_limits(int listeners, unsigned *limit_r)
+{
+    struct rlimit rl;
+    rlim_t want = 65536;
+
+    /* Use the file limit the system allows (systemd's LimitNOFILE, or the hard limit). */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        if (rl.rlim_cur < rl.rlim_max && rl.rlim_cur < want) {
+            rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+            (void)setrlimit(RLIMIT_NOFILE, &rl);
+            (void)getrlimit(RLIMIT_NOFILE, &rl);
+        }
+    } else {
+        rl.rlim_cur = 1024;
+    }
+    /* What is left after the database, logs, the socket listener and its clients, shared
+     * by the listeners, and never more than an HTTP listener needs. */
+    rlim_t spare = rl.rlim_cur > 256 ? rl.rlim_cur - 256 : rl.rlim_cur / 2;
+    rlim_t each = spare / (rlim_t)listeners;
+    *limit_r = (unsigned)(each > 8192 ? 8192 : each < 16 ? 16 : each);
+}
