@@ -7,7 +7,7 @@ DATA_DIR   ?= $(CURDIR)/data
 PYTHON     ?= /usr/bin/python3
 KUNCI      := $(BUILD)/kunci
 
-.PHONY: all deps test-deps run test unit unit-asan unit-pgsql integration integration-asan integration-pgsql browser browser-asan fuzz format format-check bench clean
+.PHONY: all deps test-deps run test unit unit-asan unit-pgsql integration integration-asan integration-pgsql attack browser browser-asan fuzz format format-check bench clean
 
 all: $(KUNCI)
 
@@ -29,7 +29,7 @@ run: $(KUNCI)
 	@scripts/run-dev.sh $(KUNCI) $(DATA_DIR)
 
 # The node test runner goes last: its closing lines summarise the run for CI.
-test: test-deps $(KUNCI) format-check unit unit-asan unit-pgsql fuzz integration integration-asan integration-pgsql browser browser-asan
+test: test-deps $(KUNCI) format-check unit unit-asan unit-pgsql fuzz integration integration-asan integration-pgsql attack browser browser-asan
 
 unit: $(KUNCI)
 	meson test -C $(BUILD) --print-errorlogs
@@ -49,6 +49,11 @@ integration-asan: unit-asan
 	KUNCI_BIN=$(CURDIR)/$(ASAN_BUILD)/kunci \
 	ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	$(PYTHON) -m pytest -q tests/integration
+
+# The attack suite: each attack of the security review, as it was done, against a kunci of
+# its own per test (tests/attack, SECURITY.md).
+attack: $(KUNCI)
+	KUNCI_BIN=$(CURDIR)/$(KUNCI) $(PYTHON) -m pytest -q tests/attack
 
 # The web UI in Debian's Chromium, driven by playwright-core (npm), against the real stack.
 browser: $(KUNCI)

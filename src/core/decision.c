@@ -183,6 +183,7 @@ enum kunci_auth_result kunci_auth_slow(const struct kunci_ctx *ctx, struct kunci
         return set_result(out, KUNCI_AUTH_TEMPFAIL);
     if (g.verdict != KUNCI_GUARD_GO)
         return guard_result(&g, out);
+    out->address_level = g.address_level;
     bool match = kunci_password_verify(out->password_hash, req->secret, req->secret_len);
     if (!out->account_known)
         return set_result(out, KUNCI_AUTH_UNKNOWN_USER);

@@ -58,6 +58,7 @@ struct kunci_auth_outcome {
     char password_hash[KUNCI_HASH_MAX];
     struct kunci_settings settings; /* read in the fast phase, for the guards */
     int64_t retry_after;            /* LOCKED, THROTTLED: seconds (0: until cleared) */
+    int address_level;              /* the client address's failures lately */
 };
 
 /* Seconds between two writes of an app password's last use. */

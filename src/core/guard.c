@@ -39,16 +39,15 @@ int kunci_address_level(int level, int64_t elapsed, int threshold, int64_t perio
     return forgiven >= level ? 0 : level - (int)forgiven;
 }
 
-/* The wait an address gets at `level` failures: none up to the threshold, then 1 s, 2 s,
- * 4 s, ... at most period_seconds. */
+/* The block an address gets at `level` failures: none below the threshold; then as long as
+ * the level takes to decay below it again (period / threshold per failure over), at most
+ * a period. */
 static int64_t address_wait(int level, int threshold, int64_t period_seconds)
 {
-    if (level <= threshold)
+    if (level < threshold)
         return 0;
-    int64_t wait = 1;
-    for (int over = level - threshold; over > 1 && wait < period_seconds; over--)
-        wait *= 2;
-    return wait < period_seconds ? wait : period_seconds;
+    int64_t wait = (int64_t)(level - threshold + 1) * period_seconds / threshold;
+    return wait < 1 ? 1 : wait < period_seconds ? wait : period_seconds;
 }
 
 int kunci_address_key(const char *ip, char *out, size_t size)
@@ -167,7 +166,7 @@ int kunci_guard_password_peek(const struct kunci_ctx *ctx, struct kunci_store_ha
 
 /* One more failure of an address, with its decay since the last. */
 static int count_address(struct kunci_store_handle *h, const struct kunci_settings *s,
-                         struct kunci_lockout *row, int64_t now)
+                         struct kunci_lockout *row, int64_t now, struct kunci_guard_result *r)
 {
     int64_t period = (int64_t)s->address_minutes * 60;
     row->failures =
@@ -175,6 +174,7 @@ static int count_address(struct kunci_store_handle *h, const struct kunci_settin
     row->last_at = now;
     int64_t wait = address_wait(row->failures, s->address_threshold, period);
     row->locked_until = wait > 0 ? now + wait : 0;
+    r->address_level = row->failures;
     return kunci_store_lockout_save(h, row);
 }
 
@@ -212,8 +212,10 @@ static int password_begin(const struct kunci_ctx *ctx, struct kunci_store_handle
         secret_key(ctx, key, secret, secret_len, skey);
         rc = kunci_store_secret_seen(h, key, skey, now, &repeat);
         sodium_memzero(skey, sizeof(skey));
-        if (rc != KUNCI_OK || repeat) /* a stale password retried: counted once already */
+        if (rc != KUNCI_OK || repeat) { /* a stale password retried: counted once already */
+            r->address_level = arow.failures;
             return rc;
+        }
     }
     if (login[0] != '\0' && by_login) {
         lrow.failures++;
@@ -224,7 +226,7 @@ static int password_begin(const struct kunci_ctx *ctx, struct kunci_store_handle
         if ((rc = kunci_store_lockout_save(h, &lrow)) != KUNCI_OK)
             return rc;
     }
-    return by_address ? count_address(h, s, &arow, now) : KUNCI_OK;
+    return by_address ? count_address(h, s, &arow, now, r) : KUNCI_OK;
 }
 
 int kunci_guard_password_begin(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
@@ -234,6 +236,7 @@ int kunci_guard_password_begin(const struct kunci_ctx *ctx, struct kunci_store_h
 {
     r->verdict = KUNCI_GUARD_GO;
     r->retry_after = 0;
+    r->address_level = 0;
     int rc = kunci_store_begin(h);
     if (rc != KUNCI_OK)
         return rc;

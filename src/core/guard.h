@@ -11,9 +11,11 @@
  *   exists.
  * - An account's second factor: the same rule over wrong codes (mfa_lockout_*), across
  *   sessions and resends; a right password does not reset it, only a right code.
- * - A client address (IPv4, or an IPv6 /64): address_threshold distinct wrong passwords per
- *   address_minutes are free; beyond that each failure doubles the wait (1 s, 2 s, ... up to
- *   address_minutes). An address that signed in as a login lately is not slowed for it.
+ * - A client address (IPv4, or an IPv6 /64): its failures decay at address_threshold per
+ *   address_minutes. Below the threshold each failure makes the mail proxy wait a little
+ *   longer before it answers (Auth-Wait); at the threshold the address is blocked until
+ *   its count decays below it again (at most address_minutes). An address that signed in
+ *   as a login lately is not slowed for it.
  *
  * A guess is counted before it is checked, in one transaction with the decision to check
  * it, so guesses sent at once cannot outrun the count. A guard that cannot count (the
@@ -41,6 +43,7 @@ enum kunci_guard_verdict {
 struct kunci_guard_result {
     enum kunci_guard_verdict verdict;
     int64_t retry_after; /* seconds; 0 with LOCKED means until an administrator clears it */
+    int address_level;   /* the address's failures lately, this one counted (for delays) */
 };
 
 /* The lock after `failures` consecutive failures: -1 (KUNCI_LOCKED_UNTIL_CLEARED) at

@@ -95,10 +95,13 @@ static enum MHD_Result nginx_respond(struct request *rq)
     char wait[24];
     bool throttled = rq->out.result == KUNCI_AUTH_THROTTLED;
     bool temp = rq->out.result == KUNCI_AUTH_TEMPFAIL || throttled;
-    /* A slowed address waits as long as it must (nginx holds the client), within reason. */
-    int64_t seconds = server_auth_wait(rq->server);
+    /* nginx holds the client this long before it may try again: longer the more failures
+     * its address has made lately, and as long as a block lasts (within reason). */
+    int64_t seconds = server_auth_wait(rq->server) * (1 + rq->out.address_level / 5);
     if (throttled && rq->out.retry_after > seconds)
-        seconds = rq->out.retry_after < 60 ? rq->out.retry_after : 60;
+        seconds = rq->out.retry_after;
+    if (seconds > 60)
+        seconds = 60;
     snprintf(wait, sizeof(wait), "%lld", (long long)seconds);
     const struct header h[] = {
         {"Auth-Status", temp ? STATUS_TEMPFAIL : STATUS_INVALID},

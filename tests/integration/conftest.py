@@ -18,32 +18,13 @@ import urllib.request
 
 import pytest
 
-KUNCI = os.environ.get("KUNCI_BIN") or os.path.join(
-    os.path.dirname(__file__), "..", "..", "build", "kunci")
+from util import KUNCI, free_port, wait_port  # noqa: F401 (the tests import them from here)
+
 # sqlite (default) or postgresql: the store the whole suite runs against.
 STORE = os.environ.get("KUNCI_TEST_STORE", "sqlite")
 PG_SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "test-postgres.sh")
 BACKEND_PASSWORD = "backend-only-Secret-7"
 AUTH_KEY = "proxy-shared-Key-9"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, proc, what, timeout=15):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{what} did not listen on {port}")
 
 
 class SmtpSink(socketserver.ThreadingTCPServer):
