@@ -7,7 +7,7 @@ DATA_DIR   ?= $(CURDIR)/data
 PYTHON     ?= /usr/bin/python3
 KUNCI      := $(BUILD)/kunci
 
-.PHONY: all deps test-deps run test unit unit-asan unit-pgsql integration integration-asan integration-pgsql attack browser browser-asan fuzz format format-check bench clean
+.PHONY: all deps test-deps run test unit unit-asan unit-pgsql integration integration-asan integration-pgsql attack faults browser browser-asan fuzz format format-check bench clean
 
 all: $(KUNCI)
 
@@ -29,7 +29,7 @@ run: $(KUNCI)
 	@scripts/run-dev.sh $(KUNCI) $(DATA_DIR)
 
 # The node test runner goes last: its closing lines summarise the run for CI.
-test: test-deps $(KUNCI) format-check unit unit-asan unit-pgsql fuzz integration integration-asan integration-pgsql attack browser browser-asan
+test: test-deps $(KUNCI) format-check unit unit-asan unit-pgsql fuzz integration integration-asan integration-pgsql attack faults browser browser-asan
 
 unit: $(KUNCI)
 	meson test -C $(BUILD) --print-errorlogs
@@ -54,6 +54,13 @@ integration-asan: unit-asan
 # its own per test (tests/attack, SECURITY.md).
 attack: $(KUNCI)
 	KUNCI_BIN=$(CURDIR)/$(KUNCI) $(PYTHON) -m pytest -q tests/attack
+
+# The fault suite: the database replaced, full, read-only or frozen; signals; kill -9
+# (tests/faults). The shutdown under load runs the sanitizer build.
+faults: $(KUNCI) unit-asan
+	KUNCI_BIN=$(CURDIR)/$(KUNCI) KUNCI_ASAN_BIN=$(CURDIR)/$(ASAN_BUILD)/kunci \
+	ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	$(PYTHON) -m pytest -q tests/faults
 
 # The web UI in Debian's Chromium, driven by playwright-core (npm), against the real stack.
 browser: $(KUNCI)

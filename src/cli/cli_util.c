@@ -42,6 +42,31 @@ int cli_fail(int err, const char *what)
     return cli_exit_code(err);
 }
 
+/* What waiting will not fix, with the path and what to do. */
+static int store_problem(const struct kunci_config *cfg, int err)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", cfg->store_location);
+    char *slash = strrchr(dir, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    if (err == KUNCI_ERR_STORE_ACCESS)
+        cli_error("the database %s cannot be opened for writing: the file and its directory "
+                  "%s must belong to this user and be writable (for the -wal and -shm files "
+                  "next to it), on a file system that is not read-only",
+                  cfg->store_location, slash != NULL ? dir : ".");
+    else if (err == KUNCI_ERR_STORE_INVALID)
+        cli_error("%s is not kunci's database, or it is damaged: restore it from a backup, or "
+                  "move it away and run 'kunci init' for a new one",
+                  cfg->store_location);
+    else if (err == KUNCI_ERR_SCHEMA)
+        cli_error("the database %s was made by a newer kunci: run that version",
+                  cfg->store_location);
+    else
+        return cli_fail(err, cfg->store_location);
+    return EXIT_FAIL;
+}
+
 int cli_load_config(struct cli *cli)
 {
     char err[PATH_MAX + 128], implicit[PATH_MAX];
@@ -106,7 +131,7 @@ int cli_open(struct cli *cli)
         return EXIT_TEMPFAIL;
     }
     if (r != KUNCI_OK)
-        return cli_fail(r, cli->cfg.store_location);
+        return store_problem(&cli->cfg, r);
     cli->store_ready = true;
     return EXIT_OK;
 }

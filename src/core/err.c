@@ -46,6 +46,11 @@ const char *kunci_strerror(int err)
         return "too many wrong attempts; locked for now";
     case KUNCI_ERR_RATE:
         return "too many codes sent; wait before asking for another";
+    case KUNCI_ERR_STORE_ACCESS:
+        return "the database cannot be opened or written (permissions, or a read-only file or "
+               "file system)";
+    case KUNCI_ERR_STORE_INVALID:
+        return "the file is not kunci's database, or it is damaged";
     }
     return "unknown error";
 }

@@ -25,6 +25,8 @@ enum {
     KUNCI_ERR_DELIVERY = -18,          /* a code could not be sent */
     KUNCI_ERR_LOCKED = -19,            /* too many wrong attempts: locked for a while */
     KUNCI_ERR_RATE = -20,              /* too many codes sent: wait before asking again */
+    KUNCI_ERR_STORE_ACCESS = -21,      /* the database cannot be opened or written: permissions */
+    KUNCI_ERR_STORE_INVALID = -22,     /* the file is not kunci's database, or it is damaged */
 };
 
 const char *kunci_strerror(int err);

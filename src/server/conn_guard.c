@@ -72,6 +72,8 @@ static bool sockaddr_text(const struct sockaddr *sa, char *out, size_t size)
 /* At most LOG_LINES_PER_WINDOW lines per window, then one line saying how many were not
  * written: a flood of refused connections must not become a flood of log. */
 static void guard_log(struct conn_guard *g, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static void guard_log(struct conn_guard *g, const char *fmt, va_list ap)
 {
     char line[512];
     int64_t window = now_ms() / (LOG_WINDOW_SECONDS * 1000);

@@ -71,7 +71,8 @@ unsigned conn_guard_busy(struct conn_guard *g);
 enum MHD_Result conn_guard_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
 void conn_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
                        enum MHD_ConnectionNotificationCode toe);
-void conn_guard_mhd_log(void *cls, const char *fmt, va_list ap);
+void conn_guard_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 void conn_guard_request_started(struct conn_guard *g, struct MHD_Connection *conn);
 void conn_guard_request_done(struct conn_guard *g, struct MHD_Connection *conn);
 /* Raises the file limit as far as allowed and says how many connections each of

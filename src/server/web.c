@@ -144,6 +144,8 @@ enum MHD_Result api_fail(struct web_request *rq, int err)
 {
     switch (err) {
     case KUNCI_ERR_TEMPFAIL:
+    case KUNCI_ERR_STORE_ACCESS: /* the operator's to fix; the user can only wait */
+    case KUNCI_ERR_STORE_INVALID:
         return api_error(rq, 503, "try_again_later",
                          "The service is temporarily unavailable. Try again later.");
     case KUNCI_ERR_NOT_FOUND:

@@ -6,11 +6,15 @@
 #include "store/store.h"
 #include "store/store_sql.h"
 
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/protocol.h"
 
@@ -127,7 +131,9 @@ struct kunci_store {
     bool in_transaction;
     bool prepared[ST_COUNT];
     char *location;
-    int statement_timeout_ms;
+    int statement_timeout_ms; /* the server's limit on a statement */
+    int deadline_ms;          /* the client's on an answer: a little longer */
+    bool warned_silent;
 };
 
 /* Parameters of one statement: text, or binary for bytea. */
@@ -189,26 +195,130 @@ static void quiet(void *arg, const char *message)
     (void)message; /* NOTICEs (like "already exists, skipping") are not for the user */
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* After a server that did not answer in time, every handle of the process says "try again
+ * later" at once for a second, instead of each waiting its own deadline out. */
+static atomic_llong down_until_ms;
+
+static void server_silent(struct kunci_store *s)
+{
+    atomic_store(&down_until_ms, (long long)(now_ms() + 1000));
+    if (!s->warned_silent)
+        fprintf(stderr, "store: PostgreSQL did not answer within %d ms: try again later\n",
+                s->deadline_ms);
+    s->warned_silent = true;
+}
+
+/* Waits until the connection's socket is ready, within the deadline. */
+static bool wait_socket(PGconn *conn, short events, int64_t deadline)
+{
+    for (;;) {
+        int left = (int)(deadline - now_ms());
+        if (left <= 0)
+            return false;
+        struct pollfd p = {PQsocket(conn), events, 0};
+        int n = poll(&p, 1, left);
+        if (n > 0)
+            return true;
+        if (n < 0 && errno != EINTR)
+            return false;
+    }
+}
+
+/* The answer to what was sent, read within the deadline: the server enforces
+ * statement_timeout, but a server that hangs cannot, so the client keeps its own. NULL when
+ * the deadline passed or the connection broke; the connection is then dropped (its state is
+ * unknown). An error result is kept over later ones. */
+static PGresult *await_result(struct kunci_store *s)
+{
+    int64_t deadline = now_ms() + s->deadline_ms;
+    PGresult *kept = NULL, *res;
+
+    for (;;) {
+        while (PQisBusy(s->conn)) {
+            if (!wait_socket(s->conn, POLLIN, deadline)) {
+                PQclear(kept);
+                server_silent(s);
+                disconnect(s);
+                return NULL;
+            }
+            if (!PQconsumeInput(s->conn)) {
+                PQclear(kept);
+                return NULL;
+            }
+        }
+        if ((res = PQgetResult(s->conn)) == NULL)
+            return kept;
+        ExecStatusType st = PQresultStatus(res);
+        bool failed = st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK;
+        if (kept == NULL || (failed && PQresultStatus(kept) != PGRES_FATAL_ERROR)) {
+            PQclear(kept);
+            kept = res;
+        } else {
+            PQclear(res);
+        }
+    }
+}
+
+static PGresult *query(struct kunci_store *s, const char *sql)
+{
+    return PQsendQuery(s->conn, sql) ? await_result(s) : NULL;
+}
+
 static int connect_db(struct kunci_store *s)
 {
-    char timeout[64];
-    /* A short connect timeout unless the location sets one: an unreachable server must
-     * give "try again later" quickly. Later keywords override earlier ones. */
-    const char *keys[] = {"connect_timeout", "dbname", "application_name", NULL};
-    const char *values[] = {"3", s->location, "kunci", NULL};
+    char timeout[64], user_timeout[24];
+    /* Keepalives notice a peer that went away; the URI may say otherwise (later keywords
+     * override earlier ones), but not about the name. */
+    snprintf(user_timeout, sizeof(user_timeout), "%d", s->deadline_ms);
+    const char *keys[] = {"connect_timeout",
+                          "keepalives",
+                          "keepalives_idle",
+                          "keepalives_interval",
+                          "keepalives_count",
+                          "tcp_user_timeout",
+                          "dbname",
+                          "application_name",
+                          NULL};
+    const char *values[] = {"2", "1", "30", "10", "3", user_timeout, s->location, "kunci", NULL};
+    int64_t deadline = now_ms() + s->deadline_ms;
 
-    s->conn = PQconnectdbParams(keys, values, 1);
-    if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK) {
+    if (now_ms() < atomic_load(&down_until_ms))
+        return KUNCI_ERR_TEMPFAIL;
+    /* Connecting without blocking, so a server that accepts and then says nothing cannot
+     * hold the thread past the deadline. */
+    s->conn = PQconnectStartParams(keys, values, 1);
+    if (s->conn == NULL || PQstatus(s->conn) == CONNECTION_BAD) {
         disconnect(s);
         return KUNCI_ERR_TEMPFAIL;
     }
+    for (PostgresPollingStatusType st = PGRES_POLLING_WRITING; st != PGRES_POLLING_OK;) {
+        if (st == PGRES_POLLING_FAILED) {
+            disconnect(s);
+            return KUNCI_ERR_TEMPFAIL;
+        }
+        if (!wait_socket(s->conn, st == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline)) {
+            server_silent(s);
+            disconnect(s);
+            return KUNCI_ERR_TEMPFAIL;
+        }
+        st = PQconnectPoll(s->conn);
+    }
     PQsetNoticeProcessor(s->conn, quiet, NULL);
     snprintf(timeout, sizeof(timeout), "SET statement_timeout = %d", s->statement_timeout_ms);
-    PGresult *res = PQexec(s->conn, timeout);
+    PGresult *res = query(s, timeout);
     int r = map_result(res);
     PQclear(res);
     if (r != KUNCI_OK)
         disconnect(s);
+    else
+        s->warned_silent = false;
     return r;
 }
 
@@ -252,7 +362,7 @@ static int run(struct kunci_store *s, enum stmt_id id, const struct params *p, P
         if (!s->prepared[id]) {
             char sql[2048];
             pg_placeholders(kunci_sql_text[id], sql, sizeof(sql));
-            PGresult *prep = PQprepare(s->conn, name, sql, 0, NULL);
+            PGresult *prep = PQsendPrepare(s->conn, name, sql, 0, NULL) ? await_result(s) : NULL;
             r = map_result(prep);
             PQclear(prep);
             if (r != KUNCI_OK) {
@@ -264,7 +374,9 @@ static int run(struct kunci_store *s, enum stmt_id id, const struct params *p, P
             }
             s->prepared[id] = true;
         }
-        *res_r = PQexecPrepared(s->conn, name, p->n, p->values, p->lengths, p->formats, 0);
+        *res_r = PQsendQueryPrepared(s->conn, name, p->n, p->values, p->lengths, p->formats, 0)
+                     ? await_result(s)
+                     : NULL;
         r = map_result(*res_r);
         if (r == KUNCI_OK)
             return r;
@@ -294,11 +406,12 @@ static int exec(struct kunci_store *s, const char *sql)
 {
     int r = db_ready(s);
     for (int attempt = 0; r == KUNCI_OK; attempt++) {
-        PGresult *res = PQexec(s->conn, sql);
+        PGresult *res = query(s, sql);
         r = map_result(res);
         PQclear(res);
         if (r == KUNCI_OK || !retry_on_new_connection(s, attempt))
             break;
+        r = KUNCI_OK; /* on the new connection, once more */
     }
     if (r != KUNCI_OK && s->conn != NULL && PQstatus(s->conn) != CONNECTION_OK)
         disconnect(s);
@@ -319,7 +432,7 @@ static int finish(struct kunci_store *s, int r)
         return KUNCI_OK;
     }
     if (s->conn != NULL)
-        PQclear(PQexec(s->conn, "ROLLBACK"));
+        PQclear(query(s, "ROLLBACK"));
     s->in_transaction = false;
     return r;
 }
@@ -464,6 +577,7 @@ static int pg_open(const struct kunci_store_options *opts, struct kunci_store **
         return KUNCI_ERR_NOMEM;
     }
     s->statement_timeout_ms = opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 2000;
+    s->deadline_ms = s->statement_timeout_ms + 500;
     int r = connect_db(s);
     if (r != KUNCI_OK) {
         free(s->location);
@@ -483,7 +597,7 @@ static void pg_close(struct kunci_store *s)
 
 static int schema_version(struct kunci_store *s, int *version_r)
 {
-    PGresult *res = PQexec(s->conn, "SELECT COALESCE(max(version), 0) FROM kunci_schema");
+    PGresult *res = query(s, "SELECT COALESCE(max(version), 0) FROM kunci_schema");
     int r = map_result(res);
     *version_r = r == KUNCI_OK ? (int)col_int(res, 0, 0) : 0;
     PQclear(res);

@@ -4,8 +4,13 @@
 #include "store/store.h"
 #include "store/store_sql.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,21 +161,24 @@ static const char *const migrations[] = {
     "DROP TABLE mfa_methods;"
     "ALTER TABLE mfa_methods_new RENAME TO mfa_methods;"
     "CREATE INDEX mfa_methods_account ON mfa_methods (account_id);"
-    "PRAGMA application_id = 1802398569;", /* "knci" */
+    "PRAGMA application_id = 1802396521;", /* "knci", 0x6b6e6369 */
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 struct kunci_store {
-    sqlite3 *db; /* NULL after the file went away, until it can be opened again */
+    sqlite3 *db; /* NULL until it could be opened */
     sqlite3_stmt *stmts[ST_COUNT];
     char *path;
     int busy_timeout_ms;
+    bool warned_invalid, warned_moved;
 };
 
 static int db_ready(struct kunci_store *s);
 
-/* Everything but a constraint or memory is a reason to try again later: a locked, missing,
- * unreadable or full database must never look like a wrong password. */
+/* A locked, missing, busy or full database is a reason to try again later, never a wrong
+ * password. What waiting will not fix (permissions, a read-only file, a file that is not a
+ * database) is said as such: clients still hear "try again later", the operator and the
+ * command line hear what to fix. */
 static int map_rc(int rc)
 {
     switch (rc & 0xff) {
@@ -182,9 +190,116 @@ static int map_rc(int rc)
         return KUNCI_ERR_EXISTS;
     case SQLITE_NOMEM:
         return KUNCI_ERR_NOMEM;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+        return KUNCI_ERR_STORE_ACCESS;
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+        return KUNCI_ERR_STORE_INVALID;
     default:
         return KUNCI_ERR_TEMPFAIL;
     }
+}
+
+/* kunci's mark in the database header (PRAGMA application_id, migration 5): "knci". */
+#define KUNCI_APPLICATION_ID 0x6b6e6369u
+
+/* The file a process serves is the one it first opened at a path. A database file that was
+ * replaced under a running server is never opened in its place: connections to two files
+ * that share one -wal and -shm by name lose data. It is "try again later" until the
+ * original is back (a rename back), or until a restart.
+ *
+ * Only the first look at a path reads the file's header itself, before any connection to it
+ * exists in this process: closing any descriptor of a file drops every POSIX lock the
+ * process holds on it, SQLite's included, and another process would then take itself for
+ * the last connection and delete the WAL the others still use. Later looks are a stat(2). */
+struct pin {
+    struct pin *next;
+    dev_t dev;
+    ino_t ino;
+    bool warned;
+    char path[];
+};
+static pthread_mutex_t pin_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pin *pins;
+
+static struct pin *pin_find(const char *path)
+{
+    struct pin *p = pins;
+    while (p != NULL && strcmp(p->path, path) != 0)
+        p = p->next;
+    return p;
+}
+
+static void pin_add(const char *path, const struct stat *st)
+{
+    struct pin *p = calloc(1, sizeof(*p) + strlen(path) + 1);
+    if (p == NULL)
+        return;
+    p->dev = st->st_dev;
+    p->ino = st->st_ino;
+    memcpy(p->path, path, strlen(path) + 1);
+    p->next = pins;
+    pins = p;
+}
+
+/* Only kunci's database is ever opened for writing: a file of another kind at the path
+ * (garbage, an empty file, another program's database) is refused before SQLite sees it.
+ * `fresh` allows a database kunci has not yet marked (made by an older version). */
+static int read_header(const char *path, bool fresh, struct stat *st)
+{
+    unsigned char header[100];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+    if (fd < 0)
+        return errno == EACCES || errno == EPERM ? KUNCI_ERR_STORE_ACCESS : KUNCI_ERR_TEMPFAIL;
+    ssize_t n = fstat(fd, st) == 0 && S_ISREG(st->st_mode) ? read(fd, header, sizeof(header)) : -1;
+    close(fd);
+    if (n != (ssize_t)sizeof(header) || memcmp(header, "SQLite format 3", 16) != 0)
+        return KUNCI_ERR_STORE_INVALID;
+    uint32_t app = (uint32_t)header[68] << 24 | (uint32_t)header[69] << 16 |
+                   (uint32_t)header[70] << 8 | header[71];
+    if (app != KUNCI_APPLICATION_ID && !(fresh && app == 0))
+        return KUNCI_ERR_STORE_INVALID;
+    return KUNCI_OK;
+}
+
+static int check_file(const char *path, bool fresh)
+{
+    struct stat st;
+    int r = KUNCI_OK;
+
+    pthread_mutex_lock(&pin_lock);
+    struct pin *p = pin_find(path);
+    if (p == NULL) {
+        if ((r = read_header(path, fresh, &st)) == KUNCI_OK)
+            pin_add(path, &st);
+    } else if (stat(path, &st) != 0) {
+        r = errno == EACCES || errno == EPERM ? KUNCI_ERR_STORE_ACCESS : KUNCI_ERR_TEMPFAIL;
+    } else if (p->dev != st.st_dev || p->ino != st.st_ino) {
+        if (!p->warned)
+            fprintf(stderr,
+                    "store: %s is another file than the one this process opened: it is not "
+                    "used until the original is back or kunci restarts\n",
+                    path);
+        p->warned = true;
+        r = KUNCI_ERR_TEMPFAIL;
+    } else {
+        p->warned = false;
+    }
+    pthread_mutex_unlock(&pin_lock);
+    return r;
+}
+
+/* After SQLite made a new file (kunci init): later looks compare against it. */
+static void pin_created(const char *path)
+{
+    struct stat st;
+    pthread_mutex_lock(&pin_lock);
+    if (pin_find(path) == NULL && stat(path, &st) == 0)
+        pin_add(path, &st);
+    pthread_mutex_unlock(&pin_lock);
 }
 
 static int stmt_get(struct kunci_store *s, enum stmt_id id, sqlite3_stmt **st_r)
@@ -295,10 +410,19 @@ static void db_close(struct kunci_store *s)
     s->db = NULL;
 }
 
-static int db_open(struct kunci_store *s, bool create)
+static int db_open(struct kunci_store *s, bool create, bool fresh)
 {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-    int r, rc = sqlite3_open_v2(s->path, &s->db, flags, NULL);
+    int r, rc;
+
+    bool creating = create && access(s->path, F_OK) != 0;
+    if (!creating && (r = check_file(s->path, fresh)) != KUNCI_OK) {
+        if (r == KUNCI_ERR_STORE_INVALID && !fresh && !s->warned_invalid)
+            fprintf(stderr, "store: %s is not kunci's database: not opened\n", s->path);
+        s->warned_invalid = r == KUNCI_ERR_STORE_INVALID;
+        return r;
+    }
+    rc = sqlite3_open_v2(s->path, &s->db, flags, NULL);
 
     if (rc != SQLITE_OK) {
         r = map_rc(rc);
@@ -313,24 +437,39 @@ static int db_open(struct kunci_store *s, bool create)
     r = exec(s, "PRAGMA journal_mode = WAL");
     if (r != KUNCI_OK)
         goto fail;
+    if (creating)
+        pin_created(s->path);
     return KUNCI_OK;
 fail:
+    /* A file that is there but cannot be opened (or its -wal and -shm cannot be made next
+     * to it): permissions, not an outage. */
+    if (r == KUNCI_ERR_TEMPFAIL && s->db != NULL &&
+        (sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_CANTOPEN && access(s->path, F_OK) == 0)
+        r = KUNCI_ERR_STORE_ACCESS;
     db_close(s);
     return r;
 }
 
 /* A database file that was removed or replaced under a running server is an outage, not an
- * empty database: the handle is dropped and reopened (never created) on a later call. The
- * check is one stat(2). */
+ * empty database: the handle stays on the file it has and answers "try again later" until
+ * that file is back at its path (see check_file); a handle that has none opens one, never
+ * creating it. The check is one stat(2). */
 static int db_ready(struct kunci_store *s)
 {
     int moved = 0;
 
-    if (s->db != NULL &&
-        (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK || moved))
-        db_close(s);
     if (s->db == NULL)
-        return db_open(s, false);
+        return db_open(s, false, false);
+    if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK || moved) {
+        if (!s->warned_moved)
+            fprintf(stderr,
+                    "store: %s was moved away or replaced: try again later until it is "
+                    "back\n",
+                    s->path);
+        s->warned_moved = true;
+        return KUNCI_ERR_TEMPFAIL;
+    }
+    s->warned_moved = false;
     return KUNCI_OK;
 }
 
@@ -346,7 +485,9 @@ static int sqlite_open(const struct kunci_store_options *opts, struct kunci_stor
         return KUNCI_ERR_NOMEM;
     }
     s->busy_timeout_ms = opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 2000;
-    r = db_open(s, opts->create);
+    /* Opening at start (kunci init, a command, serve's first look) may meet a database an
+     * older kunci made, not yet marked: the migration marks it. */
+    r = db_open(s, opts->create, true);
     if (r != KUNCI_OK) {
         free(s->path);
         free(s);

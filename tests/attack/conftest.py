@@ -1,151 +1,16 @@
 """The attack suite: each attack from the security review, done the way it was done, against a
 kunci of its own (a fresh data directory and ports on 127.0.0.1 per test), so that one
-attack's counts never help or hinder the next. Argon2id is cheap here unless a test needs
-its real cost (the flood of the hash queue)."""
+attack's counts never help or hinder the next."""
 
-import contextlib
-import json
 import os
-import signal
-import sqlite3
-import subprocess
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
-import uuid
 
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from util import KUNCI, free_port, wait_port  # noqa: E402
-from webclient import Client, totp  # noqa: E402,F401
-
-CHEAP = "argon2_iterations = 1\nargon2_memory_kib = 1024\n"
-REAL = "argon2_iterations = 2\nargon2_memory_kib = 19456\n"
-
-
-class Kunci:
-    def __init__(self, root, serve_extra="", passwords=CHEAP, extra=""):
-        self.root = root
-        self.data = os.path.join(root, "data")
-        self.ports = {"auth": free_port(), "web": free_port()}
-        self.socket = os.path.join(root, "auth.sock")
-        self.config = os.path.join(root, "kunci.conf")
-        with open(self.config, "w") as f:
-            f.write(f"""[store]
-data_dir = {self.data}
-[serve]
-auth_listen = 127.0.0.1:{self.ports['auth']}
-web_listen = 127.0.0.1:{self.ports['web']}
-socket = {self.socket}
-socket_mode = 0600
-log_allowed = yes
-threads = 2
-hash_workers = 2
-{serve_extra}
-[mail]
-imap = 127.0.0.1:1143
-pop3 = 127.0.0.1:1110
-smtp = 127.0.0.1:1587
-[passwords]
-{passwords}
-[phone]
-driver = outbox
-[email]
-driver = outbox
-{extra}""")
-        self.env = dict(os.environ, KUNCI_CONFIG=self.config, KUNCI_DATA_DIR=self.data)
-        self.proc = None
-        self.cli("init")
-
-    # --- the command line -------------------------------------------------
-    def cli(self, *args, input=None, check=True):
-        p = subprocess.run([KUNCI, *args], input=input, capture_output=True, text=True,
-                           env=self.env, timeout=120)
-        assert "Sanitizer" not in p.stderr and "runtime error:" not in p.stderr, p.stderr
-        if check and p.returncode != 0:
-            raise AssertionError(f"kunci {' '.join(args)} exited {p.returncode}: {p.stderr}")
-        return p
-
-    def user(self, mfa="disabled", password="Right-password-1", login=None):
-        login = login or f"u{uuid.uuid4().hex[:10]}@example.org"
-        self.cli("user", "add", login, "--password-stdin", input=password + "\n")
-        if mfa != "disabled":
-            self.cli("mfa", "set", login, mfa)
-        return login, password
-
-    def app_password(self, login, name="phone"):
-        return json.loads(self.cli("app-password", "create", login, "--name", name,
-                                   "--json").stdout)["password"]
-
-    def setting(self, key, value):
-        self.cli("settings", "set", key, str(value))
-
-    def lockouts(self):
-        return json.loads(self.cli("lockout", "list", "--json").stdout)
-
-    def sql(self, statement, *args):
-        db = sqlite3.connect(os.path.join(self.data, "kunci.db"))
-        with db:
-            rows = db.execute(statement, args).fetchall()
-        db.close()
-        return rows
-
-    # --- the server ----------------------------------------------------------
-    def start(self):
-        self.log_file = open(os.path.join(self.root, "kunci.log"), "w")
-        self.proc = subprocess.Popen([KUNCI, "serve"], stdout=self.log_file,
-                                     stderr=subprocess.STDOUT, env=self.env)
-        wait_port(self.ports["auth"], self.proc, "kunci")
-        wait_port(self.ports["web"], self.proc, "kunci web")
-        return self
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                raise AssertionError("kunci did not stop within 30 s of SIGTERM")
-        if self.proc is not None:
-            self.log_file.close()
-            reports = [line for line in self.log().splitlines()
-                       if "Sanitizer" in line or "runtime error:" in line]
-            assert not reports, "\n".join(reports)
-
-    def log(self):
-        with open(os.path.join(self.root, "kunci.log")) as f:
-            return f.read()
-
-    # --- clients -------------------------------------------------------------
-    def auth(self, login, password, ip="198.51.100.7", protocol="imap", timeout=60):
-        """What nginx's mail auth_http sends; returns Auth-Status (and the headers)."""
-        headers = {"Auth-Method": "plain", "Auth-Protocol": protocol, "Client-IP": ip,
-                   "Auth-User": urllib.parse.quote(login, safe="@"),
-                   "Auth-Pass": urllib.parse.quote(password), "Auth-Login-Attempt": "1"}
-        req = urllib.request.Request(f"http://127.0.0.1:{self.ports['auth']}/auth/nginx",
-                                     headers=headers)
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.headers["Auth-Status"], dict(r.headers)
-
-    def web(self):
-        return Client(f"http://127.0.0.1:{self.ports['web']}")
-
-    def outbox(self, to=None):
-        folder = os.path.join(self.data, "outbox")
-        if not os.path.isdir(folder):
-            return []
-        out = []
-        for name in sorted(os.listdir(folder)):
-            if name.endswith(".json"):
-                with open(os.path.join(folder, name)) as f:
-                    m = json.load(f)
-                if to is None or m.get("to") == to:
-                    out.append(m)
-        return out
+from kunci_instance import CHEAP, REAL, Kunci, enrol_totp  # noqa: E402,F401
+from util import KUNCI  # noqa: E402,F401
+from webclient import totp  # noqa: E402,F401
 
 
 @pytest.fixture
@@ -169,20 +34,3 @@ def kunci(make_kunci):
     return make_kunci().start()
 
 
-def enrol_totp(k, login, password):
-    """A user through the wizard with an authenticator app: (secret, method id)."""
-    c = k.web()
-    assert c.sign_in(login, password)[1]["next"] == "setup"
-    _, t, _ = c.call("POST", "/methods/totp", {})
-    status, _, _ = c.call("POST", f"/methods/{t['method_id']}/verify",
-                          {"code": totp(t["secret"])})
-    assert status == 200
-    return c, t["secret"], t["method_id"]
-
-
-@contextlib.contextmanager
-def no_error(what):
-    try:
-        yield
-    except urllib.error.URLError as e:
-        raise AssertionError(f"{what}: {e}") from e

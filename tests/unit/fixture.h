@@ -6,6 +6,7 @@
 #define KUNCI_TEST_FIXTURE_H
 
 #include <libpq-fe.h>
+#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +53,33 @@ static inline void test_store_open(struct test_store *t)
 static inline bool test_store_is_sqlite(const struct test_store *t)
 {
     return strcmp(t->cfg.store_backend, "sqlite") == 0;
+}
+
+/* Runs SQL on the test's database behind kunci's back (damage, time travel), whichever
+ * store it is. */
+static inline void test_store_sql(struct test_store *t, const char *sql)
+{
+    if (test_store_is_sqlite(t)) {
+        sqlite3 *db;
+        assert_int_equal(sqlite3_open(t->cfg.store_location, &db), SQLITE_OK);
+        char *err = NULL;
+        int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+        if (rc != SQLITE_OK)
+            fprintf(stderr, "test_store_sql: %s: %s\n", sql, err ? err : "?");
+        sqlite3_free(err);
+        sqlite3_close(db);
+        assert_int_equal(rc, SQLITE_OK);
+        return;
+    }
+    PGconn *c = PQconnectdb(t->cfg.store_location);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *res = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        fprintf(stderr, "test_store_sql: %s: %s\n", sql, PQerrorMessage(c));
+    PQclear(res);
+    PQfinish(c);
+    assert_true(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK);
 }
 
 static inline void test_store_close(struct test_store *t)

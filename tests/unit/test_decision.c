@@ -15,6 +15,7 @@
 #include "core/accounts.h"
 #include "core/decision.h"
 #include "core/err.h"
+#include "core/guard.h"
 #include "core/protocol.h"
 #include "core/secret.h"
 #include "fixture.h"
@@ -361,21 +362,168 @@ static void test_lockout(void **state)
 static void test_unreadable_scope_refuses(void **state)
 {
     struct fixture *f = *state;
-    sqlite3 *db;
-    char pw[65];
+    char pw[65], sql[128];
 
-    if (!test_store_is_sqlite(&f->t))
-        skip();
     set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
     int64_t id = make_app_password(f, &f->alice, "Outlook", KUNCI_PROTO_IMAP, 0, NULL, pw);
-    assert_int_equal(sqlite3_open(f->t.cfg.store_location, &db), SQLITE_OK);
-    char sql[128];
+    assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
     snprintf(sql, sizeof(sql), "UPDATE app_passwords SET protocols = 'imap,gopher' WHERE id = %lld",
              (long long)id);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    test_store_sql(&f->t, sql);
     for (unsigned p = KUNCI_PROTO_IMAP; p <= KUNCI_PROTO_EWS; p <<= 1)
         assert_int_equal(check(f, "alice@example.org", pw, p), KUNCI_AUTH_PROTOCOL_NOT_ALLOWED);
+}
+
+/* A lockout that cannot count is not a lockout: when failures cannot be recorded, primary
+ * passwords are "try again later", the right one included; app passwords go on. */
+static void test_a_guard_that_cannot_count_refuses(void **state)
+{
+    struct fixture *f = *state;
+    char pw[65], wrong[32];
+
+    set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
+    make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
+    test_store_sql(&f->t, "DROP TABLE lockouts");
+    for (int i = 0; i < 12; i++) {
+        snprintf(wrong, sizeof(wrong), "guess-number-%d", i);
+        assert_int_equal(check(f, "bob@example.org", wrong, KUNCI_PROTO_IMAP), KUNCI_AUTH_TEMPFAIL);
+    }
+    assert_int_equal(check(f, "bob@example.org", "bob-primary-pw", KUNCI_PROTO_IMAP),
+                     KUNCI_AUTH_TEMPFAIL);
+    assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
+}
+
+/* Ids are never used twice: a stale "delete ID" cannot hit a newer app password. */
+static void test_app_password_ids_are_never_reused(void **state)
+{
+    struct fixture *f = *state;
+    char pw[65];
+
+    set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
+    make_app_password(f, &f->alice, "first", 0, 0, NULL, pw);
+    int64_t newest = make_app_password(f, &f->alice, "second", 0, 0, NULL, pw);
+    assert_int_equal(f->t.h.backend->app_password_delete(f->t.h.store, f->alice.id, newest),
+                     KUNCI_OK);
+    int64_t next = make_app_password(f, &f->alice, "third", 0, 0, NULL, pw);
+    assert_true(next > newest);
+    assert_int_equal(f->t.h.backend->app_password_delete(f->t.h.store, f->alice.id, newest),
+                     KUNCI_ERR_NOT_FOUND);
+    assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
+}
+
+/* Consecutive failures add up across locks, each lock twice as long, until the hard limit;
+ * a success resets the count; a repeated secret counts once. */
+static void test_consecutive_failures_and_the_hard_lock(void **state)
+{
+    struct fixture *f = *state;
+    struct kunci_auth_outcome out;
+    char wrong[32];
+    int64_t t = NOW;
+
+    f->t.h.backend->setting_set(f->t.h.store, "lockout_threshold", "3");
+    f->t.h.backend->setting_set(f->t.h.store, "lockout_minutes", "1");
+    f->t.h.backend->setting_set(f->t.h.store, "lockout_hard_limit", "9");
+    int n = 0;
+    for (int lock = 1; lock <= 2; lock++) {
+        for (int i = 0; i < 3; i++, n++) {
+            snprintf(wrong, sizeof(wrong), "guess-%d", n);
+            assert_int_equal(check_at(f, "bob@example.org", wrong, KUNCI_PROTO_IMAP, NULL, t, NULL),
+                             KUNCI_AUTH_WRONG_SECRET);
+        }
+        assert_int_equal(
+            check_at(f, "bob@example.org", "bob-primary-pw", KUNCI_PROTO_IMAP, NULL, t, &out),
+            KUNCI_AUTH_LOCKED);
+        assert_int_equal(out.retry_after, 60 << (lock - 1)); /* 1 minute, then 2 */
+        t += out.retry_after;
+    }
+    /* A stale secret tried again counts once, even across locks. */
+    assert_int_equal(check_at(f, "bob@example.org", "guess-0", KUNCI_PROTO_IMAP, NULL, t, NULL),
+                     KUNCI_AUTH_WRONG_SECRET);
+    for (int i = 0; i < 3; i++, n++) {
+        snprintf(wrong, sizeof(wrong), "guess-%d", n);
+        assert_int_equal(check_at(f, "bob@example.org", wrong, KUNCI_PROTO_IMAP, NULL, t, NULL),
+                         KUNCI_AUTH_WRONG_SECRET);
+    }
+    /* The ninth: locked until an administrator clears it, a week later too. */
+    assert_int_equal(check_at(f, "bob@example.org", "bob-primary-pw", KUNCI_PROTO_IMAP, NULL,
+                              t + 7 * 86400, &out),
+                     KUNCI_AUTH_LOCKED);
+    assert_int_equal(out.retry_after, 0);
+    int cleared = 0;
+    assert_int_equal(kunci_guard_clear(&f->t.ctx, &f->t.h, "Bob@Example.org", &cleared), KUNCI_OK);
+    assert_true(cleared >= 1);
+    assert_int_equal(
+        check_at(f, "bob@example.org", "bob-primary-pw", KUNCI_PROTO_IMAP, NULL, t, NULL),
+        KUNCI_AUTH_ALLOWED);
+    /* A success reset the count: three more wrong ones before the next lock. */
+    for (int i = 0; i < 2; i++) {
+        snprintf(wrong, sizeof(wrong), "later-%d", i);
+        assert_int_equal(check_at(f, "bob@example.org", wrong, KUNCI_PROTO_IMAP, NULL, t, NULL),
+                         KUNCI_AUTH_WRONG_SECRET);
+    }
+    assert_int_equal(
+        check_at(f, "bob@example.org", "bob-primary-pw", KUNCI_PROTO_IMAP, NULL, t, NULL),
+        KUNCI_AUTH_ALLOWED);
+}
+
+/* An address: its threshold of failures, then blocked, the same for known and unknown
+ * logins; a login that signed in from there lately is not blocked there. */
+static void test_failures_per_address(void **state)
+{
+    struct fixture *f = *state;
+    struct kunci_auth_outcome out;
+    char login[64];
+    const char *office = "198.51.100.9";
+
+    f->t.h.backend->setting_set(f->t.h.store, "address_threshold", "4");
+    f->t.h.backend->setting_set(f->t.h.store, "address_minutes", "60");
+    assert_int_equal(
+        check_at(f, "bob@example.org", "bob-primary-pw", KUNCI_PROTO_IMAP, office, NOW, NULL),
+        KUNCI_AUTH_ALLOWED);
+    for (int i = 0; i < 4; i++) {
+        snprintf(login, sizeof(login), "sprayed%d@example.org", i);
+        assert_int_equal(check_at(f, login, "Summer-2026!", KUNCI_PROTO_IMAP, office, NOW, NULL),
+                         KUNCI_AUTH_UNKNOWN_USER);
+    }
+    assert_int_equal(
+        check_at(f, "alice@example.org", "alice-primary-pw", KUNCI_PROTO_IMAP, office, NOW, &out),
+        KUNCI_AUTH_THROTTLED);
+    assert_int_equal(out.retry_after, 15 * 60); /* one failure over: 60 min / 4 */
+    assert_int_equal(check_at(f, "nobody@example.org", "x", KUNCI_PROTO_IMAP, office, NOW, NULL),
+                     KUNCI_AUTH_THROTTLED);
+    assert_int_equal(
+        check_at(f, "bob@example.org", "bob-primary-pw", KUNCI_PROTO_IMAP, office, NOW, NULL),
+        KUNCI_AUTH_ALLOWED);
+    assert_int_equal(check_at(f, "alice@example.org", "alice-primary-pw", KUNCI_PROTO_IMAP,
+                              "192.0.2.77", NOW, NULL),
+                     KUNCI_AUTH_ALLOWED);
+    /* The count decays: a period later the address is free again. */
+    assert_int_equal(check_at(f, "alice@example.org", "alice-primary-pw", KUNCI_PROTO_IMAP, office,
+                              NOW + 3600, NULL),
+                     KUNCI_AUTH_ALLOWED);
+}
+
+static void test_lock_arithmetic(void **state)
+{
+    char key[KUNCI_ADDRESS_KEY_MAX];
+    (void)state;
+    assert_int_equal(kunci_lock_until(9, 10, 900, 100, NOW, 0), 0);
+    assert_int_equal(kunci_lock_until(10, 10, 900, 100, NOW, 0), NOW + 900);
+    assert_int_equal(kunci_lock_until(20, 10, 900, 100, NOW, 0), NOW + 1800);
+    assert_int_equal(kunci_lock_until(30, 10, 900, 100, NOW, 0), NOW + 3600);
+    assert_int_equal(kunci_lock_until(90, 10, 900, 100, NOW, 0), NOW + 86400); /* at most a day */
+    assert_int_equal(kunci_lock_until(100, 10, 900, 100, NOW, 0), KUNCI_LOCKED_UNTIL_CLEARED);
+    assert_int_equal(kunci_lock_until(11, 10, 900, 100, NOW, 123), 123);
+    assert_int_equal(kunci_address_level(20, 0, 20, 3600), 20);
+    assert_int_equal(kunci_address_level(20, 180, 20, 3600), 19);
+    assert_int_equal(kunci_address_level(20, 7200, 20, 3600), 0);
+    assert_int_equal(kunci_address_key("203.0.113.9", key, sizeof(key)), KUNCI_OK);
+    assert_string_equal(key, "203.0.113.9");
+    assert_int_equal(kunci_address_key("2001:db8:1:2:3:4:5:6", key, sizeof(key)), KUNCI_OK);
+    assert_string_equal(key, "2001:db8:1:2::/64");
+    assert_int_equal(kunci_address_key("::ffff:192.0.2.1", key, sizeof(key)), KUNCI_OK);
+    assert_string_equal(key, "192.0.2.1");
+    assert_int_equal(kunci_address_key("not an address", key, sizeof(key)), KUNCI_ERR_INVALID);
 }
 
 /* The database file gone: "try again later", never "wrong password", never "OK"; and
@@ -414,6 +562,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_password_change_revocation_setting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreadable_scope_refuses, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_guard_that_cannot_count_refuses, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_app_password_ids_are_never_reused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_consecutive_failures_and_the_hard_lock, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_failures_per_address, setup, teardown),
+        cmocka_unit_test(test_lock_arithmetic),
         cmocka_unit_test_setup_teardown(test_database_outage_is_temporary, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

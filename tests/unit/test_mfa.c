@@ -186,6 +186,71 @@ static void test_sent_code_expiry_and_attempts(void **state)
         KUNCI_ERR_NOT_FOUND);
 }
 
+/* Wrong codes count per account across codes sent and sessions; only a right code resets
+ * the count; a locked account's right code is refused too. */
+static void test_wrong_codes_lock_the_account(void **state)
+{
+    struct fixture *f = *state;
+    char wrong[12];
+    int64_t retry = 0, t = NOW;
+    int64_t id = begin_phone(f);
+
+    assert_int_equal(
+        kunci_mfa_verify_method(&f->t.ctx, &f->t.h, &f->alice, id, f->last_code, t, NULL),
+        KUNCI_OK);
+    assert_int_equal(kunci_setting_set_for_test(f, "code_resend_seconds", "0"), KUNCI_OK);
+    for (int sent = 0; sent < 2; sent++) { /* two codes, five wrong tries each */
+        assert_int_equal(
+            kunci_mfa_send_code(&f->t.ctx, &f->t.h, &f->alice, id, ++t, capture, f, NULL, 0, NULL),
+            KUNCI_OK);
+        snprintf(wrong, sizeof(wrong), "%06d", (atoi(f->last_code) + 1) % 1000000);
+        for (int i = 0; i < 4; i++)
+            assert_int_equal(kunci_mfa_check(&f->t.ctx, &f->t.h, &f->alice, id, wrong, t, NULL),
+                             KUNCI_ERR_INVALID);
+        assert_int_equal(kunci_mfa_check(&f->t.ctx, &f->t.h, &f->alice, id, wrong, t, NULL),
+                         KUNCI_ERR_LIMIT);
+    }
+    assert_int_equal(
+        kunci_mfa_send_code(&f->t.ctx, &f->t.h, &f->alice, id, ++t, capture, f, NULL, 0, NULL),
+        KUNCI_OK);
+    assert_int_equal(kunci_mfa_check(&f->t.ctx, &f->t.h, &f->alice, id, f->last_code, t, &retry),
+                     KUNCI_ERR_LOCKED);
+    assert_int_equal(retry, 5 * 60 - 1); /* mfa_lockout_minutes, set at the tenth */
+    t += retry;
+    assert_int_equal(kunci_mfa_check(&f->t.ctx, &f->t.h, &f->alice, id, f->last_code, t, NULL),
+                     KUNCI_OK);
+}
+
+/* Codes sent: a cool-down per destination, a count per 15 minutes and per day, and few new
+ * destinations per day while registering. */
+static void test_codes_sent_are_limited(void **state)
+{
+    struct fixture *f = *state;
+    char err[64];
+    int64_t id = begin_phone(f), other = 0, retry = 0;
+
+    assert_int_equal(kunci_mfa_send_code(&f->t.ctx, &f->t.h, &f->alice, id, NOW + 10, capture, f,
+                                         err, sizeof(err), &retry),
+                     KUNCI_ERR_RATE);
+    assert_int_equal(retry, 50);
+    for (int i = 1; i <= 4; i++)
+        assert_int_equal(kunci_mfa_send_code(&f->t.ctx, &f->t.h, &f->alice, id, NOW + 60 * i,
+                                             capture, f, err, sizeof(err), NULL),
+                         KUNCI_OK);
+    assert_int_equal(f->sent, 5);
+    assert_int_equal(kunci_mfa_send_code(&f->t.ctx, &f->t.h, &f->alice, id, NOW + 300, capture, f,
+                                         err, sizeof(err), &retry),
+                     KUNCI_ERR_RATE);
+    assert_int_equal(f->sent, 5);
+    /* New destinations while registering: three a day. */
+    const char *addresses[] = {"one@example.net", "two@example.net", "three@example.net"};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(kunci_mfa_code_begin(&f->t.ctx, &f->t.h, &f->alice, KUNCI_METHOD_EMAIL,
+                                              addresses[i], "", NOW + 1000 + 60 * i, capture, f,
+                                              err, sizeof(err), &other, &retry),
+                         i < 2 ? KUNCI_OK : KUNCI_ERR_RATE);
+}
+
 static void test_failed_delivery_registers_nothing(void **state)
 {
     struct fixture *f = *state;
@@ -313,6 +378,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sent_code_single_use, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sent_code_expiry_and_attempts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_delivery_registers_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_codes_lock_the_account, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_codes_sent_are_limited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_totp_enrolment_and_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
     };
