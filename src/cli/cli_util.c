@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
-#include <termios.h>
+#include <bsd/readpassphrase.h>
 #include <unistd.h>
 
 #include "core/accounts.h"
@@ -172,29 +172,11 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
     }
 }
 
+/* readpassphrase(3) turns echo off before it prompts (a line typed ahead of the prompt is
+ * not echoed), reads from the terminal itself, and puts the terminal back on a signal. */
 static int read_line_tty(const char *prompt, char *out, size_t size)
 {
-    struct termios old, quiet;
-    FILE *tty = fopen("/dev/tty", "r+e");
-    int r = KUNCI_ERR_IO;
-
-    if (tty == NULL)
-        return KUNCI_ERR_IO;
-    fputs(prompt, tty);
-    fflush(tty);
-    if (tcgetattr(fileno(tty), &old) == 0) {
-        quiet = old;
-        quiet.c_lflag &= (tcflag_t)~ECHO;
-        tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
-    }
-    if (fgets(out, (int)size, tty) != NULL) {
-        out[strcspn(out, "\r\n")] = '\0';
-        r = KUNCI_OK;
-    }
-    tcsetattr(fileno(tty), TCSAFLUSH, &old);
-    fputc('\n', tty);
-    fclose(tty);
-    return r;
+    return readpassphrase(prompt, out, size, RPP_REQUIRE_TTY) != NULL ? KUNCI_OK : KUNCI_ERR_IO;
 }
 
 int cli_read_stdin_secret(char *out, size_t size, size_t *len_r)

@@ -55,6 +55,12 @@ int kunci_address_key(const char *ip, char *out, size_t size)
     struct kunci_ip a;
     char text[INET6_ADDRSTRLEN];
 
+    /* A local client of the socket without an address of its own: its user ("uid:1000"). */
+    if (ip != NULL && strncmp(ip, "uid:", 4) == 0 && ip[4] != '\0' &&
+        strspn(ip + 4, "0123456789") == strlen(ip + 4) && strlen(ip) < size) {
+        memcpy(out, ip, strlen(ip) + 1);
+        return KUNCI_OK;
+    }
     if (ip == NULL || ip[0] == '\0' || kunci_ip_parse(ip, &a) != KUNCI_OK)
         return KUNCI_ERR_INVALID;
     if (a.family == AF_INET) {

@@ -53,7 +53,8 @@ int64_t kunci_lock_until(int failures, int threshold, int64_t base_seconds, int 
                          int64_t now, int64_t current);
 /* An address's failure level after `elapsed` seconds of decay at threshold per period. */
 int kunci_address_level(int level, int64_t elapsed, int threshold, int64_t period_seconds);
-/* The key an address is counted under: an IPv4 address, or the /64 of an IPv6 one. */
+/* The key an address is counted under: an IPv4 address, the /64 of an IPv6 one, or for a
+ * local client of the socket without one, its user ("uid:1000"). */
 int kunci_address_key(const char *ip, char *out, size_t size);
 
 /* Read-only, cheap: whether an attempt would be refused now (no hash is queued for it). */

@@ -48,6 +48,7 @@ struct socket_job {
     struct hash_job job;
     struct socket_listener *l;
     int fd;
+    char local[24]; /* "uid:N": the asking user, when the request names no address */
     char buf[REQUEST_MAX + 1];
     char *fields[5];
     unsigned protocol;
@@ -123,7 +124,7 @@ static void decide(struct hash_job *job, struct kunci_store_handle *h)
         .secret = f[4],
         .secret_len = strlen(f[4]),
         .protocol = sj->protocol,
-        .client_ip = strcmp(f[2], "-") == 0 ? NULL : f[2],
+        .client_ip = strcmp(f[2], "-") == 0 ? sj->local : f[2],
         .now = (int64_t)time(NULL),
     };
     if (h != NULL) /* without a handle: the database is away, or kunci is stopping */
@@ -182,9 +183,11 @@ static void dispatch(struct socket_listener *l, int slot)
         free(sj);
         return;
     }
-    /* Whose share of the pool it takes: the client's address, else the local user's. */
+    /* Whose share of the pool it takes, and whose failures count: the client's address,
+     * else the local user's. */
+    snprintf(sj->local, sizeof(sj->local), "uid:%u", (unsigned)c->uid);
     if (kunci_address_key(sj->fields[2], sj->job.address, sizeof(sj->job.address)) != KUNCI_OK)
-        snprintf(sj->job.address, sizeof(sj->job.address), "uid:%u", (unsigned)c->uid);
+        snprintf(sj->job.address, sizeof(sj->job.address), "%s", sj->local);
     drop_client(l, slot, NULL, false); /* the descriptor goes with the job */
     if (hash_pool_submit(l->pool, &sj->job) != KUNCI_OK) {
         fprintf(stderr, "auth endpoint=socket: hash queue full, answering try again later\n");

@@ -2,6 +2,7 @@
 and for ever. Attacks 2, 4, 5, 12 and 13 of the security review."""
 
 import concurrent.futures
+import os
 import http.client
 import threading
 import time
@@ -80,6 +81,24 @@ def test_password_spraying_on_the_web(kunci):
     # An unknown account gets the very same answer.
     ghost = kunci.web().sign_in("ghost@example.org", sprayed)
     assert ghost[0] == 429 and ghost[1]["error"] == "throttled"
+
+
+def test_password_spraying_through_the_socket(kunci):
+    """Without a client address, a local user's failures count as that user's."""
+    import socket as sk
+
+    def ask(login, secret, ip="-"):
+        s = sk.socket(sk.AF_UNIX)
+        s.connect(kunci.socket)
+        s.sendall(f"AUTH\timap\t{ip}\t{login}\t{secret}\n".encode())
+        out = s.recv(512).decode()
+        s.close()
+        return out
+    victim, sprayed = kunci.user("disabled", password="Summer-2026!")
+    answers = [ask(f"nobody{i}@example.org", sprayed) for i in range(30)] + [ask(victim, sprayed)]
+    assert answers[:20] == ["FAIL\n"] * 20 and answers[20:] == ["TEMPFAIL\n"] * 11
+    assert any(r["subject"] == f"uid:{os.getuid()}" for r in kunci.lockouts())
+    assert ask(victim, sprayed, ip="192.0.2.99") == f"OK\t{victim}\n"
 
 
 def test_an_office_behind_one_address_keeps_working(kunci):

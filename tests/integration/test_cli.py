@@ -207,6 +207,11 @@ def test_user_add_on_a_terminal_asks_twice(env):
             os.write(fd, answer.encode() + b"\n")
             seen += b"\n"
         while True:
+            r, _, _ = select.select([fd], [], [], 10)
+            if not r:  # a hang is a failure, not a stuck suite
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+                raise AssertionError("kunci did not finish: " + seen.decode(errors="replace"))
             try:
                 chunk = os.read(fd, 1024)
             except OSError:

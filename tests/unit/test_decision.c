@@ -524,6 +524,10 @@ static void test_lock_arithmetic(void **state)
     assert_int_equal(kunci_address_key("::ffff:192.0.2.1", key, sizeof(key)), KUNCI_OK);
     assert_string_equal(key, "192.0.2.1");
     assert_int_equal(kunci_address_key("not an address", key, sizeof(key)), KUNCI_ERR_INVALID);
+    assert_int_equal(kunci_address_key("uid:1000", key, sizeof(key)), KUNCI_OK);
+    assert_string_equal(key, "uid:1000");
+    assert_int_equal(kunci_address_key("uid:", key, sizeof(key)), KUNCI_ERR_INVALID);
+    assert_int_equal(kunci_address_key("uid:12x", key, sizeof(key)), KUNCI_ERR_INVALID);
 }
 
 /* The database file gone: "try again later", never "wrong password", never "OK"; and
