@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +24,13 @@
 #define LOG_WINDOW_SECONDS   10
 #define LOG_LINES_PER_WINDOW 5
 
+/* One connection. Its own thread writes started_ms and in_request without the guard's lock
+ * (atomics: two of them per request, on the hot path); the list and `shut` are the lock's. */
 struct guarded_conn {
     struct guarded_conn *prev, *next;
     int fd;
-    int64_t started_ms; /* when its current request began */
-    bool in_request;    /* its headers are in: the deadline no longer applies */
+    _Atomic int64_t started_ms; /* when its current request began */
+    atomic_bool in_request;     /* its headers are in: the deadline no longer applies */
     bool shut;
     char address[KUNCI_IP_MAX + 1];
 };
@@ -165,7 +168,7 @@ void conn_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_con
         if (c == NULL)
             return; /* unguarded but served; the MHD limits still hold */
         c->fd = fd != NULL ? fd->connect_fd : -1;
-        c->started_ms = now_ms();
+        atomic_store(&c->started_ms, now_ms());
         sockaddr_text(ad != NULL ? ad->client_addr : NULL, c->address, sizeof(c->address));
         pthread_mutex_lock(&g->lock);
         c->next = g->head;
@@ -204,22 +207,20 @@ static struct guarded_conn *conn_of(struct MHD_Connection *conn)
 void conn_guard_request_started(struct conn_guard *g, struct MHD_Connection *conn)
 {
     struct guarded_conn *c = conn_of(conn);
-    if (c == NULL)
-        return;
-    pthread_mutex_lock(&g->lock);
-    c->in_request = true;
-    pthread_mutex_unlock(&g->lock);
+    (void)g;
+    if (c != NULL)
+        atomic_store(&c->in_request, true);
 }
 
 void conn_guard_request_done(struct conn_guard *g, struct MHD_Connection *conn)
 {
     struct guarded_conn *c = conn_of(conn);
+    (void)g;
     if (c == NULL)
         return;
-    pthread_mutex_lock(&g->lock);
-    c->in_request = false; /* the next request on this connection gets its own deadline */
-    c->started_ms = now_ms();
-    pthread_mutex_unlock(&g->lock);
+    /* The next request on this connection gets its own deadline. */
+    atomic_store(&c->started_ms, now_ms());
+    atomic_store(&c->in_request, false);
 }
 
 unsigned conn_guard_count(struct conn_guard *g)
@@ -235,7 +236,7 @@ unsigned conn_guard_busy(struct conn_guard *g)
     unsigned n = 0;
     pthread_mutex_lock(&g->lock);
     for (const struct guarded_conn *c = g->head; c != NULL; c = c->next)
-        n += c->in_request;
+        n += atomic_load(&c->in_request);
     pthread_mutex_unlock(&g->lock);
     return n;
 }
@@ -250,7 +251,8 @@ static void *sweeper_main(void *arg)
         int64_t now = now_ms(), limit = (int64_t)g->opt.header_seconds * 1000;
         unsigned shut = 0;
         for (struct guarded_conn *c = g->head; c != NULL; c = c->next) {
-            if (c->in_request || c->shut || c->fd < 0 || now - c->started_ms < limit)
+            if (atomic_load(&c->in_request) || c->shut || c->fd < 0 ||
+                now - atomic_load(&c->started_ms) < limit)
                 continue;
             /* MHD sees the end of the stream and closes the connection itself. */
             (void)shutdown(c->fd, SHUT_RDWR);
