@@ -113,30 +113,45 @@ int kunci_setting_canonical(const struct kunci_setting_def *def, const char *val
     return KUNCI_OK;
 }
 
-void kunci_settings_apply(struct kunci_settings *s, const char *key, const char *value)
+/* A value that no longer validates falls back to the default, never to something looser:
+ * the default is what an administrator reads in the documentation. Canonical values are
+ * read without formatting them again (this runs on every check). */
+static void apply_def(struct kunci_settings *s, const struct kunci_setting_def *def,
+                      const char *value)
 {
-    const struct kunci_setting_def *def = kunci_setting_find(key);
-    char canon[KUNCI_SETTING_VALUE_MAX];
     bool b = false;
     long l = 0;
 
-    /* A value that no longer validates falls back to the default, never to something
-     * looser: the default is what an administrator reads in the documentation. */
-    if (def == NULL)
-        return;
-    if (value == NULL || kunci_setting_canonical(def, value, canon) != KUNCI_OK)
-        kunci_setting_canonical(def, def->default_value, canon);
     if (def->type == KUNCI_SETTING_BOOL) {
-        parse_bool(canon, &b);
+        if (value == NULL || parse_bool(value, &b) != KUNCI_OK)
+            parse_bool(def->default_value, &b);
         *(bool *)(void *)((char *)s + def->offset) = b;
     } else {
-        parse_long(canon, &l);
+        if (value == NULL || parse_long(value, &l) != KUNCI_OK || l < def->min || l > def->max)
+            parse_long(def->default_value, &l);
         *(int *)(void *)((char *)s + def->offset) = (int)l;
     }
+}
+
+void kunci_settings_apply(struct kunci_settings *s, const char *key, const char *value)
+{
+    const struct kunci_setting_def *def = kunci_setting_find(key);
+    if (def != NULL)
+        apply_def(s, def, value);
 }
 
 void kunci_settings_defaults(struct kunci_settings *s)
 {
     for (size_t i = 0; i < kunci_setting_count; i++)
-        kunci_settings_apply(s, kunci_setting_defs[i].key, kunci_setting_defs[i].default_value);
+        apply_def(s, &kunci_setting_defs[i], NULL);
+}
+
+bool kunci_setting_true(const char *key, const char *value)
+{
+    struct kunci_settings s;
+    const struct kunci_setting_def *def = kunci_setting_find(key);
+    if (def == NULL || def->type != KUNCI_SETTING_BOOL)
+        return false;
+    apply_def(&s, def, value);
+    return *(bool *)(void *)((char *)&s + def->offset);
 }

@@ -778,17 +778,14 @@ static int pg_app_password_lookup(struct kunci_store *s, const uint8_t *digest,
                                   struct kunci_app_password_match *m)
 {
     struct params p = {.n = 0};
-    struct kunci_settings settings;
     PGresult *res;
     p_blob(&p, digest, KUNCI_DIGEST_BYTES);
     int r = first_row(s, ST_AP_LOOKUP, &p, &res);
     if (r == KUNCI_OK) {
         row_app_password(res, 0, &m->app_password);
         row_account(res, 0, APP_PASSWORD_NCOLS, &m->account);
-        kunci_settings_defaults(&settings);
-        kunci_settings_apply(&settings, "app_passwords_allowed",
-                             PQgetvalue(res, 0, APP_PASSWORD_NCOLS + ACCOUNT_NCOLS));
-        m->app_passwords_allowed = settings.app_passwords_allowed;
+        m->app_passwords_allowed = kunci_setting_true(
+            "app_passwords_allowed", PQgetvalue(res, 0, APP_PASSWORD_NCOLS + ACCOUNT_NCOLS));
     }
     PQclear(res);
     return r;

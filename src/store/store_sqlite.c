@@ -727,7 +727,6 @@ static int sqlite_app_password_insert(struct kunci_store *s, struct kunci_app_pa
 static int sqlite_app_password_lookup(struct kunci_store *s, const uint8_t *digest,
                                       struct kunci_app_password_match *m)
 {
-    struct kunci_settings settings;
     sqlite3_stmt *st = NULL;
     int r = stmt_get(s, ST_AP_LOOKUP, &st);
     if (r != KUNCI_OK)
@@ -737,11 +736,9 @@ static int sqlite_app_password_lookup(struct kunci_store *s, const uint8_t *dige
     if (rc == SQLITE_ROW) {
         row_app_password(st, &m->app_password);
         row_account(st, APP_PASSWORD_NCOLS, &m->account);
-        kunci_settings_defaults(&settings);
-        kunci_settings_apply(
-            &settings, "app_passwords_allowed",
+        m->app_passwords_allowed = kunci_setting_true(
+            "app_passwords_allowed",
             (const char *)sqlite3_column_text(st, APP_PASSWORD_NCOLS + ACCOUNT_NCOLS));
-        m->app_passwords_allowed = settings.app_passwords_allowed;
         r = KUNCI_OK;
     } else {
         r = rc == SQLITE_DONE ? KUNCI_ERR_NOT_FOUND : map_rc(rc);
