@@ -85,9 +85,22 @@ http {{
 
 
 def test_every_documented_command_answers_help():
-    commands = set(re.findall(r"^\| `kunci ([a-z-]+(?: [a-z-]+)?)", README, re.M))
+    """Each command of the README's table answers --help, and its help names every option
+    the README gives it; kunci --help names every command family."""
+    rows = re.findall(r"^\| `kunci ([a-z-]+(?: [a-z-]+)?)([^|]*)\|", README, re.M)
+    commands = {c: set() for c, _ in rows}
+    for c, rest in rows:
+        commands[c] |= set(re.findall(r"--[a-z][a-z-]+", rest))
     assert {"init", "serve", "user add", "mfa set", "app-password create", "auth check",
-            "settings get"} <= commands
-    for c in sorted(commands):
+            "settings get", "lockout list", "lockout clear"} <= set(commands)
+    assert commands["user add"] >= {"--display-name", "--admin", "--password-stdin",
+                                     "--temporary"}
+    for c, options in sorted(commands.items()):
         p = subprocess.run([KUNCI, *c.split(), "--help"], capture_output=True, text=True)
         assert p.returncode == 0 and "Usage: kunci" in p.stdout, (c, p.stdout, p.stderr)
+        assert c.split()[-1] in p.stdout, (c, p.stdout)
+        for option in options:
+            assert option in p.stdout, (c, option, p.stdout)
+    top = subprocess.run([KUNCI, "--help"], capture_output=True, text=True).stdout
+    for family in {c.split()[0] for c in commands}:
+        assert re.search(rf"^  {family}\b", top, re.M), (family, top)

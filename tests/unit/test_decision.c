@@ -50,6 +50,11 @@ static int teardown(void **state)
     return 0;
 }
 
+static void set_setting(struct fixture *f, const char *key, const char *value)
+{
+    assert_int_equal(f->t.h.backend->setting_set(f->t.h.store, key, value), KUNCI_OK);
+}
+
 static void set_mfa(struct fixture *f, struct kunci_account *a, enum kunci_mfa_state st)
 {
     a->mfa_state = st;
@@ -235,9 +240,9 @@ static void test_app_passwords_follow_policy(void **state)
     set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
     make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
     assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
-    f->t.h.backend->setting_set(f->t.h.store, "app_passwords_allowed", "false");
+    set_setting(f, "app_passwords_allowed", "false");
     assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_WRONG_SECRET);
-    f->t.h.backend->setting_set(f->t.h.store, "app_passwords_allowed", "true");
+    set_setting(f, "app_passwords_allowed", "true");
     set_mfa(f, &f->alice, KUNCI_MFA_DISABLED);
     assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_WRONG_SECRET);
     set_mfa(f, &f->alice, KUNCI_MFA_ENABLED);
@@ -266,18 +271,25 @@ static void test_last_use_at_most_once_a_minute(void **state)
 
     set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
     make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
-    f->t.h.backend->app_password_list(f->t.h.store, f->alice.id, read_last_use, &u);
+    assert_int_equal(
+        f->t.h.backend->app_password_list(f->t.h.store, f->alice.id, read_last_use, &u), KUNCI_OK);
     assert_int_equal(u.at, 0);
-    check_at(f, "alice@example.org", pw, KUNCI_PROTO_IMAP, "198.51.100.7", NOW, NULL);
+    assert_int_equal(
+        check_at(f, "alice@example.org", pw, KUNCI_PROTO_IMAP, "198.51.100.7", NOW, NULL),
+        KUNCI_AUTH_ALLOWED);
     f->t.h.backend->app_password_list(f->t.h.store, f->alice.id, read_last_use, &u);
     assert_int_equal(u.at, NOW);
     assert_string_equal(u.ip, "198.51.100.7");
     assert_string_equal(u.protocol, "imap");
-    check_at(f, "alice@example.org", pw, KUNCI_PROTO_SMTP, "198.51.100.8", NOW + 59, NULL);
+    assert_int_equal(
+        check_at(f, "alice@example.org", pw, KUNCI_PROTO_SMTP, "198.51.100.8", NOW + 59, NULL),
+        KUNCI_AUTH_ALLOWED); /* allowed, and not written again within the minute */
     f->t.h.backend->app_password_list(f->t.h.store, f->alice.id, read_last_use, &u);
     assert_int_equal(u.at, NOW);
     assert_string_equal(u.protocol, "imap");
-    check_at(f, "alice@example.org", pw, KUNCI_PROTO_SMTP, "198.51.100.8", NOW + 60, NULL);
+    assert_int_equal(
+        check_at(f, "alice@example.org", pw, KUNCI_PROTO_SMTP, "198.51.100.8", NOW + 60, NULL),
+        KUNCI_AUTH_ALLOWED);
     f->t.h.backend->app_password_list(f->t.h.store, f->alice.id, read_last_use, &u);
     assert_int_equal(u.at, NOW + 60);
     assert_string_equal(u.protocol, "smtp");
@@ -311,7 +323,7 @@ static void test_password_change_revocation_setting(void **state)
                      KUNCI_OK);
     assert_false(revoked);
     assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
-    f->t.h.backend->setting_set(f->t.h.store, "app_passwords_revoke_on_password_change", "true");
+    set_setting(f, "app_passwords_revoke_on_password_change", "true");
     assert_int_equal(kunci_account_set_password(&f->t.ctx, &f->t.h, &f->alice, "new-password-2", 14,
                                                 NOW, 0, &revoked),
                      KUNCI_OK);
@@ -420,9 +432,9 @@ static void test_consecutive_failures_and_the_hard_lock(void **state)
     char wrong[32];
     int64_t t = NOW;
 
-    f->t.h.backend->setting_set(f->t.h.store, "lockout_threshold", "3");
-    f->t.h.backend->setting_set(f->t.h.store, "lockout_minutes", "1");
-    f->t.h.backend->setting_set(f->t.h.store, "lockout_hard_limit", "9");
+    set_setting(f, "lockout_threshold", "3");
+    set_setting(f, "lockout_minutes", "1");
+    set_setting(f, "lockout_hard_limit", "9");
     int n = 0;
     for (int lock = 1; lock <= 2; lock++) {
         for (int i = 0; i < 3; i++, n++) {
@@ -475,8 +487,8 @@ static void test_failures_per_address(void **state)
     char login[64];
     const char *office = "198.51.100.9";
 
-    f->t.h.backend->setting_set(f->t.h.store, "address_threshold", "4");
-    f->t.h.backend->setting_set(f->t.h.store, "address_minutes", "60");
+    set_setting(f, "address_threshold", "4");
+    set_setting(f, "address_minutes", "60");
     assert_int_equal(
         check_at(f, "bob@example.org", "bob-primary-pw", KUNCI_PROTO_IMAP, office, NOW, NULL),
         KUNCI_AUTH_ALLOWED);

@@ -34,9 +34,11 @@ static void test_generate_is_uniform(void **state)
     (void)state;
 
     for (int i = 0; i < 1000; i++) {
-        kunci_app_password_generate(pw, 25);
-        for (int j = 0; j < 25; j++)
+        assert_int_equal(kunci_app_password_generate(pw, 25), KUNCI_OK);
+        for (int j = 0; j < 25; j++) {
+            assert_in_range(pw[j], 'a', 'z');
             counts[pw[j] - 'a']++;
+        }
     }
     for (int c = 0; c < 26; c++) {
         assert_in_range(counts[c], 800, 1200);
@@ -47,8 +49,9 @@ static void test_generate_differs(void **state)
 {
     char a[25], b[25];
     (void)state;
-    kunci_app_password_generate(a, 24);
-    kunci_app_password_generate(b, 24);
+    assert_int_equal(kunci_app_password_generate(a, 24), KUNCI_OK);
+    assert_int_equal(kunci_app_password_generate(b, 24), KUNCI_OK);
+    assert_int_equal(strlen(a), 24);
     assert_string_not_equal(a, b);
 }
 
