@@ -1,5 +1,6 @@
 """A small SMTP server for the e-mail driver's tests: STARTTLS or implicit TLS, AUTH PLAIN
-with one account, and every accepted message kept in a list."""
+with one account, and every accepted message kept in a list. With starttls=False it
+misbehaves: no TLS at all, and it takes mail from anyone in the clear."""
 
 import base64
 import os
@@ -22,10 +23,11 @@ class TlsSmtp(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, cert, key, implicit, user, password):
+    def __init__(self, cert, key, implicit, user, password, starttls=True):
         self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.context.load_cert_chain(cert, key)
         self.implicit = implicit
+        self.starttls = starttls
         self.secret = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
         self.messages = []
         super().__init__(("127.0.0.1", 0), Handler)
@@ -37,7 +39,7 @@ class Handler(socketserver.BaseRequestHandler):
         if self.server.implicit:
             self.sock = self.server.context.wrap_socket(self.sock, server_side=True)
         self.tls = self.server.implicit
-        self.authed = False
+        self.authed = not self.server.starttls  # the careless one asks nothing
         self.reader = self.sock.makefile("rb")
 
     def out(self, line):
@@ -53,9 +55,10 @@ class Handler(socketserver.BaseRequestHandler):
             verb = words[0].upper()
             if verb == "EHLO":
                 self.out("250-tls-sink")
-                self.out("250-AUTH PLAIN" if self.tls else "250-STARTTLS")
+                if self.server.starttls:
+                    self.out("250-AUTH PLAIN" if self.tls else "250-STARTTLS")
                 self.out("250 8BITMIME")
-            elif verb == "STARTTLS" and not self.tls:
+            elif verb == "STARTTLS" and not self.tls and self.server.starttls:
                 self.out("220 2.0.0 go ahead")
                 self.sock = self.server.context.wrap_socket(self.sock, server_side=True)
                 self.reader = self.sock.makefile("rb")

@@ -1,19 +1,33 @@
-"""Under load the auth listener stays correct: many primary-password checks at once, app
-passwords answered meanwhile, and a full hash queue answers "try again later", never OK."""
+"""Under load the auth listener stays correct, on either store: many primary-password checks
+at once, app passwords answered meanwhile, and a full hash queue answers "try again later",
+never OK."""
 
 import concurrent.futures
 import os
 import subprocess
+import time
 import urllib.parse
 import urllib.request
+import uuid
 
-from conftest import KUNCI, free_port, wait_port
+from conftest import KUNCI, STORE, free_port, wait_port
 
 
-def start(tmp_path, extra):
+def store_section(env):
+    """SQLite in the test's folder, or a database of its own on the suite's PostgreSQL."""
+    if STORE != "postgresql":
+        return ""
+    name = f"overload_{uuid.uuid4().hex[:8]}"
+    subprocess.run(["psql", "-q", env.pg_uri, "-c", f"CREATE DATABASE {name}"], check=True,
+                   capture_output=True)
+    return f"backend = postgresql\nlocation = {env.pg_uri.rsplit('/', 1)[0]}/{name}\n"
+
+
+def start(tmp_path, extra, store=""):
     data, auth, web = tmp_path / "data", free_port(), free_port()
     conf = tmp_path / "kunci.conf"
-    conf.write_text(f"[store]\ndata_dir = {data}\n[serve]\nauth_listen = 127.0.0.1:{auth}\n"
+    conf.write_text(f"[store]\ndata_dir = {data}\n{store}[serve]\n"
+                    f"auth_listen = 127.0.0.1:{auth}\n"
                     f"web_listen = 127.0.0.1:{web}\n{extra}\n[mail]\nimap = 127.0.0.1:1143\n")
     env = dict(os.environ, KUNCI_CONFIG=str(conf))
     run = lambda *a, input=None: subprocess.run([KUNCI, *a], input=input, env=env, text=True,
@@ -37,6 +51,9 @@ def ask(port, user, password):
         return r.headers["Auth-Status"]
 
 
+TEMP = "Temporary server problem, try again later"
+
+
 def stop(proc):
     proc.terminate()
     _, err = proc.communicate(timeout=20)
@@ -44,8 +61,9 @@ def stop(proc):
     return err
 
 
-def test_many_checks_at_once_are_all_right(tmp_path):
-    proc, port, app = start(tmp_path, "threads = 2\nhash_workers = 2\nhash_queue = 256")
+def test_many_checks_at_once_are_all_right(tmp_path, env):
+    proc, port, app = start(tmp_path, "threads = 2\nhash_workers = 2\nhash_queue = 256",
+                            store_section(env))
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=24) as pool:
             legacy = [pool.submit(ask, port, "legacy@example.org", "Legacy-pass-1")
@@ -60,17 +78,29 @@ def test_many_checks_at_once_are_all_right(tmp_path):
         stop(proc)
 
 
-def test_a_full_hash_queue_says_try_again_later(tmp_path):
-    proc, port, app = start(tmp_path, "threads = 4\nhash_workers = 1\nhash_queue = 1")
+def test_a_full_hash_queue_says_try_again_later(tmp_path, env):
+    proc, port, app = start(tmp_path, "threads = 4\nhash_workers = 1\nhash_queue = 1",
+                            store_section(env))
+
+    def timed(user, password):
+        answer = ask(port, user, password)
+        return answer, time.monotonic()
     try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
-            answers = [f.result() for f in [pool.submit(ask, port, "legacy@example.org",
-                                                        "Legacy-pass-1") for _ in range(16)]]
-            # Meanwhile app passwords do not need the queue at all.
-            assert ask(port, "mobile@example.org", app) == "OK"
+        with concurrent.futures.ThreadPoolExecutor(max_workers=17) as pool:
+            primary = [pool.submit(timed, "legacy@example.org", "Legacy-pass-1")
+                       for _ in range(16)]
+            # The first answer is a refusal: the queue is full now...
+            done, _ = concurrent.futures.wait(primary, return_when=concurrent.futures.FIRST_COMPLETED)
+            assert [f.result()[0] for f in done][0] == TEMP
+            # ...and meanwhile app passwords do not need it at all.
+            app_answer, app_at = pool.submit(timed, "mobile@example.org", app).result()
+            answers = [f.result()[0] for f in primary]
+            last_ok = max(f.result()[1] for f in primary if f.result()[0] == "OK")
     finally:
         err = stop(proc)
-    assert set(answers) <= {"OK", "Temporary server problem, try again later"}
+    assert app_answer == "OK"
+    assert app_at < last_ok  # answered while Argon2id checks were still queued or running
+    assert set(answers) <= {"OK", TEMP}
     assert "OK" in answers
     assert "Temporary server problem, try again later" in answers
     assert "hash queue full" in err

@@ -399,6 +399,26 @@ def test_smtp_driver_with_tls_and_authentication(tmp_path, implicit):
     assert "smtp" in err and "Relay-pass-1" not in err
 
 
+def test_smtp_driver_will_not_send_in_the_clear(tmp_path):
+    """smtp_starttls = yes and a server that does not offer STARTTLS: nothing is sent."""
+    from smtp_tls import TlsSmtp, make_certificate
+    cert, key = make_certificate(str(tmp_path))
+    server = TlsSmtp(cert, key, False, "kunci", "Relay-pass-1", starttls=False)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    email = (f"[email]\ndriver = smtp\nsmtp_url = smtp://127.0.0.1:{server.server_address[1]}\n"
+             f"smtp_starttls = yes\nfrom = kunci@example.org\ntimeout_ms = 5000\nretries = 0\n")
+    k = Kunci(tmp_path, "driver = outbox", email)
+    try:
+        status, body, _ = k.client().call("POST", "/methods/email",
+                                          {"address": "dewi@example.net"})
+        assert status == 502 and body["error"] == "delivery_failed"
+        assert server.messages == []  # it would have taken one in the clear
+    finally:
+        err = k.stop()
+        server.shutdown()
+    assert "smtp" in err
+
+
 def test_smtp_driver_checks_the_certificate(tmp_path):
     from smtp_tls import TlsSmtp, make_certificate
     cert, key = make_certificate(str(tmp_path))
