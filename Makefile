@@ -7,7 +7,7 @@ DATA_DIR   ?= $(CURDIR)/data
 PYTHON     ?= /usr/bin/python3
 KUNCI      := $(BUILD)/kunci
 
-.PHONY: all deps test-deps run test unit unit-asan unit-pgsql integration integration-asan integration-pgsql attack faults browser browser-asan fuzz format format-check bench clean
+.PHONY: all deps test-deps run test unit unit-asan unit-pgsql integration integration-asan integration-pgsql integration-asan-pgsql attack faults browser browser-asan browser-pgsql fuzz format format-check bench clean
 
 all: $(KUNCI)
 
@@ -29,7 +29,7 @@ run: $(KUNCI)
 	@scripts/run-dev.sh $(KUNCI) $(DATA_DIR)
 
 # The node test runner goes last: its closing lines summarise the run for CI.
-test: test-deps $(KUNCI) format-check unit unit-asan unit-pgsql fuzz integration integration-asan integration-pgsql attack faults browser browser-asan
+test: test-deps $(KUNCI) format-check unit unit-asan unit-pgsql fuzz integration integration-asan integration-pgsql integration-asan-pgsql attack faults browser browser-asan browser-pgsql
 
 unit: $(KUNCI)
 	meson test -C $(BUILD) --print-errorlogs
@@ -44,11 +44,17 @@ unit-asan: deps $(ASAN_BUILD)/build.ninja
 integration: $(KUNCI)
 	KUNCI_BIN=$(CURDIR)/$(KUNCI) $(PYTHON) -m pytest -q tests/integration
 
-# The same integration tests against the sanitizer build: the server and CLI under ASan+UBSan.
+# The same integration tests against the sanitizer build: the server, the CLI and pam_kunci
+# (loaded into pamtester with the sanitizer's runtime) under ASan+UBSan, on both stores.
+ASAN_RUNTIME = $(shell clang -print-file-name=libclang_rt.asan-x86_64.so)
+ASAN_ENV = KUNCI_BIN=$(CURDIR)/$(ASAN_BUILD)/kunci \
+	KUNCI_PAM_MODULE=$(CURDIR)/$(ASAN_BUILD)/pam_kunci.so KUNCI_PAM_PRELOAD=$(ASAN_RUNTIME) \
+	ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 integration-asan: unit-asan
-	KUNCI_BIN=$(CURDIR)/$(ASAN_BUILD)/kunci \
-	ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	$(PYTHON) -m pytest -q tests/integration
+	$(ASAN_ENV) $(PYTHON) -m pytest -q tests/integration
+
+integration-asan-pgsql: unit-asan
+	$(ASAN_ENV) KUNCI_TEST_STORE=postgresql $(PYTHON) -m pytest -q tests/integration
 
 # The attack suite: each attack of the security review, as it was done, against a kunci of
 # its own per test (tests/attack, SECURITY.md).
@@ -71,6 +77,12 @@ browser-asan: unit-asan
 	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
 	cd tests/browser && KUNCI_BIN=$(CURDIR)/$(ASAN_BUILD)/kunci \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	node --test --test-concurrency=1
+
+# The browser tests once on PostgreSQL.
+browser-pgsql: $(KUNCI)
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	cd tests/browser && KUNCI_BIN=$(CURDIR)/$(KUNCI) KUNCI_TEST_STORE=postgresql \
 	node --test --test-concurrency=1
 
 # Each fuzz target for FUZZ_SECONDS on its seed corpus (in a scratch copy).

@@ -1,9 +1,11 @@
 #include "delivery/delivery.h"
 #include "core/err.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char *kunci_channel_name(enum kunci_channel channel)
@@ -17,6 +19,31 @@ const char *kunci_channel_name(enum kunci_channel channel)
         return "email";
     }
     return "unknown";
+}
+
+/* A secret file must be there and the owner's alone, as kunci.key: said at start, not at the
+ * first code that cannot be sent. */
+static int check_password_file(const char *section, const char *path, char *err, size_t err_size)
+{
+    struct stat st;
+
+    if (path[0] == '\0')
+        return KUNCI_OK;
+    if (stat(path, &st) != 0) {
+        snprintf(err, err_size, "[%s] smtp_password_file %s: %s", section, path, strerror(errno));
+        return KUNCI_ERR_IO;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, err_size, "[%s] smtp_password_file %s is not a file", section, path);
+        return KUNCI_ERR_IO;
+    }
+    if ((st.st_mode & 077) != 0) {
+        snprintf(err, err_size,
+                 "[%s] smtp_password_file %s is readable by group or others; run chmod 600 on it",
+                 section, path);
+        return KUNCI_ERR_KEY_PERMS;
+    }
+    return KUNCI_OK;
 }
 
 int kunci_delivery_check(const char *section, const struct kunci_channel_config *cfg, char *err,
@@ -34,7 +61,7 @@ int kunci_delivery_check(const char *section, const struct kunci_channel_config 
         return KUNCI_OK;
     if (email && strcmp(d, "smtp") == 0 &&
         (strncmp(cfg->smtp_url, "smtp://", 7) == 0 || strncmp(cfg->smtp_url, "smtps://", 8) == 0))
-        return KUNCI_OK;
+        return check_password_file(section, cfg->smtp_password_file, err, err_size);
     snprintf(err, err_size,
              "[%s] driver = %s: use outbox, command (with command =), webhook (with an http(s) "
              "webhook_url =)%s",

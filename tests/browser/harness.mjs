@@ -33,7 +33,10 @@ export async function startStack() {
     if (args.length && typeof args[args.length - 1] === "object") Object.assign(opts, args.pop());
     return execFileSync(KUNCI, args, opts);
   };
-  info.sql = (statement) => execFileSync("sqlite3", [join(info.data, "kunci.db"), statement], { encoding: "utf8" });
+  // SQL behind kunci's back (time travel), on whichever store the stack runs.
+  info.sql = (statement) => info.pg_uri
+    ? execFileSync("psql", ["-q", "-v", "ON_ERROR_STOP=1", info.pg_uri, "-c", statement], { encoding: "utf8" })
+    : execFileSync("sqlite3", [join(info.data, "kunci.db"), statement], { encoding: "utf8" });
   info.imap = (user, password) =>
     execFileSync(PYTHON, [join(here, "imap_login.py"), String(info.ports.imap), user, password], { encoding: "utf8" }).trim();
   return info;

@@ -11,8 +11,11 @@ import pytest
 from conftest import KUNCI
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
-# The module from the plain build: a sanitizer-built module cannot load into pamtester.
-MODULE = os.path.abspath(os.path.join(ROOT, "build", "pam_kunci.so"))
+# The module under test: the plain build's, or (make integration-asan) the sanitizer build's,
+# which loads into pamtester with the sanitizer's runtime preloaded.
+MODULE = os.environ.get("KUNCI_PAM_MODULE") or os.path.abspath(
+    os.path.join(ROOT, "build", "pam_kunci.so"))
+PRELOAD = os.environ.get("KUNCI_PAM_PRELOAD")
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +30,15 @@ def service(env):
 
 
 def pam(service, user, password):
+    env = dict(os.environ)
+    if PRELOAD:
+        env.update(LD_PRELOAD=PRELOAD, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0")
     p = subprocess.run(["pamtester", service, user, "authenticate"], input=password + "\n",
-                       capture_output=True, text=True, timeout=30)
-    return p.returncode, p.stdout + p.stderr
+                       capture_output=True, text=True, timeout=30, env=env)
+    out = p.stdout + p.stderr
+    assert "Sanitizer" not in out and "runtime error:" not in out, out
+    assert "Module is unknown" not in out, out  # the module under test did load
+    return p.returncode, out
 
 
 def user(env, mfa="enforced"):
