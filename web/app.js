@@ -236,19 +236,25 @@ function verifiedStep(adding) {
   next.focus();
 }
 
+// The method shown last: a slower answer for one chosen before must not land beside it.
+let methodShown = 0;
+
 async function renderMethod(kind, area, adding) {
   const err = errorBox();
+  const shown = ++methodShown;
   area.replaceChildren();
   let methodId = null;
   if (kind === "totp") {
     try {
       let e;
       try { e = await api("POST", "/methods/totp"); } catch (x) {
+        if (shown !== methodShown) return;
         if (x.code !== "reauth_required") throw x;
         // The page is the password prompt now: start this step again after it.
         if (await reauthenticate()) chooseMethod(adding);
         return;
       }
+      if (shown !== methodShown) return; // another method was chosen meanwhile
       methodId = e.method_id;
       area.append(
         h("p", {}, t("totp.intro")),
@@ -256,7 +262,9 @@ async function renderMethod(kind, area, adding) {
         h("p", {}, t("totp.manual")),
         h("p", {}, h("span", { class: "secret", id: "totp-secret" }, e.secret)),
         codeForm(() => methodId, () => verifiedStep(adding)));
-    } catch (e) { area.append(h("p", { class: "error", role: "alert" }, problem(e))); }
+    } catch (e) {
+      if (shown === methodShown) area.append(h("p", { class: "error", role: "alert" }, problem(e)));
+    }
     return;
   }
   const codeArea = h("div", {});
