@@ -7,7 +7,8 @@ BUILD="meson ninja-build pkg-config gcc clang libclang-rt-14-dev clang-format li
 libmicrohttpd-dev libjansson-dev libcmocka-dev liboath-dev libqrencode-dev libcurl4-openssl-dev
 libpq-dev libpam0g-dev libbsd-dev"
 TEST="python3 python3-pytest nginx libnginx-mod-mail dovecot-imapd dovecot-pop3d
-dovecot-submissiond swaks curl wrk oathtool chromium sqlite3 openssl postgresql pamtester"
+dovecot-submissiond swaks curl wrk oathtool chromium sqlite3 openssl postgresql pamtester
+postfix"
 
 case "${1:-build}" in
 build) wanted="$BUILD" ;;

@@ -1,8 +1,9 @@
 // Shared by the browser tests: the stack (kunci + nginx + Dovecot), the CLI, Chromium,
-// TOTP codes, the outbox and the SMTP sink, and screenshots as test artifacts.
+// TOTP codes, the outbox and the maildir Postfix delivers to, and screenshots as test
+// artifacts.
 import { spawn, execFileSync } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -109,11 +110,18 @@ export function outboxCode(stack, to) {
   return null;
 }
 
-// The code in the newest message the SMTP sink received for an address.
+// The code in the newest message Postfix delivered for an address (its maildir).
 export function mailedCode(stack, to) {
-  const files = readdirSync(stack.mail).filter((f) => f.endsWith(".eml")).sort().reverse();
+  const files = [];
+  for (const sub of ["new", "cur"]) {
+    const folder = join(stack.mail, "all", sub);
+    let names = [];
+    try { names = readdirSync(folder); } catch (e) { continue; }
+    for (const n of names) files.push({ path: join(folder, n), at: statSync(join(folder, n)).mtimeMs });
+  }
+  files.sort((a, b) => b.at - a.at || (b.path > a.path ? 1 : -1));
   for (const f of files) {
-    const text = readFileSync(join(stack.mail, f), "utf8");
+    const text = readFileSync(f.path, "utf8");
     if (text.includes(`To: <${to}>`)) return (text.match(/code is (\d{6})/) || [])[1] || null;
   }
   return null;

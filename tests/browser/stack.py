@@ -1,4 +1,4 @@
-"""Starts the integration tests' stack (kunci with its web UI, Dovecot, nginx, an SMTP sink)
+"""Starts the integration tests' stack (kunci with its web UI, Dovecot, nginx, Postfix)
 for the browser tests, prints one JSON line describing it, and stops it when stdin closes."""
 
 import json

@@ -1,23 +1,24 @@
 """A real mail path for kunci: nginx (mail module and auth_request) in front of Dovecot,
-asking a real `kunci serve`. Every daemon listens on 127.0.0.1 on ports picked at start,
-with its own folder; all are stopped at the end."""
+asking a real `kunci serve`, and a real Postfix behind them both: Dovecot's submission
+relays to it, kunci sends its e-mailed codes through it (STARTTLS or implicit TLS, AUTH
+through Dovecot's SASL), and it delivers every message to one maildir the tests read.
+Every daemon listens on 127.0.0.1 on ports picked at start, with its own folder; all are
+stopped at the end."""
 
+import contextlib
 import json
 import os
-import contextlib
 import shutil
-import sqlite3
-import socketserver
-import threading
 import signal
-import socket
+import sqlite3
 import subprocess
 import tempfile
-import time
+import urllib.parse
 import urllib.request
 
 import pytest
 
+from smtp_tls import make_certificate
 from util import KUNCI, free_port, wait_port  # noqa: F401 (the tests import them from here)
 
 # sqlite (default) or postgresql: the store the whole suite runs against.
@@ -25,50 +26,6 @@ STORE = os.environ.get("KUNCI_TEST_STORE", "sqlite")
 PG_SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "test-postgres.sh")
 BACKEND_PASSWORD = "backend-only-Secret-7"
 AUTH_KEY = "proxy-shared-Key-9"
-
-
-class SmtpSink(socketserver.ThreadingTCPServer):
-    """The relay behind Dovecot's submission service: accepts and keeps every message."""
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, folder=None):
-        self.messages = []
-        self.folder = folder  # each message also written here, for other processes
-        super().__init__(("127.0.0.1", 0), SmtpSinkHandler)
-
-
-class SmtpSinkHandler(socketserver.StreamRequestHandler):
-    def handle(self):
-        out = lambda s: self.wfile.write(s.encode() + b"\r\n")
-        out("220 sink.localhost ESMTP")
-        while True:
-            line = self.rfile.readline(4096)
-            if not line:
-                return
-            verb = line[:4].upper()
-            if verb in (b"EHLO", b"HELO"):
-                out("250-sink.localhost")
-                out("250-8BITMIME")
-                out("250 PIPELINING")
-            elif verb == b"DATA":
-                out("354 go ahead")
-                body = []
-                while (data := self.rfile.readline(65536)) not in (b".\r\n", b""):
-                    body.append(data)
-                message = b"".join(body)
-                self.server.messages.append(message)
-                if self.server.folder:
-                    name = os.path.join(self.server.folder, f"{time.time_ns()}.eml")
-                    with open(name + ".tmp", "wb") as f:
-                        f.write(message)
-                    os.rename(name + ".tmp", name)
-                out("250 2.0.0 kept")
-            elif verb == b"QUIT":
-                out("221 2.0.0 bye")
-                return
-            else:
-                out("250 2.0.0 ok")
 
 
 def write_secret(path, text):
@@ -83,7 +40,8 @@ class Env:
         self.data = os.path.join(root, "kunci")
         self.ports = {k: free_port() for k in
                       ("auth", "web", "imap", "pop3", "smtp", "http",
-                       "d_imap", "d_pop3", "d_submission")}
+                       "d_imap", "d_pop3", "d_submission",
+                       "p_relay", "p_submission", "p_smtps")}
         self.procs = []
 
     # --- kunci -----------------------------------------------------------
@@ -195,14 +153,15 @@ auth_wait = 1
 argon2_iterations = 2
 argon2_memory_kib = 19456
 """)
-        self.mail_folder = os.path.join(self.root, "sink")
-        os.makedirs(self.mail_folder)
-        self.sink = SmtpSink(self.mail_folder)
-        threading.Thread(target=self.sink.serve_forever, daemon=True).start()
+        self.cert, self.cert_key = make_certificate(self.root)
         with open(self.config, "a") as f:
             f.write(f"""[email]
 driver = smtp
-smtp_url = smtp://127.0.0.1:{self.sink.server_address[1]}
+smtp_url = smtp://127.0.0.1:{p['p_submission']}
+smtp_starttls = yes
+smtp_user = kunci
+smtp_password_file = {self.root}/backend.pw
+smtp_ca_file = {self.cert}
 from = kunci@example.org
 timeout_ms = 5000
 retries = 0
@@ -213,6 +172,7 @@ retries = 0
         self.kunci("settings", "set", "address_threshold", "1000")
         self.start_kunci()
         self.start_dovecot()
+        self.start_postfix()
         self.start_nginx()
 
     def spawn(self, name, argv, port):
@@ -248,7 +208,7 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login
 hostname = localhost
 submission_relay_host = 127.0.0.1
-submission_relay_port = {self.sink.server_address[1]}
+submission_relay_port = {p['p_relay']}
 mail_location = maildir:{mail}/%u
 passdb {{
   driver = static
@@ -282,6 +242,11 @@ service submission-login {{
 service anvil {{
   chroot =
 }}
+service auth {{
+  unix_listener {d}/auth-postfix {{
+    mode = 0666
+  }}
+}}
 service imap-login {{
   chroot =
 }}
@@ -295,6 +260,81 @@ service submission-login {{
         proc = self.spawn("dovecot", ["dovecot", "-F", "-c", conf], p["d_imap"])
         wait_port(p["d_pop3"], proc, "dovecot pop3")
         wait_port(p["d_submission"], proc, "dovecot submission")
+
+    def start_postfix(self):
+        """Postfix of its own (config, queue and maildir in its folder), in the foreground."""
+        d = self.postfix_dir = os.path.join(self.root, "postfix")
+        etc = os.path.join(d, "etc")
+        self.mail_folder = os.path.join(d, "mail")
+        for sub in ("etc", "queue", "data", "mail"):
+            os.makedirs(os.path.join(d, sub))
+        shutil.chown(os.path.join(d, "data"), "postfix")
+        shutil.chown(self.mail_folder, "nobody", "nogroup")
+        p = self.ports
+        with open(os.path.join(etc, "main.cf"), "w") as f:
+            f.write(f"""compatibility_level = 3.6
+queue_directory = {d}/queue
+data_directory = {d}/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mail.localhost
+mydomain = localhost
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mydestination =
+mynetworks = 127.0.0.0/8
+local_transport = error:no local delivery here
+alias_maps =
+alias_database =
+virtual_mailbox_domains = example.org, example.net, localhost
+virtual_mailbox_base = {self.mail_folder}
+virtual_mailbox_maps = static:all/
+virtual_uid_maps = static:65534
+virtual_gid_maps = static:65534
+maillog_file = {d}/maillog
+maillog_file_prefixes = {d}
+smtputf8_enable = no
+smtpd_tls_cert_file = {self.cert}
+smtpd_tls_key_file = {self.cert_key}
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = {self.root}/dovecot/auth-postfix
+""")
+        # The relay for Dovecot's submission (this host only); for kunci, STARTTLS and then
+        # AUTH, or implicit TLS and AUTH: nothing is taken without both.
+        authed = ("-o smtpd_sasl_auth_enable=yes "
+                  "-o smtpd_recipient_restrictions=permit_sasl_authenticated,reject "
+                  "-o smtpd_relay_restrictions=permit_sasl_authenticated,reject")
+        with open("/etc/postfix/master.cf") as f:
+            master = f.read()
+        master = "\n".join(line for line in master.splitlines()
+                           if not line.startswith("smtp      inet"))
+        master += f"""
+127.0.0.1:{p['p_relay']} inet n - n - - smtpd -o smtpd_relay_restrictions=permit_mynetworks,reject
+127.0.0.1:{p['p_submission']} inet n - n - - smtpd -o smtpd_tls_security_level=encrypt -o smtpd_tls_auth_only=yes {authed}
+127.0.0.1:{p['p_smtps']} inet n - n - - smtpd -o smtpd_tls_wrappermode=yes {authed}
+"""
+        with open(os.path.join(etc, "master.cf"), "w") as f:
+            f.write(master)
+        postfix = lambda *args: subprocess.run(["postfix", "-c", etc, *args], check=True,
+                                               capture_output=True)
+        postfix("set-permissions", "create-missing")
+        proc = self.spawn("postfix", ["postfix", "-c", etc, "start-fg"], p["p_relay"])
+        for k in ("p_submission", "p_smtps"):
+            wait_port(p[k], proc, "postfix " + k)
+
+    def messages(self):
+        """Every message Postfix delivered, oldest first, as bytes."""
+        out = []
+        for sub in ("new", "cur"):
+            folder = os.path.join(self.mail_folder, "all", sub)
+            if os.path.isdir(folder):
+                out += [os.path.join(folder, n) for n in os.listdir(folder)]
+        out.sort(key=lambda path: (os.path.getmtime(path), path))
+        messages = []
+        for path in out:
+            with open(path, "rb") as f:
+                messages.append(f.read())
+        return messages
 
     def start_nginx(self):
         n = os.path.join(self.root, "nginx")
@@ -359,8 +399,9 @@ http {{
             wait_port(p[k], self.procs[-1][1], "nginx " + k)
 
     def stop(self):
-        if getattr(self, "sink", None):
-            self.sink.shutdown()
+        if getattr(self, "postfix_dir", None):
+            subprocess.run(["postfix", "-c", os.path.join(self.postfix_dir, "etc"), "stop"],
+                           capture_output=True)
         if getattr(self, "pg_dir", None):
             self.stop_procs()
             subprocess.run([PG_SCRIPT, "stop", self.pg_dir])

@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from conftest import KUNCI, free_port, wait_port
+from conftest import BACKEND_PASSWORD, KUNCI, free_port, wait_port
 from webclient import Client, totp
 
 
@@ -315,15 +315,15 @@ def test_the_last_method_stays_while_mfa_is_required(env):
     status, body, _ = c.call("DELETE", f"/methods/{method_id}")
     assert status == 409 and body["error"] == "last_method"
     _, email, _ = c.call("POST", "/methods/email", {"address": "second@example.net"})
-    # E-mail goes through the SMTP sink in this stack.
+    # E-mail goes through Postfix (STARTTLS, AUTH) to a maildir in this stack.
     code = None
-    deadline = time.time() + 10
+    deadline = time.time() + 15
     while code is None and time.time() < deadline:
-        for m in reversed(env.sink.messages):
+        for m in reversed(env.messages()):
             if b"To: <second@example.net>" in m:
                 code = m.split(b"code is ")[1][:6].decode()
                 break
-        time.sleep(0.05)
+        time.sleep(0.1)
     assert c.call("POST", f"/methods/{email['method_id']}/verify", {"code": code})[0] == 200
     assert c.call("DELETE", f"/methods/{method_id}")[0] == 200
     methods = c.call("GET", "/methods")[1]
@@ -365,38 +365,50 @@ def test_admin_api(env):
     assert status == 403 and body["error"] == "account_disabled"
 
 
+def delivered_code(env, address, timeout=15):
+    """The code in the message Postfix delivered to address, or None."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for m in reversed(env.messages()):
+            if f"To: <{address}>".encode() in m:
+                return m.decode()
+        time.sleep(0.1)
+    return None
+
+
 @pytest.mark.parametrize("implicit", [False, True], ids=["starttls", "implicit-tls"])
-def test_smtp_driver_with_tls_and_authentication(tmp_path, implicit):
-    from smtp_tls import TlsSmtp, make_certificate
-    cert, key = make_certificate(str(tmp_path))
-    server = TlsSmtp(cert, key, implicit, "kunci", "Relay-pass-1")
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+def test_smtp_driver_with_tls_and_authentication(tmp_path, env, implicit):
+    """Through the stack's Postfix: STARTTLS then AUTH on one port, implicit TLS and AUTH on
+    the other; Postfix takes nothing without both."""
     pw = tmp_path / "smtp.pw"
-    pw.write_text("Relay-pass-1\n")
+    pw.write_text(BACKEND_PASSWORD + "\n")  # Dovecot's SASL behind Postfix knows it
     pw.chmod(0o600)
-    scheme = "smtps" if implicit else "smtp"
-    email = (f"[email]\ndriver = smtp\nsmtp_url = {scheme}://127.0.0.1:{server.server_address[1]}\n"
+    url = (f"smtps://127.0.0.1:{env.ports['p_smtps']}" if implicit
+           else f"smtp://127.0.0.1:{env.ports['p_submission']}")
+    email = (f"[email]\ndriver = smtp\nsmtp_url = {url}\n"
              f"smtp_starttls = {'no' if implicit else 'yes'}\nsmtp_user = kunci\n"
-             f"smtp_password_file = {pw}\nsmtp_ca_file = {cert}\nfrom = kunci@example.org\n"
+             f"smtp_password_file = {pw}\nsmtp_ca_file = {env.cert}\nfrom = kunci@example.org\n"
              f"timeout_ms = 5000\nretries = 0\n")
     k = Kunci(tmp_path, "driver = outbox", email)
+    address = f"dewi-{uuid.uuid4().hex[:8]}@example.net"
     try:
         c = k.client()
-        status, body, _ = c.call("POST", "/methods/email", {"address": "dewi@example.net"})
+        status, body, _ = c.call("POST", "/methods/email", {"address": address})
         assert status == 200, body
-        assert len(server.messages) == 1
-        message = server.messages[0].decode()
-        assert "To: <dewi@example.net>" in message and "Subject: Your verification code" in message
+        message = delivered_code(env, address)
+        assert message is not None
+        assert "Subject: Your verification code" in message
         code = message.split("code is ")[1][:6]
         assert c.call("POST", f"/methods/{body['method_id']}/verify", {"code": code})[0] == 200
         # A wrong password at the relay: the user hears it could not be sent.
         pw.write_text("wrong\n")
-        status, body, _ = c.call("POST", "/methods/email", {"address": "other@example.net"})
+        other = f"other-{uuid.uuid4().hex[:8]}@example.net"
+        status, body, _ = c.call("POST", "/methods/email", {"address": other})
         assert status == 502 and body["error"] == "delivery_failed"
+        assert delivered_code(env, other, timeout=2) is None
     finally:
         err = k.stop()
-        server.shutdown()
-    assert "smtp" in err and "Relay-pass-1" not in err
+    assert "smtp" in err and BACKEND_PASSWORD not in err
 
 
 def test_smtp_driver_will_not_send_in_the_clear(tmp_path):
@@ -419,22 +431,19 @@ def test_smtp_driver_will_not_send_in_the_clear(tmp_path):
     assert "smtp" in err
 
 
-def test_smtp_driver_checks_the_certificate(tmp_path):
-    from smtp_tls import TlsSmtp, make_certificate
-    cert, key = make_certificate(str(tmp_path))
-    server = TlsSmtp(cert, key, True, "kunci", "Relay-pass-1")
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    email = (f"[email]\ndriver = smtp\nsmtp_url = smtps://127.0.0.1:{server.server_address[1]}\n"
+def test_smtp_driver_checks_the_certificate(tmp_path, env):
+    """Postfix's certificate is not one the system trusts: without smtp_ca_file, nothing is
+    sent."""
+    email = (f"[email]\ndriver = smtp\nsmtp_url = smtps://127.0.0.1:{env.ports['p_smtps']}\n"
              f"from = kunci@example.org\ntimeout_ms = 5000\nretries = 0\n")
     k = Kunci(tmp_path, "driver = outbox", email)
+    address = f"dewi-{uuid.uuid4().hex[:8]}@example.net"
     try:
-        status, body, _ = k.client().call("POST", "/methods/email",
-                                          {"address": "dewi@example.net"})
+        status, body, _ = k.client().call("POST", "/methods/email", {"address": address})
         assert status == 502 and body["error"] == "delivery_failed"
-        assert server.messages == []
     finally:
         err = k.stop()
-        server.shutdown()
+    assert delivered_code(env, address, timeout=2) is None
     assert "certificate" in err.lower() or "ssl" in err.lower()
 
 
