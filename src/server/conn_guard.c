@@ -4,9 +4,7 @@
  * log that says so without flooding. One guard per listener, hooked into libmicrohttpd. */
 #include "server/internal.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -54,22 +52,6 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static bool sockaddr_text(const struct sockaddr *sa, char *out, size_t size)
-{
-    out[0] = '\0';
-    if (sa == NULL)
-        return false;
-    if (sa->sa_family == AF_INET)
-        return inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-                         (socklen_t)size) != NULL;
-    if (sa->sa_family != AF_INET6)
-        return false;
-    const struct in6_addr *a6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-    if (IN6_IS_ADDR_V4MAPPED(a6))
-        return inet_ntop(AF_INET, &a6->s6_addr[12], out, (socklen_t)size) != NULL;
-    return inet_ntop(AF_INET6, a6, out, (socklen_t)size) != NULL;
 }
 
 /* At most LOG_LINES_PER_WINDOW lines per window, then one line saying how many were not

@@ -64,12 +64,8 @@ bool header_copy(struct MHD_Connection *conn, const char *name, char *out, size_
     return true;
 }
 
-bool peer_address(struct MHD_Connection *conn, char *out, size_t size)
+bool sockaddr_text(const struct sockaddr *sa, char *out, size_t size)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
-
     out[0] = '\0';
     if (sa == NULL)
         return false;
@@ -82,6 +78,13 @@ bool peer_address(struct MHD_Connection *conn, char *out, size_t size)
     if (IN6_IS_ADDR_V4MAPPED(a6))
         return inet_ntop(AF_INET, &a6->s6_addr[12], out, (socklen_t)size) != NULL;
     return inet_ntop(AF_INET6, a6, out, (socklen_t)size) != NULL;
+}
+
+bool peer_address(struct MHD_Connection *conn, char *out, size_t size)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    return sockaddr_text(ci != NULL ? ci->client_addr : NULL, out, size);
 }
 
 bool header_safe(const char *s)

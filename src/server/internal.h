@@ -138,7 +138,8 @@ bool http_draining(void);
 /* Copies a request header of at most max bytes; false when absent, too long or holding NUL. */
 bool header_copy(struct MHD_Connection *conn, const char *name, char *out, size_t max,
                  size_t *len_r);
-/* The connection's peer address as text (IPv4-mapped IPv6 folded to IPv4). */
+/* An address as text (IPv4-mapped IPv6 folded to IPv4); the connection's peer's. */
+bool sockaddr_text(const struct sockaddr *sa, char *out, size_t size);
 bool peer_address(struct MHD_Connection *conn, char *out, size_t size);
 /* true when s may be echoed in a header: no CR, LF, NUL or other control bytes. */
 bool header_safe(const char *s);

@@ -8,25 +8,14 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from kunci_instance import CHEAP, REAL, Kunci, enrol_totp  # noqa: E402,F401
+from kunci_instance import CHEAP, REAL, Kunci, enrol_email, enrol_totp, kunci_factory  # noqa: E402,F401
 from util import KUNCI  # noqa: E402,F401
 from webclient import totp  # noqa: E402,F401
 
 
 @pytest.fixture
 def make_kunci(tmp_path):
-    made = []
-
-    def make(**kw):
-        root = tmp_path / f"k{len(made)}"
-        root.mkdir()
-        os.chmod(tmp_path, 0o755)
-        k = Kunci(str(root), **kw)
-        made.append(k)
-        return k
-    yield make
-    for k in made:
-        k.stop()
+    yield from kunci_factory(tmp_path)
 
 
 @pytest.fixture

@@ -3,25 +3,12 @@ security review."""
 
 import time
 
-from conftest import enrol_totp, totp
-
-
-def enrolled_with_email(kunci):
-    login, pw = kunci.user("enabled")
-    address = f"alt-{login}"
-    c = kunci.web()
-    c.sign_in(login, pw)
-    status, m, _ = c.call("POST", "/methods/email", {"address": address})
-    assert status == 200
-    code = kunci.outbox(address)[-1]["code"]
-    assert c.call("POST", f"/methods/{m['method_id']}/verify", {"code": code})[0] == 200
-    assert c.call("POST", "/setup/complete", {})[0] == 200
-    return login, pw, address, m["method_id"]
+from conftest import enrol_email, enrol_totp, totp
 
 
 # Attack 7: 20 resend requests gave 20 messages.
 def test_resends_are_limited(kunci):
-    login, pw, address, method_id = enrolled_with_email(kunci)
+    login, pw, address, method_id = enrol_email(kunci)
     c = kunci.web()
     c.sign_in(login, pw)
     before = len(kunci.outbox(address))
@@ -36,7 +23,7 @@ def test_resends_are_limited(kunci):
 
 
 def test_codes_per_account_and_day(kunci):
-    login, pw, address, method_id = enrolled_with_email(kunci)
+    login, pw, address, method_id = enrol_email(kunci)
     kunci.setting("code_resend_seconds", 0)  # the cool-down apart: the counts alone
     c = kunci.web()
     c.sign_in(login, pw)

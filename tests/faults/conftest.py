@@ -12,7 +12,7 @@ import tempfile
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from kunci_instance import CHEAP, REAL, Kunci  # noqa: E402,F401
+from kunci_instance import CHEAP, REAL, Kunci, kunci_factory  # noqa: E402,F401
 from util import KUNCI, free_port  # noqa: E402,F401
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -23,19 +23,7 @@ ASAN_KUNCI = os.environ.get("KUNCI_ASAN_BIN") or os.path.join(ROOT, "build-asan"
 
 @pytest.fixture
 def make_kunci(tmp_path):
-    made = []
-
-    def make(**kw):
-        root = tmp_path / f"k{len(made)}"
-        root.mkdir()
-        os.chmod(tmp_path, 0o755)
-        os.chmod(root, 0o755)
-        k = Kunci(str(root), **kw)
-        made.append(k)
-        return k
-    yield make
-    for k in made:
-        k.stop()
+    yield from kunci_factory(tmp_path)
 
 
 @pytest.fixture

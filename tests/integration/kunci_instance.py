@@ -149,6 +149,38 @@ driver = outbox
         return out
 
 
+def enrol_email(k):
+    """A user who completed the wizard with an alternate e-mail address (the outbox driver):
+    (login, password, address, method id)."""
+    login, pw = k.user("enabled")
+    address = f"alt-{login}"
+    c = k.web()
+    c.sign_in(login, pw)
+    status, m, _ = c.call("POST", "/methods/email", {"address": address})
+    assert status == 200
+    code = k.outbox(address)[-1]["code"]
+    assert c.call("POST", f"/methods/{m['method_id']}/verify", {"code": code})[0] == 200
+    assert c.call("POST", "/setup/complete", {})[0] == 200
+    return login, pw, address, m["method_id"]
+
+
+def kunci_factory(tmp_path):
+    """Makes kunci instances in a test's folder; stops them all when the test ends."""
+    made = []
+
+    def make(**kw):
+        root = tmp_path / f"k{len(made)}"
+        root.mkdir()
+        os.chmod(tmp_path, 0o755)
+        os.chmod(root, 0o755)
+        k = Kunci(str(root), **kw)
+        made.append(k)
+        return k
+    yield make
+    for k in made:
+        k.stop()
+
+
 def enrol_totp(k, login, password):
     """A user through the wizard with an authenticator app: (secret, method id)."""
     c = k.web()
