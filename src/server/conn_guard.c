@@ -197,11 +197,12 @@ void conn_guard_request_started(struct conn_guard *g, struct MHD_Connection *con
 void conn_guard_request_done(struct conn_guard *g, struct MHD_Connection *conn)
 {
     struct guarded_conn *c = conn_of(conn);
-    (void)g;
     if (c == NULL)
         return;
-    /* The next request on this connection gets its own deadline. */
-    atomic_store(&c->started_ms, now_ms());
+    /* The next request on this connection gets its own deadline, after the idle time a
+     * kept-alive connection may take before it starts one (libmicrohttpd's own timeout
+     * ends it when nothing at all comes). */
+    atomic_store(&c->started_ms, now_ms() + (int64_t)g->opt.keepalive_seconds * 1000);
     atomic_store(&c->in_request, false);
 }
 

@@ -50,13 +50,18 @@ void socket_listener_stop(struct socket_listener *l);
 
 /* conn_guard.c: connection limits, a cap per address, a deadline for each request's line
  * and headers, and a rate-limited log, for one libmicrohttpd listener. */
+/* Seconds a connection may stay idle before libmicrohttpd closes it. */
+#define AUTH_IDLE_SECONDS 15
+#define WEB_IDLE_SECONDS  30
+
 struct conn_guard;
 struct conn_guard_options {
     const char *name; /* "auth", "web": in its log lines */
     unsigned limit;   /* connections at once */
     unsigned per_address;
     unsigned header_seconds;
-    const char *exempt; /* canonical CIDR list without the per-address cap, or NULL */
+    unsigned keepalive_seconds; /* how long a kept-alive connection may wait, idle, first */
+    const char *exempt;         /* canonical CIDR list without the per-address cap, or NULL */
 };
 int conn_guard_new(const struct conn_guard_options *opt, struct conn_guard **g_r);
 void conn_guard_free(struct conn_guard *g);

@@ -324,13 +324,14 @@ static struct MHD_Daemon *start_listener(struct server *srv, const char *listen_
 
     if (!listen_address(listen_addr, &ss, &port, &flags))
         return NULL;
-    return MHD_start_daemon(
-        flags, port, conn_guard_accept, guard, access_handler, srv, MHD_OPTION_EXTERNAL_LOGGER,
-        conn_guard_mhd_log, guard, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15,
-        MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-        MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
-        conn_guard_notify, guard, MHD_OPTION_END);
+    return MHD_start_daemon(flags, port, conn_guard_accept, guard, access_handler, srv,
+                            MHD_OPTION_EXTERNAL_LOGGER, conn_guard_mhd_log, guard,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)AUTH_IDLE_SECONDS,
+                            MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+                            (unsigned)1024, MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv,
+                            MHD_OPTION_NOTIFY_CONNECTION, conn_guard_notify, guard, MHD_OPTION_END);
 }
 
 /* Each listener's guard: limits from the file limit unless kunci.conf sets them. */
@@ -345,10 +346,12 @@ static int start_guards(struct server *srv, unsigned *limit_r)
     unsigned per_address = cfg->max_connections_per_address > 0
                                ? (unsigned)cfg->max_connections_per_address
                                : (limit / 2 > 0 ? limit / 2 : 1);
-    struct conn_guard_options auth = {"auth listener", limit, per_address,
-                                      (unsigned)cfg->header_timeout, NULL};
-    struct conn_guard_options web = {"web listener", limit, per_address,
-                                     (unsigned)cfg->header_timeout, cfg->trusted_proxies};
+    struct conn_guard_options auth = {"auth listener",   limit,
+                                      per_address,       (unsigned)cfg->header_timeout,
+                                      AUTH_IDLE_SECONDS, NULL};
+    struct conn_guard_options web = {"web listener",   limit,
+                                     per_address,      (unsigned)cfg->header_timeout,
+                                     WEB_IDLE_SECONDS, cfg->trusted_proxies};
     *limit_r = limit;
     if (conn_guard_new(&auth, &srv->auth_guard) != KUNCI_OK ||
         conn_guard_new(&web, &srv->web_guard) != KUNCI_OK)

@@ -544,8 +544,8 @@ int web_start(struct kunci_ctx *ctx, struct conn_guard *guard, unsigned limit,
         flags, port, conn_guard_accept, guard, web_handler, ctx, MHD_OPTION_EXTERNAL_LOGGER,
         conn_guard_mhd_log, guard, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)ctx->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)1024, MHD_OPTION_NOTIFY_COMPLETED, web_completed, NULL,
-        MHD_OPTION_NOTIFY_CONNECTION, conn_guard_notify, guard, MHD_OPTION_END);
+        (unsigned)WEB_IDLE_SECONDS, MHD_OPTION_CONNECTION_LIMIT, limit,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_NOTIFY_COMPLETED, web_completed,
+        NULL, MHD_OPTION_NOTIFY_CONNECTION, conn_guard_notify, guard, MHD_OPTION_END);
     return *daemon_r != NULL ? KUNCI_OK : KUNCI_ERR_IO;
 }

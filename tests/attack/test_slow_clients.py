@@ -205,3 +205,16 @@ def test_pam_gives_up_on_a_full_backlog(tmp_path):
     assert "cannot retrieve authentication info" in p.stdout + p.stderr  # PAM_AUTHINFO_UNAVAIL
     assert took < 5
 
+
+
+def test_a_kept_alive_connection_may_rest(kunci):
+    """The header deadline is for requests being sent, not for a client resting between two
+    on a kept-alive connection (up to the listener's idle time)."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", kunci.ports["web"], timeout=10)
+    c.request("GET", "/healthz")
+    assert c.getresponse().read()
+    time.sleep(7)  # longer than the header deadline, shorter than the idle time
+    c.request("GET", "/healthz")
+    assert c.getresponse().status == 200
+    c.close()
