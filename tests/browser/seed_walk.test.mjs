@@ -373,8 +373,9 @@ test("Security info: the last method stays; another is added, made default, the 
   const next = await newPage(browser);
   await signIn(next.page, stack, user);
   await next.page.waitForSelector("#send-code");
-  await next.page.click("#send-code");
+  // Read before asking: Postfix may deliver the new one before the click returns.
   const before = mailedCode(stack, alt);
+  await next.page.click("#send-code");
   const code = await waitFor(() => { const c = mailedCode(stack, alt); return c && c !== before ? c : null; });
   await next.page.fill("#code", code);
   await next.page.click("#verify");
