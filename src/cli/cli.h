@@ -8,7 +8,8 @@
 #include <stddef.h>
 
 #include "core/context.h"
-#include "store/store.h"
+#include "core/store.h"
+#include "store/open.h"
 
 /* Documented exit codes (README, "Exit codes"). */
 enum {

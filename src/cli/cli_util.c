@@ -121,7 +121,8 @@ int cli_open(struct cli *cli)
         return EXIT_FAIL;
     }
     cli->ctx_ready = true;
-    r = kunci_ctx_store_open(&cli->ctx, cli->create_store, &cli->store);
+    r = kunci_store_open_config(
+        &cli->cfg, (cli->create_store ? KUNCI_STORE_CREATE : 0) | KUNCI_STORE_MIGRATE, &cli->store);
     if (r == KUNCI_ERR_TEMPFAIL && strcmp(cli->cfg.store_backend, "sqlite") == 0 &&
         access(cli->cfg.store_location, F_OK) != 0) {
         /* The key is there, so this was set up: a missing database is an outage. */

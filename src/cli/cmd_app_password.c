@@ -192,7 +192,7 @@ static int ap_list(struct cli *cli, int argc, char **argv)
     if ((r = cli_open(cli)) != EXIT_OK || (r = cli_account(cli, argv[optind], &a)) != EXIT_OK)
         return r;
     json_t *list = cli->json ? json_array() : NULL;
-    r = cli->store.backend->app_password_list(cli->store.store, a.id, print_ap, list);
+    r = kunci_store_app_password_list(&cli->store, a.id, print_ap, list);
     if (r != KUNCI_OK) {
         json_decref(list);
         return cli_fail(r, "app-password list");
@@ -218,7 +218,7 @@ static int ap_delete(struct cli *cli, int argc, char **argv)
     }
     if ((r = cli_open(cli)) != EXIT_OK || (r = cli_account(cli, argv[optind], &a)) != EXIT_OK)
         return r;
-    r = cli->store.backend->app_password_delete(cli->store.store, a.id, id);
+    r = kunci_store_app_password_delete(&cli->store, a.id, id);
     if (r == KUNCI_ERR_NOT_FOUND) {
         cli_error("%s has no app password with id %lld", a.login, id);
         return EXIT_FAIL;
@@ -242,7 +242,7 @@ static int ap_delete_all(struct cli *cli, int argc, char **argv)
         return r;
     if ((r = cli_open(cli)) != EXIT_OK || (r = cli_account(cli, argv[optind], &a)) != EXIT_OK)
         return r;
-    r = cli->store.backend->app_password_delete_all(cli->store.store, a.id, &count);
+    r = kunci_store_app_password_delete_all(&cli->store, a.id, &count);
     if (r != KUNCI_OK)
         return cli_fail(r, "app-password delete-all");
     if (cli->json)

@@ -65,7 +65,7 @@ static int settings_get(struct cli *cli, int argc, char **argv)
     for (size_t i = 0; i < kunci_setting_count; i++)
         kunci_setting_canonical(&kunci_setting_defs[i], kunci_setting_defs[i].default_value,
                                 c.values[i]);
-    r = cli->store.backend->settings_each(cli->store.store, collect_setting, &c);
+    r = kunci_store_settings_each(&cli->store, collect_setting, &c);
     if (r != KUNCI_OK) {
         free(c.values);
         return cli_fail(r, "settings get");
@@ -120,7 +120,7 @@ static int settings_set(struct cli *cli, int argc, char **argv)
     }
     if ((r = cli_open(cli)) != EXIT_OK)
         return r;
-    if ((r = cli->store.backend->setting_set(cli->store.store, d->key, canon)) != KUNCI_OK)
+    if ((r = kunci_store_setting_set(&cli->store, d->key, canon)) != KUNCI_OK)
         return cli_fail(r, "settings set");
     if (cli->json)
         cli_print_json(json_pack("{s:s, s:s}", "key", d->key, "value", canon));

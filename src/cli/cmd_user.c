@@ -188,7 +188,7 @@ static int user_list(struct cli *cli, int argc, char **argv)
     if (r >= 0)
         return r;
     json_t *list = cli->json ? json_array() : NULL;
-    r = cli->store.backend->account_list(cli->store.store, print_account, list);
+    r = kunci_store_account_list(&cli->store, print_account, list);
     if (r != KUNCI_OK) {
         json_decref(list);
         return cli_fail(r, "user list");
@@ -307,7 +307,7 @@ static int user_delete(struct cli *cli, int argc, char **argv)
         return r;
     if ((r = cli_account(cli, argv[optind], &a)) != EXIT_OK)
         return r;
-    if ((r = cli->store.backend->account_delete(cli->store.store, a.id)) != KUNCI_OK)
+    if ((r = kunci_store_account_delete(&cli->store, a.id)) != KUNCI_OK)
         return cli_fail(r, a.login);
     if (cli->json)
         cli_print_json(json_pack("{s:s, s:b}", "login", a.login, "deleted", 1));

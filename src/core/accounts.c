@@ -17,7 +17,7 @@ int kunci_account_get(struct kunci_store_handle *h, const char *login, struct ku
 
     if (kunci_login_canonical(login, strlen(login), canonical) != KUNCI_OK)
         return KUNCI_ERR_INVALID;
-    return h->backend->account_by_login(h->store, canonical, acct_r);
+    return kunci_store_account_by_login(h, canonical, acct_r);
 }
 
 int kunci_account_create(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
@@ -45,7 +45,7 @@ int kunci_account_create(const struct kunci_ctx *ctx, struct kunci_store_handle 
     a.password_changed_at = now;
     r = kunci_password_hash(&ctx->pwparams, password, password_len, a.password_hash);
     if (r == KUNCI_OK)
-        r = h->backend->account_insert(h->store, &a);
+        r = kunci_store_account_insert(h, &a);
     if (r == KUNCI_OK && acct_r != NULL)
         *acct_r = a;
     sodium_memzero(&a, sizeof(a));
@@ -64,7 +64,7 @@ int kunci_account_set_password(const struct kunci_ctx *ctx, struct kunci_store_h
     *revoked_r = false;
     if ((r = kunci_password_acceptable(password, password_len)) != KUNCI_OK)
         return r;
-    if ((r = kunci_store_settings(h, &settings)) != KUNCI_OK)
+    if ((r = kunci_settings_load(h, &settings)) != KUNCI_OK)
         return r;
     r = kunci_password_hash(&ctx->pwparams, password, password_len, acct->password_hash);
     if (r != KUNCI_OK)
@@ -73,7 +73,7 @@ int kunci_account_set_password(const struct kunci_ctx *ctx, struct kunci_store_h
     unsigned flags = KUNCI_UPDATE_END_SESSIONS;
     if (settings.app_passwords_revoke_on_password_change)
         flags |= KUNCI_UPDATE_REVOKE_APP_PASSWORDS;
-    r = h->backend->account_update(h->store, acct, flags, keep_session_id);
+    r = kunci_store_account_update(h, acct, flags, keep_session_id);
     if (r == KUNCI_OK)
         *revoked_r = settings.app_passwords_revoke_on_password_change;
     /* A new password starts a new count (an administrator's reset unlocks). */
@@ -84,7 +84,7 @@ int kunci_account_set_password(const struct kunci_ctx *ctx, struct kunci_store_h
 
 int kunci_account_save(struct kunci_store_handle *h, const struct kunci_account *acct)
 {
-    return h->backend->account_update(h->store, acct, 0, 0);
+    return kunci_store_account_update(h, acct, 0, 0);
 }
 
 int kunci_app_password_create(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
@@ -112,7 +112,7 @@ int kunci_app_password_create(const struct kunci_ctx *ctx, struct kunci_store_ha
     if (spec->networks != NULL &&
         kunci_networks_canonical(spec->networks, ap.networks, sizeof(ap.networks)) != KUNCI_OK)
         return KUNCI_ERR_INVALID;
-    if ((r = kunci_store_settings(h, &settings)) != KUNCI_OK)
+    if ((r = kunci_settings_load(h, &settings)) != KUNCI_OK)
         return r;
     if (!settings.app_passwords_allowed)
         return KUNCI_ERR_APP_PASSWORDS_OFF;
@@ -127,7 +127,7 @@ int kunci_app_password_create(const struct kunci_ctx *ctx, struct kunci_store_ha
     r = kunci_app_password_generate(letters, (size_t)settings.app_password_length);
     if (r == KUNCI_OK) {
         kunci_app_password_digest(ctx->keys, letters, strlen(letters), ap.digest);
-        r = h->backend->app_password_insert(h->store, &ap, settings.app_passwords_max);
+        r = kunci_store_app_password_insert(h, &ap, settings.app_passwords_max);
     }
     if (r == KUNCI_OK) {
         memcpy(password_r, letters, strlen(letters) + 1);

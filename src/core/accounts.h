@@ -8,7 +8,7 @@
 
 #include "core/context.h"
 #include "core/types.h"
-#include "store/store.h"
+#include "core/store.h"
 
 struct kunci_app_password_spec {
     const char *name;

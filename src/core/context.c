@@ -20,8 +20,6 @@ int kunci_ctx_init(struct kunci_ctx *ctx, const struct kunci_config *cfg)
     ctx->cfg = *cfg;
     ctx->pwparams.opslimit = cfg->argon2_iterations;
     ctx->pwparams.memlimit = (size_t)cfg->argon2_memory_kib * 1024u;
-    ctx->store_opts.location = ctx->cfg.store_location;
-    ctx->store_opts.busy_timeout_ms = cfg->busy_timeout_ms;
     return kunci_keys_load(cfg->key_file, &ctx->keys);
 }
 
@@ -29,19 +27,6 @@ void kunci_ctx_free(struct kunci_ctx *ctx)
 {
     kunci_keys_free(ctx->keys);
     ctx->keys = NULL;
-}
-
-int kunci_ctx_store_open(const struct kunci_ctx *ctx, bool create, struct kunci_store_handle *h_r)
-{
-    struct kunci_store_options opts = ctx->store_opts;
-
-    opts.create = create;
-    int r = kunci_store_open(ctx->cfg.store_backend, &opts, h_r);
-    if (r == KUNCI_OK)
-        r = h_r->backend->migrate(h_r->store, NULL);
-    if (r != KUNCI_OK)
-        kunci_store_close(h_r);
-    return r;
 }
 
 const char *kunci_ctx_dummy_hash(const struct kunci_ctx *ctx)

@@ -65,7 +65,7 @@ static enum kunci_auth_result try_app_password(const struct kunci_ctx *ctx,
         return KUNCI_AUTH_NEEDS_HASH;
     kunci_app_password_digest(ctx->keys, normalised, len, digest);
     sodium_memzero(normalised, sizeof(normalised));
-    int rc = h->backend->app_password_lookup(h->store, digest, &m);
+    int rc = kunci_store_app_password_lookup(h, digest, &m);
     sodium_memzero(digest, sizeof(digest));
     if (rc == KUNCI_ERR_NOT_FOUND)
         return KUNCI_AUTH_NEEDS_HASH;
@@ -101,9 +101,9 @@ static enum kunci_auth_result try_app_password(const struct kunci_ctx *ctx,
          * nothing. */
         if (req->now - m.app_password.last_used_at >= KUNCI_LAST_USE_INTERVAL ||
             m.app_password.last_used_at > req->now)
-            (void)h->backend->app_password_touch(h->store, m.app_password.id, req->now,
-                                                 KUNCI_LAST_USE_INTERVAL, ipp ? req->client_ip : "",
-                                                 kunci_protocol_name(req->protocol));
+            kunci_store_best_effort(kunci_store_app_password_touch(
+                h, m.app_password.id, req->now, KUNCI_LAST_USE_INTERVAL, ipp ? req->client_ip : "",
+                kunci_protocol_name(req->protocol)));
     }
     sodium_memzero(&m, sizeof(m));
     return r;
@@ -143,14 +143,14 @@ enum kunci_auth_result kunci_auth_fast(const struct kunci_ctx *ctx, struct kunci
         out->account_known = false;
     }
     /* A locked login or a slowed address costs nothing to refuse: no hash is queued. */
-    if (kunci_store_settings(h, &out->settings) != KUNCI_OK ||
+    if (kunci_settings_load(h, &out->settings) != KUNCI_OK ||
         kunci_guard_password_peek(ctx, h, &out->settings, out->login, client_ip(req), req->now,
                                   &g) != KUNCI_OK)
         return set_result(out, KUNCI_AUTH_TEMPFAIL);
     if (g.verdict != KUNCI_GUARD_GO)
         return guard_result(&g, out);
     if (out->login[0] != '\0') {
-        int rc = h->backend->account_by_login(h->store, out->login, &acct);
+        int rc = kunci_store_account_by_login(h, out->login, &acct);
         if (rc == KUNCI_OK) {
             out->account_known = true;
             out->account_id = acct.id;
@@ -198,7 +198,8 @@ enum kunci_auth_result kunci_auth_slow(const struct kunci_ctx *ctx, struct kunci
         return set_result(out, KUNCI_AUTH_MFA_REQUIRED);
     if (kunci_password_needs_rehash(out->password_hash, &ctx->pwparams) &&
         kunci_password_hash(&ctx->pwparams, req->secret, req->secret_len, new_hash) == KUNCI_OK)
-        (void)h->backend->account_rehash(h->store, out->account_id, out->password_hash, new_hash);
+        kunci_store_best_effort(
+            kunci_store_account_rehash(h, out->account_id, out->password_hash, new_hash));
     return set_result(out, KUNCI_AUTH_ALLOWED);
 }
 

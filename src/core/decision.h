@@ -16,7 +16,8 @@
 
 #include "core/context.h"
 #include "core/types.h"
-#include "store/store.h"
+#include "core/settings.h"
+#include "core/store.h"
 
 enum kunci_auth_result {
     KUNCI_AUTH_ALLOWED = 0,

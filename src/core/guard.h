@@ -29,7 +29,7 @@
 
 #include "core/context.h"
 #include "core/settings.h"
-#include "store/store.h"
+#include "core/store.h"
 
 #define KUNCI_ADDRESS_KEY_MAX  64
 #define KUNCI_LOCK_MAX_SECONDS 86400

@@ -82,9 +82,9 @@ static int collect_methods(void *arg, const struct kunci_mfa_method *m)
 static int forget_unfinished(struct kunci_store_handle *h, int64_t account_id)
 {
     struct id_list l = {.n = 0};
-    int r = h->backend->method_list(h->store, account_id, collect_methods, &l);
+    int r = kunci_store_method_list(h, account_id, collect_methods, &l);
     for (size_t i = 0; r == KUNCI_OK && i < l.n; i++)
-        r = h->backend->method_delete(h->store, account_id, l.ids[i]);
+        r = kunci_store_method_delete(h, account_id, l.ids[i]);
     return r;
 }
 
@@ -92,7 +92,7 @@ int kunci_mfa_verified_count(struct kunci_store_handle *h, int64_t account_id, i
                              int64_t *default_id_r)
 {
     struct id_list l = {.n = 0};
-    int r = h->backend->method_list(h->store, account_id, collect_methods, &l);
+    int r = kunci_store_method_list(h, account_id, collect_methods, &l);
     *count_r = l.verified;
     if (default_id_r != NULL)
         *default_id_r = l.default_id;
@@ -121,7 +121,7 @@ int kunci_mfa_totp_begin(const struct kunci_ctx *ctx, struct kunci_store_handle 
     if (r == KUNCI_OK)
         r = kunci_totp_uri(issuer, acct->login, out->base32, out->uri, sizeof(out->uri));
     if (r == KUNCI_OK)
-        r = h->backend->method_insert(h->store, &m);
+        r = kunci_store_method_insert(h, &m);
     out->method_id = m.id;
     sodium_memzero(secret, sizeof(secret));
     sodium_memzero(&m, sizeof(m));
@@ -180,7 +180,7 @@ static int count_send(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
     if (retry_after_r == NULL)
         retry_after_r = &ignored;
     *retry_after_r = 0;
-    int r = kunci_store_settings(h, &s);
+    int r = kunci_settings_load(h, &s);
     if (r != KUNCI_OK || (r = kunci_store_begin(h)) != KUNCI_OK)
         return r;
     destination_key(ctx, m, dest);
@@ -206,7 +206,7 @@ static int issue_code(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
     c.method_id = m->id;
     c.expires_at = now + KUNCI_CODE_LIFETIME;
     code_hash(ctx, m->id, code, c.code_hash);
-    int r = h->backend->code_put(h->store, &c);
+    int r = kunci_store_code_put(h, &c);
     if (r != KUNCI_OK)
         return r;
     snprintf(text, sizeof(text),
@@ -226,8 +226,8 @@ static int issue_code(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
     sodium_memzero(text, sizeof(text));
     if (r != KUNCI_OK) {
         struct kunci_code stored;
-        if (h->backend->code_get(h->store, acct->id, m->id, &stored) == KUNCI_OK)
-            (void)h->backend->code_delete(h->store, stored.id);
+        if (kunci_store_code_get(h, acct->id, m->id, &stored) == KUNCI_OK)
+            kunci_store_best_effort(kunci_store_code_delete(h, stored.id));
         return KUNCI_ERR_DELIVERY;
     }
     return KUNCI_OK;
@@ -259,11 +259,12 @@ int kunci_mfa_code_begin(const struct kunci_ctx *ctx, struct kunci_store_handle 
     snprintf(m.channel, sizeof(m.channel), "%s", kind == KUNCI_METHOD_PHONE ? channel : "");
     if ((r = count_send(ctx, h, acct, &m, true, now, retry_after_r)) != KUNCI_OK)
         return r;
-    if ((r = h->backend->method_insert(h->store, &m)) != KUNCI_OK)
+    if ((r = kunci_store_method_insert(h, &m)) != KUNCI_OK)
         return r;
     r = issue_code(ctx, h, acct, &m, now, send, send_arg, err, err_size);
     if (r != KUNCI_OK) {
-        (void)h->backend->method_delete(h->store, acct->id, m.id); /* nothing half-registered */
+        kunci_store_best_effort(
+            kunci_store_method_delete(h, acct->id, m.id)); /* nothing half-registered */
         return r;
     }
     *method_id_r = m.id;
@@ -276,7 +277,7 @@ int kunci_mfa_send_code(const struct kunci_ctx *ctx, struct kunci_store_handle *
                         int64_t *retry_after_r)
 {
     struct kunci_mfa_method m;
-    int r = h->backend->method_get(h->store, acct->id, method_id, &m);
+    int r = kunci_store_method_get(h, acct->id, method_id, &m);
     if (r != KUNCI_OK)
         return r;
     if (m.kind == KUNCI_METHOD_TOTP)
@@ -303,7 +304,7 @@ static int check_totp(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
     if (r != KUNCI_OK)
         return KUNCI_ERR_INVALID;
     /* Accepted once: the step must be later than any accepted before. */
-    r = h->backend->method_use_totp_step(h->store, m->id, step);
+    r = kunci_store_method_use_totp_step(h, m->id, step);
     return r == KUNCI_ERR_EXISTS ? KUNCI_ERR_REUSED : r;
 }
 
@@ -314,15 +315,15 @@ static int check_sent_code(const struct kunci_ctx *ctx, struct kunci_store_handl
     struct kunci_code c;
     uint8_t hash[KUNCI_TOKEN_HASH_BYTES];
 
-    int r = h->backend->code_get(h->store, acct->id, m->id, &c);
+    int r = kunci_store_code_get(h, acct->id, m->id, &c);
     if (r != KUNCI_OK)
         return r;
     if (now >= c.expires_at) {
-        (void)h->backend->code_delete(h->store, c.id);
+        kunci_store_best_effort(kunci_store_code_delete(h, c.id));
         return KUNCI_ERR_EXPIRED;
     }
     if (c.attempts >= KUNCI_CODE_MAX_ATTEMPTS) {
-        (void)h->backend->code_delete(h->store, c.id);
+        kunci_store_best_effort(kunci_store_code_delete(h, c.id));
         return KUNCI_ERR_LIMIT;
     }
     if (strlen(code) != KUNCI_CODE_DIGITS || strspn(code, "0123456789") != KUNCI_CODE_DIGITS) {
@@ -331,16 +332,16 @@ static int check_sent_code(const struct kunci_ctx *ctx, struct kunci_store_handl
         code_hash(ctx, m->id, code, hash);
     }
     if (sodium_memcmp(hash, c.code_hash, sizeof(hash)) != 0) {
-        r = h->backend->code_count_attempt(h->store, c.id);
+        r = kunci_store_code_count_attempt(h, c.id);
         if (r != KUNCI_OK)
             return r;
         if (c.attempts + 1 >= KUNCI_CODE_MAX_ATTEMPTS) {
-            (void)h->backend->code_delete(h->store, c.id);
+            kunci_store_best_effort(kunci_store_code_delete(h, c.id));
             return KUNCI_ERR_LIMIT;
         }
         return KUNCI_ERR_INVALID;
     }
-    return h->backend->code_delete(h->store, c.id); /* single use */
+    return kunci_store_code_delete(h, c.id); /* single use */
 }
 
 int kunci_mfa_check(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
@@ -353,11 +354,11 @@ int kunci_mfa_check(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
 
     if (retry_after_r != NULL)
         *retry_after_r = 0;
-    int r = h->backend->method_get(h->store, acct->id, method_id, &m);
+    int r = kunci_store_method_get(h, acct->id, method_id, &m);
     if (r != KUNCI_OK)
         return r;
     /* Counted before it is checked, per account: not per session, not per code sent. */
-    r = kunci_store_settings(h, &s);
+    r = kunci_settings_load(h, &s);
     if (r == KUNCI_OK)
         r = kunci_guard_code_begin(h, &s, acct->id, acct->login, now, &g);
     if (r == KUNCI_OK && g.verdict != KUNCI_GUARD_GO) {
@@ -381,7 +382,7 @@ int kunci_mfa_verify_method(const struct kunci_ctx *ctx, struct kunci_store_hand
     int r = kunci_mfa_check(ctx, h, acct, method_id, code, now, retry_after_r);
     if (r != KUNCI_OK)
         return r;
-    return h->backend->method_verify(h->store, acct->id, method_id);
+    return kunci_store_method_verify(h, acct->id, method_id);
 }
 
 int kunci_mfa_complete(struct kunci_store_handle *h, struct kunci_account *acct)
@@ -394,7 +395,7 @@ int kunci_mfa_complete(struct kunci_store_handle *h, struct kunci_account *acct)
         return KUNCI_ERR_POLICY;
     if (acct->mfa_state == KUNCI_MFA_ENABLED) {
         acct->mfa_state = KUNCI_MFA_ENFORCED;
-        return h->backend->account_update(h->store, acct, 0, 0);
+        return kunci_store_account_update(h, acct, 0, 0);
     }
     return KUNCI_OK;
 }
@@ -406,20 +407,20 @@ int kunci_mfa_remove(struct kunci_store_handle *h, const struct kunci_account *a
     int count = 0;
     int64_t default_id = 0;
 
-    int r = h->backend->method_get(h->store, acct->id, method_id, &m);
+    int r = kunci_store_method_get(h, acct->id, method_id, &m);
     if (r == KUNCI_OK)
         r = kunci_mfa_verified_count(h, acct->id, &count, &default_id);
     if (r != KUNCI_OK)
         return r;
     if (m.verified && count <= 1 && acct->mfa_state != KUNCI_MFA_DISABLED)
         return KUNCI_ERR_POLICY; /* the last method while MFA is required */
-    r = h->backend->method_delete(h->store, acct->id, method_id);
+    r = kunci_store_method_delete(h, acct->id, method_id);
     if (r == KUNCI_OK && default_id == method_id) {
         /* Another verified method becomes the default. */
         struct id_list l = {.n = 0};
-        r = h->backend->method_list(h->store, acct->id, collect_methods, &l);
+        r = kunci_store_method_list(h, acct->id, collect_methods, &l);
         if (r == KUNCI_OK && l.verified > 0)
-            r = h->backend->method_set_default(h->store, acct->id, l.first_verified);
+            r = kunci_store_method_set_default(h, acct->id, l.first_verified);
     }
     return r;
 }

@@ -8,7 +8,7 @@
 #include "core/context.h"
 #include "core/totp.h"
 #include "core/types.h"
-#include "store/store.h"
+#include "core/store.h"
 
 #define KUNCI_CODE_DIGITS       6
 #define KUNCI_CODE_LIFETIME     600 /* ten minutes */

@@ -46,7 +46,7 @@ int kunci_session_start(const struct kunci_ctx *ctx, struct kunci_store_handle *
     s.account_id = account_id;
     s.stage = stage;
     s.created_at = s.last_seen_at = s.password_at = now;
-    int r = h->backend->session_insert(h->store, &s);
+    int r = kunci_store_session_insert(h, &s);
     if (r != KUNCI_OK) {
         sodium_memzero(token_r, KUNCI_TOKEN_MAX);
         return r;
@@ -58,8 +58,7 @@ int kunci_session_start(const struct kunci_ctx *ctx, struct kunci_store_handle *
 int kunci_session_purge(struct kunci_store_handle *h, const struct kunci_session_policy *policy,
                         int64_t now)
 {
-    return h->backend->purge_expired(h->store, now - policy->idle_seconds,
-                                     now - policy->max_seconds, now);
+    return kunci_store_purge_expired(h, now - policy->idle_seconds, now - policy->max_seconds, now);
 }
 
 int kunci_session_resolve(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
@@ -71,17 +70,17 @@ int kunci_session_resolve(const struct kunci_ctx *ctx, struct kunci_store_handle
     if (strlen(token) >= KUNCI_TOKEN_MAX)
         return KUNCI_ERR_NOT_FOUND;
     kunci_token_hash(ctx, token, hash);
-    int r = h->backend->session_lookup(h->store, hash, sess_r);
+    int r = kunci_store_session_lookup(h, hash, sess_r);
     if (r != KUNCI_OK)
         return r;
     if (now - sess_r->last_seen_at > policy->idle_seconds ||
         now - sess_r->created_at > policy->max_seconds) {
-        (void)h->backend->session_delete(h->store, sess_r->id);
+        kunci_store_best_effort(kunci_store_session_delete(h, sess_r->id));
         return KUNCI_ERR_NOT_FOUND;
     }
     if (now - sess_r->last_seen_at >= TOUCH_INTERVAL) {
         sess_r->last_seen_at = now;
-        (void)h->backend->session_update(h->store, sess_r);
+        kunci_store_best_effort(kunci_store_session_update(h, sess_r));
     }
     return KUNCI_OK;
 }
@@ -93,7 +92,7 @@ int kunci_device_remember(const struct kunci_ctx *ctx, struct kunci_store_handle
 
     new_token(token_r);
     kunci_token_hash(ctx, token_r, hash);
-    return h->backend->device_insert(h->store, account_id, hash, now, now + (int64_t)days * 86400);
+    return kunci_store_device_insert(h, account_id, hash, now, now + (int64_t)days * 86400);
 }
 
 bool kunci_device_trusted(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
@@ -104,5 +103,5 @@ bool kunci_device_trusted(const struct kunci_ctx *ctx, struct kunci_store_handle
     if (token == NULL || token[0] == '\0' || strlen(token) >= KUNCI_TOKEN_MAX)
         return false;
     kunci_token_hash(ctx, token, hash);
-    return h->backend->device_valid(h->store, account_id, hash, now) == KUNCI_OK;
+    return kunci_store_device_valid(h, account_id, hash, now) == KUNCI_OK;
 }

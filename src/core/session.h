@@ -8,7 +8,7 @@
 
 #include "core/context.h"
 #include "core/types.h"
-#include "store/store.h"
+#include "core/store.h"
 
 #define KUNCI_TOKEN_MAX 48 /* 43 base64url characters and NUL, with room */
 

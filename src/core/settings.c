@@ -1,6 +1,7 @@
 #include "core/settings.h"
 #include "core/err.h"
 #include "core/secret.h"
+#include "core/store.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -154,4 +155,16 @@ bool kunci_setting_true(const char *key, const char *value)
         return false;
     apply_def(&s, def, value);
     return *(bool *)(void *)((char *)&s + def->offset);
+}
+
+static int apply_stored(void *arg, const char *key, const char *value)
+{
+    kunci_settings_apply(arg, key, value);
+    return KUNCI_OK;
+}
+
+int kunci_settings_load(struct kunci_store_handle *h, struct kunci_settings *settings_r)
+{
+    kunci_settings_defaults(settings_r);
+    return kunci_store_settings_each(h, apply_stored, settings_r);
 }

@@ -52,6 +52,9 @@ int kunci_setting_canonical(const struct kunci_setting_def *def, const char *val
 /* Applies one stored key/value to the struct; unknown keys are ignored (newer versions). */
 void kunci_settings_apply(struct kunci_settings *settings, const char *key, const char *value);
 void kunci_settings_defaults(struct kunci_settings *settings);
+struct kunci_store_handle;
+/* Reads every stored setting over the defaults. */
+int kunci_settings_load(struct kunci_store_handle *h, struct kunci_settings *settings_r);
 /* One boolean setting from its stored value (its default when absent or unreadable). */
 bool kunci_setting_true(const char *key, const char *value);
 

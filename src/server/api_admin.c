@@ -172,7 +172,7 @@ enum MHD_Result api_admin(struct web_request *rq)
     if (strcmp(rq->path, "/admin/users") == 0) {
         if (strcmp(rq->method, "GET") == 0) {
             json_t *list = json_array();
-            int r = rq->h->backend->account_list(rq->h->store, add_user, list);
+            int r = kunci_store_account_list(rq->h, add_user, list);
             if (r != KUNCI_OK) {
                 json_decref(list);
                 return api_fail(rq, r);
@@ -194,7 +194,7 @@ enum MHD_Result api_admin(struct web_request *rq)
         return reset_password(rq, &a);
     if (n == 2 && strcmp(action, "app-passwords") == 0 && strcmp(rq->method, "DELETE") == 0) {
         int count = 0;
-        r = rq->h->backend->app_password_delete_all(rq->h->store, a.id, &count);
+        r = kunci_store_app_password_delete_all(rq->h, a.id, &count);
         return r == KUNCI_OK ? api_json(rq, 200, json_pack("{s:i}", "deleted", count))
                              : api_fail(rq, r);
     }

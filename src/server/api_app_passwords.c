@@ -41,7 +41,7 @@ static enum MHD_Result list(struct web_request *rq)
 {
     struct kunci_settings s;
     const char *reason = NULL;
-    int r = kunci_store_settings(rq->h, &s);
+    int r = kunci_settings_load(rq->h, &s);
     if (r != KUNCI_OK)
         return api_fail(rq, r);
     if (rq->account.mfa_state == KUNCI_MFA_DISABLED)
@@ -49,7 +49,7 @@ static enum MHD_Result list(struct web_request *rq)
     else if (!s.app_passwords_allowed)
         reason = "app_passwords_off";
     json_t *items = json_array();
-    r = rq->h->backend->app_password_list(rq->h->store, rq->account.id, add_item, items);
+    r = kunci_store_app_password_list(rq->h, rq->account.id, add_item, items);
     if (r != KUNCI_OK) {
         json_decref(items);
         return api_fail(rq, r);
@@ -116,13 +116,13 @@ enum MHD_Result api_app_passwords(struct web_request *rq)
             return create(rq);
         if (strcmp(rq->method, "DELETE") == 0) {
             int count = 0;
-            int r = rq->h->backend->app_password_delete_all(rq->h->store, rq->account.id, &count);
+            int r = kunci_store_app_password_delete_all(rq->h, rq->account.id, &count);
             return r == KUNCI_OK ? api_json(rq, 200, json_pack("{s:i}", "deleted", count))
                                  : api_fail(rq, r);
         }
     }
     if (sscanf(rq->path, "/app-passwords/%lld", &id) == 1 && strcmp(rq->method, "DELETE") == 0) {
-        int r = rq->h->backend->app_password_delete(rq->h->store, rq->account.id, id);
+        int r = kunci_store_app_password_delete(rq->h, rq->account.id, id);
         return r == KUNCI_OK ? api_json(rq, 200, json_pack("{s:i}", "deleted", 1))
                              : api_fail(rq, r);
     }

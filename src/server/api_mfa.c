@@ -45,7 +45,7 @@ static int add_method(void *arg, const struct kunci_mfa_method *m)
 json_t *methods_json(struct web_request *rq)
 {
     json_t *list = json_array();
-    (void)rq->h->backend->method_list(rq->h->store, rq->account.id, add_method, list);
+    kunci_store_best_effort(kunci_store_method_list(rq->h, rq->account.id, add_method, list));
     return list;
 }
 
@@ -59,7 +59,7 @@ static bool may_register(struct web_request *rq)
 static bool method_allowed(struct web_request *rq, enum kunci_method_kind kind)
 {
     struct kunci_settings s;
-    if (kunci_store_settings(rq->h, &s) != KUNCI_OK)
+    if (kunci_settings_load(rq->h, &s) != KUNCI_OK)
         return false;
     return kind == KUNCI_METHOD_TOTP    ? s.mfa_totp_allowed
            : kind == KUNCI_METHOD_PHONE ? s.mfa_phone_allowed
@@ -137,7 +137,7 @@ static enum MHD_Result verify_method(struct web_request *rq, int64_t id)
         return code_error(rq, r, retry_after);
     /* Set-up may complete in this session, and only in one where a method was verified. */
     rq->session.mfa_at = rq->now;
-    if ((r = rq->h->backend->session_update(rq->h->store, &rq->session)) != KUNCI_OK)
+    if ((r = kunci_store_session_update(rq->h, &rq->session)) != KUNCI_OK)
         return api_fail(rq, r);
     return api_json(rq, 200, json_pack("{s:b, s:o}", "verified", 1, "methods", methods_json(rq)));
 }
@@ -180,7 +180,7 @@ enum MHD_Result api_methods(struct web_request *rq)
         !reauth_fresh(rq))
         return api_reauth_required(rq);
     if (n == 2 && post && strcmp(action, "default") == 0) {
-        int r = rq->h->backend->method_set_default(rq->h->store, rq->account.id, id);
+        int r = kunci_store_method_set_default(rq->h, rq->account.id, id);
         return r == KUNCI_OK ? api_json(rq, 200, methods_json(rq)) : api_fail(rq, r);
     }
     if (n == 1 && strcmp(rq->method, "DELETE") == 0) {

@@ -58,11 +58,11 @@ int session_rotate(struct web_request *rq, enum kunci_session_stage stage)
     if (rq->has_session) {
         fresh.password_at = rq->session.password_at;
         fresh.mfa_at = rq->session.mfa_at;
-        r = rq->h->backend->session_update(rq->h->store, &fresh);
+        r = kunci_store_session_update(rq->h, &fresh);
         if (r == KUNCI_OK)
-            r = rq->h->backend->session_delete(rq->h->store, rq->session.id);
+            r = kunci_store_session_delete(rq->h, rq->session.id);
         if (r != KUNCI_OK) {
-            (void)rq->h->backend->session_delete(rq->h->store, fresh.id);
+            kunci_store_best_effort(kunci_store_session_delete(rq->h, fresh.id));
             sodium_memzero(token, sizeof(token));
             return r;
         }
@@ -106,14 +106,14 @@ static enum MHD_Result sign_in(struct web_request *rq)
     if (result != KUNCI_AUTH_ALLOWED)
         return api_password_refused(rq, result, retry_after, "invalid_credentials",
                                     "Your account or password is incorrect.");
-    int r = rq->h->backend->account_by_id(rq->h->store, account_id, &a);
+    int r = kunci_store_account_by_id(rq->h, account_id, &a);
     if (r != KUNCI_OK)
         return api_fail(rq, r == KUNCI_ERR_NOT_FOUND ? KUNCI_ERR_TEMPFAIL : r);
     struct kunci_session_policy policy;
     web_session_policy(rq->ctx, &policy);
     /* Housekeeping; failure is harmless. */
     (void)kunci_session_purge(rq->h, &policy, rq->now);
-    (void)kunci_store_purge_guards(rq->h, rq->now);
+    kunci_store_best_effort(kunci_store_purge_guards(rq->h, rq->now));
     rq->account = a;
     sodium_memzero(&a, sizeof(a));
     rq->has_session = false;
@@ -134,7 +134,7 @@ static enum MHD_Result sign_in(struct web_request *rq)
 static enum MHD_Result sign_out(struct web_request *rq)
 {
     if (rq->has_session)
-        (void)rq->h->backend->session_delete(rq->h->store, rq->session.id);
+        kunci_store_best_effort(kunci_store_session_delete(rq->h, rq->session.id));
     rq->has_session = false;
     set_session_cookie(rq, "", true);
     return api_json(rq, 200, json_pack("{s:b}", "signed_in", 0));
@@ -164,9 +164,9 @@ enum MHD_Result code_error(struct web_request *rq, int r, int64_t retry_after)
 
     if ((r == KUNCI_ERR_INVALID || r == KUNCI_ERR_REUSED || r == KUNCI_ERR_EXPIRED ||
          r == KUNCI_ERR_LIMIT) &&
-        rq->h->backend->session_code_failure(rq->h->store, rq->session.id, &failures) == KUNCI_OK &&
+        kunci_store_session_code_failure(rq->h, rq->session.id, &failures) == KUNCI_OK &&
         failures >= SESSION_CODE_FAILURES_MAX) {
-        (void)rq->h->backend->session_delete(rq->h->store, rq->session.id);
+        kunci_store_best_effort(kunci_store_session_delete(rq->h, rq->session.id));
         rq->has_session = false;
         set_session_cookie(rq, "", true);
         fprintf(stderr, "web: %s signed out after %d wrong codes\n", rq->account.login, failures);
@@ -198,7 +198,7 @@ enum MHD_Result codes_refused(struct web_request *rq, int64_t retry_after)
 json_int_t resend_after(struct web_request *rq)
 {
     struct kunci_settings s;
-    return kunci_store_settings(rq->h, &s) == KUNCI_OK ? s.code_resend_seconds : 60;
+    return kunci_settings_load(rq->h, &s) == KUNCI_OK ? s.code_resend_seconds : 60;
 }
 
 static enum MHD_Result send_code(struct web_request *rq)
@@ -229,8 +229,7 @@ static enum MHD_Result verify_second_factor(struct web_request *rq)
     if (strcmp(session_next(rq), "second_factor") != 0)
         return api_error(rq, 409, "not_needed", "No code is needed now.");
     int64_t id = body_id(rq, "method_id");
-    if (code == NULL || rq->h->backend->method_get(rq->h->store, rq->account.id, id, &m) != 0 ||
-        !m.verified)
+    if (code == NULL || kunci_store_method_get(rq->h, rq->account.id, id, &m) != 0 || !m.verified)
         return api_error(rq, 400, "invalid", "Choose a method and enter its code.");
     int64_t retry_after = 0;
     int r = kunci_mfa_check(rq->ctx, rq->h, &rq->account, id, code, rq->now, &retry_after);
@@ -242,7 +241,7 @@ static enum MHD_Result verify_second_factor(struct web_request *rq)
     if (json_is_true(remember)) {
         struct kunci_settings s;
         char token[KUNCI_TOKEN_MAX];
-        if (kunci_store_settings(rq->h, &s) == KUNCI_OK &&
+        if (kunci_settings_load(rq->h, &s) == KUNCI_OK &&
             kunci_device_remember(rq->ctx, rq->h, rq->account.id, rq->now, s.remember_device_days,
                                   token) == KUNCI_OK)
             set_device_cookie(rq, token, s.remember_device_days);
@@ -297,7 +296,7 @@ static enum MHD_Result reauth(struct web_request *rq)
         return api_password_refused(rq, result, rq->password_retry_after, "wrong_password",
                                     "Your password is incorrect.");
     rq->session.password_at = rq->now;
-    int r = rq->h->backend->session_update(rq->h->store, &rq->session);
+    int r = kunci_store_session_update(rq->h, &rq->session);
     return r == KUNCI_OK ? api_json(rq, 200, json_pack("{s:b}", "ok", 1)) : api_fail(rq, r);
 }
 

@@ -2,6 +2,7 @@
  * checks are suspended and handed to the hash pool, then resumed with their answer. */
 #include "server/server.h"
 #include "server/internal.h"
+#include "store/open.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,7 +56,7 @@ struct kunci_store_handle *thread_store(void)
     h = calloc(1, sizeof(*h));
     if (h == NULL)
         return NULL;
-    int r = kunci_store_open(store_ctx->cfg.store_backend, &store_ctx->store_opts, h);
+    int r = kunci_store_open_config(&store_ctx->cfg, 0, h);
     if (r != KUNCI_OK) {
         fprintf(stderr, "store: cannot open %s: %s\n", store_ctx->cfg.store_location,
                 kunci_strerror(r));
@@ -224,7 +225,7 @@ static enum MHD_Result handle_health(struct MHD_Connection *conn)
     struct kunci_store_handle *h = thread_store();
     struct kunci_settings settings;
 
-    if (h == NULL || kunci_store_settings(h, &settings) != KUNCI_OK)
+    if (h == NULL || kunci_settings_load(h, &settings) != KUNCI_OK)
         return respond(conn, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "store unavailable\n");
     return respond(conn, MHD_HTTP_OK, NULL, "ok\n");
 }

@@ -286,7 +286,7 @@ const char *web_language(struct web_request *rq)
 static enum MHD_Result api_config(struct web_request *rq)
 {
     struct kunci_settings s;
-    int r = kunci_store_settings(rq->h, &s);
+    int r = kunci_settings_load(rq->h, &s);
     if (r != KUNCI_OK)
         return api_fail(rq, r);
     json_t *methods = json_array();
@@ -319,8 +319,7 @@ static void resolve_session(struct web_request *rq)
         return;
     if (kunci_session_resolve(rq->ctx, rq->h, token, rq->now, &policy, &rq->session) != KUNCI_OK)
         return;
-    if (rq->h->backend->account_by_id(rq->h->store, rq->session.account_id, &rq->account) !=
-            KUNCI_OK ||
+    if (kunci_store_account_by_id(rq->h, rq->session.account_id, &rq->account) != KUNCI_OK ||
         !rq->account.enabled)
         return;
     rq->has_session = true;

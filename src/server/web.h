@@ -9,7 +9,7 @@
 #include "core/context.h"
 #include "core/decision.h"
 #include "core/session.h"
-#include "store/store.h"
+#include "core/store.h"
 
 #define WEB_BODY_MAX (16 * 1024)
 /* Creating an app password, adding or removing a method, completing set-up and an

@@ -1,10 +1,10 @@
-/* PostgreSQL backend (libpq): the same interface as SQLite, for several kunci servers sharing
- * one database. Statements are prepared per connection on first use; a lost connection is
- * "try again later" and is re-established on a later call; busy_timeout_ms becomes the
- * statement timeout, so a hung server cannot hold a login for ever. */
+/* The PostgreSQL driver (libpq), for several kunci servers sharing one database. Statements are
+ * prepared per connection on first use; a lost connection is "try again later" and is
+ * re-established on a later call; busy_timeout_ms becomes the statement timeout, so a hung server
+ * cannot hold a login for ever. */
 #include "core/err.h"
-#include "store/store.h"
-#include "store/store_sql.h"
+#include "store/driver.h"
+#include "store/statements.h"
 
 #include <errno.h>
 #include <libpq-fe.h>
@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include "core/protocol.h"
 
 static const char *const migrations[] = {
     /* 1: the foundation */
@@ -126,7 +124,7 @@ static const char *const migrations[] = {
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-struct kunci_store {
+struct pg_db {
     PGconn *conn;
     bool in_transaction;
     bool prepared[ST_COUNT];
@@ -180,7 +178,7 @@ static int map_result(PGresult *res)
     return KUNCI_ERR_TEMPFAIL;
 }
 
-static void disconnect(struct kunci_store *s)
+static void disconnect(struct pg_db *s)
 {
     if (s->conn != NULL)
         PQfinish(s->conn);
@@ -206,7 +204,7 @@ static int64_t now_ms(void)
  * later" at once for a second, instead of each waiting its own deadline out. */
 static atomic_llong down_until_ms;
 
-static void server_silent(struct kunci_store *s)
+static void server_silent(struct pg_db *s)
 {
     atomic_store(&down_until_ms, (long long)(now_ms() + 1000));
     if (!s->warned_silent)
@@ -235,7 +233,7 @@ static bool wait_socket(PGconn *conn, short events, int64_t deadline)
  * statement_timeout, but a server that hangs cannot, so the client keeps its own. NULL when
  * the deadline passed or the connection broke; the connection is then dropped (its state is
  * unknown). An error result is kept over later ones. */
-static PGresult *await_result(struct kunci_store *s)
+static PGresult *await_result(struct pg_db *s)
 {
     int64_t deadline = now_ms() + s->deadline_ms;
     PGresult *kept = NULL, *res;
@@ -266,12 +264,12 @@ static PGresult *await_result(struct kunci_store *s)
     }
 }
 
-static PGresult *query(struct kunci_store *s, const char *sql)
+static PGresult *query(struct pg_db *s, const char *sql)
 {
     return PQsendQuery(s->conn, sql) ? await_result(s) : NULL;
 }
 
-static int connect_db(struct kunci_store *s)
+static int connect_db(struct pg_db *s)
 {
     char timeout[64], user_timeout[24];
     /* Keepalives notice a peer that went away; the URI may say otherwise (later keywords
@@ -322,7 +320,7 @@ static int connect_db(struct kunci_store *s)
     return r;
 }
 
-static int db_ready(struct kunci_store *s)
+static int db_ready(struct pg_db *s)
 {
     if (s->conn != NULL && PQstatus(s->conn) != CONNECTION_OK)
         disconnect(s);
@@ -340,7 +338,7 @@ static void pg_placeholders(const char *in, char *out, size_t size)
 
 /* A connection the server dropped (restart, failover) is only noticed at the next query.
  * Outside a transaction that query is simply sent again on a new connection, once. */
-static bool retry_on_new_connection(struct kunci_store *s, int attempt)
+static bool retry_on_new_connection(struct pg_db *s, int attempt)
 {
     if (attempt > 0 || s->in_transaction || s->conn == NULL || PQstatus(s->conn) == CONNECTION_OK)
         return false;
@@ -349,7 +347,7 @@ static bool retry_on_new_connection(struct kunci_store *s, int attempt)
 }
 
 /* Runs a prepared statement; *res_r must be PQclear'ed. */
-static int run(struct kunci_store *s, enum stmt_id id, const struct params *p, PGresult **res_r)
+static int run(struct pg_db *s, enum stmt_id id, const struct params *p, PGresult **res_r)
 {
     char name[16];
     int r;
@@ -391,18 +389,7 @@ static int run(struct kunci_store *s, enum stmt_id id, const struct params *p, P
     }
 }
 
-/* For statements whose rows are not read: KUNCI_ERR_NOT_FOUND when no row changed. */
-static int change(struct kunci_store *s, enum stmt_id id, const struct params *p)
-{
-    PGresult *res;
-    int r = run(s, id, p, &res);
-    if (r == KUNCI_OK && strcmp(PQcmdTuples(res), "0") == 0)
-        r = KUNCI_ERR_NOT_FOUND;
-    PQclear(res);
-    return r;
-}
-
-static int exec(struct kunci_store *s, const char *sql)
+static int exec(struct pg_db *s, const char *sql)
 {
     int r = db_ready(s);
     for (int attempt = 0; r == KUNCI_OK; attempt++) {
@@ -418,14 +405,14 @@ static int exec(struct kunci_store *s, const char *sql)
     return r;
 }
 
-static int begin(struct kunci_store *s)
+static int begin(struct pg_db *s)
 {
     int r = exec(s, "BEGIN");
     s->in_transaction = r == KUNCI_OK;
     return r;
 }
 
-static int finish(struct kunci_store *s, int r)
+static int finish(struct pg_db *s, int r)
 {
     if (r == KUNCI_OK && (r = exec(s, "COMMIT")) == KUNCI_OK) {
         s->in_transaction = false;
@@ -442,134 +429,9 @@ static int64_t col_int(PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
-static void col_text(char *dst, size_t size, PGresult *res, int row, int col)
+static int pg_open(const struct kunci_store_options *opts, void **store_r)
 {
-    snprintf(dst, size, "%s", PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col));
-}
-
-/* bytea arrives in hex text; copies it if it has exactly the expected size (or at most max
- * bytes when exact is false). Returns the length copied. */
-static size_t col_blob(uint8_t *dst, size_t max, bool exact, PGresult *res, int row, int col)
-{
-    size_t len = 0;
-    if (PQgetisnull(res, row, col))
-        return 0;
-    unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, row, col), &len);
-    if (raw == NULL)
-        return 0;
-    if ((exact && len != max) || len > max)
-        len = 0;
-    else
-        memcpy(dst, raw, len);
-    sodium_memzero(raw, len);
-    PQfreemem(raw);
-    return len;
-}
-
-static void row_account(PGresult *res, int row, int c, struct kunci_account *a)
-{
-    memset(a, 0, sizeof(*a));
-    a->id = col_int(res, row, c);
-    col_text(a->login, sizeof(a->login), res, row, c + 1);
-    col_text(a->display_name, sizeof(a->display_name), res, row, c + 2);
-    a->role =
-        strcmp(PQgetvalue(res, row, c + 3), "admin") == 0 ? KUNCI_ROLE_ADMIN : KUNCI_ROLE_USER;
-    a->enabled = col_int(res, row, c + 4) != 0;
-    if (kunci_mfa_state_parse(PQgetvalue(res, row, c + 5), &a->mfa_state) != 0)
-        a->mfa_state = KUNCI_MFA_ENFORCED; /* unreadable: the strictest state */
-    col_text(a->password_hash, sizeof(a->password_hash), res, row, c + 6);
-    a->created_at = col_int(res, row, c + 7);
-    a->password_changed_at = col_int(res, row, c + 8);
-    a->must_change_password = col_int(res, row, c + 9) != 0;
-}
-
-static void row_app_password(PGresult *res, int row, struct kunci_app_password *ap)
-{
-    memset(ap, 0, sizeof(*ap));
-    ap->id = col_int(res, row, 0);
-    ap->account_id = col_int(res, row, 1);
-    col_text(ap->name, sizeof(ap->name), res, row, 2);
-    col_blob(ap->digest, KUNCI_DIGEST_BYTES, true, res, row, 3);
-    if (kunci_protocols_parse(PQgetvalue(res, row, 4), &ap->protocols) != 0)
-        ap->protocols = KUNCI_PROTO_UNREADABLE; /* fail closed: matches no protocol */
-    col_text(ap->networks, sizeof(ap->networks), res, row, 5);
-    ap->created_at = col_int(res, row, 6);
-    ap->expires_at = col_int(res, row, 7);
-    ap->last_used_at = col_int(res, row, 8);
-    col_text(ap->last_used_ip, sizeof(ap->last_used_ip), res, row, 9);
-    col_text(ap->last_used_protocol, sizeof(ap->last_used_protocol), res, row, 10);
-}
-
-static void row_session(PGresult *res, int row, struct kunci_session *x)
-{
-    memset(x, 0, sizeof(*x));
-    x->id = col_int(res, row, 0);
-    x->account_id = col_int(res, row, 1);
-    col_blob(x->token_hash, KUNCI_TOKEN_HASH_BYTES, true, res, row, 2);
-    col_text(x->csrf, sizeof(x->csrf), res, row, 3);
-    x->stage =
-        col_int(res, row, 4) == KUNCI_SESSION_FULL ? KUNCI_SESSION_FULL : KUNCI_SESSION_PASSWORD;
-    x->created_at = col_int(res, row, 5);
-    x->last_seen_at = col_int(res, row, 6);
-    x->password_at = col_int(res, row, 7);
-    x->mfa_at = col_int(res, row, 8);
-}
-
-static void row_method(PGresult *res, int row, struct kunci_mfa_method *m)
-{
-    memset(m, 0, sizeof(*m));
-    m->id = col_int(res, row, 0);
-    m->account_id = col_int(res, row, 1);
-    if (kunci_method_kind_parse(PQgetvalue(res, row, 2), &m->kind) != 0)
-        m->kind = 0;
-    col_text(m->target, sizeof(m->target), res, row, 3);
-    col_text(m->channel, sizeof(m->channel), res, row, 4);
-    m->secret_len = col_blob(m->secret, sizeof(m->secret), false, res, row, 5);
-    m->is_default = col_int(res, row, 6) != 0;
-    m->verified = col_int(res, row, 7) != 0;
-    m->last_totp_step = col_int(res, row, 8);
-    m->created_at = col_int(res, row, 9);
-}
-
-static void row_code(PGresult *res, int row, struct kunci_code *c)
-{
-    memset(c, 0, sizeof(*c));
-    c->id = col_int(res, row, 0);
-    c->account_id = col_int(res, row, 1);
-    c->method_id = col_int(res, row, 2);
-    col_blob(c->code_hash, KUNCI_TOKEN_HASH_BYTES, true, res, row, 3);
-    c->expires_at = col_int(res, row, 4);
-    c->attempts = (int)col_int(res, row, 5);
-}
-
-/* The first row of a query, or KUNCI_ERR_NOT_FOUND. */
-static int first_row(struct kunci_store *s, enum stmt_id id, const struct params *p,
-                     PGresult **res_r)
-{
-    int r = run(s, id, p, res_r);
-    if (r == KUNCI_OK && PQntuples(*res_r) == 0)
-        r = KUNCI_ERR_NOT_FOUND;
-    if (r != KUNCI_OK) {
-        PQclear(*res_r);
-        *res_r = NULL;
-    }
-    return r;
-}
-
-/* INSERT ... RETURNING id */
-static int insert(struct kunci_store *s, enum stmt_id id, const struct params *p, int64_t *id_r)
-{
-    PGresult *res;
-    int r = first_row(s, id, p, &res);
-    if (r == KUNCI_OK && id_r != NULL)
-        *id_r = col_int(res, 0, 0);
-    PQclear(res);
-    return r == KUNCI_ERR_NOT_FOUND ? KUNCI_OK : r;
-}
-
-static int pg_open(const struct kunci_store_options *opts, struct kunci_store **store_r)
-{
-    struct kunci_store *s = calloc(1, sizeof(*s));
+    struct pg_db *s = calloc(1, sizeof(*s));
 
     *store_r = NULL;
     if (s == NULL || (s->location = strdup(opts->location)) == NULL) {
@@ -588,14 +450,15 @@ static int pg_open(const struct kunci_store_options *opts, struct kunci_store **
     return KUNCI_OK;
 }
 
-static void pg_close(struct kunci_store *s)
+static void pg_close(void *db)
 {
+    struct pg_db *s = db;
     disconnect(s);
     free(s->location);
     free(s);
 }
 
-static int schema_version(struct kunci_store *s, int *version_r)
+static int schema_version(struct pg_db *s, int *version_r)
 {
     PGresult *res = query(s, "SELECT COALESCE(max(version), 0) FROM kunci_schema");
     int r = map_result(res);
@@ -604,8 +467,9 @@ static int schema_version(struct kunci_store *s, int *version_r)
     return r;
 }
 
-static int pg_migrate(struct kunci_store *s, int *version_r)
+static int pg_migrate(void *db, int *version_r)
 {
+    struct pg_db *s = db;
     char sql[96];
     int version = 0;
     int r = db_ready(s);
@@ -640,439 +504,6 @@ static int pg_migrate(struct kunci_store *s, int *version_r)
     return r;
 }
 
-static int get_account(struct kunci_store *s, enum stmt_id id, const struct params *p,
-                       struct kunci_account *acct_r)
-{
-    PGresult *res;
-    int r = first_row(s, id, p, &res);
-    if (r == KUNCI_OK)
-        row_account(res, 0, 0, acct_r);
-    PQclear(res);
-    return r;
-}
-
-static int pg_account_by_login(struct kunci_store *s, const char *login,
-                               struct kunci_account *acct_r)
-{
-    struct params p = {.n = 0};
-    p_text(&p, login);
-    return get_account(s, ST_ACCOUNT_BY_LOGIN, &p, acct_r);
-}
-
-static int pg_account_by_id(struct kunci_store *s, int64_t id, struct kunci_account *acct_r)
-{
-    struct params p = {.n = 0};
-    p_int(&p, id);
-    return get_account(s, ST_ACCOUNT_BY_ID, &p, acct_r);
-}
-
-static void account_params(struct params *p, const struct kunci_account *a)
-{
-    p_text(p, a->display_name);
-    p_text(p, kunci_role_name(a->role));
-    p_int(p, a->enabled ? 1 : 0);
-    p_text(p, kunci_mfa_state_name(a->mfa_state));
-    p_text(p, a->password_hash);
-}
-
-static int pg_account_insert(struct kunci_store *s, struct kunci_account *acct)
-{
-    struct params p = {.n = 0};
-    p_text(&p, acct->login);
-    account_params(&p, acct);
-    p_int(&p, acct->created_at);
-    p_int(&p, acct->password_changed_at);
-    p_int(&p, acct->must_change_password ? 1 : 0);
-    return insert(s, ST_ACCOUNT_INSERT, &p, &acct->id);
-}
-
-static int pg_account_update(struct kunci_store *s, const struct kunci_account *acct,
-                             unsigned flags, int64_t keep_session_id)
-{
-    struct params p = {.n = 0}, q = {.n = 0}, k = {.n = 0};
-    int r = begin(s);
-    if (r != KUNCI_OK)
-        return r;
-    p_int(&p, acct->id);
-    account_params(&p, acct);
-    p_int(&p, acct->password_changed_at);
-    p_int(&p, acct->must_change_password ? 1 : 0);
-    r = change(s, ST_ACCOUNT_UPDATE, &p);
-    p_int(&q, acct->id);
-    if (r == KUNCI_OK && (flags & KUNCI_UPDATE_REVOKE_APP_PASSWORDS) &&
-        (r = change(s, ST_AP_DELETE_ALL, &q)) == KUNCI_ERR_NOT_FOUND)
-        r = KUNCI_OK;
-    p_int(&k, acct->id);
-    p_int(&k, keep_session_id);
-    if (r == KUNCI_OK && (flags & KUNCI_UPDATE_END_SESSIONS) &&
-        (r = change(s, ST_SESSIONS_END, &k)) == KUNCI_ERR_NOT_FOUND)
-        r = KUNCI_OK;
-    if (r == KUNCI_OK && (flags & KUNCI_UPDATE_END_SESSIONS) &&
-        (r = change(s, ST_DEVICES_FORGET, &q)) == KUNCI_ERR_NOT_FOUND)
-        r = KUNCI_OK;
-    return finish(s, r);
-}
-
-static int pg_account_rehash(struct kunci_store *s, int64_t account_id, const char *old_hash,
-                             const char *new_hash)
-{
-    struct params p = {.n = 0};
-    p_int(&p, account_id);
-    p_text(&p, old_hash);
-    p_text(&p, new_hash);
-    return change(s, ST_ACCOUNT_REHASH, &p);
-}
-
-static int pg_account_delete(struct kunci_store *s, int64_t account_id)
-{
-    struct params p = {.n = 0};
-    p_int(&p, account_id);
-    return change(s, ST_ACCOUNT_DELETE, &p);
-}
-
-static int pg_account_list(struct kunci_store *s, kunci_account_cb cb, void *arg)
-{
-    struct params p = {.n = 0};
-    struct kunci_account a;
-    PGresult *res;
-    int r = run(s, ST_ACCOUNT_LIST, &p, &res);
-    for (int i = 0; r == KUNCI_OK && i < PQntuples(res); i++) {
-        row_account(res, i, 0, &a);
-        r = cb(arg, &a);
-    }
-    PQclear(res);
-    return r;
-}
-
-static int pg_app_password_insert(struct kunci_store *s, struct kunci_app_password *ap,
-                                  int max_per_account)
-{
-    char protocols[KUNCI_PROTOCOLS_MAX];
-    struct params p = {.n = 0}, q = {.n = 0};
-    PGresult *res = NULL;
-    int r = begin(s);
-    if (r != KUNCI_OK)
-        return r;
-    p_int(&q, ap->account_id);
-    r = first_row(s, ST_ACCOUNT_LOCK, &q, &res);
-    PQclear(res);
-    if (r == KUNCI_OK && (r = first_row(s, ST_AP_COUNT, &q, &res)) == KUNCI_OK &&
-        col_int(res, 0, 0) >= max_per_account)
-        r = KUNCI_ERR_LIMIT;
-    PQclear(res);
-    if (r == KUNCI_OK) {
-        kunci_protocols_format(ap->protocols, protocols, sizeof(protocols));
-        p_int(&p, ap->account_id);
-        p_text(&p, ap->name);
-        p_blob(&p, ap->digest, KUNCI_DIGEST_BYTES);
-        p_text(&p, protocols);
-        p_text(&p, ap->networks);
-        p_int(&p, ap->created_at);
-        p_int(&p, ap->expires_at);
-        r = insert(s, ST_AP_INSERT, &p, &ap->id);
-    }
-    return finish(s, r);
-}
-
-static int pg_app_password_lookup(struct kunci_store *s, const uint8_t *digest,
-                                  struct kunci_app_password_match *m)
-{
-    struct params p = {.n = 0};
-    PGresult *res;
-    p_blob(&p, digest, KUNCI_DIGEST_BYTES);
-    int r = first_row(s, ST_AP_LOOKUP, &p, &res);
-    if (r == KUNCI_OK) {
-        row_app_password(res, 0, &m->app_password);
-        row_account(res, 0, APP_PASSWORD_NCOLS, &m->account);
-        m->app_passwords_allowed = kunci_setting_true(
-            "app_passwords_allowed", PQgetvalue(res, 0, APP_PASSWORD_NCOLS + ACCOUNT_NCOLS));
-    }
-    PQclear(res);
-    return r;
-}
-
-static int pg_app_password_list(struct kunci_store *s, int64_t account_id, kunci_app_password_cb cb,
-                                void *arg)
-{
-    struct params p = {.n = 0};
-    struct kunci_app_password ap;
-    PGresult *res;
-    p_int(&p, account_id);
-    int r = run(s, ST_AP_LIST, &p, &res);
-    for (int i = 0; r == KUNCI_OK && i < PQntuples(res); i++) {
-        row_app_password(res, i, &ap);
-        r = cb(arg, &ap);
-    }
-    PQclear(res);
-    return r;
-}
-
-static int pg_app_password_delete(struct kunci_store *s, int64_t account_id, int64_t id)
-{
-    struct params p = {.n = 0};
-    p_int(&p, account_id);
-    p_int(&p, id);
-    return change(s, ST_AP_DELETE, &p);
-}
-
-static int pg_app_password_delete_all(struct kunci_store *s, int64_t account_id, int *count_r)
-{
-    struct params p = {.n = 0};
-    PGresult *res;
-    p_int(&p, account_id);
-    int r = run(s, ST_AP_DELETE_ALL, &p, &res);
-    if (count_r != NULL)
-        *count_r = r == KUNCI_OK ? atoi(PQcmdTuples(res)) : 0;
-    PQclear(res);
-    return r;
-}
-
-static int pg_app_password_touch(struct kunci_store *s, int64_t id, int64_t now,
-                                 int64_t min_interval, const char *ip, const char *protocol)
-{
-    struct params p = {.n = 0};
-    p_int(&p, id);
-    p_int(&p, now);
-    p_text(&p, ip);
-    p_text(&p, protocol);
-    p_int(&p, min_interval);
-    int r = change(s, ST_AP_TOUCH, &p);
-    return r == KUNCI_ERR_NOT_FOUND ? KUNCI_OK : r;
-}
-
-static int pg_setting_set(struct kunci_store *s, const char *key, const char *value)
-{
-    struct params p = {.n = 0};
-    p_text(&p, key);
-    p_text(&p, value);
-    return change(s, ST_SETTING_SET, &p);
-}
-
-static int pg_settings_each(struct kunci_store *s, kunci_setting_cb cb, void *arg)
-{
-    struct params p = {.n = 0};
-    PGresult *res;
-    int r = run(s, ST_SETTINGS_EACH, &p, &res);
-    for (int i = 0; r == KUNCI_OK && i < PQntuples(res); i++)
-        r = cb(arg, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
-    PQclear(res);
-    return r;
-}
-
-static int pg_session_insert(struct kunci_store *s, struct kunci_session *x)
-{
-    struct params p = {.n = 0};
-    p_int(&p, x->account_id);
-    p_blob(&p, x->token_hash, KUNCI_TOKEN_HASH_BYTES);
-    p_text(&p, x->csrf);
-    p_int(&p, (int)x->stage);
-    p_int(&p, x->created_at);
-    p_int(&p, x->last_seen_at);
-    p_int(&p, x->password_at);
-    p_int(&p, x->mfa_at);
-    return insert(s, ST_SESSION_INSERT, &p, &x->id);
-}
-
-static int pg_session_lookup(struct kunci_store *s, const uint8_t *token_hash,
-                             struct kunci_session *sess_r)
-{
-    struct params p = {.n = 0};
-    PGresult *res;
-    p_blob(&p, token_hash, KUNCI_TOKEN_HASH_BYTES);
-    int r = first_row(s, ST_SESSION_LOOKUP, &p, &res);
-    if (r == KUNCI_OK)
-        row_session(res, 0, sess_r);
-    PQclear(res);
-    return r;
-}
-
-static int pg_session_update(struct kunci_store *s, const struct kunci_session *x)
-{
-    struct params p = {.n = 0};
-    p_int(&p, x->id);
-    p_int(&p, (int)x->stage);
-    p_int(&p, x->last_seen_at);
-    p_int(&p, x->password_at);
-    p_int(&p, x->mfa_at);
-    return change(s, ST_SESSION_UPDATE, &p);
-}
-
-static int by_ids(struct kunci_store *s, enum stmt_id id, int64_t a, int64_t b, int n)
-{
-    struct params p = {.n = 0};
-    p_int(&p, a);
-    if (n > 1)
-        p_int(&p, b);
-    return change(s, id, &p);
-}
-
-static int pg_session_delete(struct kunci_store *s, int64_t id)
-{
-    return by_ids(s, ST_SESSION_DELETE, id, 0, 1);
-}
-
-static int pg_session_code_failure(struct kunci_store *s, int64_t id, int *count_r)
-{
-    struct params p = {.n = 0};
-    PGresult *res;
-    p_int(&p, id);
-    int r = first_row(s, ST_SESSION_FAILURE, &p, &res);
-    if (r == KUNCI_OK)
-        *count_r = (int)col_int(res, 0, 0);
-    PQclear(res);
-    return r;
-}
-
-static int pg_purge_expired(struct kunci_store *s, int64_t idle_before, int64_t created_before,
-                            int64_t now)
-{
-    struct params p = {.n = 0}, q = {.n = 0};
-    int r = begin(s);
-    p_int(&p, idle_before);
-    p_int(&p, created_before);
-    p_int(&q, now);
-    if (r == KUNCI_OK && (r = change(s, ST_PURGE_SESSIONS, &p)) == KUNCI_ERR_NOT_FOUND)
-        r = KUNCI_OK;
-    if (r == KUNCI_OK && (r = change(s, ST_PURGE_DEVICES, &q)) == KUNCI_ERR_NOT_FOUND)
-        r = KUNCI_OK;
-    if (r == KUNCI_OK && (r = change(s, ST_PURGE_CODES, &q)) == KUNCI_ERR_NOT_FOUND)
-        r = KUNCI_OK;
-    return finish(s, r);
-}
-
-static int pg_method_insert(struct kunci_store *s, struct kunci_mfa_method *m)
-{
-    struct params p = {.n = 0};
-    p_int(&p, m->account_id);
-    p_text(&p, kunci_method_kind_name(m->kind));
-    p_text(&p, m->target);
-    p_text(&p, m->channel);
-    p_blob(&p, m->secret, m->secret_len);
-    p_int(&p, m->created_at);
-    return insert(s, ST_METHOD_INSERT, &p, &m->id);
-}
-
-static int pg_method_get(struct kunci_store *s, int64_t account_id, int64_t id,
-                         struct kunci_mfa_method *m_r)
-{
-    struct params p = {.n = 0};
-    PGresult *res;
-    p_int(&p, account_id);
-    p_int(&p, id);
-    int r = first_row(s, ST_METHOD_GET, &p, &res);
-    if (r == KUNCI_OK)
-        row_method(res, 0, m_r);
-    PQclear(res);
-    return r;
-}
-
-static int pg_method_list(struct kunci_store *s, int64_t account_id, kunci_method_cb cb, void *arg)
-{
-    struct params p = {.n = 0};
-    struct kunci_mfa_method m;
-    PGresult *res;
-    p_int(&p, account_id);
-    int r = run(s, ST_METHOD_LIST, &p, &res);
-    for (int i = 0; r == KUNCI_OK && i < PQntuples(res); i++) {
-        row_method(res, i, &m);
-        r = cb(arg, &m);
-    }
-    PQclear(res);
-    sodium_memzero(&m, sizeof(m));
-    return r;
-}
-
-static int pg_method_delete(struct kunci_store *s, int64_t account_id, int64_t id)
-{
-    return by_ids(s, ST_METHOD_DELETE, account_id, id, 2);
-}
-
-static int pg_method_set_default(struct kunci_store *s, int64_t account_id, int64_t id)
-{
-    int r = begin(s);
-    if (r == KUNCI_OK &&
-        (r = by_ids(s, ST_METHOD_CLEAR_DEFAULT, account_id, 0, 1)) == KUNCI_ERR_NOT_FOUND)
-        r = KUNCI_OK;
-    if (r == KUNCI_OK)
-        r = by_ids(s, ST_METHOD_SET_DEFAULT, account_id, id, 2);
-    return finish(s, r);
-}
-
-static int pg_method_use_totp_step(struct kunci_store *s, int64_t id, int64_t step)
-{
-    int r = by_ids(s, ST_METHOD_USE_STEP, id, step, 2);
-    return r == KUNCI_ERR_NOT_FOUND ? KUNCI_ERR_EXISTS : r;
-}
-
-static int pg_method_verify(struct kunci_store *s, int64_t account_id, int64_t id)
-{
-    int r = begin(s);
-    if (r == KUNCI_OK)
-        r = by_ids(s, ST_METHOD_VERIFY, account_id, id, 2);
-    if (r == KUNCI_OK &&
-        (r = by_ids(s, ST_METHOD_DEFAULT_IF_NONE, account_id, id, 2)) == KUNCI_ERR_NOT_FOUND)
-        r = KUNCI_OK;
-    return finish(s, r);
-}
-
-static int pg_code_put(struct kunci_store *s, struct kunci_code *c)
-{
-    struct params p = {.n = 0};
-    p_int(&p, c->account_id);
-    p_int(&p, c->method_id);
-    p_blob(&p, c->code_hash, KUNCI_TOKEN_HASH_BYTES);
-    p_int(&p, c->expires_at);
-    return change(s, ST_CODE_PUT, &p);
-}
-
-static int pg_code_get(struct kunci_store *s, int64_t account_id, int64_t method_id,
-                       struct kunci_code *code_r)
-{
-    struct params p = {.n = 0};
-    PGresult *res;
-    p_int(&p, account_id);
-    p_int(&p, method_id);
-    int r = first_row(s, ST_CODE_GET, &p, &res);
-    if (r == KUNCI_OK)
-        row_code(res, 0, code_r);
-    PQclear(res);
-    return r;
-}
-
-static int pg_code_count_attempt(struct kunci_store *s, int64_t id)
-{
-    return by_ids(s, ST_CODE_ATTEMPT, id, 0, 1);
-}
-
-static int pg_code_delete(struct kunci_store *s, int64_t id)
-{
-    return by_ids(s, ST_CODE_DELETE, id, 0, 1);
-}
-
-static int pg_device_insert(struct kunci_store *s, int64_t account_id, const uint8_t *token_hash,
-                            int64_t created_at, int64_t expires_at)
-{
-    struct params p = {.n = 0};
-    p_int(&p, account_id);
-    p_blob(&p, token_hash, KUNCI_TOKEN_HASH_BYTES);
-    p_int(&p, created_at);
-    p_int(&p, expires_at);
-    return change(s, ST_DEVICE_INSERT, &p);
-}
-
-static int pg_device_valid(struct kunci_store *s, int64_t account_id, const uint8_t *token_hash,
-                           int64_t now)
-{
-    struct params p = {.n = 0};
-    PGresult *res;
-    p_int(&p, account_id);
-    p_blob(&p, token_hash, KUNCI_TOKEN_HASH_BYTES);
-    p_int(&p, now);
-    int r = first_row(s, ST_DEVICE_VALID, &p, &res);
-    PQclear(res);
-    return r;
-}
-
 static int64_t row_integer(const struct kunci_sql_row *row, int col)
 {
     return col_int(row->impl, row->index, col);
@@ -1083,10 +514,28 @@ static const char *row_text(const struct kunci_sql_row *row, int col)
     return PQgetisnull(row->impl, row->index, col) ? "" : PQgetvalue(row->impl, row->index, col);
 }
 
-static int pg_run(struct kunci_store *s, int id, const struct kunci_sql_arg *args, int nargs,
+/* bytea arrives as hex text. */
+static size_t row_blob(const struct kunci_sql_row *row, int col, void *dst, size_t max)
+{
+    size_t len = 0;
+    if (PQgetisnull(row->impl, row->index, col))
+        return 0;
+    unsigned char *raw =
+        PQunescapeBytea((const unsigned char *)PQgetvalue(row->impl, row->index, col), &len);
+    if (raw == NULL)
+        return SIZE_MAX;
+    if (len <= max)
+        memcpy(dst, raw, len);
+    sodium_memzero(raw, len);
+    PQfreemem(raw);
+    return len <= max ? len : SIZE_MAX;
+}
+
+static int pg_run(void *db, int id, const struct kunci_sql_arg *args, int nargs,
                   kunci_sql_row_cb cb, void *arg, int64_t *changes_r)
 {
-    struct kunci_sql_row row = {row_integer, row_text, NULL, 0};
+    struct pg_db *s = db;
+    struct kunci_sql_row row = {row_integer, row_text, row_blob, NULL, 0};
     struct params p = {.n = 0};
     PGresult *res;
 
@@ -1112,46 +561,23 @@ static int pg_run(struct kunci_store *s, int id, const struct kunci_sql_arg *arg
     return r;
 }
 
-const struct kunci_store_backend kunci_store_pgsql = {
+static int pg_begin(void *db)
+{
+    return begin(db);
+}
+
+static int pg_finish(void *db, int r)
+{
+    return finish(db, r);
+}
+
+const struct kunci_sql_driver kunci_sql_pgsql = {
     .name = "postgresql",
+    .features = KUNCI_SQL_ROW_LOCKS,
     .open = pg_open,
     .close = pg_close,
     .migrate = pg_migrate,
-    .account_by_login = pg_account_by_login,
-    .account_insert = pg_account_insert,
-    .account_update = pg_account_update,
-    .account_rehash = pg_account_rehash,
-    .account_delete = pg_account_delete,
-    .account_list = pg_account_list,
-    .app_password_insert = pg_app_password_insert,
-    .app_password_lookup = pg_app_password_lookup,
-    .app_password_list = pg_app_password_list,
-    .app_password_delete = pg_app_password_delete,
-    .app_password_delete_all = pg_app_password_delete_all,
-    .app_password_touch = pg_app_password_touch,
-    .setting_set = pg_setting_set,
-    .settings_each = pg_settings_each,
-    .account_by_id = pg_account_by_id,
-    .session_insert = pg_session_insert,
-    .session_lookup = pg_session_lookup,
-    .session_update = pg_session_update,
-    .session_delete = pg_session_delete,
-    .session_code_failure = pg_session_code_failure,
-    .purge_expired = pg_purge_expired,
-    .method_insert = pg_method_insert,
-    .method_get = pg_method_get,
-    .method_list = pg_method_list,
-    .method_delete = pg_method_delete,
-    .method_set_default = pg_method_set_default,
-    .method_use_totp_step = pg_method_use_totp_step,
-    .method_verify = pg_method_verify,
-    .code_put = pg_code_put,
-    .code_get = pg_code_get,
-    .code_count_attempt = pg_code_count_attempt,
-    .code_delete = pg_code_delete,
-    .device_insert = pg_device_insert,
-    .device_valid = pg_device_valid,
-    .tx_begin = begin,
-    .tx_finish = finish,
+    .begin = pg_begin,
+    .finish = pg_finish,
     .run = pg_run,
 };

@@ -1,21 +1,19 @@
-/* SQLite backend: WAL, foreign keys, versioned migrations (PRAGMA user_version), every
- * change in one transaction, prepared statements kept per handle for the hot path. */
+/* The SQLite driver: WAL, foreign keys, versioned migrations (PRAGMA user_version), prepared
+ * statements kept per handle for the hot path, and the file a process serves pinned (a
+ * database moved or replaced under it is an outage, never an empty database). */
 #include "core/err.h"
-#include "store/store.h"
-#include "store/store_sql.h"
+#include "store/driver.h"
+#include "store/statements.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sodium.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "core/protocol.h"
 
 static const char *const migrations[] = {
     /* 1: the foundation */
@@ -165,7 +163,7 @@ static const char *const migrations[] = {
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-struct kunci_store {
+struct sqlite_db {
     sqlite3 *db; /* NULL until it could be opened */
     sqlite3_stmt *stmts[ST_COUNT];
     char *path;
@@ -173,7 +171,7 @@ struct kunci_store {
     bool warned_invalid, warned_moved;
 };
 
-static int db_ready(struct kunci_store *s);
+static int db_ready(struct sqlite_db *s);
 
 /* A locked, missing, busy or full database is a reason to try again later, never a wrong
  * password. What waiting will not fix (permissions, a read-only file, a file that is not a
@@ -302,7 +300,7 @@ static void pin_created(const char *path)
     pthread_mutex_unlock(&pin_lock);
 }
 
-static int stmt_get(struct kunci_store *s, enum stmt_id id, sqlite3_stmt **st_r)
+static int stmt_get(struct sqlite_db *s, enum stmt_id id, sqlite3_stmt **st_r)
 {
     int r = db_ready(s);
     if (r != KUNCI_OK)
@@ -336,18 +334,18 @@ static int done_with(sqlite3_stmt *st, int r)
     return r == KUNCI_OK && rc != SQLITE_OK ? map_rc(rc) : r;
 }
 
-static int exec(struct kunci_store *s, const char *sql)
+static int exec(struct sqlite_db *s, const char *sql)
 {
     return map_rc(sqlite3_exec(s->db, sql, NULL, NULL, NULL));
 }
 
-static int begin(struct kunci_store *s)
+static int begin(struct sqlite_db *s)
 {
     int r = db_ready(s);
     return r != KUNCI_OK ? r : exec(s, "BEGIN IMMEDIATE");
 }
 
-static int finish(struct kunci_store *s, int r)
+static int finish(struct sqlite_db *s, int r)
 {
     if (r == KUNCI_OK) {
         r = exec(s, "COMMIT");
@@ -358,49 +356,7 @@ static int finish(struct kunci_store *s, int r)
     return r;
 }
 
-static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    snprintf(dst, size, "%s", t ? (const char *)t : "");
-}
-
-static void row_account(sqlite3_stmt *st, int c, struct kunci_account *a)
-{
-    memset(a, 0, sizeof(*a));
-    a->id = sqlite3_column_int64(st, c + 0);
-    copy_text(a->login, sizeof(a->login), st, c + 1);
-    copy_text(a->display_name, sizeof(a->display_name), st, c + 2);
-    a->role = strcmp((const char *)sqlite3_column_text(st, c + 3), "admin") == 0 ? KUNCI_ROLE_ADMIN
-                                                                                 : KUNCI_ROLE_USER;
-    a->enabled = sqlite3_column_int(st, c + 4) != 0;
-    if (kunci_mfa_state_parse((const char *)sqlite3_column_text(st, c + 5), &a->mfa_state) != 0)
-        a->mfa_state = KUNCI_MFA_ENFORCED; /* unreadable: the strictest state */
-    copy_text(a->password_hash, sizeof(a->password_hash), st, c + 6);
-    a->created_at = sqlite3_column_int64(st, c + 7);
-    a->password_changed_at = sqlite3_column_int64(st, c + 8);
-    a->must_change_password = sqlite3_column_int(st, c + 9) != 0;
-}
-
-static void row_app_password(sqlite3_stmt *st, struct kunci_app_password *ap)
-{
-    memset(ap, 0, sizeof(*ap));
-    ap->id = sqlite3_column_int64(st, 0);
-    ap->account_id = sqlite3_column_int64(st, 1);
-    copy_text(ap->name, sizeof(ap->name), st, 2);
-    if (sqlite3_column_bytes(st, 3) == KUNCI_DIGEST_BYTES)
-        memcpy(ap->digest, sqlite3_column_blob(st, 3), KUNCI_DIGEST_BYTES);
-    const unsigned char *protocols = sqlite3_column_text(st, 4);
-    if (protocols != NULL && kunci_protocols_parse((const char *)protocols, &ap->protocols) != 0)
-        ap->protocols = KUNCI_PROTO_UNREADABLE; /* fail closed: matches no protocol */
-    copy_text(ap->networks, sizeof(ap->networks), st, 5);
-    ap->created_at = sqlite3_column_int64(st, 6);
-    ap->expires_at = sqlite3_column_int64(st, 7);
-    ap->last_used_at = sqlite3_column_int64(st, 8);
-    copy_text(ap->last_used_ip, sizeof(ap->last_used_ip), st, 9);
-    copy_text(ap->last_used_protocol, sizeof(ap->last_used_protocol), st, 10);
-}
-
-static void db_close(struct kunci_store *s)
+static void db_close(struct sqlite_db *s)
 {
     for (int i = 0; i < ST_COUNT; i++) {
         sqlite3_finalize(s->stmts[i]);
@@ -410,7 +366,7 @@ static void db_close(struct kunci_store *s)
     s->db = NULL;
 }
 
-static int db_open(struct kunci_store *s, bool create, bool fresh)
+static int db_open(struct sqlite_db *s, bool create, bool fresh)
 {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     int r, rc;
@@ -454,7 +410,7 @@ fail:
  * empty database: the handle stays on the file it has and answers "try again later" until
  * that file is back at its path (see check_file); a handle that has none opens one, never
  * creating it. The check is one stat(2). */
-static int db_ready(struct kunci_store *s)
+static int db_ready(struct sqlite_db *s)
 {
     int moved = 0;
 
@@ -473,9 +429,9 @@ static int db_ready(struct kunci_store *s)
     return KUNCI_OK;
 }
 
-static int sqlite_open(const struct kunci_store_options *opts, struct kunci_store **store_r)
+static int sqlite_open(const struct kunci_store_options *opts, void **store_r)
 {
-    struct kunci_store *s;
+    struct sqlite_db *s;
     int r;
 
     *store_r = NULL;
@@ -497,14 +453,15 @@ static int sqlite_open(const struct kunci_store_options *opts, struct kunci_stor
     return KUNCI_OK;
 }
 
-static void sqlite_close(struct kunci_store *s)
+static void sqlite_close(void *db)
 {
+    struct sqlite_db *s = db;
     db_close(s);
     free(s->path);
     free(s);
 }
 
-static int user_version(struct kunci_store *s, int *version_r)
+static int user_version(struct sqlite_db *s, int *version_r)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
@@ -516,8 +473,9 @@ static int user_version(struct kunci_store *s, int *version_r)
     return rc == SQLITE_ROW ? KUNCI_OK : map_rc(rc);
 }
 
-static int sqlite_migrate(struct kunci_store *s, int *version_r)
+static int sqlite_migrate(void *db, int *version_r)
 {
+    struct sqlite_db *s = db;
     char sql[64];
     int version = 0, r;
 
@@ -546,610 +504,6 @@ out:
     return KUNCI_OK;
 }
 
-static int sqlite_account_by_login(struct kunci_store *s, const char *login,
-                                   struct kunci_account *acct_r)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_ACCOUNT_BY_LOGIN, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        row_account(st, 0, acct_r);
-        r = KUNCI_OK;
-    } else {
-        r = rc == SQLITE_DONE ? KUNCI_ERR_NOT_FOUND : map_rc(rc);
-    }
-    return done_with(st, r);
-}
-
-static void bind_account(sqlite3_stmt *st, const struct kunci_account *a)
-{
-    sqlite3_bind_text(st, 2, a->display_name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, kunci_role_name(a->role), -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, a->enabled ? 1 : 0);
-    sqlite3_bind_text(st, 5, kunci_mfa_state_name(a->mfa_state), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, a->password_hash, -1, SQLITE_STATIC);
-}
-
-static void bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
-{
-    sqlite3_bind_blob(st, i, p, (int)n, SQLITE_STATIC);
-}
-
-static int step_once(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-    int r = rc == SQLITE_DONE ? KUNCI_OK : map_rc(rc == SQLITE_ROW ? SQLITE_MISUSE : rc);
-    return done_with(st, r);
-}
-
-/* INSERT ... RETURNING id, stepped to its end so that the write is done, or failed. */
-static int step_returning_id(sqlite3_stmt *st, int64_t *id_r)
-{
-    int rc = sqlite3_step(st);
-    int r = rc == SQLITE_ROW ? KUNCI_OK : map_rc(rc == SQLITE_DONE ? SQLITE_MISUSE : rc);
-    if (r == KUNCI_OK) {
-        int64_t id = sqlite3_column_int64(st, 0);
-        rc = sqlite3_step(st);
-        r = rc == SQLITE_DONE ? KUNCI_OK : map_rc(rc == SQLITE_ROW ? SQLITE_MISUSE : rc);
-        if (r == KUNCI_OK)
-            *id_r = id;
-    }
-    return done_with(st, r);
-}
-
-static int sqlite_account_insert(struct kunci_store *s, struct kunci_account *acct)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_ACCOUNT_INSERT, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_text(st, 1, acct->login, -1, SQLITE_STATIC);
-    bind_account(st, acct);
-    sqlite3_bind_int64(st, 7, acct->created_at);
-    sqlite3_bind_int64(st, 8, acct->password_changed_at);
-    sqlite3_bind_int(st, 9, acct->must_change_password ? 1 : 0);
-    r = step_returning_id(st, &acct->id);
-    return r;
-}
-
-static int changed_or_not_found(struct kunci_store *s, int r)
-{
-    if (r == KUNCI_OK && sqlite3_changes(s->db) == 0)
-        return KUNCI_ERR_NOT_FOUND;
-    return r;
-}
-
-static int sqlite_account_update(struct kunci_store *s, const struct kunci_account *acct,
-                                 unsigned flags, int64_t keep_session_id)
-{
-    sqlite3_stmt *st = NULL;
-    int r = begin(s);
-    if (r != KUNCI_OK)
-        return r;
-    r = stmt_get(s, ST_ACCOUNT_UPDATE, &st);
-    if (r == KUNCI_OK) {
-        sqlite3_bind_int64(st, 1, acct->id);
-        bind_account(st, acct);
-        sqlite3_bind_int64(st, 7, acct->password_changed_at);
-        sqlite3_bind_int(st, 8, acct->must_change_password ? 1 : 0);
-        r = changed_or_not_found(s, step_once(st));
-    }
-    if (r == KUNCI_OK && (flags & KUNCI_UPDATE_REVOKE_APP_PASSWORDS) &&
-        (r = stmt_get(s, ST_AP_DELETE_ALL, &st)) == KUNCI_OK) {
-        sqlite3_bind_int64(st, 1, acct->id);
-        r = step_once(st);
-    }
-    if (r == KUNCI_OK && (flags & KUNCI_UPDATE_END_SESSIONS) &&
-        (r = stmt_get(s, ST_SESSIONS_END, &st)) == KUNCI_OK) {
-        sqlite3_bind_int64(st, 1, acct->id);
-        sqlite3_bind_int64(st, 2, keep_session_id);
-        if ((r = step_once(st)) == KUNCI_OK && (r = stmt_get(s, ST_DEVICES_FORGET, &st)) == 0) {
-            sqlite3_bind_int64(st, 1, acct->id);
-            r = step_once(st);
-        }
-    }
-    return finish(s, r);
-}
-
-static int sqlite_account_rehash(struct kunci_store *s, int64_t account_id, const char *old_hash,
-                                 const char *new_hash)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_ACCOUNT_REHASH, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_int64(st, 1, account_id);
-    sqlite3_bind_text(st, 2, old_hash, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, new_hash, -1, SQLITE_STATIC);
-    return changed_or_not_found(s, step_once(st));
-}
-
-static int sqlite_account_delete(struct kunci_store *s, int64_t account_id)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_ACCOUNT_DELETE, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_int64(st, 1, account_id);
-    return changed_or_not_found(s, step_once(st));
-}
-
-static int sqlite_account_list(struct kunci_store *s, kunci_account_cb cb, void *arg)
-{
-    struct kunci_account a;
-    sqlite3_stmt *st = NULL;
-    int rc, r = stmt_get(s, ST_ACCOUNT_LIST, &st);
-    if (r != KUNCI_OK)
-        return r;
-    while (r == KUNCI_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        row_account(st, 0, &a);
-        r = cb(arg, &a);
-    }
-    if (r == KUNCI_OK && rc != SQLITE_DONE)
-        r = map_rc(rc);
-    return done_with(st, r);
-}
-
-static int sqlite_app_password_insert(struct kunci_store *s, struct kunci_app_password *ap,
-                                      int max_per_account)
-{
-    char protocols[KUNCI_PROTOCOLS_MAX];
-    sqlite3_stmt *st = NULL;
-    int r = begin(s);
-    if (r != KUNCI_OK)
-        return r;
-    if ((r = stmt_get(s, ST_AP_COUNT, &st)) == KUNCI_OK) {
-        sqlite3_bind_int64(st, 1, ap->account_id);
-        int rc = sqlite3_step(st);
-        if (rc != SQLITE_ROW)
-            r = map_rc(rc);
-        else if (sqlite3_column_int(st, 0) >= max_per_account)
-            r = KUNCI_ERR_LIMIT;
-        r = done_with(st, r);
-    }
-    if (r == KUNCI_OK && (r = stmt_get(s, ST_AP_INSERT, &st)) == KUNCI_OK) {
-        kunci_protocols_format(ap->protocols, protocols, sizeof(protocols));
-        sqlite3_bind_int64(st, 1, ap->account_id);
-        sqlite3_bind_text(st, 2, ap->name, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 3, ap->digest, KUNCI_DIGEST_BYTES, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, protocols, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, ap->networks, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, ap->created_at);
-        sqlite3_bind_int64(st, 7, ap->expires_at);
-        r = step_returning_id(st, &ap->id);
-    }
-    return finish(s, r);
-}
-
-static int sqlite_app_password_lookup(struct kunci_store *s, const uint8_t *digest,
-                                      struct kunci_app_password_match *m)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_AP_LOOKUP, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_blob(st, 1, digest, KUNCI_DIGEST_BYTES, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        row_app_password(st, &m->app_password);
-        row_account(st, APP_PASSWORD_NCOLS, &m->account);
-        m->app_passwords_allowed = kunci_setting_true(
-            "app_passwords_allowed",
-            (const char *)sqlite3_column_text(st, APP_PASSWORD_NCOLS + ACCOUNT_NCOLS));
-        r = KUNCI_OK;
-    } else {
-        r = rc == SQLITE_DONE ? KUNCI_ERR_NOT_FOUND : map_rc(rc);
-    }
-    return done_with(st, r);
-}
-
-static int sqlite_app_password_list(struct kunci_store *s, int64_t account_id,
-                                    kunci_app_password_cb cb, void *arg)
-{
-    struct kunci_app_password ap;
-    sqlite3_stmt *st = NULL;
-    int rc, r = stmt_get(s, ST_AP_LIST, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_int64(st, 1, account_id);
-    while (r == KUNCI_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        row_app_password(st, &ap);
-        r = cb(arg, &ap);
-    }
-    if (r == KUNCI_OK && rc != SQLITE_DONE)
-        r = map_rc(rc);
-    return done_with(st, r);
-}
-
-static int sqlite_app_password_delete(struct kunci_store *s, int64_t account_id, int64_t id)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_AP_DELETE, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_int64(st, 1, account_id);
-    sqlite3_bind_int64(st, 2, id);
-    return changed_or_not_found(s, step_once(st));
-}
-
-static int sqlite_app_password_delete_all(struct kunci_store *s, int64_t account_id, int *count_r)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_AP_DELETE_ALL, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_int64(st, 1, account_id);
-    r = step_once(st);
-    if (count_r != NULL)
-        *count_r = r == KUNCI_OK ? sqlite3_changes(s->db) : 0;
-    return r;
-}
-
-static int sqlite_app_password_touch(struct kunci_store *s, int64_t id, int64_t now,
-                                     int64_t min_interval, const char *ip, const char *protocol)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_AP_TOUCH, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, now);
-    sqlite3_bind_text(st, 3, ip, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, protocol, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, min_interval);
-    return step_once(st);
-}
-
-static int sqlite_setting_set(struct kunci_store *s, const char *key, const char *value)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_SETTING_SET, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-    return step_once(st);
-}
-
-static int sqlite_settings_each(struct kunci_store *s, kunci_setting_cb cb, void *arg)
-{
-    sqlite3_stmt *st = NULL;
-    int rc, r = stmt_get(s, ST_SETTINGS_EACH, &st);
-    if (r != KUNCI_OK)
-        return r;
-    while (r == KUNCI_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        r = cb(arg, (const char *)sqlite3_column_text(st, 0),
-               (const char *)sqlite3_column_text(st, 1));
-    if (r == KUNCI_OK && rc != SQLITE_DONE)
-        r = map_rc(rc);
-    return done_with(st, r);
-}
-
-/* Runs a prepared statement expected to return at most one row through fill. */
-static int one_row(sqlite3_stmt *st, void (*fill)(sqlite3_stmt *, void *), void *out)
-{
-    int rc = sqlite3_step(st), r;
-    if (rc == SQLITE_ROW) {
-        if (fill != NULL)
-            fill(st, out);
-        rc = sqlite3_step(st); /* to its end: an UPDATE ... RETURNING commits there */
-        r = rc == SQLITE_DONE || rc == SQLITE_ROW ? KUNCI_OK : map_rc(rc);
-    } else {
-        r = rc == SQLITE_DONE ? KUNCI_ERR_NOT_FOUND : map_rc(rc);
-    }
-    return done_with(st, r);
-}
-
-static void fill_account(sqlite3_stmt *st, void *out)
-{
-    row_account(st, 0, out);
-}
-
-static int sqlite_account_by_id(struct kunci_store *s, int64_t id, struct kunci_account *acct_r)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_ACCOUNT_BY_ID, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_int64(st, 1, id);
-    return one_row(st, fill_account, acct_r);
-}
-
-static void fill_session(sqlite3_stmt *st, void *out)
-{
-    struct kunci_session *x = out;
-    memset(x, 0, sizeof(*x));
-    x->id = sqlite3_column_int64(st, 0);
-    x->account_id = sqlite3_column_int64(st, 1);
-    if (sqlite3_column_bytes(st, 2) == KUNCI_TOKEN_HASH_BYTES)
-        memcpy(x->token_hash, sqlite3_column_blob(st, 2), KUNCI_TOKEN_HASH_BYTES);
-    copy_text(x->csrf, sizeof(x->csrf), st, 3);
-    x->stage = sqlite3_column_int(st, 4) == KUNCI_SESSION_FULL ? KUNCI_SESSION_FULL
-                                                               : KUNCI_SESSION_PASSWORD;
-    x->created_at = sqlite3_column_int64(st, 5);
-    x->last_seen_at = sqlite3_column_int64(st, 6);
-    x->password_at = sqlite3_column_int64(st, 7);
-    x->mfa_at = sqlite3_column_int64(st, 8);
-}
-
-static int sqlite_session_insert(struct kunci_store *s, struct kunci_session *x)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_SESSION_INSERT, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_int64(st, 1, x->account_id);
-    bind_blob(st, 2, x->token_hash, KUNCI_TOKEN_HASH_BYTES);
-    sqlite3_bind_text(st, 3, x->csrf, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, (int)x->stage);
-    sqlite3_bind_int64(st, 5, x->created_at);
-    sqlite3_bind_int64(st, 6, x->last_seen_at);
-    sqlite3_bind_int64(st, 7, x->password_at);
-    sqlite3_bind_int64(st, 8, x->mfa_at);
-    r = step_returning_id(st, &x->id);
-    return r;
-}
-
-static int sqlite_session_lookup(struct kunci_store *s, const uint8_t *token_hash,
-                                 struct kunci_session *sess_r)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_SESSION_LOOKUP, &st);
-    if (r != KUNCI_OK)
-        return r;
-    bind_blob(st, 1, token_hash, KUNCI_TOKEN_HASH_BYTES);
-    return one_row(st, fill_session, sess_r);
-}
-
-static int sqlite_session_update(struct kunci_store *s, const struct kunci_session *x)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_SESSION_UPDATE, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_int64(st, 1, x->id);
-    sqlite3_bind_int(st, 2, (int)x->stage);
-    sqlite3_bind_int64(st, 3, x->last_seen_at);
-    sqlite3_bind_int64(st, 4, x->password_at);
-    sqlite3_bind_int64(st, 5, x->mfa_at);
-    return changed_or_not_found(s, step_once(st));
-}
-
-static int by_id(struct kunci_store *s, enum stmt_id id_stmt, int64_t a, int64_t b, int nargs)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, id_stmt, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_int64(st, 1, a);
-    if (nargs > 1)
-        sqlite3_bind_int64(st, 2, b);
-    return changed_or_not_found(s, step_once(st));
-}
-
-static int sqlite_session_delete(struct kunci_store *s, int64_t id)
-{
-    return by_id(s, ST_SESSION_DELETE, id, 0, 1);
-}
-
-static int sqlite_purge_expired(struct kunci_store *s, int64_t idle_before, int64_t created_before,
-                                int64_t now)
-{
-    static const enum stmt_id purges[] = {ST_PURGE_SESSIONS, ST_PURGE_DEVICES, ST_PURGE_CODES};
-    sqlite3_stmt *st = NULL;
-    int r = begin(s);
-
-    for (size_t i = 0; r == KUNCI_OK && i < sizeof(purges) / sizeof(purges[0]); i++) {
-        if ((r = stmt_get(s, purges[i], &st)) != KUNCI_OK)
-            break;
-        sqlite3_bind_int64(st, 1, purges[i] == ST_PURGE_SESSIONS ? idle_before : now);
-        if (purges[i] == ST_PURGE_SESSIONS)
-            sqlite3_bind_int64(st, 2, created_before);
-        r = step_once(st);
-    }
-    return finish(s, r);
-}
-
-static void fill_int(sqlite3_stmt *st, void *out)
-{
-    *(int *)out = sqlite3_column_int(st, 0);
-}
-
-static int sqlite_session_code_failure(struct kunci_store *s, int64_t id, int *count_r)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_SESSION_FAILURE, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_int64(st, 1, id);
-    return one_row(st, fill_int, count_r);
-}
-
-static void fill_method(sqlite3_stmt *st, void *out)
-{
-    struct kunci_mfa_method *m = out;
-    memset(m, 0, sizeof(*m));
-    m->id = sqlite3_column_int64(st, 0);
-    m->account_id = sqlite3_column_int64(st, 1);
-    if (kunci_method_kind_parse((const char *)sqlite3_column_text(st, 2), &m->kind) != 0)
-        m->kind = 0;
-    copy_text(m->target, sizeof(m->target), st, 3);
-    copy_text(m->channel, sizeof(m->channel), st, 4);
-    int n = sqlite3_column_bytes(st, 5);
-    if (n > 0 && (size_t)n <= sizeof(m->secret)) {
-        memcpy(m->secret, sqlite3_column_blob(st, 5), (size_t)n);
-        m->secret_len = (size_t)n;
-    }
-    m->is_default = sqlite3_column_int(st, 6) != 0;
-    m->verified = sqlite3_column_int(st, 7) != 0;
-    m->last_totp_step = sqlite3_column_int64(st, 8);
-    m->created_at = sqlite3_column_int64(st, 9);
-}
-
-static int sqlite_method_insert(struct kunci_store *s, struct kunci_mfa_method *m)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_METHOD_INSERT, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_int64(st, 1, m->account_id);
-    sqlite3_bind_text(st, 2, kunci_method_kind_name(m->kind), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, m->target, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, m->channel, -1, SQLITE_STATIC);
-    if (m->secret_len > 0)
-        bind_blob(st, 5, m->secret, m->secret_len);
-    sqlite3_bind_int64(st, 6, m->created_at);
-    r = step_returning_id(st, &m->id);
-    return r;
-}
-
-static int sqlite_method_get(struct kunci_store *s, int64_t account_id, int64_t id,
-                             struct kunci_mfa_method *m_r)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_METHOD_GET, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_int64(st, 1, account_id);
-    sqlite3_bind_int64(st, 2, id);
-    return one_row(st, fill_method, m_r);
-}
-
-static int sqlite_method_list(struct kunci_store *s, int64_t account_id, kunci_method_cb cb,
-                              void *arg)
-{
-    struct kunci_mfa_method m;
-    sqlite3_stmt *st = NULL;
-    int rc = SQLITE_DONE, r = stmt_get(s, ST_METHOD_LIST, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_int64(st, 1, account_id);
-    while (r == KUNCI_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        fill_method(st, &m);
-        r = cb(arg, &m);
-    }
-    if (r == KUNCI_OK && rc != SQLITE_DONE)
-        r = map_rc(rc);
-    sodium_memzero(&m, sizeof(m));
-    return done_with(st, r);
-}
-
-static int sqlite_method_delete(struct kunci_store *s, int64_t account_id, int64_t id)
-{
-    return by_id(s, ST_METHOD_DELETE, account_id, id, 2);
-}
-
-static int sqlite_method_set_default(struct kunci_store *s, int64_t account_id, int64_t id)
-{
-    int r = begin(s);
-    if (r != KUNCI_OK)
-        return r;
-    r = by_id(s, ST_METHOD_CLEAR_DEFAULT, account_id, 0, 1);
-    if (r == KUNCI_ERR_NOT_FOUND)
-        r = KUNCI_OK;
-    if (r == KUNCI_OK)
-        r = by_id(s, ST_METHOD_SET_DEFAULT, account_id, id, 2);
-    return finish(s, r);
-}
-
-static int sqlite_method_use_totp_step(struct kunci_store *s, int64_t id, int64_t step)
-{
-    int r = by_id(s, ST_METHOD_USE_STEP, id, step, 2);
-    return r == KUNCI_ERR_NOT_FOUND ? KUNCI_ERR_EXISTS : r;
-}
-
-static int sqlite_method_verify(struct kunci_store *s, int64_t account_id, int64_t id)
-{
-    int r = begin(s);
-    if (r != KUNCI_OK)
-        return r;
-    r = by_id(s, ST_METHOD_VERIFY, account_id, id, 2);
-    if (r == KUNCI_OK) {
-        r = by_id(s, ST_METHOD_DEFAULT_IF_NONE, account_id, id, 2);
-        if (r == KUNCI_ERR_NOT_FOUND)
-            r = KUNCI_OK; /* it had a default already */
-    }
-    return finish(s, r);
-}
-
-static void fill_code(sqlite3_stmt *st, void *out)
-{
-    struct kunci_code *c = out;
-    memset(c, 0, sizeof(*c));
-    c->id = sqlite3_column_int64(st, 0);
-    c->account_id = sqlite3_column_int64(st, 1);
-    c->method_id = sqlite3_column_int64(st, 2);
-    if (sqlite3_column_bytes(st, 3) == KUNCI_TOKEN_HASH_BYTES)
-        memcpy(c->code_hash, sqlite3_column_blob(st, 3), KUNCI_TOKEN_HASH_BYTES);
-    c->expires_at = sqlite3_column_int64(st, 4);
-    c->attempts = sqlite3_column_int(st, 5);
-}
-
-static int sqlite_code_put(struct kunci_store *s, struct kunci_code *c)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_CODE_PUT, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_int64(st, 1, c->account_id);
-    sqlite3_bind_int64(st, 2, c->method_id);
-    bind_blob(st, 3, c->code_hash, KUNCI_TOKEN_HASH_BYTES);
-    sqlite3_bind_int64(st, 4, c->expires_at);
-    return step_once(st);
-}
-
-static int sqlite_code_get(struct kunci_store *s, int64_t account_id, int64_t method_id,
-                           struct kunci_code *code_r)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_CODE_GET, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_int64(st, 1, account_id);
-    sqlite3_bind_int64(st, 2, method_id);
-    return one_row(st, fill_code, code_r);
-}
-
-static int sqlite_code_count_attempt(struct kunci_store *s, int64_t id)
-{
-    return by_id(s, ST_CODE_ATTEMPT, id, 0, 1);
-}
-
-static int sqlite_code_delete(struct kunci_store *s, int64_t id)
-{
-    return by_id(s, ST_CODE_DELETE, id, 0, 1);
-}
-
-static int sqlite_device_insert(struct kunci_store *s, int64_t account_id,
-                                const uint8_t *token_hash, int64_t created_at, int64_t expires_at)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_DEVICE_INSERT, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_int64(st, 1, account_id);
-    bind_blob(st, 2, token_hash, KUNCI_TOKEN_HASH_BYTES);
-    sqlite3_bind_int64(st, 3, created_at);
-    sqlite3_bind_int64(st, 4, expires_at);
-    return step_once(st);
-}
-
-static int sqlite_device_valid(struct kunci_store *s, int64_t account_id, const uint8_t *token_hash,
-                               int64_t now)
-{
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(s, ST_DEVICE_VALID, &st);
-    if (r != KUNCI_OK)
-        return r;
-    sqlite3_bind_int64(st, 1, account_id);
-    bind_blob(st, 2, token_hash, KUNCI_TOKEN_HASH_BYTES);
-    sqlite3_bind_int64(st, 3, now);
-    return one_row(st, NULL, NULL);
-}
-
 static int64_t row_integer(const struct kunci_sql_row *row, int col)
 {
     return sqlite3_column_int64(row->impl, col);
@@ -1161,10 +515,22 @@ static const char *row_text(const struct kunci_sql_row *row, int col)
     return t != NULL ? (const char *)t : "";
 }
 
-static int sqlite_run(struct kunci_store *s, int id, const struct kunci_sql_arg *args, int nargs,
+static size_t row_blob(const struct kunci_sql_row *row, int col, void *dst, size_t max)
+{
+    const void *p = sqlite3_column_blob(row->impl, col);
+    size_t n = (size_t)sqlite3_column_bytes(row->impl, col);
+    if (n > max)
+        return SIZE_MAX;
+    if (n > 0 && p != NULL)
+        memcpy(dst, p, n);
+    return p != NULL ? n : 0;
+}
+
+static int sqlite_run(void *db, int id, const struct kunci_sql_arg *args, int nargs,
                       kunci_sql_row_cb cb, void *arg, int64_t *changes_r)
 {
-    struct kunci_sql_row row = {row_integer, row_text, NULL, 0};
+    struct sqlite_db *s = db;
+    struct kunci_sql_row row = {row_integer, row_text, row_blob, NULL, 0};
     sqlite3_stmt *st = NULL;
     int rc = SQLITE_DONE, r = stmt_get(s, (enum stmt_id)id, &st);
 
@@ -1195,51 +561,23 @@ static int sqlite_run(struct kunci_store *s, int id, const struct kunci_sql_arg 
     return r;
 }
 
-static int sqlite_tx_begin(struct kunci_store *s)
+static int sqlite_begin(void *db)
 {
-    return begin(s);
+    return begin(db);
 }
 
-const struct kunci_store_backend kunci_store_sqlite = {
+static int sqlite_finish(void *db, int r)
+{
+    return finish(db, r);
+}
+
+const struct kunci_sql_driver kunci_sql_sqlite = {
     .name = "sqlite",
+    .features = 0,
     .open = sqlite_open,
     .close = sqlite_close,
     .migrate = sqlite_migrate,
-    .account_by_login = sqlite_account_by_login,
-    .account_insert = sqlite_account_insert,
-    .account_update = sqlite_account_update,
-    .account_rehash = sqlite_account_rehash,
-    .account_delete = sqlite_account_delete,
-    .account_list = sqlite_account_list,
-    .app_password_insert = sqlite_app_password_insert,
-    .app_password_lookup = sqlite_app_password_lookup,
-    .app_password_list = sqlite_app_password_list,
-    .app_password_delete = sqlite_app_password_delete,
-    .app_password_delete_all = sqlite_app_password_delete_all,
-    .app_password_touch = sqlite_app_password_touch,
-    .setting_set = sqlite_setting_set,
-    .settings_each = sqlite_settings_each,
-    .account_by_id = sqlite_account_by_id,
-    .session_insert = sqlite_session_insert,
-    .session_lookup = sqlite_session_lookup,
-    .session_update = sqlite_session_update,
-    .session_delete = sqlite_session_delete,
-    .session_code_failure = sqlite_session_code_failure,
-    .purge_expired = sqlite_purge_expired,
-    .method_insert = sqlite_method_insert,
-    .method_get = sqlite_method_get,
-    .method_list = sqlite_method_list,
-    .method_delete = sqlite_method_delete,
-    .method_set_default = sqlite_method_set_default,
-    .method_use_totp_step = sqlite_method_use_totp_step,
-    .method_verify = sqlite_method_verify,
-    .code_put = sqlite_code_put,
-    .code_get = sqlite_code_get,
-    .code_count_attempt = sqlite_code_count_attempt,
-    .code_delete = sqlite_code_delete,
-    .device_insert = sqlite_device_insert,
-    .device_valid = sqlite_device_valid,
-    .tx_begin = sqlite_tx_begin,
-    .tx_finish = finish,
+    .begin = sqlite_begin,
+    .finish = sqlite_finish,
     .run = sqlite_run,
 };

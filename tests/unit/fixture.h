@@ -15,6 +15,7 @@
 
 #include "core/context.h"
 #include "core/err.h"
+#include "store/open.h"
 
 struct test_store {
     char dir[64];
@@ -47,7 +48,9 @@ static inline void test_store_open(struct test_store *t)
     kunci_config_finish(&t->cfg);
     assert_int_equal(kunci_keys_create(t->cfg.key_file), KUNCI_OK);
     assert_int_equal(kunci_ctx_init(&t->ctx, &t->cfg), KUNCI_OK);
-    assert_int_equal(kunci_ctx_store_open(&t->ctx, true, &t->h), KUNCI_OK);
+    assert_int_equal(
+        kunci_store_open_config(&t->cfg, KUNCI_STORE_CREATE | KUNCI_STORE_MIGRATE, &t->h),
+        KUNCI_OK);
 }
 
 static inline bool test_store_is_sqlite(const struct test_store *t)

@@ -52,7 +52,7 @@ static int teardown(void **state)
 
 static void set_setting(struct fixture *f, const char *key, const char *value)
 {
-    assert_int_equal(f->t.h.backend->setting_set(f->t.h.store, key, value), KUNCI_OK);
+    assert_int_equal(kunci_store_setting_set(&f->t.h, key, value), KUNCI_OK);
 }
 
 static void set_mfa(struct fixture *f, struct kunci_account *a, enum kunci_mfa_state st)
@@ -135,7 +135,7 @@ static void test_app_passwords_under_enforced_mfa(void **state)
                      KUNCI_AUTH_WRONG_SECRET);
     assert_int_equal(check(f, "bob@example.org", bobs, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
     /* Deleted: refused at once. */
-    assert_int_equal(f->t.h.backend->app_password_delete(f->t.h.store, f->alice.id, id1), KUNCI_OK);
+    assert_int_equal(kunci_store_app_password_delete(&f->t.h, f->alice.id, id1), KUNCI_OK);
     assert_int_equal(check(f, "alice@example.org", pw1, KUNCI_PROTO_IMAP), KUNCI_AUTH_WRONG_SECRET);
     assert_int_equal(check(f, "alice@example.org", pw2, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
 }
@@ -205,16 +205,13 @@ static void test_creation_policy(void **state)
         kunci_app_password_create(&f->t.ctx, &f->t.h, &f->alice, &spec, NOW, pw, sizeof(pw), NULL),
         KUNCI_ERR_MFA_NOT_REQUIRED);
     set_mfa(f, &f->alice, KUNCI_MFA_ENABLED);
-    assert_int_equal(f->t.h.backend->setting_set(f->t.h.store, "app_passwords_allowed", "false"),
-                     KUNCI_OK);
+    assert_int_equal(kunci_store_setting_set(&f->t.h, "app_passwords_allowed", "false"), KUNCI_OK);
     assert_int_equal(
         kunci_app_password_create(&f->t.ctx, &f->t.h, &f->alice, &spec, NOW, pw, sizeof(pw), NULL),
         KUNCI_ERR_APP_PASSWORDS_OFF);
-    assert_int_equal(f->t.h.backend->setting_set(f->t.h.store, "app_passwords_allowed", "true"),
-                     KUNCI_OK);
-    assert_int_equal(f->t.h.backend->setting_set(f->t.h.store, "app_passwords_max", "3"), KUNCI_OK);
-    assert_int_equal(f->t.h.backend->setting_set(f->t.h.store, "app_password_length", "32"),
-                     KUNCI_OK);
+    assert_int_equal(kunci_store_setting_set(&f->t.h, "app_passwords_allowed", "true"), KUNCI_OK);
+    assert_int_equal(kunci_store_setting_set(&f->t.h, "app_passwords_max", "3"), KUNCI_OK);
+    assert_int_equal(kunci_store_setting_set(&f->t.h, "app_password_length", "32"), KUNCI_OK);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(kunci_app_password_create(&f->t.ctx, &f->t.h, &f->alice, &spec, NOW, pw,
                                                    sizeof(pw), NULL),
@@ -271,26 +268,29 @@ static void test_last_use_at_most_once_a_minute(void **state)
 
     set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
     make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
-    assert_int_equal(
-        f->t.h.backend->app_password_list(f->t.h.store, f->alice.id, read_last_use, &u), KUNCI_OK);
+    assert_int_equal(kunci_store_app_password_list(&f->t.h, f->alice.id, read_last_use, &u),
+                     KUNCI_OK);
     assert_int_equal(u.at, 0);
     assert_int_equal(
         check_at(f, "alice@example.org", pw, KUNCI_PROTO_IMAP, "198.51.100.7", NOW, NULL),
         KUNCI_AUTH_ALLOWED);
-    f->t.h.backend->app_password_list(f->t.h.store, f->alice.id, read_last_use, &u);
+    assert_int_equal(kunci_store_app_password_list(&f->t.h, f->alice.id, read_last_use, &u),
+                     KUNCI_OK);
     assert_int_equal(u.at, NOW);
     assert_string_equal(u.ip, "198.51.100.7");
     assert_string_equal(u.protocol, "imap");
     assert_int_equal(
         check_at(f, "alice@example.org", pw, KUNCI_PROTO_SMTP, "198.51.100.8", NOW + 59, NULL),
         KUNCI_AUTH_ALLOWED); /* allowed, and not written again within the minute */
-    f->t.h.backend->app_password_list(f->t.h.store, f->alice.id, read_last_use, &u);
+    assert_int_equal(kunci_store_app_password_list(&f->t.h, f->alice.id, read_last_use, &u),
+                     KUNCI_OK);
     assert_int_equal(u.at, NOW);
     assert_string_equal(u.protocol, "imap");
     assert_int_equal(
         check_at(f, "alice@example.org", pw, KUNCI_PROTO_SMTP, "198.51.100.8", NOW + 60, NULL),
         KUNCI_AUTH_ALLOWED);
-    f->t.h.backend->app_password_list(f->t.h.store, f->alice.id, read_last_use, &u);
+    assert_int_equal(kunci_store_app_password_list(&f->t.h, f->alice.id, read_last_use, &u),
+                     KUNCI_OK);
     assert_int_equal(u.at, NOW + 60);
     assert_string_equal(u.protocol, "smtp");
 }
@@ -338,7 +338,7 @@ static void test_lockout(void **state)
     struct fixture *f = *state;
     char pw[65], wrong[32];
 
-    assert_int_equal(f->t.h.backend->setting_set(f->t.h.store, "lockout_threshold", "5"), KUNCI_OK);
+    assert_int_equal(kunci_store_setting_set(&f->t.h, "lockout_threshold", "5"), KUNCI_OK);
     set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
     make_app_password(f, &f->alice, "phone", 0, 0, NULL, pw);
     for (int i = 0; i < 20; i++) /* a client retrying its stale password */
@@ -365,7 +365,7 @@ static void test_lockout(void **state)
     assert_int_equal(check(f, "ghost@example.org", "anything-1", KUNCI_PROTO_IMAP),
                      KUNCI_AUTH_LOCKED);
     /* 0 turns the lockout off. */
-    assert_int_equal(f->t.h.backend->setting_set(f->t.h.store, "lockout_threshold", "0"), KUNCI_OK);
+    assert_int_equal(kunci_store_setting_set(&f->t.h, "lockout_threshold", "0"), KUNCI_OK);
     assert_int_equal(check(f, "ghost@example.org", "anything-1", KUNCI_PROTO_IMAP),
                      KUNCI_AUTH_UNKNOWN_USER);
 }
@@ -414,11 +414,10 @@ static void test_app_password_ids_are_never_reused(void **state)
     set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
     make_app_password(f, &f->alice, "first", 0, 0, NULL, pw);
     int64_t newest = make_app_password(f, &f->alice, "second", 0, 0, NULL, pw);
-    assert_int_equal(f->t.h.backend->app_password_delete(f->t.h.store, f->alice.id, newest),
-                     KUNCI_OK);
+    assert_int_equal(kunci_store_app_password_delete(&f->t.h, f->alice.id, newest), KUNCI_OK);
     int64_t next = make_app_password(f, &f->alice, "third", 0, 0, NULL, pw);
     assert_true(next > newest);
-    assert_int_equal(f->t.h.backend->app_password_delete(f->t.h.store, f->alice.id, newest),
+    assert_int_equal(kunci_store_app_password_delete(&f->t.h, f->alice.id, newest),
                      KUNCI_ERR_NOT_FOUND);
     assert_int_equal(check(f, "alice@example.org", pw, KUNCI_PROTO_IMAP), KUNCI_AUTH_ALLOWED);
 }

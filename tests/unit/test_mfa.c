@@ -95,7 +95,7 @@ static int count_rows(void *arg, const struct kunci_mfa_method *m)
 
 static int kunci_setting_set_for_test(struct fixture *f, const char *key, const char *value)
 {
-    return f->t.h.backend->setting_set(f->t.h.store, key, value);
+    return kunci_store_setting_set(&f->t.h, key, value);
 }
 
 static int capture(void *arg, const struct kunci_message *msg, char *err, size_t err_size)
@@ -283,8 +283,7 @@ static void test_failed_delivery_registers_nothing(void **state)
     assert_int_equal(count, 0);
     /* Not a verified method, nor an unverified one, nor a pending code: no row at all. */
     count = 0;
-    assert_int_equal(f->t.h.backend->method_list(f->t.h.store, f->alice.id, count_rows, &count),
-                     KUNCI_OK);
+    assert_int_equal(kunci_store_method_list(&f->t.h, f->alice.id, count_rows, &count), KUNCI_OK);
     assert_int_equal(count, 0);
 }
 
@@ -300,8 +299,7 @@ static void test_totp_enrolment_and_replay(void **state)
                      KUNCI_OK);
     /* Stored sealed: the database row is not the secret. */
     struct kunci_mfa_method m;
-    assert_int_equal(f->t.h.backend->method_get(f->t.h.store, f->alice.id, e.method_id, &m),
-                     KUNCI_OK);
+    assert_int_equal(kunci_store_method_get(&f->t.h, f->alice.id, e.method_id, &m), KUNCI_OK);
     assert_int_equal(m.secret_len, KUNCI_TOTP_SECRET_BYTES + KUNCI_SEAL_OVERHEAD);
     assert_int_equal(
         kunci_unseal(f->t.ctx.keys, m.secret, m.secret_len, secret, sizeof(secret), &len),
@@ -382,7 +380,7 @@ static void test_sessions(void **state)
     assert_false(kunci_device_trusted(&f->t.ctx, &f->t.h, f->alice.id, device, NOW + 100));
     uint8_t hash[KUNCI_TOKEN_HASH_BYTES];
     kunci_token_hash(&f->t.ctx, token, hash);
-    assert_int_equal(f->t.h.backend->session_lookup(f->t.h.store, hash, &got), KUNCI_ERR_NOT_FOUND);
+    assert_int_equal(kunci_store_session_lookup(&f->t.h, hash, &got), KUNCI_ERR_NOT_FOUND);
 }
 
 int main(void)

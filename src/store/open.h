@@ -1,0 +1,26 @@
+/* Opening a store by its backend's name: the one place that knows which databases kunci
+ * can use. What a store can do is the core's interface, core/store.h. */
+#ifndef KUNCI_STORE_OPEN_H
+#define KUNCI_STORE_OPEN_H
+
+#include <stdbool.h>
+
+#include "core/config.h"
+#include "core/store.h"
+
+struct kunci_store_options {
+    const char *location; /* backend-specific: a file path, a connection string */
+    int busy_timeout_ms;  /* how long to wait on a lock before KUNCI_ERR_TEMPFAIL */
+    bool create;          /* create the database if missing (kunci init only) */
+};
+
+/* KUNCI_ERR_INVALID for a backend kunci does not have. */
+int kunci_store_open(const char *backend, const struct kunci_store_options *opts,
+                     struct kunci_store_handle *h_r);
+#define KUNCI_STORE_CREATE  1u /* make the database if it is missing (kunci init only) */
+#define KUNCI_STORE_MIGRATE 2u /* bring its schema up to date */
+/* Opens the store kunci.conf names. */
+int kunci_store_open_config(const struct kunci_config *cfg, unsigned flags,
+                            struct kunci_store_handle *h_r);
+
+#endif
