@@ -424,3 +424,16 @@ int kunci_mfa_remove(struct kunci_store_handle *h, const struct kunci_account *a
     }
     return r;
 }
+
+const char *kunci_channel_name(enum kunci_channel channel)
+{
+    switch (channel) {
+    case KUNCI_CHANNEL_SMS:
+        return "sms";
+    case KUNCI_CHANNEL_VOICE:
+        return "voice";
+    case KUNCI_CHANNEL_EMAIL:
+        return "email";
+    }
+    return "unknown";
+}

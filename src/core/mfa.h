@@ -86,4 +86,7 @@ int kunci_mfa_remove(struct kunci_store_handle *h, const struct kunci_account *a
 int kunci_mfa_verified_count(struct kunci_store_handle *h, int64_t account_id, int *count_r,
                              int64_t *default_id_r);
 
+/* "sms", "voice", "email" */
+const char *kunci_channel_name(enum kunci_channel channel);
+
 #endif

@@ -1,5 +1,6 @@
 #include "core/session.h"
 #include "core/err.h"
+#include "core/mfa.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -104,4 +105,73 @@ bool kunci_device_trusted(const struct kunci_ctx *ctx, struct kunci_store_handle
         return false;
     kunci_token_hash(ctx, token, hash);
     return kunci_store_device_valid(h, account_id, hash, now) == KUNCI_OK;
+}
+
+int kunci_session_rotate(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                         const struct kunci_session *old, int64_t account_id,
+                         enum kunci_session_stage stage, int64_t now, char token_r[KUNCI_TOKEN_MAX],
+                         struct kunci_session *sess_r)
+{
+    struct kunci_session fresh;
+
+    int r = kunci_session_start(ctx, h, account_id, stage, now, token_r, &fresh);
+    if (r != KUNCI_OK || old == NULL) {
+        if (r == KUNCI_OK)
+            *sess_r = fresh;
+        return r;
+    }
+    fresh.password_at = old->password_at;
+    fresh.mfa_at = old->mfa_at;
+    r = kunci_store_session_update(h, &fresh);
+    if (r == KUNCI_OK)
+        r = kunci_store_session_delete(h, old->id);
+    if (r != KUNCI_OK) {
+        /* The old session stays as it was; the new one must not outlive the failure. */
+        kunci_store_best_effort(kunci_store_session_delete(h, fresh.id));
+        sodium_memzero(token_r, KUNCI_TOKEN_MAX);
+        return r;
+    }
+    *sess_r = fresh;
+    return KUNCI_OK;
+}
+
+enum kunci_next_step kunci_session_next(struct kunci_store_handle *h,
+                                        const struct kunci_account *acct,
+                                        const struct kunci_session *sess)
+{
+    int count = 1;
+
+    if (sess->stage == KUNCI_SESSION_FULL)
+        return KUNCI_NEXT_DONE;
+    if (acct->must_change_password)
+        return KUNCI_NEXT_CHANGE_PASSWORD;
+    if (kunci_mfa_verified_count(h, acct->id, &count, NULL) != KUNCI_OK)
+        count = 1;
+    if (count > 0 && sess->mfa_at == 0)
+        return KUNCI_NEXT_SECOND_FACTOR;
+    if (acct->mfa_state != KUNCI_MFA_DISABLED)
+        return KUNCI_NEXT_SETUP;
+    return count > 0 ? KUNCI_NEXT_SECOND_FACTOR : KUNCI_NEXT_DONE;
+}
+
+const char *kunci_next_step_name(enum kunci_next_step step)
+{
+    switch (step) {
+    case KUNCI_NEXT_DONE:
+        return "done";
+    case KUNCI_NEXT_CHANGE_PASSWORD:
+        return "change_password";
+    case KUNCI_NEXT_SECOND_FACTOR:
+        return "second_factor";
+    case KUNCI_NEXT_SETUP:
+        return "setup";
+    }
+    return "second_factor";
+}
+
+void kunci_session_policy_from(const struct kunci_config *cfg,
+                               struct kunci_session_policy *policy_r)
+{
+    policy_r->idle_seconds = (int64_t)cfg->session_idle_minutes * 60;
+    policy_r->max_seconds = (int64_t)cfg->session_max_hours * 3600;
 }

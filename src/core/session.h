@@ -35,6 +35,33 @@ int kunci_device_remember(const struct kunci_ctx *ctx, struct kunci_store_handle
                           int64_t account_id, int64_t now, int days, char token_r[KUNCI_TOKEN_MAX]);
 bool kunci_device_trusted(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                           int64_t account_id, const char *token, int64_t now);
+/* Replaces `old` (NULL: none yet) with a session at `stage` under a new token: whenever a
+ * session gains rights its token changes (no fixation). When and how the password and the
+ * second factor were proven carry over. */
+int kunci_session_rotate(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
+                         const struct kunci_session *old, int64_t account_id,
+                         enum kunci_session_stage stage, int64_t now, char token_r[KUNCI_TOKEN_MAX],
+                         struct kunci_session *sess_r);
+
+/* Where a signed-in user goes next. */
+enum kunci_next_step {
+    KUNCI_NEXT_DONE,            /* full rights */
+    KUNCI_NEXT_CHANGE_PASSWORD, /* the administrator set a one-time password */
+    KUNCI_NEXT_SECOND_FACTOR,   /* prove a verified method */
+    KUNCI_NEXT_SETUP,           /* register a method (MFA required, none verified yet) */
+};
+/* An account with a verified method proves one at every sign-in, whatever its MFA state;
+ * set-up follows only for one without (or after a method verified in this very session).
+ * An unreadable method list asks for the second factor: never less than that. */
+enum kunci_next_step kunci_session_next(struct kunci_store_handle *h,
+                                        const struct kunci_account *acct,
+                                        const struct kunci_session *sess);
+/* "done", "change_password", "second_factor", "setup": the API's words. */
+const char *kunci_next_step_name(enum kunci_next_step step);
+/* The session limits kunci.conf sets. */
+void kunci_session_policy_from(const struct kunci_config *cfg,
+                               struct kunci_session_policy *policy_r);
+
 /* A constant-time comparison of two NUL-terminated tokens. */
 bool kunci_token_equal(const char *a, const char *b);
 

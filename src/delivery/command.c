@@ -1,4 +1,4 @@
-#include "delivery/delivery.h"
+#include "delivery/driver.h"
 #include "core/err.h"
 
 #include <errno.h>
@@ -24,8 +24,8 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int kunci_deliver_command(const struct kunci_channel_config *cfg, const struct kunci_message *msg,
-                          char *err, size_t err_size)
+static int deliver_command(const struct kunci_channel_config *cfg, const struct kunci_message *msg,
+                           char *err, size_t err_size)
 {
     char buf[sizeof(cfg->command)], *argv[MAX_ARGS + 1], *save = NULL;
     char env_channel[32], env_to[300], env_login[300], env_subject[300];
@@ -85,3 +85,8 @@ int kunci_deliver_command(const struct kunci_channel_config *cfg, const struct k
     }
     return KUNCI_OK;
 }
+
+const struct kunci_delivery_driver kunci_delivery_command = {
+    .name = "command",
+    .send = deliver_command,
+};

@@ -1,4 +1,5 @@
 #include "delivery/delivery.h"
+#include "delivery/driver.h"
 #include "core/err.h"
 
 #include <errno.h>
@@ -7,19 +8,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-const char *kunci_channel_name(enum kunci_channel channel)
-{
-    switch (channel) {
-    case KUNCI_CHANNEL_SMS:
-        return "sms";
-    case KUNCI_CHANNEL_VOICE:
-        return "voice";
-    case KUNCI_CHANNEL_EMAIL:
-        return "email";
-    }
-    return "unknown";
-}
 
 /* A secret file must be there and the owner's alone, as kunci.key: said at start, not at the
  * first code that cannot be sent. */
@@ -70,6 +58,13 @@ int kunci_delivery_check(const char *section, const struct kunci_channel_config 
 }
 
 /* The messages' wording, per language (the UI's catalogs are web/i18n). */
+static const struct kunci_delivery_driver *const drivers[] = {
+    &kunci_delivery_outbox,
+    &kunci_delivery_command,
+    &kunci_delivery_webhook,
+    &kunci_delivery_smtp,
+};
+
 static const struct {
     const char *lang, *subject, *before, *after; /* the code stands between before and after */
 } wording[] = {
@@ -99,14 +94,11 @@ int kunci_delivery_send(void *arg, const struct kunci_message *original, char *e
     const struct kunci_channel_config *ch =
         msg->channel == KUNCI_CHANNEL_EMAIL ? &cfg->email : &cfg->phone;
 
-    if (strcmp(ch->driver, "command") == 0)
-        r = kunci_deliver_command(ch, msg, err, err_size);
-    else if (strcmp(ch->driver, "webhook") == 0)
-        r = kunci_deliver_webhook(ch, msg, err, err_size);
-    else if (strcmp(ch->driver, "smtp") == 0)
-        r = kunci_deliver_smtp(ch, msg, err, err_size);
-    else
-        r = kunci_deliver_outbox(ch, msg, err, err_size);
+    const struct kunci_delivery_driver *driver = &kunci_delivery_outbox;
+    for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
+        if (strcmp(ch->driver, drivers[i]->name) == 0)
+            driver = drivers[i];
+    r = driver->send(ch, msg, err, err_size);
     sodium_memzero(text, sizeof(text));
     return r == KUNCI_OK ? KUNCI_OK : KUNCI_ERR_DELIVERY;
 }

@@ -24,16 +24,4 @@ struct kunci_delivery_request {
  * worded in the request's language. */
 int kunci_delivery_send(void *arg, const struct kunci_message *msg, char *err, size_t err_size);
 
-/* The drivers. */
-int kunci_deliver_outbox(const struct kunci_channel_config *cfg, const struct kunci_message *msg,
-                         char *err, size_t err_size);
-int kunci_deliver_command(const struct kunci_channel_config *cfg, const struct kunci_message *msg,
-                          char *err, size_t err_size);
-int kunci_deliver_webhook(const struct kunci_channel_config *cfg, const struct kunci_message *msg,
-                          char *err, size_t err_size);
-int kunci_deliver_smtp(const struct kunci_channel_config *cfg, const struct kunci_message *msg,
-                       char *err, size_t err_size);
-
-const char *kunci_channel_name(enum kunci_channel channel);
-
 #endif

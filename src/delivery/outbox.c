@@ -1,4 +1,4 @@
-#include "delivery/delivery.h"
+#include "delivery/driver.h"
 #include "core/err.h"
 
 #include <errno.h>
@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-int kunci_deliver_outbox(const struct kunci_channel_config *cfg, const struct kunci_message *msg,
-                         char *err, size_t err_size)
+static int deliver_outbox(const struct kunci_channel_config *cfg, const struct kunci_message *msg,
+                          char *err, size_t err_size)
 {
     char tmp[PATH_MAX + 64], final[PATH_MAX + 64];
     uint32_t rnd = randombytes_random();
@@ -48,3 +48,8 @@ int kunci_deliver_outbox(const struct kunci_channel_config *cfg, const struct ku
     json_decref(j);
     return r;
 }
+
+const struct kunci_delivery_driver kunci_delivery_outbox = {
+    .name = "outbox",
+    .send = deliver_outbox,
+};

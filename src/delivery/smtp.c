@@ -1,4 +1,4 @@
-#include "delivery/delivery.h"
+#include "delivery/driver.h"
 #include "core/err.h"
 
 #include <curl/curl.h>
@@ -44,8 +44,8 @@ static int read_password(const char *path, char *out, size_t size)
     return KUNCI_OK;
 }
 
-int kunci_deliver_smtp(const struct kunci_channel_config *cfg, const struct kunci_message *msg,
-                       char *err, size_t err_size)
+static int deliver_smtp(const struct kunci_channel_config *cfg, const struct kunci_message *msg,
+                        char *err, size_t err_size)
 {
     char message[2048], date[64], from[300], to[300], password[256] = "";
     struct curl_slist *rcpt = NULL;
@@ -112,3 +112,8 @@ int kunci_deliver_smtp(const struct kunci_channel_config *cfg, const struct kunc
     sodium_memzero(message, sizeof(message));
     return r;
 }
+
+const struct kunci_delivery_driver kunci_delivery_smtp = {
+    .name = "smtp",
+    .send = deliver_smtp,
+};

@@ -1,4 +1,4 @@
-#include "delivery/delivery.h"
+#include "delivery/driver.h"
 #include "core/err.h"
 
 #include <curl/curl.h>
@@ -15,8 +15,8 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
     return size * n;
 }
 
-int kunci_deliver_webhook(const struct kunci_channel_config *cfg, const struct kunci_message *msg,
-                          char *err, size_t err_size)
+static int deliver_webhook(const struct kunci_channel_config *cfg, const struct kunci_message *msg,
+                           char *err, size_t err_size)
 {
     json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "channel",
                           kunci_channel_name(msg->channel), "to", msg->to, "login", msg->login,
@@ -55,3 +55,8 @@ int kunci_deliver_webhook(const struct kunci_channel_config *cfg, const struct k
     free(body);
     return r;
 }
+
+const struct kunci_delivery_driver kunci_delivery_webhook = {
+    .name = "webhook",
+    .send = deliver_webhook,
+};

@@ -21,27 +21,28 @@ static enum parse_result basic_parse(struct request *rq)
 
     if (!server_key_ok(rq->server, rq->conn)) {
         fprintf(stderr, "auth endpoint=/auth/basic refused: missing or wrong X-Kunci-Key\n");
-        return respond(rq->conn, MHD_HTTP_FORBIDDEN, NULL, "forbidden\n") == MHD_YES
+        return http_respond(rq->conn, MHD_HTTP_FORBIDDEN, NULL, "forbidden\n") == MHD_YES
                    ? PARSE_ANSWERED
                    : PARSE_REFUSE;
     }
     rq->protocol = KUNCI_PROTO_DAV;
-    if (header_copy(rq->conn, "X-Kunci-Protocol", proto, sizeof(proto) - 1, &len) ||
+    if (http_header_copy(rq->conn, "X-Kunci-Protocol", proto, sizeof(proto) - 1, &len) ||
         ((q = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "protocol")) != NULL &&
          snprintf(proto, sizeof(proto), "%s", q) < (int)sizeof(proto))) {
         rq->protocol = kunci_protocol_parse(proto);
         if (rq->protocol == 0)
-            return respond(rq->conn, MHD_HTTP_BAD_REQUEST, NULL,
-                           "unknown protocol: use imap, pop3, smtp, eas, dav or ews\n") == MHD_YES
+            return http_respond(rq->conn, MHD_HTTP_BAD_REQUEST, NULL,
+                                "unknown protocol: use imap, pop3, smtp, eas, dav or ews\n") ==
+                           MHD_YES
                        ? PARSE_ANSWERED
                        : PARSE_REFUSE;
     }
-    if (header_copy(rq->conn, "X-Real-IP", rq->client_ip, KUNCI_IP_MAX, &len)) {
+    if (http_header_copy(rq->conn, "X-Real-IP", rq->client_ip, KUNCI_IP_MAX, &len)) {
         struct kunci_ip ip;
         if (kunci_ip_parse(rq->client_ip, &ip) != 0)
             rq->client_ip[0] = '\0';
     }
-    if (!header_copy(rq->conn, MHD_HTTP_HEADER_AUTHORIZATION, header, AUTH_HEADER_MAX, &len) ||
+    if (!http_header_copy(rq->conn, MHD_HTTP_HEADER_AUTHORIZATION, header, AUTH_HEADER_MAX, &len) ||
         len < 7 || strncasecmp(header, "Basic ", 6) != 0)
         return PARSE_REFUSE;
     const char *b64 = header + 6;
@@ -72,23 +73,24 @@ static enum parse_result basic_parse(struct request *rq)
 static enum MHD_Result basic_respond(struct request *rq)
 {
     if (rq->out.result == KUNCI_AUTH_ALLOWED) {
-        const struct header h[] = {{"X-Kunci-User", rq->out.login}, {NULL, NULL}};
-        return respond(rq->conn, MHD_HTTP_OK, h, "ok\n");
+        const struct http_header h[] = {{"X-Kunci-User", rq->out.login}, {NULL, NULL}};
+        return http_respond(rq->conn, MHD_HTTP_OK, h, "ok\n");
     }
     if (rq->out.result == KUNCI_AUTH_THROTTLED) {
         char wait[24];
         snprintf(wait, sizeof(wait), "%lld", (long long)rq->out.retry_after);
-        const struct header h[] = {{"Retry-After", wait}, {NULL, NULL}};
-        return respond(rq->conn, MHD_HTTP_TOO_MANY_REQUESTS, h,
-                       "too many failed logins from this address, try again later\n");
+        const struct http_header h[] = {{"Retry-After", wait}, {NULL, NULL}};
+        return http_respond(rq->conn, MHD_HTTP_TOO_MANY_REQUESTS, h,
+                            "too many failed logins from this address, try again later\n");
     }
     if (rq->out.result == KUNCI_AUTH_TEMPFAIL) {
-        static const struct header h[] = {{"Retry-After", "5"}, {NULL, NULL}};
-        return respond(rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE, h,
-                       "temporary server problem, try again later\n");
+        static const struct http_header h[] = {{"Retry-After", "5"}, {NULL, NULL}};
+        return http_respond(rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE, h,
+                            "temporary server problem, try again later\n");
     }
-    static const struct header h[] = {{"WWW-Authenticate", "Basic realm=\"kunci\""}, {NULL, NULL}};
-    return respond(rq->conn, MHD_HTTP_UNAUTHORIZED, h, "invalid login or password\n");
+    static const struct http_header h[] = {{"WWW-Authenticate", "Basic realm=\"kunci\""},
+                                           {NULL, NULL}};
+    return http_respond(rq->conn, MHD_HTTP_UNAUTHORIZED, h, "invalid login or password\n");
 }
 
 const struct endpoint endpoint_basic = {

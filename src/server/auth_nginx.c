@@ -23,7 +23,7 @@ static bool escaped_header(struct MHD_Connection *conn, const char *name, char *
     char raw[3 * (REQUEST_SECRET_MAX + 1) + 1];
     size_t raw_len;
 
-    if (!header_copy(conn, name, raw, sizeof(raw) - 1, &raw_len))
+    if (!http_header_copy(conn, name, raw, sizeof(raw) - 1, &raw_len))
         return false;
     size_t len = MHD_http_unescape(raw);
     if (len > max || memchr(raw, '\0', len) != NULL) {
@@ -43,15 +43,15 @@ static enum parse_result nginx_parse(struct request *rq)
     size_t len;
 
     if (!server_key_ok(rq->server, rq->conn)) {
-        static const struct header h[] = {
+        static const struct http_header h[] = {
             {"Auth-Status", STATUS_TEMPFAIL}, {"Auth-Wait", "3"}, {NULL, NULL}};
         fprintf(stderr, "auth endpoint=/auth/nginx refused: missing or wrong X-Kunci-Key\n");
-        return respond(rq->conn, MHD_HTTP_FORBIDDEN, h, NULL) == MHD_YES ? PARSE_ANSWERED
-                                                                         : PARSE_REFUSE;
+        return http_respond(rq->conn, MHD_HTTP_FORBIDDEN, h, NULL) == MHD_YES ? PARSE_ANSWERED
+                                                                              : PARSE_REFUSE;
     }
-    if (header_copy(rq->conn, "Auth-Protocol", proto, sizeof(proto) - 1, &len))
+    if (http_header_copy(rq->conn, "Auth-Protocol", proto, sizeof(proto) - 1, &len))
         rq->protocol = kunci_protocol_parse(proto);
-    if (header_copy(rq->conn, "Client-IP", rq->client_ip, KUNCI_IP_MAX, &len)) {
+    if (http_header_copy(rq->conn, "Client-IP", rq->client_ip, KUNCI_IP_MAX, &len)) {
         struct kunci_ip ip;
         if (kunci_ip_parse(rq->client_ip, &ip) != 0)
             rq->client_ip[0] = '\0';
@@ -60,7 +60,7 @@ static enum parse_result nginx_parse(struct request *rq)
         rq->protocol != KUNCI_PROTO_SMTP)
         return PARSE_REFUSE;
     /* Only methods that carry the secret itself can be checked (not cram-md5, apop, none). */
-    if (!header_copy(rq->conn, "Auth-Method", method, sizeof(method) - 1, &len) ||
+    if (!http_header_copy(rq->conn, "Auth-Method", method, sizeof(method) - 1, &len) ||
         (strcasecmp(method, "plain") != 0 && strcasecmp(method, "login") != 0))
         return PARSE_REFUSE;
     if (!escaped_header(rq->conn, "Auth-User", rq->login, REQUEST_LOGIN_MAX, &rq->login_len) ||
@@ -77,15 +77,15 @@ static enum MHD_Result nginx_respond(struct request *rq)
 
     if (rq->out.result == KUNCI_AUTH_ALLOWED) {
         const char *server = server_mail_backend(rq->server, rq->protocol, &port);
-        if (server != NULL && header_safe(rq->out.login)) {
+        if (server != NULL && http_header_safe(rq->out.login)) {
             snprintf(port_str, sizeof(port_str), "%u", port);
-            const struct header h[] = {{"Auth-Status", "OK"},
-                                       {"Auth-Server", server},
-                                       {"Auth-Port", port_str},
-                                       {"Auth-User", rq->out.login},
-                                       {"Auth-Pass", server_backend_password(rq->server)},
-                                       {NULL, NULL}};
-            return respond(rq->conn, MHD_HTTP_OK, h, NULL);
+            const struct http_header h[] = {{"Auth-Status", "OK"},
+                                            {"Auth-Server", server},
+                                            {"Auth-Port", port_str},
+                                            {"Auth-User", rq->out.login},
+                                            {"Auth-Pass", server_backend_password(rq->server)},
+                                            {NULL, NULL}};
+            return http_respond(rq->conn, MHD_HTTP_OK, h, NULL);
         }
         /* Allowed, but nowhere to send it: a configuration problem, never an OK. */
         fprintf(stderr, "auth endpoint=/auth/nginx: no [mail] backend for protocol %s\n",
@@ -103,7 +103,7 @@ static enum MHD_Result nginx_respond(struct request *rq)
     if (seconds > 60)
         seconds = 60;
     snprintf(wait, sizeof(wait), "%lld", (long long)seconds);
-    const struct header h[] = {
+    const struct http_header h[] = {
         {"Auth-Status", temp ? STATUS_TEMPFAIL : STATUS_INVALID},
         {"Auth-Wait", wait},
         {smtp ? "Auth-Error-Code" : NULL, throttled ? "454 4.7.0"
@@ -111,7 +111,7 @@ static enum MHD_Result nginx_respond(struct request *rq)
                                                     : "535 5.7.8"},
         {NULL, NULL},
     };
-    return respond(rq->conn, MHD_HTTP_OK, h, NULL);
+    return http_respond(rq->conn, MHD_HTTP_OK, h, NULL);
 }
 
 const struct endpoint endpoint_nginx = {

@@ -132,7 +132,7 @@ static void decide(struct hash_job *job, struct kunci_store_handle *h)
     const char *text = out.result == KUNCI_AUTH_TEMPFAIL || out.result == KUNCI_AUTH_THROTTLED
                            ? "TEMPFAIL\n"
                            : "FAIL\n";
-    if (out.result == KUNCI_AUTH_ALLOWED && header_safe(out.login)) {
+    if (out.result == KUNCI_AUTH_ALLOWED && http_header_safe(out.login)) {
         snprintf(reply, sizeof(reply), "OK\t%s\n", out.login);
         text = reply;
     }

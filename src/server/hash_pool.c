@@ -103,7 +103,7 @@ static void *worker_main(void *arg)
         bool abort = pool->stopping;
         pthread_mutex_unlock(&pool->lock);
         /* Stopping: what is still queued is answered "try again later" at once. */
-        job->run(job, abort ? NULL : thread_store());
+        job->run(job, abort ? NULL : listen_thread_store());
         pthread_mutex_lock(&pool->lock);
         self->busy = false;
         pthread_mutex_unlock(&pool->lock);

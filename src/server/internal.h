@@ -1,12 +1,12 @@
-/* Shared by the server's files; nothing outside src/server includes this. */
+/* Shared by the server's files (the auth listener, the socket, the hash pool, start and
+ * stop); nothing outside src/server includes this. */
 #ifndef KUNCI_SERVER_INTERNAL_H
 #define KUNCI_SERVER_INTERNAL_H
 
-#include <microhttpd.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/socket.h>
+
+#include "listen/listen.h"
 
 #include "core/decision.h"
 #include "core/guard.h"
@@ -47,45 +47,6 @@ void socket_listener_quiesce(struct socket_listener *l);
 bool socket_listener_busy(struct socket_listener *l);
 /* After the hash pool stopped: closes what is left and frees. */
 void socket_listener_stop(struct socket_listener *l);
-
-/* conn_guard.c: connection limits, a cap per address, a deadline for each request's line
- * and headers, and a rate-limited log, for one libmicrohttpd listener. */
-/* Seconds a connection may stay idle before libmicrohttpd closes it. */
-#define AUTH_IDLE_SECONDS 15
-#define WEB_IDLE_SECONDS  30
-
-struct conn_guard;
-struct conn_guard_options {
-    const char *name; /* "auth", "web": in its log lines */
-    unsigned limit;   /* connections at once */
-    unsigned per_address;
-    unsigned header_seconds;
-    unsigned keepalive_seconds; /* how long a kept-alive connection may wait, idle, first */
-    const char *exempt;         /* canonical CIDR list without the per-address cap, or NULL */
-};
-int conn_guard_new(const struct conn_guard_options *opt, struct conn_guard **g_r);
-void conn_guard_free(struct conn_guard *g);
-/* No new connections from now on (shutting down). */
-void conn_guard_stop_accepting(struct conn_guard *g);
-unsigned conn_guard_count(struct conn_guard *g);
-/* Connections with a request in progress (headers in, not yet answered). */
-unsigned conn_guard_busy(struct conn_guard *g);
-/* The hooks, with the guard as their closure: MHD's accept policy, NOTIFY_CONNECTION and
- * EXTERNAL_LOGGER; and the listener's own calls when a request's headers are in and when
- * it is answered. */
-enum MHD_Result conn_guard_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
-void conn_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
-                       enum MHD_ConnectionNotificationCode toe);
-void conn_guard_mhd_log(void *cls, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
-void conn_guard_request_started(struct conn_guard *g, struct MHD_Connection *conn);
-void conn_guard_request_done(struct conn_guard *g, struct MHD_Connection *conn);
-/* Raises the file limit as far as allowed and says how many connections each of
- * `listeners` may hold. */
-void conn_guard_limits(int listeners, unsigned *limit_r);
-
-/* The store handle of the calling thread, opened on first use; NULL when unreachable. */
-struct kunci_store_handle *thread_store(void);
 
 enum request_phase { PHASE_NEW, PHASE_WAITING, PHASE_DECIDED };
 
@@ -131,26 +92,7 @@ const char *server_mail_backend(const struct server *srv, unsigned protocol, uns
 int server_auth_wait(const struct server *srv);
 bool server_key_ok(const struct server *srv, struct MHD_Connection *conn);
 
-/* http_util.c */
-struct header {
-    const char *name, *value;
-};
-enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const struct header *headers,
-                        const char *body);
-/* Shutting down: every answer from now on closes its connection. */
-void http_set_draining(bool draining);
-bool http_draining(void);
-/* Copies a request header of at most max bytes; false when absent, too long or holding NUL. */
-bool header_copy(struct MHD_Connection *conn, const char *name, char *out, size_t max,
-                 size_t *len_r);
-/* An address as text (IPv4-mapped IPv6 folded to IPv4); the connection's peer's. */
-bool sockaddr_text(const struct sockaddr *sa, char *out, size_t size);
-bool peer_address(struct MHD_Connection *conn, char *out, size_t size);
-/* true when s may be echoed in a header: no CR, LF, NUL or other control bytes. */
-bool header_safe(const char *s);
+/* Logs one decision of the auth listener (never the secret). */
 void log_decision(const struct request *rq, const char *via);
-/* Fills a socket address from "IP:port"; adds MHD_USE_IPv6 to flags for IPv6. */
-bool listen_address(const char *addr, struct sockaddr_storage *ss, uint16_t *port_r,
-                    unsigned *flags);
 
 #endif

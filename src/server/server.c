@@ -2,7 +2,6 @@
  * checks are suspended and handed to the hash pool, then resumed with their answer. */
 #include "server/server.h"
 #include "server/internal.h"
-#include "store/open.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +18,7 @@
 #include "core/err.h"
 #include "core/protocol.h"
 #include "delivery/delivery.h"
-#include "server/web.h"
+#include "web/web.h"
 
 #define SECRET_FILE_MAX 256
 
@@ -37,34 +36,15 @@ struct server {
     } mail[3]; /* imap, pop3, smtp */
 };
 
-static const struct kunci_ctx *store_ctx; /* for thread_store(): one server per process */
-static pthread_key_t store_key;
-
-static void store_free(void *p)
+void log_decision(const struct request *rq, const char *via)
 {
-    struct kunci_store_handle *h = p;
-    kunci_store_close(h);
-    free(h);
-}
-
-struct kunci_store_handle *thread_store(void)
-{
-    struct kunci_store_handle *h = pthread_getspecific(store_key);
-
-    if (h != NULL)
-        return h;
-    h = calloc(1, sizeof(*h));
-    if (h == NULL)
-        return NULL;
-    int r = kunci_store_open_config(&store_ctx->cfg, 0, h);
-    if (r != KUNCI_OK) {
-        fprintf(stderr, "store: cannot open %s: %s\n", store_ctx->cfg.store_location,
-                kunci_strerror(r));
-        free(h);
-        return NULL; /* tried again on the next request */
-    }
-    pthread_setspecific(store_key, h);
-    return h;
+    /* Only the canonical login is logged: it was checked for shape, so a hostile value
+     * cannot forge log lines. The secret is never logged. */
+    fprintf(stderr,
+            "auth endpoint=%s protocol=%s login=%s ip=%s result=%s via=%s app_password_id=%lld\n",
+            rq->endpoint->path, rq->protocol ? kunci_protocol_name(rq->protocol) : "-",
+            rq->out.login[0] ? rq->out.login : "-", rq->client_ip[0] ? rq->client_ip : "-",
+            kunci_auth_result_name(rq->out.result), via, (long long)rq->out.app_password_id);
 }
 
 const char *server_backend_password(const struct server *srv)
@@ -102,7 +82,7 @@ bool server_key_ok(const struct server *srv, struct MHD_Connection *conn)
 
     if (!srv->auth_key_required)
         return true;
-    if (!header_copy(conn, "X-Kunci-Key", key, SECRET_FILE_MAX, &len))
+    if (!http_header_copy(conn, "X-Kunci-Key", key, SECRET_FILE_MAX, &len))
         return false;
     /* Hashing both sides first makes the comparison constant-time whatever the lengths. */
     crypto_generichash(hash, sizeof(hash), (const unsigned char *)key, len, NULL, 0);
@@ -195,10 +175,10 @@ static enum MHD_Result handle_auth(struct request *rq)
     rq->req.protocol = rq->protocol;
     /* Without a client address from the proxy, the peer's stands for it. */
     if (rq->client_ip[0] == '\0')
-        peer_address(rq->conn, rq->client_ip, sizeof(rq->client_ip));
+        http_peer_address(rq->conn, rq->client_ip, sizeof(rq->client_ip));
     rq->req.client_ip = rq->client_ip;
     rq->req.now = (int64_t)time(NULL);
-    h = thread_store();
+    h = listen_thread_store();
     if (h == NULL ||
         kunci_auth_fast(rq->server->ctx, h, &rq->req, &rq->out) != KUNCI_AUTH_NEEDS_HASH) {
         if (h == NULL)
@@ -222,12 +202,12 @@ static enum MHD_Result handle_auth(struct request *rq)
 
 static enum MHD_Result handle_health(struct MHD_Connection *conn)
 {
-    struct kunci_store_handle *h = thread_store();
+    struct kunci_store_handle *h = listen_thread_store();
     struct kunci_settings settings;
 
     if (h == NULL || kunci_settings_load(h, &settings) != KUNCI_OK)
-        return respond(conn, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "store unavailable\n");
-    return respond(conn, MHD_HTTP_OK, NULL, "ok\n");
+        return http_respond(conn, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "store unavailable\n");
+    return http_respond(conn, MHD_HTTP_OK, NULL, "ok\n");
 }
 
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -260,14 +240,14 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         return MHD_YES;
     }
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-        static const struct header h[] = {{"Allow", "GET, HEAD"}, {NULL, NULL}};
-        return respond(conn, MHD_HTTP_METHOD_NOT_ALLOWED, h, "method not allowed\n");
+        static const struct http_header h[] = {{"Allow", "GET, HEAD"}, {NULL, NULL}};
+        return http_respond(conn, MHD_HTTP_METHOD_NOT_ALLOWED, h, "method not allowed\n");
     }
     if (rq->endpoint != NULL)
         return handle_auth(rq);
     if (strcmp(url, "/healthz") == 0)
         return handle_health(conn);
-    return respond(conn, MHD_HTTP_NOT_FOUND, NULL, "not found\n");
+    return http_respond(conn, MHD_HTTP_NOT_FOUND, NULL, "not found\n");
 }
 
 static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -323,7 +303,7 @@ static struct MHD_Daemon *start_listener(struct server *srv, const char *listen_
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | MHD_USE_ITC;
 
-    if (!listen_address(listen_addr, &ss, &port, &flags))
+    if (!http_listen_address(listen_addr, &ss, &port, &flags))
         return NULL;
     return MHD_start_daemon(flags, port, conn_guard_accept, guard, access_handler, srv,
                             MHD_OPTION_EXTERNAL_LOGGER, conn_guard_mhd_log, guard,
@@ -410,9 +390,8 @@ int kunci_serve(struct kunci_ctx *ctx)
     memset(&srv, 0, sizeof(srv));
     srv.ctx = ctx;
     srv.auth_wait = ctx->cfg.auth_wait;
-    store_ctx = ctx;
-    if (pthread_key_create(&store_key, store_free) != 0)
-        return KUNCI_ERR_INTERNAL;
+    if ((r = listen_thread_store_init(ctx)) != KUNCI_OK)
+        return r;
     if ((r = load_server_files(&srv, &ctx->cfg)) != KUNCI_OK)
         goto out;
     /* Computed before the first request, so the first unknown user costs no more than the

@@ -1,13 +1,13 @@
 /* The QR code of an otpauth:// URI, drawn server-side (libqrencode) as SVG: no script or
  * third party ever sees the secret. */
-#include "server/web.h"
+#include "web/api.h"
 
 #include <qrencode.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-char *qr_svg(const char *text)
+char *web_qr_svg(const char *text)
 {
     QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
     if (qr == NULL)

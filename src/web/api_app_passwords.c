@@ -1,5 +1,5 @@
 /* /api/v1/app-passwords: the user's app passwords on the Security info page. */
-#include "server/web.h"
+#include "web/api.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -11,33 +11,13 @@
 #include "core/secret.h"
 #include "core/timespec.h"
 
-json_t *app_password_json(const struct kunci_app_password *ap)
-{
-    char created[32], expires[32], used[32];
-    json_t *protocols = json_array();
-
-    for (unsigned bit = KUNCI_PROTO_IMAP; bit <= KUNCI_PROTO_EWS; bit <<= 1)
-        if (ap->protocols & bit)
-            json_array_append_new(protocols, json_string(kunci_protocol_name(bit)));
-    kunci_time_format(ap->created_at, created, sizeof(created));
-    kunci_time_format(ap->expires_at, expires, sizeof(expires));
-    kunci_time_format(ap->last_used_at, used, sizeof(used));
-    return json_pack("{s:I, s:s, s:o, s:s, s:s, s:s?, s:o}", "id", (json_int_t)ap->id, "name",
-                     ap->name, "protocols", protocols, "networks", ap->networks, "created_at",
-                     created, "expires_at", ap->expires_at ? expires : NULL, "last_used",
-                     ap->last_used_at
-                         ? json_pack("{s:s, s:s, s:s}", "at", used, "ip", ap->last_used_ip,
-                                     "protocol", ap->last_used_protocol)
-                         : json_null());
-}
-
 static int add_item(void *arg, const struct kunci_app_password *ap)
 {
-    json_array_append_new(arg, app_password_json(ap));
+    json_array_append_new(arg, web_app_password_json(ap));
     return 0;
 }
 
-static enum MHD_Result list(struct web_request *rq)
+enum MHD_Result api_app_passwords_list(struct web_request *rq)
 {
     struct kunci_settings s;
     const char *reason = NULL;
@@ -57,22 +37,22 @@ static enum MHD_Result list(struct web_request *rq)
     return api_json(rq, 200,
                     json_pack("{s:b, s:s?, s:o, s:i, s:b}", "available", reason == NULL, "reason",
                               reason, "items", items, "max", s.app_passwords_max, "reauth_required",
-                              !reauth_fresh(rq)));
+                              !web_reauth_fresh(rq)));
 }
 
-static enum MHD_Result create(struct web_request *rq)
+enum MHD_Result api_app_passwords_create(struct web_request *rq)
 {
     struct kunci_app_password_spec spec = {0};
     struct kunci_app_password ap;
     char pw[KUNCI_APP_PASSWORD_MAX_LEN + 1], shown[KUNCI_APP_PASSWORD_FORMATTED_MAX];
     json_t *protocols = json_object_get(rq->body, "protocols");
-    const char *expires = body_string(rq, "expires");
+    const char *expires = web_body_string(rq, "expires");
     size_t i;
     json_t *p;
 
-    if (!reauth_fresh(rq))
+    if (!web_reauth_fresh(rq))
         return api_reauth_required(rq);
-    spec.name = body_string(rq, "name");
+    spec.name = web_body_string(rq, "name");
     if (spec.name == NULL || spec.name[0] == '\0')
         return api_error(rq, 400, "name_required", "Give the app password a name.");
     if (protocols != NULL && !json_is_array(protocols))
@@ -87,7 +67,7 @@ static enum MHD_Result create(struct web_request *rq)
     if (expires != NULL && expires[0] != '\0' &&
         kunci_expiry_parse(expires, rq->now, &spec.expires_at) != KUNCI_OK)
         return api_error(rq, 400, "bad_expiry", "Choose a date in the future.");
-    spec.networks = body_string(rq, "networks");
+    spec.networks = web_body_string(rq, "networks");
     int r = kunci_app_password_create(rq->ctx, rq->h, &rq->account, &spec, rq->now, pw, sizeof(pw),
                                       &ap);
     if (r == KUNCI_ERR_LIMIT)
@@ -96,35 +76,26 @@ static enum MHD_Result create(struct web_request *rq)
     if (r != KUNCI_OK)
         return api_fail(rq, r);
     kunci_app_password_format(pw, shown, sizeof(shown));
-    json_t *out = app_password_json(&ap);
+    json_t *out = web_app_password_json(&ap);
     json_object_set_new(out, "password", json_string(shown));
     sodium_memzero(pw, sizeof(pw));
     sodium_memzero(shown, sizeof(shown));
     return api_json(rq, 201, out);
 }
 
-enum MHD_Result api_app_passwords(struct web_request *rq)
+enum MHD_Result api_app_passwords_delete_all(struct web_request *rq)
 {
-    long long id;
+    int count = 0;
+    int r = kunci_store_app_password_delete_all(rq->h, rq->account.id, &count);
+    return r == KUNCI_OK ? api_json(rq, 200, json_pack("{s:i}", "deleted", count))
+                         : api_fail(rq, r);
+}
 
-    if (!rq->has_session || rq->session.stage != KUNCI_SESSION_FULL)
-        return api_error(rq, 401, "not_signed_in", "Sign in first.");
-    if (strcmp(rq->path, "/app-passwords") == 0) {
-        if (strcmp(rq->method, "GET") == 0)
-            return list(rq);
-        if (strcmp(rq->method, "POST") == 0)
-            return create(rq);
-        if (strcmp(rq->method, "DELETE") == 0) {
-            int count = 0;
-            int r = kunci_store_app_password_delete_all(rq->h, rq->account.id, &count);
-            return r == KUNCI_OK ? api_json(rq, 200, json_pack("{s:i}", "deleted", count))
-                                 : api_fail(rq, r);
-        }
-    }
-    if (sscanf(rq->path, "/app-passwords/%lld", &id) == 1 && strcmp(rq->method, "DELETE") == 0) {
-        int r = kunci_store_app_password_delete(rq->h, rq->account.id, id);
-        return r == KUNCI_OK ? api_json(rq, 200, json_pack("{s:i}", "deleted", 1))
-                             : api_fail(rq, r);
-    }
-    return api_error(rq, 404, "not_found", "No such endpoint.");
+enum MHD_Result api_app_password_delete(struct web_request *rq)
+{
+    int64_t id;
+    if (!web_param_id(rq, 0, &id))
+        return api_error(rq, 404, "not_found", "Not found.");
+    int r = kunci_store_app_password_delete(rq->h, rq->account.id, id);
+    return r == KUNCI_OK ? api_json(rq, 200, json_pack("{s:i}", "deleted", 1)) : api_fail(rq, r);
 }

@@ -1,4 +1,4 @@
-#include "server/internal.h"
+#include "listen/listen.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -22,8 +22,8 @@ bool http_draining(void)
     return atomic_load(&draining);
 }
 
-enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const struct header *headers,
-                        const char *body)
+enum MHD_Result http_respond(struct MHD_Connection *conn, unsigned status,
+                             const struct http_header *headers, const char *body)
 {
     struct MHD_Response *resp;
     enum MHD_Result ret;
@@ -33,8 +33,8 @@ enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const stru
     resp = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
     if (resp == NULL)
         return MHD_NO;
-    for (const struct header *h = headers; h != NULL && h->name != NULL; h++)
-        if (h->value != NULL && header_safe(h->value))
+    for (const struct http_header *h = headers; h != NULL && h->name != NULL; h++)
+        if (h->value != NULL && http_header_safe(h->value))
             MHD_add_response_header(resp, h->name, h->value);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     if (http_draining())
@@ -44,8 +44,8 @@ enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const stru
     return ret;
 }
 
-bool header_copy(struct MHD_Connection *conn, const char *name, char *out, size_t max,
-                 size_t *len_r)
+bool http_header_copy(struct MHD_Connection *conn, const char *name, char *out, size_t max,
+                      size_t *len_r)
 {
     const char *v = NULL;
     size_t len = 0;
@@ -64,7 +64,7 @@ bool header_copy(struct MHD_Connection *conn, const char *name, char *out, size_
     return true;
 }
 
-bool sockaddr_text(const struct sockaddr *sa, char *out, size_t size)
+bool http_sockaddr_text(const struct sockaddr *sa, char *out, size_t size)
 {
     out[0] = '\0';
     if (sa == NULL)
@@ -80,14 +80,14 @@ bool sockaddr_text(const struct sockaddr *sa, char *out, size_t size)
     return inet_ntop(AF_INET6, a6, out, (socklen_t)size) != NULL;
 }
 
-bool peer_address(struct MHD_Connection *conn, char *out, size_t size)
+bool http_peer_address(struct MHD_Connection *conn, char *out, size_t size)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    return sockaddr_text(ci != NULL ? ci->client_addr : NULL, out, size);
+    return http_sockaddr_text(ci != NULL ? ci->client_addr : NULL, out, size);
 }
 
-bool header_safe(const char *s)
+bool http_header_safe(const char *s)
 {
     for (; *s != '\0'; s++)
         if ((unsigned char)*s < 0x20 || *s == 0x7f)
@@ -95,19 +95,8 @@ bool header_safe(const char *s)
     return true;
 }
 
-void log_decision(const struct request *rq, const char *via)
-{
-    /* Only the canonical login is logged: it was checked for shape, so a hostile value
-     * cannot forge log lines. The secret is never logged. */
-    fprintf(stderr,
-            "auth endpoint=%s protocol=%s login=%s ip=%s result=%s via=%s app_password_id=%lld\n",
-            rq->endpoint->path, rq->protocol ? kunci_protocol_name(rq->protocol) : "-",
-            rq->out.login[0] ? rq->out.login : "-", rq->client_ip[0] ? rq->client_ip : "-",
-            kunci_auth_result_name(rq->out.result), via, (long long)rq->out.app_password_id);
-}
-
-bool listen_address(const char *addr, struct sockaddr_storage *ss, uint16_t *port_r,
-                    unsigned *flags)
+bool http_listen_address(const char *addr, struct sockaddr_storage *ss, uint16_t *port_r,
+                         unsigned *flags)
 {
     char host[KUNCI_ADDR_MAX];
     unsigned port;

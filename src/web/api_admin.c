@@ -1,5 +1,5 @@
 /* /api/v1/admin: administrators create users, require MFA per user, and reset passwords. */
-#include "server/web.h"
+#include "web/api.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -52,10 +52,10 @@ static int add_user(void *arg, const struct kunci_account *a)
     return 0;
 }
 
-static enum MHD_Result create_user(struct web_request *rq)
+enum MHD_Result api_admin_user_create(struct web_request *rq)
 {
-    const char *login = body_string(rq, "login"), *name = body_string(rq, "display_name");
-    const char *state = body_string(rq, "mfa_state"), *role = body_string(rq, "role");
+    const char *login = web_body_string(rq, "login"), *name = web_body_string(rq, "display_name");
+    const char *state = web_body_string(rq, "mfa_state"), *role = web_body_string(rq, "role");
     struct kunci_account a;
     enum kunci_mfa_state mfa = KUNCI_MFA_DISABLED;
     enum kunci_role r_role = KUNCI_ROLE_USER;
@@ -94,7 +94,7 @@ static enum MHD_Result create_user(struct web_request *rq)
 
 static enum MHD_Result update_user(struct web_request *rq, struct kunci_account *a)
 {
-    const char *state = body_string(rq, "mfa_state");
+    const char *state = web_body_string(rq, "mfa_state");
     json_t *enabled = json_object_get(rq->body, "enabled");
 
     if (state != NULL && kunci_mfa_state_parse(state, &a->mfa_state) != KUNCI_OK)
@@ -124,79 +124,74 @@ static enum MHD_Result reset_password(struct web_request *rq, struct kunci_accou
     return r == KUNCI_OK ? api_json(rq, 200, out) : api_fail(rq, r);
 }
 
-static enum MHD_Result lockouts(struct web_request *rq)
+enum MHD_Result api_admin_lockouts(struct web_request *rq)
 {
-    char subject[KUNCI_LOGIN_MAX + 1];
-    int count = 0;
-
-    if (strcmp(rq->path, "/admin/lockouts") == 0 && strcmp(rq->method, "GET") == 0) {
-        json_t *list = json_array();
-        struct lockout_list l = {list, rq->now};
-        int r = kunci_store_lockout_list(rq->h, lockout_item, &l);
-        if (r != KUNCI_OK) {
-            json_decref(list);
-            return api_fail(rq, r);
-        }
-        return api_json(rq, 200, list);
+    json_t *list = json_array();
+    struct lockout_list l = {list, rq->now};
+    int r = kunci_store_lockout_list(rq->h, lockout_item, &l);
+    if (r != KUNCI_OK) {
+        json_decref(list);
+        return api_fail(rq, r);
     }
-    if (sscanf(rq->path, "/admin/lockouts/%254s", subject) == 1 &&
-        strcmp(rq->method, "DELETE") == 0) {
-        if (!reauth_fresh(rq))
-            return api_reauth_required(rq);
-        int r = kunci_guard_clear(rq->ctx, rq->h, subject, &count);
-        if (r == KUNCI_ERR_INVALID)
-            return api_error(rq, 400, "invalid", "Give a login or an IP address.");
-        if (r != KUNCI_OK)
-            return api_fail(rq, r);
-        fprintf(stderr, "web: %s cleared the lockouts of %s (%d)\n", rq->account.login, subject,
-                count);
-        return api_json(rq, 200, json_pack("{s:i}", "cleared", count));
-    }
-    return api_error(rq, 404, "not_found", "No such endpoint.");
+    return api_json(rq, 200, list);
 }
 
-enum MHD_Result api_admin(struct web_request *rq)
+enum MHD_Result api_admin_lockout_clear(struct web_request *rq)
 {
-    char login[KUNCI_LOGIN_MAX + 1], action[32] = "";
-    struct kunci_account a;
-
-    if (!rq->has_session || rq->session.stage != KUNCI_SESSION_FULL)
-        return api_error(rq, 401, "not_signed_in", "Sign in first.");
-    if (rq->account.role != KUNCI_ROLE_ADMIN)
-        return api_error(rq, 403, "not_admin", "Only administrators may do this.");
-    if (strncmp(rq->path, "/admin/lockouts", 15) == 0)
-        return lockouts(rq);
-    /* An administrator's changes ask for a recent password too. */
-    if (strcmp(rq->method, "GET") != 0 && !reauth_fresh(rq))
-        return api_reauth_required(rq);
-    if (strcmp(rq->path, "/admin/users") == 0) {
-        if (strcmp(rq->method, "GET") == 0) {
-            json_t *list = json_array();
-            int r = kunci_store_account_list(rq->h, add_user, list);
-            if (r != KUNCI_OK) {
-                json_decref(list);
-                return api_fail(rq, r);
-            }
-            return api_json(rq, 200, list);
-        }
-        if (strcmp(rq->method, "POST") == 0)
-            return create_user(rq);
-    }
-    int n = sscanf(rq->path, "/admin/users/%254[^/]/%31s", login, action);
-    if (n < 1)
-        return api_error(rq, 404, "not_found", "No such endpoint.");
-    int r = kunci_account_get(rq->h, login, &a);
+    const char *subject = rq->params[0];
+    int count = 0;
+    int r = kunci_guard_clear(rq->ctx, rq->h, subject, &count);
+    if (r == KUNCI_ERR_INVALID)
+        return api_error(rq, 400, "invalid", "Give a login or an IP address.");
     if (r != KUNCI_OK)
-        return api_fail(rq, r == KUNCI_ERR_INVALID ? KUNCI_ERR_NOT_FOUND : r);
-    if (n == 1 && strcmp(rq->method, "PATCH") == 0)
-        return update_user(rq, &a);
-    if (n == 2 && strcmp(action, "password") == 0 && strcmp(rq->method, "POST") == 0)
-        return reset_password(rq, &a);
-    if (n == 2 && strcmp(action, "app-passwords") == 0 && strcmp(rq->method, "DELETE") == 0) {
-        int count = 0;
-        r = kunci_store_app_password_delete_all(rq->h, a.id, &count);
-        return r == KUNCI_OK ? api_json(rq, 200, json_pack("{s:i}", "deleted", count))
-                             : api_fail(rq, r);
+        return api_fail(rq, r);
+    fprintf(stderr, "web: %s cleared the lockouts of %s (%d)\n", rq->account.login, subject, count);
+    return api_json(rq, 200, json_pack("{s:i}", "cleared", count));
+}
+
+enum MHD_Result api_admin_users(struct web_request *rq)
+{
+    json_t *list = json_array();
+    int r = kunci_store_account_list(rq->h, add_user, list);
+    if (r != KUNCI_OK) {
+        json_decref(list);
+        return api_fail(rq, r);
     }
-    return api_error(rq, 404, "not_found", "No such endpoint.");
+    return api_json(rq, 200, list);
+}
+
+/* The account a route's {login} names, or the answer already queued. */
+static bool named_account(struct web_request *rq, struct kunci_account *a, enum MHD_Result *ret_r)
+{
+    int r = kunci_account_get(rq->h, rq->params[0], a);
+    if (r == KUNCI_OK)
+        return true;
+    *ret_r = api_fail(rq, r == KUNCI_ERR_INVALID ? KUNCI_ERR_NOT_FOUND : r);
+    return false;
+}
+
+enum MHD_Result api_admin_user_update(struct web_request *rq)
+{
+    struct kunci_account a;
+    enum MHD_Result ret;
+    return named_account(rq, &a, &ret) ? update_user(rq, &a) : ret;
+}
+
+enum MHD_Result api_admin_user_password(struct web_request *rq)
+{
+    struct kunci_account a;
+    enum MHD_Result ret;
+    return named_account(rq, &a, &ret) ? reset_password(rq, &a) : ret;
+}
+
+enum MHD_Result api_admin_user_app_passwords_delete(struct web_request *rq)
+{
+    struct kunci_account a;
+    enum MHD_Result ret;
+    int count = 0;
+    if (!named_account(rq, &a, &ret))
+        return ret;
+    int r = kunci_store_app_password_delete_all(rq->h, a.id, &count);
+    return r == KUNCI_OK ? api_json(rq, 200, json_pack("{s:i}", "deleted", count))
+                         : api_fail(rq, r);
 }

@@ -1,7 +1,9 @@
 /* The web listener: the UI's static files and the JSON API, with sessions in cookies,
  * CSRF tokens on every change, and strict security headers. */
-#include "server/web.h"
-#include "server/internal.h"
+#include "web/web.h"
+#include "web/api.h"
+#include "web/routes.h"
+#include "listen/listen.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,198 +26,10 @@ struct web_conn {
     bool too_big;
 };
 
-static const char csp[] = "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                          "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
-                          "base-uri 'none'; form-action 'self'";
-
-static void security_headers(const struct web_request *rq, struct MHD_Response *resp)
-{
-    MHD_add_response_header(resp, "Content-Security-Policy", csp);
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-    /* Only over https (browsers ignore it on http anyway): a year, this host only. */
-    if (rq->secure)
-        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
-}
-
-static enum MHD_Result send_response(struct web_request *rq, unsigned status,
-                                     struct MHD_Response *resp)
-{
-    security_headers(rq, resp);
-    if (rq->retry_after[0] != '\0')
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, rq->retry_after);
-    if (http_draining())
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-    for (int i = 0; i < rq->ncookies; i++)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, rq->cookies[i]);
-    enum MHD_Result ret = MHD_queue_response(rq->conn, status, resp);
-    MHD_destroy_response(resp);
-    return ret;
-}
-
-enum MHD_Result api_json(struct web_request *rq, unsigned status, json_t *body)
-{
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    if (text == NULL)
-        return MHD_NO;
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-    if (resp == NULL) {
-        free(text);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    return send_response(rq, status, resp);
-}
-
-enum MHD_Result api_error(struct web_request *rq, unsigned status, const char *code,
-                          const char *message)
-{
-    return api_json(rq, status, json_pack("{s:s, s:s}", "error", code, "message", message));
-}
-
-enum MHD_Result api_retry(struct web_request *rq, unsigned status, const char *code,
-                          const char *message, int64_t retry_after)
-{
-    if (retry_after > 0)
-        snprintf(rq->retry_after, sizeof(rq->retry_after), "%lld", (long long)retry_after);
-    return api_json(rq, status,
-                    json_pack("{s:s, s:s, s:I}", "error", code, "message", message, "retry_after",
-                              (json_int_t)retry_after));
-}
-
-bool reauth_fresh(const struct web_request *rq)
-{
-    return rq->now - rq->session.password_at <= REAUTH_SECONDS;
-}
-
-enum MHD_Result api_reauth_required(struct web_request *rq)
-{
-    return api_error(rq, 403, "reauth_required", "Enter your password again to continue.");
-}
-
-enum kunci_auth_result web_password_check(struct web_request *rq, const char *password)
-{
-    struct kunci_auth_outcome out;
-    struct kunci_auth_request req = {
-        .login = rq->account.login,
-        .login_len = strlen(rq->account.login),
-        .secret = password,
-        .secret_len = strlen(password),
-        .client_ip = rq->client_ip,
-        .now = rq->now,
-        .primary_only = true,
-    };
-    enum kunci_auth_result r = kunci_auth_check(rq->ctx, rq->h, &req, &out);
-    rq->password_retry_after = out.retry_after;
-    sodium_memzero(&out, sizeof(out));
-    return r;
-}
-
-enum MHD_Result api_password_refused(struct web_request *rq, enum kunci_auth_result result,
-                                     int64_t retry_after, const char *code, const char *message)
-{
-    switch (result) {
-    case KUNCI_AUTH_LOCKED:
-        if (retry_after == 0)
-            return api_retry(rq, 429, "locked",
-                             "Too many wrong passwords: this account's password is locked. "
-                             "Contact your administrator.",
-                             0);
-        return api_retry(rq, 429, "locked",
-                         "Too many wrong passwords. Wait a few minutes and try again.",
-                         retry_after);
-    case KUNCI_AUTH_THROTTLED:
-        return api_retry(rq, 429, "throttled",
-                         "Too many failed sign-ins from your network. Wait a moment and try "
-                         "again.",
-                         retry_after);
-    case KUNCI_AUTH_TEMPFAIL:
-        return api_fail(rq, KUNCI_ERR_TEMPFAIL);
-    default:
-        return api_error(rq, 401, code, message);
-    }
-}
-
-enum MHD_Result api_fail(struct web_request *rq, int err)
-{
-    switch (err) {
-    case KUNCI_ERR_TEMPFAIL:
-    case KUNCI_ERR_STORE_ACCESS: /* the operator's to fix; the user can only wait */
-    case KUNCI_ERR_STORE_INVALID:
-        return api_error(rq, 503, "try_again_later",
-                         "The service is temporarily unavailable. Try again later.");
-    case KUNCI_ERR_NOT_FOUND:
-        return api_error(rq, 404, "not_found", "Not found.");
-    case KUNCI_ERR_INVALID:
-    case KUNCI_ERR_TOO_LONG:
-        return api_error(rq, 400, "invalid", "Check what you entered.");
-    case KUNCI_ERR_LIMIT:
-        return api_error(rq, 409, "limit", kunci_strerror(err));
-    case KUNCI_ERR_EXISTS:
-        return api_error(rq, 409, "exists", kunci_strerror(err));
-    case KUNCI_ERR_MFA_NOT_REQUIRED:
-        return api_error(rq, 403, "mfa_not_required", kunci_strerror(err));
-    case KUNCI_ERR_APP_PASSWORDS_OFF:
-        return api_error(rq, 403, "app_passwords_off", kunci_strerror(err));
-    case KUNCI_ERR_LOCKED:
-        return api_error(rq, 429, "code_locked", kunci_strerror(err));
-    case KUNCI_ERR_RATE:
-        return api_error(rq, 429, "too_many_codes", kunci_strerror(err));
-    case KUNCI_ERR_DELIVERY:
-        return api_error(rq, 502, "delivery_failed",
-                         "We could not send the code. Check the number or address, or try "
-                         "again later.");
-    default:
-        return api_error(rq, 500, "internal", "Something went wrong. Try again later.");
-    }
-}
-
-const char *body_string(struct web_request *rq, const char *key)
-{
-    json_t *v = rq->body ? json_object_get(rq->body, key) : NULL;
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 static bool secure_request(struct MHD_Connection *conn, const struct kunci_ctx *ctx)
 {
     const char *proto = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
     return ctx->cfg.secure_cookies || (proto != NULL && strcmp(proto, "https") == 0);
-}
-
-/* On https the cookies carry the __Host- prefix: Secure, Path=/ and no Domain, so no other
- * host of the domain (and no plain-http page) can set or shadow them. */
-static const char *cookie_prefix(const struct web_request *rq)
-{
-    return rq->secure ? "__Host-" : "";
-}
-
-void set_session_cookie(struct web_request *rq, const char *token, bool clear)
-{
-    if (rq->ncookies >= 2)
-        return;
-    snprintf(rq->cookies[rq->ncookies++], sizeof(rq->cookies[0]),
-             "%skunci_session=%s; Path=/; HttpOnly; SameSite=Lax%s%s", cookie_prefix(rq),
-             clear ? "" : token, clear ? "; Max-Age=0" : "", rq->secure ? "; Secure" : "");
-}
-
-void set_device_cookie(struct web_request *rq, const char *token, int days)
-{
-    if (rq->ncookies >= 2)
-        return;
-    snprintf(rq->cookies[rq->ncookies++], sizeof(rq->cookies[0]),
-             "%skunci_device=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%d%s", cookie_prefix(rq),
-             token, days * 86400, rq->secure ? "; Secure" : "");
-}
-
-const char *cookie(struct web_request *rq, const char *name)
-{
-    char full[64];
-    snprintf(full, sizeof(full), "%s%s", cookie_prefix(rq), name);
-    return MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, full);
 }
 
 static bool trusted_proxy(const struct kunci_ctx *ctx, const char *address)
@@ -233,7 +47,7 @@ static void resolve_client(struct web_request *rq)
     char list[1024], *p;
     struct kunci_ip ip;
 
-    peer_address(rq->conn, rq->client_ip, sizeof(rq->client_ip));
+    http_peer_address(rq->conn, rq->client_ip, sizeof(rq->client_ip));
     if (!trusted_proxy(rq->ctx, rq->client_ip))
         return;
     const char *xff = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-Forwarded-For");
@@ -259,31 +73,7 @@ static void resolve_client(struct web_request *rq)
         snprintf(rq->client_ip, sizeof(rq->client_ip), "%s", real);
 }
 
-/* Accept-Language: the first of the user's languages that kunci has. */
-static const char *choose_language(struct MHD_Connection *conn)
-{
-    const char *al = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language");
-    for (const char *p = al; p != NULL && *p != '\0';) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        if (strncasecmp(p, "id", 2) == 0 && (p[2] == '\0' || strchr("-;, ", p[2])))
-            return "id";
-        if (strncasecmp(p, "en", 2) == 0 && (p[2] == '\0' || strchr("-;, ", p[2])))
-            return "en";
-        p = strchr(p, ',');
-    }
-    return "en";
-}
-
-const char *web_language(struct web_request *rq)
-{
-    const char *lang = body_string(rq, "lang");
-    if (lang != NULL && (strcmp(lang, "en") == 0 || strcmp(lang, "id") == 0))
-        return lang;
-    return choose_language(rq->conn);
-}
-
-static enum MHD_Result api_config(struct web_request *rq)
+enum MHD_Result api_config(struct web_request *rq)
 {
     struct kunci_settings s;
     int r = kunci_settings_load(rq->h, &s);
@@ -298,22 +88,16 @@ static enum MHD_Result api_config(struct web_request *rq)
         json_array_append_new(methods, json_string("email"));
     return api_json(rq, 200,
                     json_pack("{s:s, s:[s,s], s:o, s:i, s:b}", "language",
-                              choose_language(rq->conn), "languages", "en", "id", "methods",
+                              web_accept_language(rq->conn), "languages", "en", "id", "methods",
                               methods, "remember_device_days", s.remember_device_days,
                               "app_passwords_allowed", s.app_passwords_allowed));
-}
-
-void web_session_policy(const struct kunci_ctx *ctx, struct kunci_session_policy *policy)
-{
-    policy->idle_seconds = (int64_t)ctx->cfg.session_idle_minutes * 60;
-    policy->max_seconds = (int64_t)ctx->cfg.session_max_hours * 3600;
 }
 
 static void resolve_session(struct web_request *rq)
 {
     struct kunci_session_policy policy;
-    web_session_policy(rq->ctx, &policy);
-    const char *token = cookie(rq, "kunci_session");
+    kunci_session_policy_from(&rq->ctx->cfg, &policy);
+    const char *token = web_cookie(rq, "kunci_session");
 
     if (token == NULL || token[0] == '\0')
         return;
@@ -374,21 +158,8 @@ static enum MHD_Result handle_api(struct web_request *rq, struct web_conn *wc)
     bool signing_in = strcmp(rq->path, "/session") == 0 && strcmp(rq->method, "POST") == 0;
     if (changes && !signing_in && !csrf_ok(rq))
         ret = api_error(rq, 403, "csrf", "Reload the page and try again.");
-    else if (strcmp(rq->path, "/config") == 0)
-        ret = api_config(rq);
-    else if (strncmp(rq->path, "/session", 8) == 0 || strcmp(rq->path, "/password") == 0 ||
-             strcmp(rq->path, "/reauth") == 0)
-        ret = api_session(rq);
-    else if (strncmp(rq->path, "/methods", 8) == 0)
-        ret = api_methods(rq);
-    else if (strcmp(rq->path, "/setup/complete") == 0)
-        ret = api_setup_complete(rq);
-    else if (strncmp(rq->path, "/app-passwords", 14) == 0)
-        ret = api_app_passwords(rq);
-    else if (strncmp(rq->path, "/admin/", 7) == 0)
-        ret = api_admin(rq);
     else
-        ret = api_error(rq, 404, "not_found", "No such endpoint.");
+        ret = web_route(rq);
     json_decref(rq->body);
     sodium_memzero(&rq->account, sizeof(rq->account));
     return ret;
@@ -450,7 +221,7 @@ static enum MHD_Result serve_file(struct web_request *rq, const char *url)
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type(path));
     MHD_add_response_header(resp, "Cache-Control", "no-cache");
-    return send_response(rq, 200, resp);
+    return web_send(rq, 200, resp);
 }
 
 /* One web listener per process: its guard, for the handlers' hooks. */
@@ -498,7 +269,7 @@ static enum MHD_Result web_handler(void *cls, struct MHD_Connection *conn, const
     resolve_client(&rq);
     if (strncmp(url, "/api/v1/", 8) == 0) {
         rq.path = url + 7;
-        rq.h = thread_store();
+        rq.h = listen_thread_store();
         if (rq.h == NULL)
             return api_fail(&rq, KUNCI_ERR_TEMPFAIL);
         return handle_api(&rq, wc);
@@ -536,7 +307,7 @@ int web_start(struct kunci_ctx *ctx, struct conn_guard *guard, unsigned limit,
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 
     *daemon_r = NULL;
-    if (!listen_address(ctx->cfg.web_listen, &ss, &port, &flags))
+    if (!http_listen_address(ctx->cfg.web_listen, &ss, &port, &flags))
         return KUNCI_ERR_INVALID;
     listener.guard = guard;
     *daemon_r = MHD_start_daemon(

@@ -2,7 +2,7 @@
  * process's file limit, a cap per client address, a deadline for each request's line and
  * headers (a connection that dribbles them is shut down, however slowly it sends), and a
  * log that says so without flooding. One guard per listener, hooked into libmicrohttpd. */
-#include "server/internal.h"
+#include "listen/listen.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -121,7 +121,7 @@ enum MHD_Result conn_guard_accept(void *cls, const struct sockaddr *addr, sockle
     bool ok;
     (void)addrlen;
 
-    if (!sockaddr_text(addr, address, sizeof(address)))
+    if (!http_sockaddr_text(addr, address, sizeof(address)))
         return MHD_YES;
     pthread_mutex_lock(&g->lock);
     ok = g->stopping == false &&
@@ -151,7 +151,7 @@ void conn_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_con
             return; /* unguarded but served; the MHD limits still hold */
         c->fd = fd != NULL ? fd->connect_fd : -1;
         atomic_store(&c->started_ms, now_ms());
-        sockaddr_text(ad != NULL ? ad->client_addr : NULL, c->address, sizeof(c->address));
+        http_sockaddr_text(ad != NULL ? ad->client_addr : NULL, c->address, sizeof(c->address));
         pthread_mutex_lock(&g->lock);
         c->next = g->head;
         if (g->head != NULL)

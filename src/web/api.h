@@ -1,0 +1,50 @@
+/* The handlers of /api/v1, one per route (routes.c says which request reaches which, and
+ * what it must have proven first), and what they share. */
+#ifndef KUNCI_WEB_API_H
+#define KUNCI_WEB_API_H
+
+#include "web/reply.h"
+#include "web/request.h"
+#include "web/views.h"
+
+/* Registering a method is for the wizard (MFA required, no method yet, or one verified in
+ * this session) or a full session: never for a session that still owes its second factor. */
+bool web_may_register(struct web_request *rq);
+/* The route's {…} part i as a positive id. */
+bool web_param_id(const struct web_request *rq, int i, int64_t *id_r);
+
+/* listener.c */
+enum MHD_Result api_config(struct web_request *rq);
+/* api_session.c: signing in and out, the second factor, passwords */
+enum MHD_Result api_session_get(struct web_request *rq);
+enum MHD_Result api_sign_in(struct web_request *rq);
+enum MHD_Result api_sign_out(struct web_request *rq);
+enum MHD_Result api_session_code(struct web_request *rq);
+enum MHD_Result api_session_verify(struct web_request *rq);
+enum MHD_Result api_password_change(struct web_request *rq);
+enum MHD_Result api_reauth(struct web_request *rq);
+/* api_mfa.c: the wizard and the methods on Security info */
+enum MHD_Result api_methods_list(struct web_request *rq);
+enum MHD_Result api_method_begin(struct web_request *rq);
+enum MHD_Result api_method_verify(struct web_request *rq);
+enum MHD_Result api_method_default(struct web_request *rq);
+enum MHD_Result api_method_delete(struct web_request *rq);
+enum MHD_Result api_setup_complete(struct web_request *rq);
+/* api_app_passwords.c */
+enum MHD_Result api_app_passwords_list(struct web_request *rq);
+enum MHD_Result api_app_passwords_create(struct web_request *rq);
+enum MHD_Result api_app_passwords_delete_all(struct web_request *rq);
+enum MHD_Result api_app_password_delete(struct web_request *rq);
+/* api_admin.c */
+enum MHD_Result api_admin_lockouts(struct web_request *rq);
+enum MHD_Result api_admin_lockout_clear(struct web_request *rq);
+enum MHD_Result api_admin_users(struct web_request *rq);
+enum MHD_Result api_admin_user_create(struct web_request *rq);
+enum MHD_Result api_admin_user_update(struct web_request *rq);
+enum MHD_Result api_admin_user_password(struct web_request *rq);
+enum MHD_Result api_admin_user_app_passwords_delete(struct web_request *rq);
+
+/* qr.c: an SVG of a QR code, caller frees */
+char *web_qr_svg(const char *text);
+
+#endif

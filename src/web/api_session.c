@@ -1,0 +1,212 @@
+/* /api/v1/session, /password, /reauth: signing in and out, the second factor, and
+ * passwords. */
+#include "web/api.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/accounts.h"
+#include "core/err.h"
+#include "core/guard.h"
+#include "core/login.h"
+#include "core/mfa.h"
+#include "delivery/delivery.h"
+
+static enum kunci_auth_result password_check(struct web_request *rq, const char *password,
+                                             int64_t *retry_after_r)
+{
+    struct kunci_auth_outcome out;
+    struct kunci_auth_request req = {
+        .login = rq->account.login,
+        .login_len = strlen(rq->account.login),
+        .secret = password,
+        .secret_len = strlen(password),
+        .client_ip = rq->client_ip,
+        .now = rq->now,
+        .primary_only = true,
+    };
+    enum kunci_auth_result r = kunci_auth_check(rq->ctx, rq->h, &req, &out);
+    *retry_after_r = out.retry_after;
+    sodium_memzero(&out, sizeof(out));
+    return r;
+}
+
+enum MHD_Result api_sign_in(struct web_request *rq)
+{
+    const char *login = web_body_string(rq, "login"), *pw = web_body_string(rq, "password");
+    struct kunci_auth_outcome out;
+    struct kunci_account a;
+
+    if (login == NULL || pw == NULL)
+        return api_error(rq, 400, "invalid", "Enter your account and password.");
+    /* The one decision every way in takes: lockout, per-address limits, the same work for
+     * unknown accounts. App passwords never open the web. */
+    struct kunci_auth_request req = {
+        .login = login,
+        .login_len = strlen(login),
+        .secret = pw,
+        .secret_len = strlen(pw),
+        .client_ip = rq->client_ip,
+        .now = rq->now,
+        .primary_only = true,
+    };
+    enum kunci_auth_result result = kunci_auth_check(rq->ctx, rq->h, &req, &out);
+    int64_t account_id = out.account_id, retry_after = out.retry_after;
+    if (result != KUNCI_AUTH_ALLOWED)
+        fprintf(stderr, "web sign-in login=%s ip=%s result=%s\n", out.login[0] ? out.login : "-",
+                rq->client_ip[0] ? rq->client_ip : "-", kunci_auth_result_name(result));
+    sodium_memzero(&out, sizeof(out));
+    if (result == KUNCI_AUTH_DISABLED)
+        return api_error(rq, 403, "account_disabled",
+                         "Your account is disabled. Contact your administrator.");
+    /* One answer for an unknown account and a wrong password. */
+    if (result != KUNCI_AUTH_ALLOWED)
+        return api_password_refused(rq, result, retry_after, "invalid_credentials",
+                                    "Your account or password is incorrect.");
+    int r = kunci_store_account_by_id(rq->h, account_id, &a);
+    if (r != KUNCI_OK)
+        return api_fail(rq, r == KUNCI_ERR_NOT_FOUND ? KUNCI_ERR_TEMPFAIL : r);
+    struct kunci_session_policy policy;
+    kunci_session_policy_from(&rq->ctx->cfg, &policy);
+    /* Housekeeping; failure is harmless. */
+    kunci_store_best_effort(kunci_session_purge(rq->h, &policy, rq->now));
+    kunci_store_best_effort(kunci_store_purge_guards(rq->h, rq->now));
+    rq->account = a;
+    sodium_memzero(&a, sizeof(a));
+    rq->has_session = false;
+    memset(&rq->session, 0, sizeof(rq->session));
+    rq->session.stage = KUNCI_SESSION_PASSWORD;
+    enum kunci_next_step next = web_next(rq);
+    enum kunci_session_stage stage = KUNCI_SESSION_PASSWORD;
+    if (next == KUNCI_NEXT_DONE || (next == KUNCI_NEXT_SECOND_FACTOR &&
+                                    kunci_device_trusted(rq->ctx, rq->h, rq->account.id,
+                                                         web_cookie(rq, "kunci_device"), rq->now)))
+        stage = KUNCI_SESSION_FULL;
+    r = web_session_rotate(rq, stage);
+    if (r != KUNCI_OK)
+        return api_fail(rq, r);
+    return api_json(rq, 200, web_session_json(rq));
+}
+
+enum MHD_Result api_sign_out(struct web_request *rq)
+{
+    if (rq->has_session)
+        kunci_store_best_effort(kunci_store_session_delete(rq->h, rq->session.id));
+    rq->has_session = false;
+    web_set_session_cookie(rq, "", true);
+    return api_json(rq, 200, json_pack("{s:b}", "signed_in", 0));
+}
+
+static int64_t body_id(struct web_request *rq, const char *key)
+{
+    json_t *v = rq->body ? json_object_get(rq->body, key) : NULL;
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+}
+
+enum MHD_Result api_session_code(struct web_request *rq)
+{
+    char err[256] = "";
+    int64_t retry_after = 0;
+    struct kunci_delivery_request dr = {&rq->ctx->cfg, web_language(rq)};
+
+    if (web_next(rq) != KUNCI_NEXT_SECOND_FACTOR)
+        return api_error(rq, 409, "not_needed", "No code is needed now.");
+    int r = kunci_mfa_send_code(rq->ctx, rq->h, &rq->account, body_id(rq, "method_id"), rq->now,
+                                kunci_delivery_send, &dr, err, sizeof(err), &retry_after);
+    if (r == KUNCI_ERR_DELIVERY)
+        fprintf(stderr, "web: code for %s not delivered: %s\n", rq->account.login, err);
+    if (r == KUNCI_ERR_RATE)
+        return web_codes_refused(rq, retry_after);
+    if (r != KUNCI_OK)
+        return api_fail(rq, r == KUNCI_ERR_INVALID ? KUNCI_ERR_NOT_FOUND : r);
+    return api_json(rq, 200,
+                    json_pack("{s:b, s:I}", "sent", 1, "resend_after", web_resend_after(rq)));
+}
+
+enum MHD_Result api_session_verify(struct web_request *rq)
+{
+    const char *code = web_body_string(rq, "code");
+    json_t *remember = rq->body ? json_object_get(rq->body, "remember") : NULL;
+    struct kunci_mfa_method m;
+
+    if (web_next(rq) != KUNCI_NEXT_SECOND_FACTOR)
+        return api_error(rq, 409, "not_needed", "No code is needed now.");
+    int64_t id = body_id(rq, "method_id");
+    if (code == NULL || kunci_store_method_get(rq->h, rq->account.id, id, &m) != 0 || !m.verified)
+        return api_error(rq, 400, "invalid", "Choose a method and enter its code.");
+    int64_t retry_after = 0;
+    int r = kunci_mfa_check(rq->ctx, rq->h, &rq->account, id, code, rq->now, &retry_after);
+    if (r != KUNCI_OK)
+        return web_code_error(rq, r, retry_after);
+    rq->session.mfa_at = rq->now;
+    if ((r = web_session_rotate(rq, KUNCI_SESSION_FULL)) != KUNCI_OK)
+        return api_fail(rq, r);
+    if (json_is_true(remember)) {
+        struct kunci_settings s;
+        char token[KUNCI_TOKEN_MAX];
+        if (kunci_settings_load(rq->h, &s) == KUNCI_OK &&
+            kunci_device_remember(rq->ctx, rq->h, rq->account.id, rq->now, s.remember_device_days,
+                                  token) == KUNCI_OK)
+            web_set_device_cookie(rq, token, s.remember_device_days);
+        sodium_memzero(token, sizeof(token));
+    }
+    return api_json(rq, 200, web_session_json(rq));
+}
+
+enum MHD_Result api_password_change(struct web_request *rq)
+{
+    const char *current = web_body_string(rq, "current"), *fresh = web_body_string(rq, "new");
+    bool revoked;
+
+    if (current == NULL || fresh == NULL)
+        return api_error(rq, 400, "invalid", "Enter your current and your new password.");
+    if (rq->session.stage != KUNCI_SESSION_FULL && !rq->account.must_change_password)
+        return api_error(rq, 403, "not_signed_in", "Sign in first.");
+    int64_t retry_after = 0;
+    enum kunci_auth_result result = password_check(rq, current, &retry_after);
+    if (result != KUNCI_AUTH_ALLOWED)
+        return api_password_refused(rq, result, retry_after, "wrong_password",
+                                    "Your current password is incorrect.");
+    if (strcmp(current, fresh) == 0)
+        return api_error(rq, 400, "same_password", "Choose a password you have not used here.");
+    int r = kunci_password_acceptable(fresh, strlen(fresh));
+    if (r != KUNCI_OK)
+        return api_error(rq, 400, "weak_password",
+                         r == KUNCI_ERR_TOO_LONG ? "Use at most 256 characters."
+                                                 : "Use at least 8 characters.");
+    rq->account.must_change_password = false;
+    /* Every other session ends and remembered devices are forgotten. */
+    r = kunci_account_set_password(rq->ctx, rq->h, &rq->account, fresh, strlen(fresh), rq->now,
+                                   rq->session.id, &revoked);
+    if (r != KUNCI_OK)
+        return api_fail(rq, r);
+    enum kunci_session_stage stage = rq->session.stage;
+    if (stage != KUNCI_SESSION_FULL && web_next(rq) == KUNCI_NEXT_DONE)
+        stage = KUNCI_SESSION_FULL;
+    rq->session.password_at = rq->now;
+    if ((r = web_session_rotate(rq, stage)) != KUNCI_OK)
+        return api_fail(rq, r);
+    return api_json(rq, 200, web_session_json(rq));
+}
+
+enum MHD_Result api_reauth(struct web_request *rq)
+{
+    const char *pw = web_body_string(rq, "password");
+    if (pw == NULL)
+        return api_error(rq, 401, "wrong_password", "Your password is incorrect.");
+    /* Counted like any other guess at the password. */
+    int64_t retry_after = 0;
+    enum kunci_auth_result result = password_check(rq, pw, &retry_after);
+    if (result != KUNCI_AUTH_ALLOWED)
+        return api_password_refused(rq, result, retry_after, "wrong_password",
+                                    "Your password is incorrect.");
+    rq->session.password_at = rq->now;
+    int r = kunci_store_session_update(rq->h, &rq->session);
+    return r == KUNCI_OK ? api_json(rq, 200, json_pack("{s:b}", "ok", 1)) : api_fail(rq, r);
+}
+
+enum MHD_Result api_session_get(struct web_request *rq)
+{
+    return api_json(rq, 200, web_session_json(rq));
+}

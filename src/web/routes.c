@@ -1,0 +1,119 @@
+#include "web/routes.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "web/api.h"
+
+static const struct web_route routes[] = {
+    {"GET", "/config", WEB_PUBLIC, false, api_config},
+    {"GET", "/session", WEB_PUBLIC, false, api_session_get},
+    {"POST", "/session", WEB_PUBLIC, false, api_sign_in},
+    {"DELETE", "/session", WEB_PUBLIC, false, api_sign_out},
+    {"POST", "/session/code", WEB_SESSION, false, api_session_code},
+    {"POST", "/session/verify", WEB_SESSION, false, api_session_verify},
+    {"POST", "/password", WEB_SESSION, false, api_password_change},
+    /* The wizard re-authenticates too, when its steps took longer than REAUTH_SECONDS. */
+    {"POST", "/reauth", WEB_REGISTERING, false, api_reauth},
+    {"GET", "/methods", WEB_FULL, false, api_methods_list},
+    {"POST", "/methods/{}", WEB_REGISTERING, true, api_method_begin},
+    {"POST", "/methods/{}/verify", WEB_REGISTERING, false, api_method_verify},
+    {"POST", "/methods/{}/default", WEB_FULL, true, api_method_default},
+    {"DELETE", "/methods/{}", WEB_FULL, true, api_method_delete},
+    {"POST", "/setup/complete", WEB_SESSION, false, api_setup_complete},
+    {"GET", "/app-passwords", WEB_FULL, false, api_app_passwords_list},
+    {"POST", "/app-passwords", WEB_FULL, false, api_app_passwords_create},
+    {"DELETE", "/app-passwords", WEB_FULL, false, api_app_passwords_delete_all},
+    {"DELETE", "/app-passwords/{}", WEB_FULL, false, api_app_password_delete},
+    {"GET", "/admin/lockouts", WEB_ADMIN, false, api_admin_lockouts},
+    {"DELETE", "/admin/lockouts/{}", WEB_ADMIN, true, api_admin_lockout_clear},
+    {"GET", "/admin/users", WEB_ADMIN, false, api_admin_users},
+    {"POST", "/admin/users", WEB_ADMIN, true, api_admin_user_create},
+    {"PATCH", "/admin/users/{}", WEB_ADMIN, true, api_admin_user_update},
+    {"POST", "/admin/users/{}/password", WEB_ADMIN, true, api_admin_user_password},
+    {"DELETE", "/admin/users/{}/app-passwords", WEB_ADMIN, true,
+     api_admin_user_app_passwords_delete},
+};
+
+const struct web_route *web_route_match(const struct web_route *table, size_t n, const char *method,
+                                        const char *path,
+                                        char params[WEB_PATH_PARAMS][WEB_PATH_PARAM_MAX + 1])
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *p = table[i].pattern, *s = path;
+        int nparams = 0;
+
+        if (strcmp(table[i].method, method) != 0)
+            continue;
+        while (*p != '\0') {
+            if (p[0] == '{' && p[1] == '}') {
+                size_t len = strcspn(s, "/");
+                if (len == 0 || len > WEB_PATH_PARAM_MAX || nparams == WEB_PATH_PARAMS)
+                    break;
+                memcpy(params[nparams], s, len);
+                params[nparams++][len] = '\0';
+                s += len;
+                p += 2;
+            } else if (*p == *s) {
+                p++;
+                s++;
+            } else {
+                break;
+            }
+        }
+        if (*p == '\0' && *s == '\0')
+            return &table[i];
+    }
+    return NULL;
+}
+
+bool web_may_register(struct web_request *rq)
+{
+    return rq->session.stage == KUNCI_SESSION_FULL || web_next(rq) == KUNCI_NEXT_SETUP;
+}
+
+bool web_param_id(const struct web_request *rq, int i, int64_t *id_r)
+{
+    const char *s = rq->params[i];
+    char *end;
+    if (s[0] < '0' || s[0] > '9')
+        return false;
+    long long v = strtoll(s, &end, 10);
+    if (*end != '\0' || v <= 0)
+        return false;
+    *id_r = (int64_t)v;
+    return true;
+}
+
+static bool stage_reached(struct web_request *rq, enum web_stage stage)
+{
+    switch (stage) {
+    case WEB_PUBLIC:
+        return true;
+    case WEB_SESSION:
+        return rq->has_session;
+    case WEB_REGISTERING:
+        return rq->has_session && web_may_register(rq);
+    case WEB_FULL:
+    case WEB_ADMIN:
+        return rq->has_session && rq->session.stage == KUNCI_SESSION_FULL;
+    }
+    return false;
+}
+
+enum MHD_Result web_route(struct web_request *rq)
+{
+    const struct web_route *route = web_route_match(routes, sizeof(routes) / sizeof(routes[0]),
+                                                    rq->method, rq->path, rq->params);
+
+    if (route == NULL)
+        return api_error(rq, 404, "not_found", "No such endpoint.");
+    if (!stage_reached(rq, route->stage))
+        return api_error(rq, 401, "not_signed_in", "Sign in first.");
+    if (route->stage == WEB_ADMIN && rq->account.role != KUNCI_ROLE_ADMIN)
+        return api_error(rq, 403, "not_admin", "Only administrators may do this.");
+    if (route->reauth && !web_reauth_fresh(rq))
+        return api_reauth_required(rq);
+    return route->handler(rq);
+}

@@ -1,0 +1,84 @@
+/* The JSON views of what the API shows: the session, the methods, an app password. */
+#include "web/views.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/protocol.h"
+#include "core/settings.h"
+#include "core/timespec.h"
+
+json_t *web_session_json(struct web_request *rq)
+{
+    if (!rq->has_session)
+        return json_pack("{s:b}", "signed_in", 0);
+    const struct kunci_account *a = &rq->account;
+    return json_pack("{s:b, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:b}, s:o}", "signed_in", 1, "next",
+                     kunci_next_step_name(web_next(rq)), "csrf", rq->session.csrf, "user", "login",
+                     a->login, "display_name", a->display_name, "role", kunci_role_name(a->role),
+                     "mfa_state", kunci_mfa_state_name(a->mfa_state), "must_change_password",
+                     a->must_change_password, "methods", web_methods_json(rq));
+}
+
+/* "+62 ••••••7890", "a•••@example.org": enough to recognise, not to harvest. */
+static void mask_target(const struct kunci_mfa_method *m, char *out, size_t size)
+{
+    const char *t = m->target;
+    if (m->kind == KUNCI_METHOD_EMAIL) {
+        const char *at = strchr(t, '@');
+        snprintf(out, size, "%c\u2022\u2022\u2022%s", t[0], at ? at : "");
+    } else if (m->kind == KUNCI_METHOD_PHONE) {
+        size_t len = strlen(t);
+        const char *space = strchr(t, ' ');
+        int cc = space ? (int)(space - t) : 0;
+        snprintf(out, size, "%.*s \u2022\u2022\u2022\u2022%s", cc, t, len > 4 ? t + len - 4 : t);
+    } else {
+        out[0] = '\0';
+    }
+}
+
+static int add_method(void *arg, const struct kunci_mfa_method *m)
+{
+    char masked[300];
+    if (!m->verified)
+        return 0;
+    mask_target(m, masked, sizeof(masked));
+    json_array_append_new(arg, json_pack("{s:I, s:s, s:s, s:s, s:b}", "id", (json_int_t)m->id,
+                                         "kind", kunci_method_kind_name(m->kind), "target", masked,
+                                         "channel", m->channel, "default", m->is_default));
+    return 0;
+}
+
+json_t *web_methods_json(struct web_request *rq)
+{
+    json_t *list = json_array();
+    kunci_store_best_effort(kunci_store_method_list(rq->h, rq->account.id, add_method, list));
+    return list;
+}
+
+json_t *web_app_password_json(const struct kunci_app_password *ap)
+{
+    char created[32], expires[32], used[32];
+    json_t *protocols = json_array();
+
+    for (unsigned bit = KUNCI_PROTO_IMAP; bit <= KUNCI_PROTO_EWS; bit <<= 1)
+        if (ap->protocols & bit)
+            json_array_append_new(protocols, json_string(kunci_protocol_name(bit)));
+    kunci_time_format(ap->created_at, created, sizeof(created));
+    kunci_time_format(ap->expires_at, expires, sizeof(expires));
+    kunci_time_format(ap->last_used_at, used, sizeof(used));
+    return json_pack("{s:I, s:s, s:o, s:s, s:s, s:s?, s:o}", "id", (json_int_t)ap->id, "name",
+                     ap->name, "protocols", protocols, "networks", ap->networks, "created_at",
+                     created, "expires_at", ap->expires_at ? expires : NULL, "last_used",
+                     ap->last_used_at
+                         ? json_pack("{s:s, s:s, s:s}", "at", used, "ip", ap->last_used_ip,
+                                     "protocol", ap->last_used_protocol)
+                         : json_null());
+}
+
+json_int_t web_resend_after(struct web_request *rq)
+{
+    struct kunci_settings s;
+    return kunci_settings_load(rq->h, &s) == KUNCI_OK ? s.code_resend_seconds : 60;
+}

@@ -1,0 +1,15 @@
+/* The JSON views of what the API shows: the session, the methods, an app password. */
+#ifndef KUNCI_WEB_VIEWS_H
+#define KUNCI_WEB_VIEWS_H
+
+#include "web/request.h"
+
+/* {signed_in, next, csrf, user, methods} */
+json_t *web_session_json(struct web_request *rq);
+/* The signed-in user's verified methods, their targets masked. */
+json_t *web_methods_json(struct web_request *rq);
+json_t *web_app_password_json(const struct kunci_app_password *ap);
+/* Seconds before another code may be sent to the same place (for the UI's countdown). */
+json_int_t web_resend_after(struct web_request *rq);
+
+#endif

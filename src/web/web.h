@@ -1,0 +1,14 @@
+/* The public web listener: the UI's static files and the JSON API under /api/v1. */
+#ifndef KUNCI_WEB_H
+#define KUNCI_WEB_H
+
+#include <microhttpd.h>
+
+#include "core/context.h"
+
+struct conn_guard;
+/* Starts the web listener under the guard, with at most `limit` connections. */
+int web_start(struct kunci_ctx *ctx, struct conn_guard *guard, unsigned limit,
+              struct MHD_Daemon **daemon_r);
+
+#endif
