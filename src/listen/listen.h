@@ -10,12 +10,36 @@
 #include <sys/socket.h>
 
 #include "core/context.h"
+#include "core/guard.h"
 #include "core/store.h"
 
 /* thread_store.c: the store handle of the calling thread, opened on first use with the
  * context given to listen_thread_store_init (one per process); NULL when unreachable. */
 int listen_thread_store_init(const struct kunci_ctx *ctx);
 struct kunci_store_handle *listen_thread_store(void);
+
+/* hash_pool.c: Argon2id (and whatever else must not hold a listener's threads) on a fixed
+ * set of niced workers, fed by a bounded queue shared fairly per client address. */
+/* One background job: Argon2id for one request, on a hash worker. */
+struct hash_job {
+    void (*run)(struct hash_job *job, struct kunci_store_handle *h);
+    struct hash_job *next;
+    char address[KUNCI_ADDRESS_KEY_MAX]; /* whose it is: the client's address key, or "" */
+};
+
+struct hash_pool;
+/* per_address: how many jobs of one address may wait or run at once. */
+int hash_pool_start(struct hash_pool **pool_r, int workers, int queue_max, int per_address);
+/* KUNCI_ERR_LIMIT when the queue is full, or holds the address's share already: the caller
+ * answers "try again later". */
+int hash_pool_submit(struct hash_pool *pool, struct hash_job *job);
+/* Nothing queued or running. */
+bool hash_pool_idle(struct hash_pool *pool);
+/* Refuses new jobs (submit says KUNCI_ERR_LIMIT), answers the queued ones "try again later"
+ * (their run gets no store handle) and waits for the running ones. The pool stays valid. */
+void hash_pool_stop(struct hash_pool *pool);
+/* Once no listener can reach it. */
+void hash_pool_free(struct hash_pool *pool);
 
 /* conn_guard.c: connection limits, a cap per address, a deadline for each request's line
  * and headers, and a rate-limited log, for one libmicrohttpd listener. */

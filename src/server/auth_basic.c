@@ -9,14 +9,14 @@
 
 #include "core/netmask.h"
 #include "core/protocol.h"
+#include "listen/wire.h"
 
 #define AUTH_HEADER_MAX 1024
 
 static enum parse_result basic_parse(struct request *rq)
 {
     char header[AUTH_HEADER_MAX + 1], proto[16];
-    unsigned char decoded[AUTH_HEADER_MAX];
-    size_t len, decoded_len = 0;
+    size_t len;
     const char *q;
 
     if (!server_key_ok(rq->server, rq->conn)) {
@@ -42,32 +42,15 @@ static enum parse_result basic_parse(struct request *rq)
         if (kunci_ip_parse(rq->client_ip, &ip) != 0)
             rq->client_ip[0] = '\0';
     }
-    if (!http_header_copy(rq->conn, MHD_HTTP_HEADER_AUTHORIZATION, header, AUTH_HEADER_MAX, &len) ||
-        len < 7 || strncasecmp(header, "Basic ", 6) != 0)
+    if (!http_header_copy(rq->conn, MHD_HTTP_HEADER_AUTHORIZATION, header, AUTH_HEADER_MAX, &len))
         return PARSE_REFUSE;
-    const char *b64 = header + 6;
-    while (*b64 == ' ')
-        b64++;
-    int rc = sodium_base642bin(decoded, sizeof(decoded), b64, strlen(b64), NULL, &decoded_len, NULL,
-                               sodium_base64_VARIANT_ORIGINAL);
+    struct wire_credentials c = {rq->login,  REQUEST_LOGIN_MAX,  0,
+                                 rq->secret, REQUEST_SECRET_MAX, 0};
+    bool ok = wire_basic_credentials(header, len, &c);
     sodium_memzero(header, sizeof(header));
-    const unsigned char *colon = rc == 0 ? memchr(decoded, ':', decoded_len) : NULL;
-    enum parse_result pr = PARSE_REFUSE;
-    if (colon != NULL) {
-        size_t ulen = (size_t)(colon - decoded), plen = decoded_len - ulen - 1;
-        if (ulen <= REQUEST_LOGIN_MAX && plen <= REQUEST_SECRET_MAX &&
-            memchr(decoded, '\0', decoded_len) == NULL) {
-            memcpy(rq->login, decoded, ulen);
-            rq->login[ulen] = '\0';
-            rq->login_len = ulen;
-            memcpy(rq->secret, colon + 1, plen);
-            rq->secret[plen] = '\0';
-            rq->secret_len = plen;
-            pr = PARSE_OK;
-        }
-    }
-    sodium_memzero(decoded, sizeof(decoded));
-    return pr;
+    rq->login_len = c.login_len;
+    rq->secret_len = c.secret_len;
+    return ok ? PARSE_OK : PARSE_REFUSE;
 }
 
 static enum MHD_Result basic_respond(struct request *rq)

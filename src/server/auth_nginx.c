@@ -5,12 +5,14 @@
  * replaces the password nginx sends to the backend, so backends never see app passwords. */
 #include "server/internal.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/netmask.h"
 #include "core/protocol.h"
+#include "listen/wire.h"
 
 #define STATUS_INVALID  "Invalid login or password"
 #define STATUS_TEMPFAIL "Temporary server problem, try again later"
@@ -25,16 +27,9 @@ static bool escaped_header(struct MHD_Connection *conn, const char *name, char *
 
     if (!http_header_copy(conn, name, raw, sizeof(raw) - 1, &raw_len))
         return false;
-    size_t len = MHD_http_unescape(raw);
-    if (len > max || memchr(raw, '\0', len) != NULL) {
-        memset(raw, 0, sizeof(raw));
-        return false;
-    }
-    memcpy(out, raw, len);
-    out[len] = '\0';
-    *len_r = len;
-    memset(raw, 0, sizeof(raw));
-    return true;
+    bool ok = wire_percent_decode(raw, raw_len, out, max, len_r);
+    sodium_memzero(raw, sizeof(raw));
+    return ok;
 }
 
 static enum parse_result nginx_parse(struct request *rq)

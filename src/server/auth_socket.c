@@ -29,6 +29,7 @@
 
 #include "core/err.h"
 #include "core/protocol.h"
+#include "listen/wire.h"
 
 #define REQUEST_MAX      1024
 #define REQUEST_MS       5000 /* from connecting to the end of the request line */
@@ -50,7 +51,7 @@ struct socket_job {
     int fd;
     char local[24]; /* "uid:N": the asking user, when the request names no address */
     char buf[REQUEST_MAX + 1];
-    char *fields[5];
+    struct wire_socket_request rq;
     unsigned protocol;
 };
 
@@ -93,38 +94,23 @@ static void done_with(struct socket_listener *l, int fd, const char *text)
     atomic_fetch_sub(&l->pending, 1);
 }
 
-/* Splits the request line into its five fields; false when malformed. strsep keeps empty
- * fields (an empty password is a field too). */
-static bool parse_request(char *line, char *fields[5], unsigned *protocol_r)
-{
-    char *rest = line;
-    int n;
-
-    for (n = 0; n < 5 && rest != NULL; n++)
-        fields[n] = strsep(&rest, "\t");
-    if (n != 5 || rest != NULL || strcmp(fields[0], "AUTH") != 0)
-        return false;
-    *protocol_r = kunci_protocol_parse(fields[1]);
-    return *protocol_r != 0;
-}
-
 static void decide(struct hash_job *job, struct kunci_store_handle *h)
 {
     struct socket_job *sj = (struct socket_job *)((char *)job - offsetof(struct socket_job, job));
     const struct kunci_ctx *ctx = sj->l->ctx;
     struct kunci_auth_outcome out;
     char reply[KUNCI_LOGIN_MAX + 8];
-    char **f = sj->fields;
+    const struct wire_socket_request *f = &sj->rq;
 
     memset(&out, 0, sizeof(out));
     out.result = KUNCI_AUTH_TEMPFAIL; /* deny until decided */
     struct kunci_auth_request req = {
-        .login = f[3],
-        .login_len = strlen(f[3]),
-        .secret = f[4],
-        .secret_len = strlen(f[4]),
+        .login = f->login,
+        .login_len = strlen(f->login),
+        .secret = f->secret,
+        .secret_len = strlen(f->secret),
         .protocol = sj->protocol,
-        .client_ip = strcmp(f[2], "-") == 0 ? sj->local : f[2],
+        .client_ip = strcmp(f->client_ip, "-") == 0 ? sj->local : f->client_ip,
         .now = (int64_t)time(NULL),
     };
     if (h != NULL) /* without a handle: the database is away, or kunci is stopping */
@@ -175,8 +161,8 @@ static void dispatch(struct socket_listener *l, int slot)
     sj->fd = c->fd;
     sj->l = l;
     sj->job.run = decide;
-    bool ok = memchr(c->buf, '\0', len) == NULL && memchr(c->buf, '\r', len) == NULL &&
-              parse_request(sj->buf, sj->fields, &sj->protocol);
+    bool ok = wire_socket_request(sj->buf, len, &sj->rq) &&
+              (sj->protocol = kunci_protocol_parse(sj->rq.protocol)) != 0;
     if (!ok) {
         drop_client(l, slot, "FAIL\n", true);
         sodium_memzero(sj, sizeof(*sj));
@@ -186,7 +172,7 @@ static void dispatch(struct socket_listener *l, int slot)
     /* Whose share of the pool it takes, and whose failures count: the client's address,
      * else the local user's. */
     snprintf(sj->local, sizeof(sj->local), "uid:%u", (unsigned)c->uid);
-    if (kunci_address_key(sj->fields[2], sj->job.address, sizeof(sj->job.address)) != KUNCI_OK)
+    if (kunci_address_key(sj->rq.client_ip, sj->job.address, sizeof(sj->job.address)) != KUNCI_OK)
         snprintf(sj->job.address, sizeof(sj->job.address), "%s", sj->local);
     drop_client(l, slot, NULL, false); /* the descriptor goes with the job */
     if (hash_pool_submit(l->pool, &sj->job) != KUNCI_OK) {

@@ -440,7 +440,7 @@ int kunci_serve(struct kunci_ctx *ctx)
         fprintf(stderr, "kunci: serving pam_kunci on %s (mode %04o)\n", ctx->cfg.socket_path,
                 (unsigned)ctx->cfg.socket_mode);
     }
-    if (web_start(ctx, srv.web_guard, limit, &web) != KUNCI_OK) {
+    if (web_start(ctx, srv.web_guard, srv.pool, limit, &web) != KUNCI_OK) {
         fprintf(stderr,
                 "kunci: cannot listen on %s (web_listen): in use or not an address of "
                 "this machine\n",

@@ -79,9 +79,9 @@ enum MHD_Result api_sign_in(struct web_request *rq)
     rq->session.stage = KUNCI_SESSION_PASSWORD;
     enum kunci_next_step next = web_next(rq);
     enum kunci_session_stage stage = KUNCI_SESSION_PASSWORD;
-    if (next == KUNCI_NEXT_DONE || (next == KUNCI_NEXT_SECOND_FACTOR &&
-                                    kunci_device_trusted(rq->ctx, rq->h, rq->account.id,
-                                                         web_cookie(rq, "kunci_device"), rq->now)))
+    if (next == KUNCI_NEXT_DONE ||
+        (next == KUNCI_NEXT_SECOND_FACTOR &&
+         kunci_device_trusted(rq->ctx, rq->h, rq->account.id, rq->device_cookie, rq->now)))
         stage = KUNCI_SESSION_FULL;
     r = web_session_rotate(rq, stage);
     if (r != KUNCI_OK)

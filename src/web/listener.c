@@ -4,6 +4,7 @@
 #include "web/api.h"
 #include "web/routes.h"
 #include "listen/listen.h"
+#include "listen/wire.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,10 +21,16 @@
 #include "core/netmask.h"
 #include "core/settings.h"
 
+/* One request on its connection, kept across libmicrohttpd's calls (and while its handler
+ * runs on the hash pool). */
 struct web_conn {
     char *body;
     size_t body_len;
     bool too_big;
+    enum { WEB_READING, WEB_ON_POOL, WEB_ANSWERED } state;
+    const struct web_route *route;
+    struct hash_job job;
+    struct web_request rq;
 };
 
 static bool secure_request(struct MHD_Connection *conn, const struct kunci_ctx *ctx)
@@ -42,35 +49,52 @@ static bool trusted_proxy(const struct kunci_ctx *ctx, const char *address)
 /* The browser's address: the peer's, or behind trusted_proxies the last address in
  * X-Forwarded-For that is not one of them (what the proxy itself saw), else X-Real-IP. Only
  * a trusted proxy is believed: anyone else could name any address there. */
+static bool trusted_hop(void *arg, const char *address)
+{
+    return trusted_proxy(arg, address);
+}
+
 static void resolve_client(struct web_request *rq)
 {
-    char list[1024], *p;
     struct kunci_ip ip;
+    const char *v;
+    size_t len = 0;
 
     http_peer_address(rq->conn, rq->client_ip, sizeof(rq->client_ip));
     if (!trusted_proxy(rq->ctx, rq->client_ip))
         return;
-    const char *xff = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-Forwarded-For");
-    if (xff != NULL && strlen(xff) < sizeof(list)) {
-        snprintf(list, sizeof(list), "%s", xff);
-        while ((p = strrchr(list, ',')) != NULL || list[0] != '\0') {
-            char *item = p != NULL ? p + 1 : list;
-            item += strspn(item, " \t");
-            item[strcspn(item, " \t")] = '\0';
-            if (kunci_ip_parse(item, &ip) != KUNCI_OK)
-                break; /* a malformed hop: trust nothing before it */
-            if (!trusted_proxy(rq->ctx, item)) {
-                snprintf(rq->client_ip, sizeof(rq->client_ip), "%s", item);
-                return;
-            }
-            if (p == NULL)
-                break;
-            *p = '\0';
-        }
-    }
+    if (MHD_lookup_connection_value_n(rq->conn, MHD_HEADER_KIND, "X-Forwarded-For", 15, &v, &len) ==
+            MHD_YES &&
+        v != NULL && len < 1024 &&
+        wire_forwarded_for(v, len, trusted_hop, (void *)rq->ctx, rq->client_ip,
+                           sizeof(rq->client_ip)))
+        return;
     const char *real = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-Real-IP");
     if (real != NULL && strlen(real) <= KUNCI_IP_MAX && kunci_ip_parse(real, &ip) == KUNCI_OK)
         snprintf(rq->client_ip, sizeof(rq->client_ip), "%s", real);
+}
+
+/* What the handlers read of the request's headers, read once here: a handler may run on
+ * the hash pool, away from the connection. */
+static void read_headers(struct web_request *rq)
+{
+    char name[64];
+    const char *v;
+    size_t len = 0;
+
+    rq->language = "en";
+    if (MHD_lookup_connection_value_n(rq->conn, MHD_HEADER_KIND, "Accept-Language", 15, &v, &len) ==
+            MHD_YES &&
+        v != NULL)
+        rq->language = wire_accept_language(v, len);
+    if (MHD_lookup_connection_value_n(rq->conn, MHD_HEADER_KIND, "Cookie", 6, &v, &len) !=
+            MHD_YES ||
+        v == NULL)
+        return;
+    snprintf(name, sizeof(name), "%skunci_session", rq->secure ? "__Host-" : "");
+    wire_cookie(v, len, name, rq->session_cookie, sizeof(rq->session_cookie) - 1);
+    snprintf(name, sizeof(name), "%skunci_device", rq->secure ? "__Host-" : "");
+    wire_cookie(v, len, name, rq->device_cookie, sizeof(rq->device_cookie) - 1);
 }
 
 enum MHD_Result api_config(struct web_request *rq)
@@ -87,17 +111,17 @@ enum MHD_Result api_config(struct web_request *rq)
     if (s.mfa_email_allowed)
         json_array_append_new(methods, json_string("email"));
     return api_json(rq, 200,
-                    json_pack("{s:s, s:[s,s], s:o, s:i, s:b}", "language",
-                              web_accept_language(rq->conn), "languages", "en", "id", "methods",
-                              methods, "remember_device_days", s.remember_device_days,
-                              "app_passwords_allowed", s.app_passwords_allowed));
+                    json_pack("{s:s, s:[s,s], s:o, s:i, s:b}", "language", rq->language,
+                              "languages", "en", "id", "methods", methods, "remember_device_days",
+                              s.remember_device_days, "app_passwords_allowed",
+                              s.app_passwords_allowed));
 }
 
 static void resolve_session(struct web_request *rq)
 {
     struct kunci_session_policy policy;
     kunci_session_policy_from(&rq->ctx->cfg, &policy);
-    const char *token = web_cookie(rq, "kunci_session");
+    const char *token = rq->session_cookie;
 
     if (token == NULL || token[0] == '\0')
         return;
@@ -131,6 +155,63 @@ static bool origin_ok(struct web_request *rq)
     return o != NULL && strcmp(o + 3, host) == 0;
 }
 
+static void request_done(struct web_request *rq)
+{
+    json_decref(rq->body);
+    rq->body = NULL;
+    sodium_memzero(&rq->account, sizeof(rq->account));
+    sodium_memzero(rq->session_cookie, sizeof(rq->session_cookie));
+    sodium_memzero(rq->device_cookie, sizeof(rq->device_cookie));
+}
+
+/* One web listener per process: its guard and the hash pool, for the handlers' hooks. */
+static struct {
+    struct conn_guard *guard;
+    struct hash_pool *pool;
+} listener;
+
+/* On a hash worker: the handler with the worker's store handle, its answer kept for the
+ * connection's thread (libmicrohttpd queues answers only there). */
+static void pool_job_run(struct hash_job *job, struct kunci_store_handle *h)
+{
+    struct web_conn *wc = (struct web_conn *)((char *)job - offsetof(struct web_conn, job));
+    struct web_request *rq = &wc->rq;
+
+    if (h == NULL) { /* the database is away, or kunci is stopping */
+        api_fail(rq, KUNCI_ERR_TEMPFAIL);
+    } else {
+        rq->h = h;
+        wc->route->handler(rq);
+    }
+    request_done(rq);
+    wc->state = WEB_ANSWERED;
+    MHD_resume_connection(rq->conn);
+}
+
+/* Routes that check or set a password hash run on the hash pool, so a flood of sign-ins
+ * takes the pool's share of its address, not the threads that serve everyone's pages. */
+static enum MHD_Result run_on_pool(struct web_conn *wc, const struct web_route *route)
+{
+    struct web_request *rq = &wc->rq;
+
+    wc->route = route;
+    wc->job.run = pool_job_run;
+    if (kunci_address_key(rq->client_ip, wc->job.address, sizeof(wc->job.address)) != KUNCI_OK)
+        wc->job.address[0] = '\0';
+    rq->deferred = true;
+    wc->state = WEB_ON_POOL;
+    MHD_suspend_connection(rq->conn);
+    if (hash_pool_submit(listener.pool, &wc->job) == KUNCI_OK)
+        return MHD_YES;
+    MHD_resume_connection(rq->conn);
+    fprintf(stderr, "web: hash queue full (or %s's share of it), answering try again later\n",
+            wc->job.address[0] ? wc->job.address : "-");
+    api_fail(rq, KUNCI_ERR_TEMPFAIL);
+    request_done(rq);
+    wc->state = WEB_ANSWERED;
+    return MHD_YES;
+}
+
 static enum MHD_Result handle_api(struct web_request *rq, struct web_conn *wc)
 {
     bool changes = strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0;
@@ -145,23 +226,24 @@ static enum MHD_Result handle_api(struct web_request *rq, struct web_conn *wc)
         if (wc->body_len > 0) {
             if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
                 return api_error(rq, 415, "json_only", "Send JSON.");
-            rq->body = json_loadb(wc->body, wc->body_len, JSON_REJECT_DUPLICATES, NULL);
-            if (!json_is_object(rq->body)) {
-                json_decref(rq->body);
-                rq->body = NULL;
+            rq->body = wire_json_object(wc->body, wc->body_len);
+            if (rq->body == NULL)
                 return api_error(rq, 400, "bad_json", "The request is not a JSON object.");
-            }
         }
     }
     resolve_session(rq);
     /* Every change but signing in carries the session's CSRF token. */
     bool signing_in = strcmp(rq->path, "/session") == 0 && strcmp(rq->method, "POST") == 0;
+    const struct web_route *route = web_route_find(rq);
     if (changes && !signing_in && !csrf_ok(rq))
         ret = api_error(rq, 403, "csrf", "Reload the page and try again.");
+    else if (!web_route_allows(rq, route, &ret))
+        ; /* answered */
+    else if (route->on_pool)
+        return run_on_pool(wc, route);
     else
-        ret = web_route(rq);
-    json_decref(rq->body);
-    sodium_memzero(&rq->account, sizeof(rq->account));
+        ret = route->handler(rq);
+    request_done(rq);
     return ret;
 }
 
@@ -224,11 +306,6 @@ static enum MHD_Result serve_file(struct web_request *rq, const char *url)
     return web_send(rq, 200, resp);
 }
 
-/* One web listener per process: its guard, for the handlers' hooks. */
-static struct {
-    struct conn_guard *guard;
-} listener;
-
 static enum MHD_Result web_handler(void *cls, struct MHD_Connection *conn, const char *url,
                                    const char *method, const char *version, const char *upload_data,
                                    size_t *upload_data_size, void **con_cls)
@@ -259,26 +336,35 @@ static enum MHD_Result web_handler(void *cls, struct MHD_Connection *conn, const
         *upload_data_size = 0;
         return MHD_YES;
     }
-    struct web_request rq;
-    memset(&rq, 0, sizeof(rq));
-    rq.conn = conn;
-    rq.ctx = ctx;
-    rq.method = method;
-    rq.now = (int64_t)time(NULL);
-    rq.secure = secure_request(conn, ctx);
-    resolve_client(&rq);
+    struct web_request *rq = &wc->rq;
+    if (wc->state == WEB_ANSWERED) { /* back from the hash pool */
+        enum MHD_Result ret = MHD_queue_response(conn, rq->pending_status, rq->pending);
+        MHD_destroy_response(rq->pending);
+        rq->pending = NULL;
+        return ret;
+    }
+    if (wc->state == WEB_ON_POOL)
+        return MHD_YES; /* not yet */
+    memset(rq, 0, sizeof(*rq));
+    rq->conn = conn;
+    rq->ctx = ctx;
+    rq->method = method;
+    rq->now = (int64_t)time(NULL);
+    rq->secure = secure_request(conn, ctx);
+    resolve_client(rq);
+    read_headers(rq);
     if (strncmp(url, "/api/v1/", 8) == 0) {
-        rq.path = url + 7;
-        rq.h = listen_thread_store();
-        if (rq.h == NULL)
-            return api_fail(&rq, KUNCI_ERR_TEMPFAIL);
-        return handle_api(&rq, wc);
+        rq->path = url + 7;
+        rq->h = listen_thread_store();
+        if (rq->h == NULL)
+            return api_fail(rq, KUNCI_ERR_TEMPFAIL);
+        return handle_api(rq, wc);
     }
     if (strcmp(url, "/healthz") == 0)
-        return api_json(&rq, 200, json_pack("{s:s}", "status", "ok"));
+        return api_json(rq, 200, json_pack("{s:s}", "status", "ok"));
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return api_error(&rq, 405, "method", "Method not allowed.");
-    return serve_file(&rq, url);
+        return api_error(rq, 405, "method", "Method not allowed.");
+    return serve_file(rq, url);
 }
 
 static void web_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -293,23 +379,27 @@ static void web_completed(void *cls, struct MHD_Connection *conn, void **con_cls
             sodium_memzero(wc->body, wc->body_len); /* it may hold a password */
             free(wc->body);
         }
+        if (wc->rq.pending != NULL)
+            MHD_destroy_response(wc->rq.pending);
+        request_done(&wc->rq);
         free(wc);
         *con_cls = NULL;
     }
 }
 
-int web_start(struct kunci_ctx *ctx, struct conn_guard *guard, unsigned limit,
-              struct MHD_Daemon **daemon_r)
+int web_start(struct kunci_ctx *ctx, struct conn_guard *guard, struct hash_pool *pool,
+              unsigned limit, struct MHD_Daemon **daemon_r)
 {
     struct sockaddr_storage ss;
     uint16_t port;
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 
     *daemon_r = NULL;
     if (!http_listen_address(ctx->cfg.web_listen, &ss, &port, &flags))
         return KUNCI_ERR_INVALID;
     listener.guard = guard;
+    listener.pool = pool;
     *daemon_r = MHD_start_daemon(
         flags, port, conn_guard_accept, guard, web_handler, ctx, MHD_OPTION_EXTERNAL_LOGGER,
         conn_guard_mhd_log, guard, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,

@@ -39,6 +39,13 @@ enum MHD_Result web_send(struct web_request *rq, unsigned status, struct MHD_Res
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     for (int i = 0; i < rq->ncookies; i++)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, rq->cookies[i]);
+    if (rq->deferred) { /* queued on the connection's thread (listener.c) */
+        if (rq->pending != NULL)
+            MHD_destroy_response(rq->pending);
+        rq->pending = resp;
+        rq->pending_status = status;
+        return MHD_YES;
+    }
     enum MHD_Result ret = MHD_queue_response(rq->conn, status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -147,20 +154,14 @@ const char *web_body_string(struct web_request *rq, const char *key)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* On https the cookies carry the __Host- prefix: Secure, Path=/ and no Domain, so no other
- * host of the domain (and no plain-http page) can set or shadow them. */
-static const char *cookie_prefix(const struct web_request *rq)
-{
-    return rq->secure ? "__Host-" : "";
-}
-
 void web_set_session_cookie(struct web_request *rq, const char *token, bool clear)
 {
     if (rq->ncookies >= 2)
         return;
     snprintf(rq->cookies[rq->ncookies++], sizeof(rq->cookies[0]),
-             "%skunci_session=%s; Path=/; HttpOnly; SameSite=Lax%s%s", cookie_prefix(rq),
-             clear ? "" : token, clear ? "; Max-Age=0" : "", rq->secure ? "; Secure" : "");
+             "%skunci_session=%s; Path=/; HttpOnly; SameSite=Lax%s%s",
+             (rq->secure ? "__Host-" : ""), clear ? "" : token, clear ? "; Max-Age=0" : "",
+             rq->secure ? "; Secure" : "");
 }
 
 void web_set_device_cookie(struct web_request *rq, const char *token, int days)
@@ -168,31 +169,8 @@ void web_set_device_cookie(struct web_request *rq, const char *token, int days)
     if (rq->ncookies >= 2)
         return;
     snprintf(rq->cookies[rq->ncookies++], sizeof(rq->cookies[0]),
-             "%skunci_device=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%d%s", cookie_prefix(rq),
-             token, days * 86400, rq->secure ? "; Secure" : "");
-}
-
-const char *web_cookie(struct web_request *rq, const char *name)
-{
-    char full[64];
-    snprintf(full, sizeof(full), "%s%s", cookie_prefix(rq), name);
-    return MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, full);
-}
-
-/* Accept-Language: the first of the user's languages that kunci has. */
-const char *web_accept_language(struct MHD_Connection *conn)
-{
-    const char *al = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language");
-    for (const char *p = al; p != NULL && *p != '\0';) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        if (strncasecmp(p, "id", 2) == 0 && (p[2] == '\0' || strchr("-;, ", p[2])))
-            return "id";
-        if (strncasecmp(p, "en", 2) == 0 && (p[2] == '\0' || strchr("-;, ", p[2])))
-            return "en";
-        p = strchr(p, ',');
-    }
-    return "en";
+             "%skunci_device=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%d%s",
+             (rq->secure ? "__Host-" : ""), token, days * 86400, rq->secure ? "; Secure" : "");
 }
 
 const char *web_language(struct web_request *rq)
@@ -200,7 +178,7 @@ const char *web_language(struct web_request *rq)
     const char *lang = web_body_string(rq, "lang");
     if (lang != NULL && (strcmp(lang, "en") == 0 || strcmp(lang, "id") == 0))
         return lang;
-    return web_accept_language(rq->conn);
+    return rq->language != NULL ? rq->language : "en";
 }
 
 enum MHD_Result web_code_error(struct web_request *rq, int r, int64_t retry_after)

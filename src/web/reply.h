@@ -27,14 +27,10 @@ enum MHD_Result web_codes_refused(struct web_request *rq, int64_t retry_after);
 
 void web_set_session_cookie(struct web_request *rq, const char *token, bool clear);
 void web_set_device_cookie(struct web_request *rq, const char *token, int days);
-/* A cookie of ours by its base name ("kunci_session"): "__Host-" in front on https. */
-const char *web_cookie(struct web_request *rq, const char *name);
 /* Replaces the session with a new one at the given stage (a new token whenever a session
  * gains rights), keeping when its password and second factor were proven; sets the cookie. */
 int web_session_rotate(struct web_request *rq, enum kunci_session_stage stage);
 
-/* Accept-Language: the first of the user's languages that kunci has ("en" else). */
-const char *web_accept_language(struct MHD_Connection *conn);
 /* The user's language: "lang" in the body if kunci has it, else from Accept-Language. */
 const char *web_language(struct web_request *rq);
 

@@ -38,6 +38,13 @@ struct web_request {
     char cookies[2][256];
     int ncookies;
     char retry_after[24]; /* a Retry-After header for the response, when set */
+    /* What the handlers read of the headers, read before any handler runs. */
+    const char *language; /* "en" or "id", from Accept-Language */
+    char session_cookie[KUNCI_TOKEN_MAX + 1], device_cookie[KUNCI_TOKEN_MAX + 1];
+    /* A handler on the hash pool: its answer waits here for the connection's thread. */
+    bool deferred;
+    struct MHD_Response *pending;
+    unsigned pending_status;
 };
 
 /* The password was typed within REAUTH_SECONDS in this session. */

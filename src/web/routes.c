@@ -6,33 +6,34 @@
 #include "core/err.h"
 #include "web/api.h"
 
+/* {method, pattern, stage, reauth, on_pool, handler} */
 static const struct web_route routes[] = {
-    {"GET", "/config", WEB_PUBLIC, false, api_config},
-    {"GET", "/session", WEB_PUBLIC, false, api_session_get},
-    {"POST", "/session", WEB_PUBLIC, false, api_sign_in},
-    {"DELETE", "/session", WEB_PUBLIC, false, api_sign_out},
-    {"POST", "/session/code", WEB_SESSION, false, api_session_code},
-    {"POST", "/session/verify", WEB_SESSION, false, api_session_verify},
-    {"POST", "/password", WEB_SESSION, false, api_password_change},
+    {"GET", "/config", WEB_PUBLIC, false, false, api_config},
+    {"GET", "/session", WEB_PUBLIC, false, false, api_session_get},
+    {"POST", "/session", WEB_PUBLIC, false, true, api_sign_in},
+    {"DELETE", "/session", WEB_PUBLIC, false, false, api_sign_out},
+    {"POST", "/session/code", WEB_SESSION, false, false, api_session_code},
+    {"POST", "/session/verify", WEB_SESSION, false, false, api_session_verify},
+    {"POST", "/password", WEB_SESSION, false, true, api_password_change},
     /* The wizard re-authenticates too, when its steps took longer than REAUTH_SECONDS. */
-    {"POST", "/reauth", WEB_REGISTERING, false, api_reauth},
-    {"GET", "/methods", WEB_FULL, false, api_methods_list},
-    {"POST", "/methods/{}", WEB_REGISTERING, true, api_method_begin},
-    {"POST", "/methods/{}/verify", WEB_REGISTERING, false, api_method_verify},
-    {"POST", "/methods/{}/default", WEB_FULL, true, api_method_default},
-    {"DELETE", "/methods/{}", WEB_FULL, true, api_method_delete},
-    {"POST", "/setup/complete", WEB_SESSION, false, api_setup_complete},
-    {"GET", "/app-passwords", WEB_FULL, false, api_app_passwords_list},
-    {"POST", "/app-passwords", WEB_FULL, false, api_app_passwords_create},
-    {"DELETE", "/app-passwords", WEB_FULL, false, api_app_passwords_delete_all},
-    {"DELETE", "/app-passwords/{}", WEB_FULL, false, api_app_password_delete},
-    {"GET", "/admin/lockouts", WEB_ADMIN, false, api_admin_lockouts},
-    {"DELETE", "/admin/lockouts/{}", WEB_ADMIN, true, api_admin_lockout_clear},
-    {"GET", "/admin/users", WEB_ADMIN, false, api_admin_users},
-    {"POST", "/admin/users", WEB_ADMIN, true, api_admin_user_create},
-    {"PATCH", "/admin/users/{}", WEB_ADMIN, true, api_admin_user_update},
-    {"POST", "/admin/users/{}/password", WEB_ADMIN, true, api_admin_user_password},
-    {"DELETE", "/admin/users/{}/app-passwords", WEB_ADMIN, true,
+    {"POST", "/reauth", WEB_REGISTERING, false, true, api_reauth},
+    {"GET", "/methods", WEB_FULL, false, false, api_methods_list},
+    {"POST", "/methods/{}", WEB_REGISTERING, true, false, api_method_begin},
+    {"POST", "/methods/{}/verify", WEB_REGISTERING, false, false, api_method_verify},
+    {"POST", "/methods/{}/default", WEB_FULL, true, false, api_method_default},
+    {"DELETE", "/methods/{}", WEB_FULL, true, false, api_method_delete},
+    {"POST", "/setup/complete", WEB_SESSION, false, false, api_setup_complete},
+    {"GET", "/app-passwords", WEB_FULL, false, false, api_app_passwords_list},
+    {"POST", "/app-passwords", WEB_FULL, false, false, api_app_passwords_create},
+    {"DELETE", "/app-passwords", WEB_FULL, false, false, api_app_passwords_delete_all},
+    {"DELETE", "/app-passwords/{}", WEB_FULL, false, false, api_app_password_delete},
+    {"GET", "/admin/lockouts", WEB_ADMIN, false, false, api_admin_lockouts},
+    {"DELETE", "/admin/lockouts/{}", WEB_ADMIN, true, false, api_admin_lockout_clear},
+    {"GET", "/admin/users", WEB_ADMIN, false, false, api_admin_users},
+    {"POST", "/admin/users", WEB_ADMIN, true, true, api_admin_user_create},
+    {"PATCH", "/admin/users/{}", WEB_ADMIN, true, false, api_admin_user_update},
+    {"POST", "/admin/users/{}/password", WEB_ADMIN, true, true, api_admin_user_password},
+    {"DELETE", "/admin/users/{}/app-passwords", WEB_ADMIN, true, false,
      api_admin_user_app_passwords_delete},
 };
 
@@ -102,18 +103,23 @@ static bool stage_reached(struct web_request *rq, enum web_stage stage)
     return false;
 }
 
-enum MHD_Result web_route(struct web_request *rq)
+const struct web_route *web_route_find(struct web_request *rq)
 {
-    const struct web_route *route = web_route_match(routes, sizeof(routes) / sizeof(routes[0]),
-                                                    rq->method, rq->path, rq->params);
+    return web_route_match(routes, sizeof(routes) / sizeof(routes[0]), rq->method, rq->path,
+                           rq->params);
+}
 
+bool web_route_allows(struct web_request *rq, const struct web_route *route, enum MHD_Result *ret_r)
+{
     if (route == NULL)
-        return api_error(rq, 404, "not_found", "No such endpoint.");
-    if (!stage_reached(rq, route->stage))
-        return api_error(rq, 401, "not_signed_in", "Sign in first.");
-    if (route->stage == WEB_ADMIN && rq->account.role != KUNCI_ROLE_ADMIN)
-        return api_error(rq, 403, "not_admin", "Only administrators may do this.");
-    if (route->reauth && !web_reauth_fresh(rq))
-        return api_reauth_required(rq);
-    return route->handler(rq);
+        *ret_r = api_error(rq, 404, "not_found", "No such endpoint.");
+    else if (!stage_reached(rq, route->stage))
+        *ret_r = api_error(rq, 401, "not_signed_in", "Sign in first.");
+    else if (route->stage == WEB_ADMIN && rq->account.role != KUNCI_ROLE_ADMIN)
+        *ret_r = api_error(rq, 403, "not_admin", "Only administrators may do this.");
+    else if (route->reauth && !web_reauth_fresh(rq))
+        *ret_r = api_reauth_required(rq);
+    else
+        return true;
+    return false;
 }

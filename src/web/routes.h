@@ -20,7 +20,8 @@ struct web_route {
     const char *method;
     const char *pattern; /* "/methods/{}/verify": {} is one path segment */
     enum web_stage stage;
-    bool reauth; /* the password typed within REAUTH_SECONDS, too */
+    bool reauth;  /* the password typed within REAUTH_SECONDS, too */
+    bool on_pool; /* checks or sets a password hash: runs on the hash pool */
     enum MHD_Result (*handler)(struct web_request *rq);
 };
 
@@ -29,7 +30,12 @@ struct web_route {
 const struct web_route *web_route_match(const struct web_route *table, size_t n, const char *method,
                                         const char *path,
                                         char params[WEB_PATH_PARAMS][WEB_PATH_PARAM_MAX + 1]);
-/* Finds the route, checks what it requires and runs it; 404 when there is none. */
-enum MHD_Result web_route(struct web_request *rq);
+/* The route of /api/v1 for the request, its {} parts in rq->params; NULL when none. */
+const struct web_route *web_route_find(struct web_request *rq);
+/* true when the request may run the route; else the answer (404 for no route, 401 for a
+ * session short of the route's stage, 403 for a missing role or a stale password) was
+ * queued and is in *ret_r. */
+bool web_route_allows(struct web_request *rq, const struct web_route *route,
+                      enum MHD_Result *ret_r);
 
 #endif

@@ -7,8 +7,10 @@
 #include "core/context.h"
 
 struct conn_guard;
-/* Starts the web listener under the guard, with at most `limit` connections. */
-int web_start(struct kunci_ctx *ctx, struct conn_guard *guard, unsigned limit,
-              struct MHD_Daemon **daemon_r);
+struct hash_pool;
+/* Starts the web listener under the guard, with at most `limit` connections; password
+ * checks and hashes run on the pool. */
+int web_start(struct kunci_ctx *ctx, struct conn_guard *guard, struct hash_pool *pool,
+              unsigned limit, struct MHD_Daemon **daemon_r);
 
 #endif

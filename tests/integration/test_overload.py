@@ -6,6 +6,7 @@ import concurrent.futures
 import os
 import subprocess
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
@@ -104,3 +105,44 @@ def test_a_full_hash_queue_says_try_again_later(tmp_path, env):
     assert "OK" in answers
     assert "Temporary server problem, try again later" in answers
     assert "hash queue full" in err
+
+
+def test_web_sign_ins_wait_on_the_hash_pool_not_on_the_web_threads(tmp_path, env):
+    """A flood of web sign-ins takes the hash pool (a full one says try again later), not
+    the web listener's one thread: a page asked for meanwhile is answered before the last
+    sign-in is."""
+    data_extra = "threads = 1\nhash_workers = 1\nhash_queue = 1"
+    proc, _, _ = start(tmp_path, data_extra, store_section(env))
+    conf = (tmp_path / "kunci.conf").read_text()
+    web = int(conf.split("web_listen = 127.0.0.1:")[1].split("\n")[0])
+
+    def sign_in():
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{web}/api/v1/session", method="POST",
+            data=b'{"login": "legacy@example.org", "password": "Legacy-pass-1"}',
+            headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                status = r.status
+        except urllib.error.HTTPError as e:
+            status = e.code
+        return status, time.monotonic()
+
+    def page():
+        with urllib.request.urlopen(f"http://127.0.0.1:{web}/api/v1/config", timeout=60) as r:
+            return r.status, time.monotonic()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=13) as pool:
+            signing = [pool.submit(sign_in) for _ in range(12)]
+            done, _ = concurrent.futures.wait(signing,
+                                              return_when=concurrent.futures.FIRST_COMPLETED)
+            page_status, page_at = pool.submit(page).result()
+            answers = [f.result()[0] for f in signing]
+            last_ok = max(f.result()[1] for f in signing if f.result()[0] == 200)
+    finally:
+        err = stop(proc)
+    assert page_status == 200
+    assert page_at < last_ok  # answered while sign-ins were still on the pool
+    assert set(answers) <= {200, 503}
+    assert 200 in answers and 503 in answers
+    assert "web: hash queue full" in err

@@ -1,6 +1,6 @@
 /* Argon2id takes tens of milliseconds: a fixed set of workers does it, fed by a bounded
  * queue, so request threads never block on it and app-password checks keep flowing. */
-#include "server/internal.h"
+#include "listen/listen.h"
 
 #include <pthread.h>
 #include <stdlib.h>
