@@ -1,4 +1,5 @@
 #include "core/config.h"
+#include "core/log.h"
 #include "core/err.h"
 #include "core/netmask.h"
 #include "kunci_version.h"
@@ -16,6 +17,7 @@ void kunci_config_defaults(struct kunci_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     snprintf(cfg->data_dir, sizeof(cfg->data_dir), "%s", KUNCI_DEFAULT_DATA_DIR);
     snprintf(cfg->store_backend, sizeof(cfg->store_backend), "sqlite");
+    snprintf(cfg->log_format, sizeof(cfg->log_format), "text");
     cfg->busy_timeout_ms = 2000;
     snprintf(cfg->auth_listen, sizeof(cfg->auth_listen), "127.0.0.1:8081");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -91,7 +93,7 @@ int kunci_addr_parse(const char *addr, char *host, size_t host_size, unsigned *p
     return KUNCI_OK;
 }
 
-enum value_kind { V_STRING, V_INT, V_ADDR, V_BOOL, V_MODE, V_NETWORKS };
+enum value_kind { V_STRING, V_INT, V_ADDR, V_BOOL, V_MODE, V_NETWORKS, V_LOG_FORMAT };
 
 struct config_key {
     const char *section, *key;
@@ -163,6 +165,8 @@ static const struct config_key config_keys[] = {
     STR("email", "smtp_password_file", email.smtp_password_file),
     STR("email", "smtp_ca_file", email.smtp_ca_file),
     STR("email", "from", email.from),
+    {"log", "format", V_LOG_FORMAT, offsetof(struct kunci_config, log_format),
+     sizeof(((struct kunci_config *)0)->log_format), 0, 0},
     INT("passwords", "argon2_iterations", argon2_iterations, 1, 100),
     INT("passwords", "argon2_memory_kib", argon2_memory_kib, 8, 4 * 1024 * 1024),
 };
@@ -184,6 +188,10 @@ static int set_value(struct kunci_config *cfg, const struct config_key *k, const
     char host[KUNCI_ADDR_MAX];
     unsigned port;
 
+    if (k->kind == V_LOG_FORMAT && kunci_log_format_parse(value) < 0) {
+        *why_r = "expected text or json";
+        return KUNCI_ERR_INVALID;
+    }
     if (k->kind == V_BOOL) {
         if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 || strcmp(value, "on") == 0)
             *(int *)(void *)field = 1;
@@ -241,6 +249,7 @@ int kunci_config_load(struct kunci_config *cfg, const char *path, char *err, siz
 {
     char line[LINE_MAX_LEN + 2], section[32] = "";
     const char *why = NULL;
+    char bad_key[160];
     unsigned lineno = 0;
     int r = KUNCI_OK;
     FILE *f = fopen(path, "re");
@@ -297,6 +306,10 @@ int kunci_config_load(struct kunci_config *cfg, const char *path, char *err, siz
             return KUNCI_ERR_INVALID;
         }
         r = set_value(cfg, k, value, &why);
+        if (r != KUNCI_OK) {
+            snprintf(bad_key, sizeof(bad_key), "%s ([%s] %s)", why ? why : "invalid", section, key);
+            why = bad_key;
+        }
     }
     if (r == KUNCI_OK && ferror(f)) {
         why = strerror(errno);

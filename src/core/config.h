@@ -42,6 +42,7 @@ struct kunci_config {
     int max_connections_per_address; /* 0: half of max_connections */
     int header_timeout;              /* seconds for a request's line and headers */
     int log_allowed;                 /* log allowed logins too (refusals are always logged) */
+    char log_format[8];              /* [log] format: text (key=value) or json */
     char socket_path[108];           /* the local socket for pam_kunci; "" for none */
     int socket_mode;                 /* its file mode, octal in the file (default 0660) */
     /* [mail] backends, "IP:port" */

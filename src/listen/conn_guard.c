@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/err.h"
 #include "core/netmask.h"
 
@@ -63,19 +64,21 @@ static void guard_log(struct conn_guard *g, const char *fmt, va_list ap)
     char line[512];
     int64_t window = now_ms() / (LOG_WINDOW_SECONDS * 1000);
 
+    char event[32];
     vsnprintf(line, sizeof(line), fmt, ap);
     line[strcspn(line, "\n")] = '\0';
+    snprintf(event, sizeof(event), "%s.connections", g->opt.name);
     pthread_mutex_lock(&g->lock);
     if (window != g->log_window) {
         if (g->log_dropped > 0)
-            fprintf(stderr, "%s: %d more messages in the last %d s were not logged\n", g->opt.name,
-                    g->log_dropped, LOG_WINDOW_SECONDS);
+            kunci_log(event, "%d more messages in the last %d s were not logged", g->log_dropped,
+                      LOG_WINDOW_SECONDS);
         g->log_window = window;
         g->log_lines = 0;
         g->log_dropped = 0;
     }
     if (g->log_lines++ < LOG_LINES_PER_WINDOW)
-        fprintf(stderr, "%s: %s\n", g->opt.name, line);
+        kunci_log(event, "%s", line);
     else
         g->log_dropped++;
     pthread_mutex_unlock(&g->lock);

@@ -1,4 +1,5 @@
 #include "listen/listen.h"
+#include "core/log.h"
 #include "core/err.h"
 #include "store/open.h"
 
@@ -33,8 +34,8 @@ struct kunci_store_handle *listen_thread_store(void)
         return NULL;
     int r = kunci_store_open_config(&store_ctx->cfg, 0, h);
     if (r != KUNCI_OK) {
-        fprintf(stderr, "store: cannot open %s: %s\n", store_ctx->cfg.store_location,
-                kunci_strerror(r));
+        kunci_log("store.unavailable", "cannot open %s: %s", store_ctx->cfg.store_location,
+                  kunci_strerror(r));
         free(h);
         return NULL; /* tried again on the next request */
     }

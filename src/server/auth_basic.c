@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/log.h"
 #include "core/netmask.h"
 #include "core/protocol.h"
 #include "listen/wire.h"
@@ -20,7 +21,7 @@ static enum parse_result basic_parse(struct request *rq)
     const char *q;
 
     if (!server_key_ok(rq->server, rq->conn)) {
-        fprintf(stderr, "auth endpoint=/auth/basic refused: missing or wrong X-Kunci-Key\n");
+        kunci_log("auth.refused", "/auth/basic: missing or wrong X-Kunci-Key");
         return http_respond(rq->conn, MHD_HTTP_FORBIDDEN, NULL, "forbidden\n") == MHD_YES
                    ? PARSE_ANSWERED
                    : PARSE_REFUSE;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/log.h"
 #include "core/netmask.h"
 #include "core/protocol.h"
 #include "listen/wire.h"
@@ -40,7 +41,7 @@ static enum parse_result nginx_parse(struct request *rq)
     if (!server_key_ok(rq->server, rq->conn)) {
         static const struct http_header h[] = {
             {"Auth-Status", STATUS_TEMPFAIL}, {"Auth-Wait", "3"}, {NULL, NULL}};
-        fprintf(stderr, "auth endpoint=/auth/nginx refused: missing or wrong X-Kunci-Key\n");
+        kunci_log("auth.refused", "/auth/nginx: missing or wrong X-Kunci-Key");
         return http_respond(rq->conn, MHD_HTTP_FORBIDDEN, h, NULL) == MHD_YES ? PARSE_ANSWERED
                                                                               : PARSE_REFUSE;
     }
@@ -83,8 +84,8 @@ static enum MHD_Result nginx_respond(struct request *rq)
             return http_respond(rq->conn, MHD_HTTP_OK, h, NULL);
         }
         /* Allowed, but nowhere to send it: a configuration problem, never an OK. */
-        fprintf(stderr, "auth endpoint=/auth/nginx: no [mail] backend for protocol %s\n",
-                kunci_protocol_name(rq->protocol));
+        kunci_log("auth.config", "/auth/nginx: no [mail] backend for protocol %s",
+                  kunci_protocol_name(rq->protocol));
         rq->out.result = KUNCI_AUTH_TEMPFAIL;
     }
     char wait[24];

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/err.h"
 #include "core/protocol.h"
 #include "listen/wire.h"
@@ -53,6 +54,7 @@ struct socket_job {
     char buf[REQUEST_MAX + 1];
     struct wire_socket_request rq;
     unsigned protocol;
+    int64_t started_us;
 };
 
 struct socket_listener {
@@ -123,10 +125,18 @@ static void decide(struct hash_job *job, struct kunci_store_handle *h)
         text = reply;
     }
     if (out.result != KUNCI_AUTH_ALLOWED || ctx->cfg.log_allowed)
-        fprintf(stderr, "auth endpoint=socket protocol=%s login=%s ip=%s result=%s via=%s\n",
-                kunci_protocol_name(sj->protocol), out.login[0] ? out.login : "-",
-                req.client_ip ? req.client_ip : "-", kunci_auth_result_name(out.result),
-                out.app_password_id ? "app_password" : "password");
+        kunci_log_decision(&(struct kunci_log_decision){
+            .event = "auth",
+            .endpoint = "socket",
+            .login = out.login,
+            .protocol = kunci_protocol_name(sj->protocol),
+            .client_ip = req.client_ip,
+            .result = kunci_auth_result_name(out.result),
+            .reason = h == NULL ? "store unavailable or stopping" : NULL,
+            .via = out.app_password_id ? "app_password" : "password",
+            .app_password_id = out.app_password_id,
+            .duration_us = kunci_log_now_us() - sj->started_us,
+        });
     done_with(sj->l, sj->fd, text);
     sodium_memzero(&out, sizeof(out));
     sodium_memzero(sj, sizeof(*sj));
@@ -160,6 +170,7 @@ static void dispatch(struct socket_listener *l, int slot)
     sj->buf[len] = '\0';
     sj->fd = c->fd;
     sj->l = l;
+    sj->started_us = kunci_log_now_us();
     sj->job.run = decide;
     bool ok = wire_socket_request(sj->buf, len, &sj->rq) &&
               (sj->protocol = kunci_protocol_parse(sj->rq.protocol)) != 0;
@@ -176,7 +187,7 @@ static void dispatch(struct socket_listener *l, int slot)
         snprintf(sj->job.address, sizeof(sj->job.address), "%s", sj->local);
     drop_client(l, slot, NULL, false); /* the descriptor goes with the job */
     if (hash_pool_submit(l->pool, &sj->job) != KUNCI_OK) {
-        fprintf(stderr, "auth endpoint=socket: hash queue full, answering try again later\n");
+        kunci_log("auth.overload", "socket: hash queue full, answering try again later");
         done_with(l, sj->fd, "TEMPFAIL\n");
         sodium_memzero(sj, sizeof(*sj));
         free(sj);

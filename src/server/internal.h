@@ -47,6 +47,8 @@ struct request {
     struct kunci_auth_request req;
     struct kunci_auth_outcome out;
     struct hash_job job;
+    int64_t started_us; /* when the request arrived (kunci_log_now_us) */
+    const char *reason; /* for the log: what else is known of why */
 };
 
 enum parse_result {

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/err.h"
 #include "core/protocol.h"
 #include "delivery/delivery.h"
@@ -40,11 +41,19 @@ void log_decision(const struct request *rq, const char *via)
 {
     /* Only the canonical login is logged: it was checked for shape, so a hostile value
      * cannot forge log lines. The secret is never logged. */
-    fprintf(stderr,
-            "auth endpoint=%s protocol=%s login=%s ip=%s result=%s via=%s app_password_id=%lld\n",
-            rq->endpoint->path, rq->protocol ? kunci_protocol_name(rq->protocol) : "-",
-            rq->out.login[0] ? rq->out.login : "-", rq->client_ip[0] ? rq->client_ip : "-",
-            kunci_auth_result_name(rq->out.result), via, (long long)rq->out.app_password_id);
+    struct kunci_log_decision d = {
+        .event = "auth",
+        .endpoint = rq->endpoint->path,
+        .login = rq->out.login,
+        .protocol = rq->protocol ? kunci_protocol_name(rq->protocol) : NULL,
+        .client_ip = rq->client_ip,
+        .result = kunci_auth_result_name(rq->out.result),
+        .reason = rq->reason,
+        .via = via,
+        .app_password_id = rq->out.app_password_id,
+        .duration_us = kunci_log_now_us() - rq->started_us,
+    };
+    kunci_log_decision(&d);
 }
 
 const char *server_backend_password(const struct server *srv)
@@ -98,12 +107,12 @@ static int read_secret_file(const char *path, char *out, size_t size, const char
     int fd = open(path, O_RDONLY | O_CLOEXEC);
 
     if (fd < 0) {
-        fprintf(stderr, "kunci: %s %s: %s\n", what, path, strerror(errno));
+        kunci_log("serve.config", "%s %s: %s", what, path, strerror(errno));
         return KUNCI_ERR_IO;
     }
     if (fstat(fd, &st) != 0 || (st.st_mode & 077) != 0) {
-        fprintf(stderr, "kunci: %s %s is readable by group or others; run chmod 600 on it\n", what,
-                path);
+        kunci_log("serve.config", "%s %s is readable by group or others; run chmod 600 on it", what,
+                  path);
         close(fd);
         return KUNCI_ERR_KEY_PERMS;
     }
@@ -116,14 +125,13 @@ static int read_secret_file(const char *path, char *out, size_t size, const char
         out[--n] = '\0';
     for (ssize_t i = 0; i < n; i++)
         if ((unsigned char)out[i] <= 0x20 || out[i] == 0x7f || out[i] == '%') {
-            fprintf(stderr,
-                    "kunci: %s %s must be one line of printable characters without "
-                    "spaces or %%\n",
-                    what, path);
+            kunci_log("serve.config",
+                      "%s %s must be one line of printable characters without spaces or %%", what,
+                      path);
             return KUNCI_ERR_INVALID;
         }
     if (n == 0) {
-        fprintf(stderr, "kunci: %s %s is empty\n", what, path);
+        kunci_log("serve.config", "%s %s is empty", what, path);
         return KUNCI_ERR_INVALID;
     }
     return KUNCI_OK;
@@ -194,8 +202,10 @@ static enum MHD_Result handle_auth(struct request *rq)
         MHD_resume_connection(rq->conn);
         rq->out.result = KUNCI_AUTH_TEMPFAIL; /* overloaded: try again later */
         rq->phase = PHASE_DECIDED;
-        fprintf(stderr, "auth: hash queue full (or %s's share of it), answering try again later\n",
-                rq->job.address[0] ? rq->job.address : "-");
+        rq->reason = "hash queue full";
+        kunci_log("auth.overload",
+                  "hash queue full (or %s's share of it), answering try again later",
+                  rq->job.address[0] ? rq->job.address : "-");
     }
     return MHD_YES;
 }
@@ -228,6 +238,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
             return MHD_NO;
         rq->server = srv;
         rq->conn = conn;
+        rq->started_us = kunci_log_now_us();
         conn_guard_request_started(srv->auth_guard, conn);
         for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++)
             if (strcmp(url, endpoints[i]->path) == 0)
@@ -390,6 +401,9 @@ int kunci_serve(struct kunci_ctx *ctx)
     memset(&srv, 0, sizeof(srv));
     srv.ctx = ctx;
     srv.auth_wait = ctx->cfg.auth_wait;
+    kunci_log_set_format(kunci_log_format_parse(ctx->cfg.log_format) == KUNCI_LOG_JSON
+                             ? KUNCI_LOG_JSON
+                             : KUNCI_LOG_TEXT);
     if ((r = listen_thread_store_init(ctx)) != KUNCI_OK)
         return r;
     if ((r = load_server_files(&srv, &ctx->cfg)) != KUNCI_OK)
@@ -416,54 +430,51 @@ int kunci_serve(struct kunci_ctx *ctx)
         const char *section = i == 0 ? "phone" : "email";
         if (kunci_delivery_check(section, i == 0 ? &ctx->cfg.phone : &ctx->cfg.email, why,
                                  sizeof(why)) != KUNCI_OK) {
-            fprintf(stderr, "kunci: %s\n", why);
+            kunci_log("serve.config", "%s", why);
             r = KUNCI_ERR_INVALID;
             goto out;
         }
     }
     daemon = start_listener(&srv, ctx->cfg.auth_listen, ctx->cfg.threads, srv.auth_guard, limit);
     if (daemon == NULL) {
-        fprintf(stderr,
-                "kunci: cannot listen on %s (auth_listen): in use or not an address of "
-                "this machine\n",
-                ctx->cfg.auth_listen);
+        kunci_log("serve.listen",
+                  "cannot listen on %s (auth_listen): in use or not an address of this machine",
+                  ctx->cfg.auth_listen);
         r = KUNCI_ERR_IO;
         goto out;
     }
     if (ctx->cfg.socket_path[0] != '\0') {
         if (socket_listener_start(ctx, srv.pool, &sock) != KUNCI_OK) {
-            fprintf(stderr, "kunci: cannot listen on the socket %s: %s\n", ctx->cfg.socket_path,
-                    strerror(errno));
+            kunci_log("serve.listen", "cannot listen on the socket %s: %s", ctx->cfg.socket_path,
+                      strerror(errno));
             r = KUNCI_ERR_IO;
             goto out;
         }
-        fprintf(stderr, "kunci: serving pam_kunci on %s (mode %04o)\n", ctx->cfg.socket_path,
-                (unsigned)ctx->cfg.socket_mode);
+        kunci_log("serve.start", "serving pam_kunci on %s (mode %04o)", ctx->cfg.socket_path,
+                  (unsigned)ctx->cfg.socket_mode);
     }
     if (web_start(ctx, srv.web_guard, srv.pool, limit, &web) != KUNCI_OK) {
-        fprintf(stderr,
-                "kunci: cannot listen on %s (web_listen): in use or not an address of "
-                "this machine\n",
-                ctx->cfg.web_listen);
+        kunci_log("serve.listen",
+                  "cannot listen on %s (web_listen): in use or not an address of this machine",
+                  ctx->cfg.web_listen);
         r = KUNCI_ERR_IO;
         goto out;
     }
-    fprintf(stderr, "kunci: web UI on http://%s (files from %s)\n", ctx->cfg.web_listen,
-            ctx->cfg.web_root);
+    kunci_log("serve.start", "web UI on http://%s (files from %s)", ctx->cfg.web_listen,
+              ctx->cfg.web_root);
     for (int i = 0; i < 2; i++) {
         const struct kunci_channel_config *ch = i == 0 ? &ctx->cfg.phone : &ctx->cfg.email;
         if (strcmp(ch->driver, "outbox") == 0)
-            fprintf(stderr,
-                    "kunci: %s codes are not sent but written to the outbox %s "
-                    "(development; set [%s] driver)\n",
-                    i == 0 ? "phone" : "e-mail", ch->outbox_dir, i == 0 ? "phone" : "email");
+            kunci_log("serve.start",
+                      "%s codes are not sent but written to the outbox %s (development; set "
+                      "[%s] driver)",
+                      i == 0 ? "phone" : "e-mail", ch->outbox_dir, i == 0 ? "phone" : "email");
     }
-    fprintf(stderr,
-            "kunci: serving auth on http://%s (/auth/nginx, /auth/basic, /healthz); "
-            "%d threads, %d hash workers; at most %u connections per listener; store %s %s\n",
-            ctx->cfg.auth_listen, ctx->cfg.threads, ctx->cfg.hash_workers, limit,
-            ctx->cfg.store_backend, ctx->cfg.store_location);
-    fflush(stderr);
+    kunci_log("serve.start",
+              "serving auth on http://%s (/auth/nginx, /auth/basic, /healthz); %d threads, %d "
+              "hash workers; at most %u connections per listener; store %s %s",
+              ctx->cfg.auth_listen, ctx->cfg.threads, ctx->cfg.hash_workers, limit,
+              ctx->cfg.store_backend, ctx->cfg.store_location);
     for (;;) {
         if (sigwait(&sigs, &sig) != 0)
             continue;
@@ -471,13 +482,11 @@ int kunci_serve(struct kunci_ctx *ctx)
             break;
         /* Nothing to reopen (the log is standard error); configuration changes need a
          * restart. Said, so an operator's reload is not silently a no-op. */
-        fprintf(stderr, "kunci: SIGHUP received: still serving; changes to kunci.conf take "
-                        "effect at the next restart\n");
-        fflush(stderr);
+        kunci_log("serve.signal", "SIGHUP received: still serving; changes to kunci.conf take "
+                                  "effect at the next restart");
     }
-    fprintf(stderr, "kunci: %s received: no new connections, answering those in flight\n",
-            sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    fflush(stderr);
+    kunci_log("serve.signal", "%s received: no new connections, answering those in flight",
+              sig == SIGTERM ? "SIGTERM" : "SIGINT");
     drain(&srv, daemon, web, sock);
     r = KUNCI_OK;
 out:
@@ -494,6 +503,6 @@ out:
     conn_guard_free(srv.auth_guard);
     if (srv.backend_password != NULL)
         sodium_free(srv.backend_password);
-    fprintf(stderr, "kunci: stopped\n");
+    kunci_log("serve.stop", "stopped");
     return r;
 }

@@ -2,6 +2,7 @@
  * prepared per connection on first use; a lost connection is "try again later" and is
  * re-established on a later call; busy_timeout_ms becomes the statement timeout, so a hung server
  * cannot hold a login for ever. */
+#include "core/log.h"
 #include "core/err.h"
 #include "store/driver.h"
 #include "store/statements.h"
@@ -208,8 +209,8 @@ static void server_silent(struct pg_db *s)
 {
     atomic_store(&down_until_ms, (long long)(now_ms() + 1000));
     if (!s->warned_silent)
-        fprintf(stderr, "store: PostgreSQL did not answer within %d ms: try again later\n",
-                s->deadline_ms);
+        kunci_log("store.unavailable", "PostgreSQL did not answer within %d ms: try again later",
+                  s->deadline_ms);
     s->warned_silent = true;
 }
 

@@ -1,6 +1,7 @@
 /* The SQLite driver: WAL, foreign keys, versioned migrations (PRAGMA user_version), prepared
  * statements kept per handle for the hot path, and the file a process serves pinned (a
  * database moved or replaced under it is an outage, never an empty database). */
+#include "core/log.h"
 #include "core/err.h"
 #include "store/driver.h"
 #include "store/statements.h"
@@ -277,10 +278,10 @@ static int check_file(const char *path, bool fresh)
         r = errno == EACCES || errno == EPERM ? KUNCI_ERR_STORE_ACCESS : KUNCI_ERR_TEMPFAIL;
     } else if (p->dev != st.st_dev || p->ino != st.st_ino) {
         if (!p->warned)
-            fprintf(stderr,
-                    "store: %s is another file than the one this process opened: it is not "
-                    "used until the original is back or kunci restarts\n",
-                    path);
+            kunci_log("store.replaced",
+                      "%s is another file than the one this process opened: it is not used "
+                      "until the original is back or kunci restarts",
+                      path);
         p->warned = true;
         r = KUNCI_ERR_TEMPFAIL;
     } else {
@@ -374,7 +375,7 @@ static int db_open(struct sqlite_db *s, bool create, bool fresh)
     bool creating = create && access(s->path, F_OK) != 0;
     if (!creating && (r = check_file(s->path, fresh)) != KUNCI_OK) {
         if (r == KUNCI_ERR_STORE_INVALID && !fresh && !s->warned_invalid)
-            fprintf(stderr, "store: %s is not kunci's database: not opened\n", s->path);
+            kunci_log("store.invalid", "%s is not kunci's database: not opened", s->path);
         s->warned_invalid = r == KUNCI_ERR_STORE_INVALID;
         return r;
     }
@@ -418,10 +419,8 @@ static int db_ready(struct sqlite_db *s)
         return db_open(s, false, false);
     if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK || moved) {
         if (!s->warned_moved)
-            fprintf(stderr,
-                    "store: %s was moved away or replaced: try again later until it is "
-                    "back\n",
-                    s->path);
+            kunci_log("store.replaced",
+                      "%s was moved away or replaced: try again later until it is back", s->path);
         s->warned_moved = true;
         return KUNCI_ERR_TEMPFAIL;
     }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/accounts.h"
 #include "core/err.h"
 #include "core/guard.h"
@@ -145,7 +146,8 @@ enum MHD_Result api_admin_lockout_clear(struct web_request *rq)
         return api_error(rq, 400, "invalid", "Give a login or an IP address.");
     if (r != KUNCI_OK)
         return api_fail(rq, r);
-    fprintf(stderr, "web: %s cleared the lockouts of %s (%d)\n", rq->account.login, subject, count);
+    kunci_log("web.lockouts_cleared", "%s cleared the lockouts of %s (%d)", rq->account.login,
+              subject, count);
     return api_json(rq, 200, json_pack("{s:i}", "cleared", count));
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/accounts.h"
 #include "core/err.h"
 #include "core/mfa.h"
@@ -74,7 +75,7 @@ static enum MHD_Result begin_code(struct web_request *rq, enum kunci_method_kind
     int r = kunci_mfa_code_begin(rq->ctx, rq->h, &rq->account, kind, target, channel, rq->now,
                                  kunci_delivery_send, &dr, err, sizeof(err), &id, &retry_after);
     if (r == KUNCI_ERR_DELIVERY)
-        fprintf(stderr, "web: code for %s not delivered: %s\n", rq->account.login, err);
+        kunci_log("web.delivery_failed", "code for %s not delivered: %s", rq->account.login, err);
     if (r == KUNCI_ERR_RATE)
         return web_codes_refused(rq, retry_after);
     if (r != KUNCI_OK)

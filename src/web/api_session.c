@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/accounts.h"
 #include "core/err.h"
 #include "core/guard.h"
@@ -53,9 +54,17 @@ enum MHD_Result api_sign_in(struct web_request *rq)
     };
     enum kunci_auth_result result = kunci_auth_check(rq->ctx, rq->h, &req, &out);
     int64_t account_id = out.account_id, retry_after = out.retry_after;
-    if (result != KUNCI_AUTH_ALLOWED)
-        fprintf(stderr, "web sign-in login=%s ip=%s result=%s\n", out.login[0] ? out.login : "-",
-                rq->client_ip[0] ? rq->client_ip : "-", kunci_auth_result_name(result));
+    if (result != KUNCI_AUTH_ALLOWED || rq->ctx->cfg.log_allowed)
+        kunci_log_decision(&(struct kunci_log_decision){
+            .event = "web.sign_in",
+            .endpoint = "/api/v1/session",
+            .login = out.login,
+            .protocol = "web",
+            .client_ip = rq->client_ip,
+            .result = kunci_auth_result_name(result),
+            .via = "password",
+            .duration_us = kunci_log_now_us() - rq->started_us,
+        });
     sodium_memzero(&out, sizeof(out));
     if (result == KUNCI_AUTH_DISABLED)
         return api_error(rq, 403, "account_disabled",
@@ -115,7 +124,7 @@ enum MHD_Result api_session_code(struct web_request *rq)
     int r = kunci_mfa_send_code(rq->ctx, rq->h, &rq->account, body_id(rq, "method_id"), rq->now,
                                 kunci_delivery_send, &dr, err, sizeof(err), &retry_after);
     if (r == KUNCI_ERR_DELIVERY)
-        fprintf(stderr, "web: code for %s not delivered: %s\n", rq->account.login, err);
+        kunci_log("web.delivery_failed", "code for %s not delivered: %s", rq->account.login, err);
     if (r == KUNCI_ERR_RATE)
         return web_codes_refused(rq, retry_after);
     if (r != KUNCI_OK)

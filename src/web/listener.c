@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/err.h"
 #include "core/netmask.h"
 #include "core/settings.h"
@@ -204,8 +205,8 @@ static enum MHD_Result run_on_pool(struct web_conn *wc, const struct web_route *
     if (hash_pool_submit(listener.pool, &wc->job) == KUNCI_OK)
         return MHD_YES;
     MHD_resume_connection(rq->conn);
-    fprintf(stderr, "web: hash queue full (or %s's share of it), answering try again later\n",
-            wc->job.address[0] ? wc->job.address : "-");
+    kunci_log("web.overload", "hash queue full (or %s's share of it), answering try again later",
+              wc->job.address[0] ? wc->job.address : "-");
     api_fail(rq, KUNCI_ERR_TEMPFAIL);
     request_done(rq);
     wc->state = WEB_ANSWERED;
@@ -350,6 +351,7 @@ static enum MHD_Result web_handler(void *cls, struct MHD_Connection *conn, const
     rq->ctx = ctx;
     rq->method = method;
     rq->now = (int64_t)time(NULL);
+    rq->started_us = kunci_log_now_us();
     rq->secure = secure_request(conn, ctx);
     resolve_client(rq);
     read_headers(rq);

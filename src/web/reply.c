@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/log.h"
 #include "core/err.h"
 #include "listen/listen.h"
 
@@ -200,7 +201,8 @@ enum MHD_Result web_code_error(struct web_request *rq, int r, int64_t retry_afte
         kunci_store_best_effort(kunci_store_session_delete(rq->h, rq->session.id));
         rq->has_session = false;
         web_set_session_cookie(rq, "", true);
-        fprintf(stderr, "web: %s signed out after %d wrong codes\n", rq->account.login, failures);
+        kunci_log("web.signed_out", "%s signed out after %d wrong codes", rq->account.login,
+                  failures);
         return api_error(rq, 429, "signed_out", "Too many wrong codes. Sign in again.");
     }
     switch (r) {

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/log.h"
 #include "core/context.h"
 #include "core/session.h"
 #include "core/store.h"
@@ -28,6 +29,7 @@ struct web_request {
     char params[WEB_PATH_PARAMS][WEB_PATH_PARAM_MAX + 1]; /* the route's {…} parts */
     json_t *body;                                         /* parsed JSON body, or NULL */
     int64_t now;
+    int64_t started_us;               /* when the request arrived (kunci_log_now_us), for the log */
     char client_ip[KUNCI_IP_MAX + 1]; /* the browser's address (behind trusted_proxies too) */
     bool secure;                      /* https, as the proxy in front says */
     /* Filled when a session cookie resolves. */

@@ -145,4 +145,4 @@ def test_web_sign_ins_wait_on_the_hash_pool_not_on_the_web_threads(tmp_path, env
     assert page_at < last_ok  # answered while sign-ins were still on the pool
     assert set(answers) <= {200, 503}
     assert 200 in answers and 503 in answers
-    assert "web: hash queue full" in err
+    assert "event=web.overload" in err and "hash queue full" in err
