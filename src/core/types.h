@@ -3,6 +3,7 @@
 #define KUNCI_TYPES_H
 
 #include <stdbool.h>
+#include <stddef.h> /* size_t */
 #include <stdint.h>
 
 #define KUNCI_LOGIN_MAX        254 /* an e-mail address, RFC 5321 path limit */

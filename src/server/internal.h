@@ -74,6 +74,6 @@ int server_auth_wait(const struct server *srv);
 bool server_key_ok(const struct server *srv, struct MHD_Connection *conn);
 
 /* Logs one decision of the auth listener (never the secret). */
-void log_decision(const struct request *rq, const char *via);
+void server_log_decision(const struct request *rq, const char *via);
 
 #endif

@@ -37,7 +37,7 @@ struct server {
     } mail[3]; /* imap, pop3, smtp */
 };
 
-void log_decision(const struct request *rq, const char *via)
+void server_log_decision(const struct request *rq, const char *via)
 {
     /* Only the canonical login is logged: it was checked for shape, so a hostile value
      * cannot forge log lines. The secret is never logged. */
@@ -156,7 +156,7 @@ static enum MHD_Result finish(struct request *rq)
     sodium_memzero(rq->secret, sizeof(rq->secret));
     /* Refusals are always logged; allowed logins on request, as Dovecot's auth_verbose. */
     if (rq->out.result != KUNCI_AUTH_ALLOWED || rq->server->ctx->cfg.log_allowed)
-        log_decision(rq, rq->out.app_password_id ? "app_password" : "password");
+        server_log_decision(rq, rq->out.app_password_id ? "app_password" : "password");
     return rq->endpoint->respond(rq);
 }
 
