@@ -6,28 +6,37 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "core/accounts.h"
 #include "core/err.h"
 #include "core/guard.h"
+#include "core/log.h"
 #include "core/login.h"
 #include "core/mfa.h"
 #include "delivery/delivery.h"
 
-static enum kunci_auth_result password_check(struct web_request *rq, const char *password,
-                                             int64_t *retry_after_r)
+/* The one decision every way in takes: lockout, per-address limits, the same work for
+ * unknown accounts. App passwords never open the web (primary_only). */
+static enum kunci_auth_result password_check(struct web_request *rq, const char *login,
+                                             const char *password, struct kunci_auth_outcome *out)
 {
-    struct kunci_auth_outcome out;
     struct kunci_auth_request req = {
-        .login = rq->account.login,
-        .login_len = strlen(rq->account.login),
+        .login = login,
+        .login_len = strlen(login),
         .secret = password,
         .secret_len = strlen(password),
         .client_ip = rq->client_ip,
         .now = rq->now,
         .primary_only = true,
     };
-    enum kunci_auth_result r = kunci_auth_check(rq->ctx, rq->h, &req, &out);
+    return kunci_auth_check(rq->ctx, rq->h, &req, out);
+}
+
+/* The signed-in user's own password (re-authentication, a password change). */
+static enum kunci_auth_result own_password_check(struct web_request *rq, const char *password,
+                                                 int64_t *retry_after_r)
+{
+    struct kunci_auth_outcome out;
+    enum kunci_auth_result r = password_check(rq, rq->account.login, password, &out);
     *retry_after_r = out.retry_after;
     sodium_memzero(&out, sizeof(out));
     return r;
@@ -41,18 +50,7 @@ enum MHD_Result api_sign_in(struct web_request *rq)
 
     if (login == NULL || pw == NULL)
         return api_error(rq, 400, "invalid", "Enter your account and password.");
-    /* The one decision every way in takes: lockout, per-address limits, the same work for
-     * unknown accounts. App passwords never open the web. */
-    struct kunci_auth_request req = {
-        .login = login,
-        .login_len = strlen(login),
-        .secret = pw,
-        .secret_len = strlen(pw),
-        .client_ip = rq->client_ip,
-        .now = rq->now,
-        .primary_only = true,
-    };
-    enum kunci_auth_result result = kunci_auth_check(rq->ctx, rq->h, &req, &out);
+    enum kunci_auth_result result = password_check(rq, login, pw, &out);
     int64_t account_id = out.account_id, retry_after = out.retry_after;
     if (result != KUNCI_AUTH_ALLOWED || rq->ctx->cfg.log_allowed)
         kunci_log_decision(&(struct kunci_log_decision){
@@ -173,7 +171,7 @@ enum MHD_Result api_password_change(struct web_request *rq)
     if (rq->session.stage != KUNCI_SESSION_FULL && !rq->account.must_change_password)
         return api_error(rq, 403, "not_signed_in", "Sign in first.");
     int64_t retry_after = 0;
-    enum kunci_auth_result result = password_check(rq, current, &retry_after);
+    enum kunci_auth_result result = own_password_check(rq, current, &retry_after);
     if (result != KUNCI_AUTH_ALLOWED)
         return api_password_refused(rq, result, retry_after, "wrong_password",
                                     "Your current password is incorrect.");
@@ -206,7 +204,7 @@ enum MHD_Result api_reauth(struct web_request *rq)
         return api_error(rq, 401, "wrong_password", "Your password is incorrect.");
     /* Counted like any other guess at the password. */
     int64_t retry_after = 0;
-    enum kunci_auth_result result = password_check(rq, pw, &retry_after);
+    enum kunci_auth_result result = own_password_check(rq, pw, &retry_after);
     if (result != KUNCI_AUTH_ALLOWED)
         return api_password_refused(rq, result, retry_after, "wrong_password",
                                     "Your password is incorrect.");
