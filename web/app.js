@@ -2,7 +2,8 @@
 // Every string comes from i18n/<lang>.json; DOM nodes are built, never parsed from HTML.
 "use strict";
 
-const state = { csrf: null, session: null, config: null, lang: "en", strings: {} };
+const state = { csrf: null, session: null, config: null, lang: "en", strings: {},
+  codesSent: new Set(), keepPassword: null, notice: null };
 const app = () => document.getElementById("app");
 
 function t(key, vars) {
@@ -32,7 +33,7 @@ function field(labelKey, attrs) {
   return [h("label", { for: id }, t(labelKey)), h("input", { ...attrs, id })];
 }
 
-async function api(method, path, body) {
+async function api(method, path, body, retried) {
   const headers = {};
   if (method !== "GET") {
     headers["Content-Type"] = "application/json";
@@ -45,6 +46,15 @@ async function api(method, path, body) {
   let data = {};
   try { data = await resp.json(); } catch (e) { data = {}; }
   if (data && data.csrf) state.csrf = data.csrf;
+  // The session changed in another tab (a new sign-in there gave it a new token): take the
+  // current one and send the request once more.
+  if (resp.status === 403 && data.error === "csrf" && !retried) {
+    try {
+      const s = await api("GET", "/session");
+      if (s.signed_in) return api(method, path, body, true);
+    } catch (e) { /* said below */ }
+    data.error = "not_signed_in";
+  }
   if (!resp.ok) {
     const err = new Error(data.error || "internal");
     err.code = data.error || "internal";
@@ -64,8 +74,17 @@ function duration(seconds) {
 // A user-facing message for an API error: the catalog's, by error code, and how long to
 // wait when the server says so.
 function problem(err) {
-  // The session ended (too many wrong codes): back to sign-in after the message.
-  if (err.code === "signed_out") setTimeout(() => go("/"), 2500);
+  // The session ended (too many wrong codes): back to sign-in, which says why.
+  if (err.code === "signed_out") {
+    state.notice = t("signin.after_wrong_codes");
+    setTimeout(() => go("/"), 2500);
+  }
+  // Signed out in another tab, or after a while without use: say so where the user is, with
+  // a way to sign in again; what was typed stays on the page.
+  if (err.code === "not_signed_in" && location.pathname !== "/") {
+    sessionEnded();
+    return t("error.session_ended");
+  }
   // A lock without an end is cleared by an administrator.
   if ((err.code === "locked" || err.code === "code_locked") && err.status === 429 && !err.retryAfter)
     return t("error." + err.code + "_hard");
@@ -78,11 +97,11 @@ function problem(err) {
 function coolDown(buttons, note, seconds) {
   if (!seconds) return;
   const until = Date.now() + seconds * 1000;
-  buttons.forEach((b) => { b.disabled = true; });
+  buttons.forEach((b) => { b.disabled = true; b.dataset.coolingDown = "1"; });
   const tick = () => {
     const left = Math.ceil((until - Date.now()) / 1000);
     if (left <= 0 || !note.isConnected) {
-      buttons.forEach((b) => { b.disabled = false; });
+      buttons.forEach((b) => { b.disabled = false; delete b.dataset.coolingDown; });
       note.textContent = "";
       return;
     }
@@ -102,6 +121,18 @@ async function withPassword(change) {
   }
 }
 
+function sessionEnded() {
+  if (document.getElementById("session-ended")) return;
+  const banner = h("div", { class: "notice", id: "session-ended", role: "alert" },
+    h("p", {}, t("error.session_ended")),
+    h("button", { type: "button", id: "sign-in-again", onclick: () => {
+      banner.remove();
+      state.notice = null;
+      go("/");
+    } }, t("signin.button")));
+  app().prepend(banner);
+}
+
 function show(title, ...content) {
   const main = app();
   main.replaceChildren(h("h1", { id: "title" }, title), ...content.filter(Boolean));
@@ -109,13 +140,48 @@ function show(title, ...content) {
   main.focus();
 }
 
-function errorBox() {
-  return h("p", { class: "error", role: "alert", id: "error" });
+// One per form: ids stay unique when two forms share a page.
+function errorBox(id) {
+  return h("p", { class: "error", role: "alert", id: id || "error" });
 }
 
 function say(box, text, ok) {
   box.textContent = text;
   box.className = ok ? "ok" : "error";
+}
+
+// Runs a request for a button: the button is disabled and says it is working until the
+// answer is in, so a second press cannot send it again.
+async function working(button, run) {
+  if (!button || button.disabled) return undefined;
+  const label = button.textContent;
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  button.textContent = t("common.working");
+  try { return await run(); } finally {
+    button.disabled = Boolean(button.dataset.coolingDown);
+    button.removeAttribute("aria-busy");
+    button.textContent = label;
+  }
+}
+
+// Messages belong to the state they describe: a new state clears the old ones.
+function clearMessages(root) {
+  for (const box of (root || app()).querySelectorAll(".error, .ok")) {
+    if (box.classList.contains("secret")) continue;
+    box.textContent = "";
+  }
+}
+
+// "+62 •••• 7890", "a•••@example.org": where a code went, enough to recognise.
+function maskTarget(kind, value) {
+  const v = (value || "").trim();
+  if (kind === "email") {
+    const at = v.indexOf("@");
+    return at > 0 ? v[0] + "\u2022\u2022\u2022" + v.slice(at) : v;
+  }
+  const digits = v.replace(/[^0-9+]/g, "");
+  return "\u2022\u2022\u2022\u2022" + digits.slice(-4);
 }
 
 function go(path, replace) {
@@ -157,6 +223,8 @@ async function route() {
 // ---- Sign in ------------------------------------------------------------------------
 function signIn() {
   const err = errorBox();
+  const notice = state.notice;
+  state.notice = null;
   const form = h("form", { novalidate: true },
     ...field("signin.account", { type: "email", name: "login", autocomplete: "username", required: true, id: "login" }),
     ...field("signin.password", { type: "password", name: "password", autocomplete: "current-password", required: true, id: "password" }),
@@ -164,12 +232,21 @@ function signIn() {
     h("button", { type: "submit", id: "signin" }, t("signin.button")));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    try {
-      state.session = await api("POST", "/session", { login: form.login.value, password: form.password.value });
-      go(nextPath(state.session));
-    } catch (e) { say(err, problem(e)); form.password.value = ""; form.password.focus(); }
+    clearMessages(form);
+    const login = form.login.value.trim();
+    // What is not an account at all is said as such, before anything is sent.
+    if (!login) { say(err, t("signin.login_missing")); return form.login.focus(); }
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(login)) { say(err, t("error.bad_login")); return form.login.focus(); }
+    if (!form.password.value) { say(err, t("signin.password_missing")); return form.password.focus(); }
+    await working(form.querySelector("#signin"), async () => {
+      try {
+        state.session = await api("POST", "/session", { login, password: form.password.value });
+        go(nextPath(state.session));
+      } catch (e) { say(err, problem(e)); form.password.value = ""; form.password.focus(); }
+    });
   });
-  show(t("signin.title"), h("p", {}, t("signin.intro")), form);
+  show(t("signin.title"), notice ? h("p", { class: "notice", id: "notice", role: "status" }, notice) : null,
+    h("p", {}, t("signin.intro")), form);
 }
 
 function changePassword() {
@@ -182,11 +259,14 @@ function changePassword() {
     err, h("button", { type: "submit" }, t("password.button")));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
+    clearMessages(form);
     if (form.fresh.value !== form.again.value) return say(err, t("password.mismatch"));
-    try {
-      state.session = await api("POST", "/password", { current: form.current.value, new: form.fresh.value });
-      go(nextPath(state.session));
-    } catch (e) { say(err, problem(e)); }
+    await working(form.querySelector("button[type=submit]"), async () => {
+      try {
+        state.session = await api("POST", "/password", { current: form.current.value, new: form.fresh.value });
+        go(nextPath(state.session));
+      } catch (e) { say(err, problem(e)); }
+    });
   });
   show(t("password.title"), form, state.session.next === "change_password" ? signOutButton() : null);
 }
@@ -215,23 +295,27 @@ async function chooseMethod(adding) {
 }
 
 function codeForm(methodId, onVerified) {
-  const err = errorBox();
+  const err = errorBox("code-error");
   const form = h("form", {},
     ...field("code.label", { type: "text", name: "code", inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]*", maxlength: "6", required: true, id: "code" }),
     err, h("button", { type: "submit", id: "verify" }, t("code.verify")));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    try {
-      await api("POST", "/methods/" + methodId() + "/verify", { code: form.code.value.trim() });
-      onVerified();
-    } catch (e) { say(err, problem(e)); form.code.select(); }
+    clearMessages(form);
+    await working(form.querySelector("#verify"), async () => {
+      try {
+        await api("POST", "/methods/" + methodId() + "/verify", { code: form.code.value.trim() });
+        onVerified();
+      } catch (e) { say(err, problem(e)); form.code.select(); }
+    });
   });
   return form;
 }
 
 function verifiedStep(adding) {
+  clearMessages();
   const next = h("button", { id: "next" }, adding ? t("common.done") : t("setup.next"));
-  next.addEventListener("click", () => (adding ? go("/security") : finishSetup()));
+  next.addEventListener("click", () => (adding ? go("/security") : working(next, finishSetup)));
   app().append(h("p", { class: "ok", role: "status", id: "verified" }, t("setup.verified")), next);
   next.focus();
 }
@@ -270,11 +354,12 @@ async function renderMethod(kind, area, adding) {
   const codeArea = h("div", {});
   const wait = h("p", { class: "muted", id: "resend-wait", role: "status" });
   const senders = [];
-  const send = async (body, path, button) => {
+  const send = async (body, path, button, target) => working(button, async () => {
+    clearMessages(area);
     try {
       const r = await api("POST", path, body);
       methodId = r.method_id;
-      say(err, t("code.sent"), true);
+      say(err, t("code.sent_to", { target }), true);
       codeArea.replaceChildren(codeForm(() => methodId, () => verifiedStep(adding)));
       codeArea.querySelector("input").focus();
       coolDown(senders, wait, r.resend_after);
@@ -286,7 +371,7 @@ async function renderMethod(kind, area, adding) {
       say(err, problem(e)); button.focus();
       if (e.code === "too_many_codes") coolDown(senders, wait, e.retryAfter);
     }
-  };
+  });
   if (kind === "phone") {
     const cc = h("input", { type: "tel", id: "country-code", value: "+62", autocomplete: "tel-country-code", required: true });
     const number = h("input", { type: "tel", id: "phone-number", autocomplete: "tel-national", required: true });
@@ -294,8 +379,9 @@ async function renderMethod(kind, area, adding) {
     const callMe = h("button", { type: "button", class: "secondary", id: "call-me" }, t("phone.call"));
     const body = (channel) => ({ country_code: cc.value, number: number.value, channel, lang: state.lang });
     senders.push(textMe, callMe);
-    textMe.addEventListener("click", () => send(body("sms"), "/methods/phone", textMe));
-    callMe.addEventListener("click", () => send(body("voice"), "/methods/phone", callMe));
+    const where = () => cc.value.trim() + " " + maskTarget("phone", number.value);
+    textMe.addEventListener("click", () => send(body("sms"), "/methods/phone", textMe, where()));
+    callMe.addEventListener("click", () => send(body("voice"), "/methods/phone", callMe, where()));
     area.append(h("p", {}, t("phone.intro")),
       h("div", { class: "row" },
         h("div", { class: "cc" }, h("label", { for: "country-code" }, t("phone.country")), cc),
@@ -305,7 +391,7 @@ async function renderMethod(kind, area, adding) {
     const address = h("input", { type: "email", id: "alt-email", autocomplete: "email", required: true });
     const sendButton = h("button", { type: "button", id: "send-email" }, t("email.send"));
     senders.push(sendButton);
-    sendButton.addEventListener("click", () => send({ address: address.value, lang: state.lang }, "/methods/email", sendButton));
+    sendButton.addEventListener("click", () => send({ address: address.value, lang: state.lang }, "/methods/email", sendButton, maskTarget("email", address.value)));
     area.append(h("p", {}, t("email.intro")),
       h("label", { for: "alt-email" }, t("email.address")), address, sendButton, wait, err, codeArea);
   }
@@ -313,22 +399,39 @@ async function renderMethod(kind, area, adding) {
 
 async function finishSetup() {
   try {
-    const r = await withPassword(() => api("POST", "/setup/complete"));
+    const r = await withPassword(() => api("POST", "/setup/complete", { lang: state.lang }));
     if (r === false) return;
     state.session = r;
     if (!r.app_password) return go("/security");
     showNewAppPassword(t("apppw.title"), r.app_password.password, t("apppw.intro"), () => go("/security"));
   } catch (e) {
-    app().append(h("p", { class: "error", role: "alert" }, problem(e)));
+    let box = document.getElementById("setup-error");
+    if (!box) app().append(box = h("p", { class: "error", role: "alert", id: "setup-error" }));
+    box.textContent = problem(e);
+  }
+}
+
+// The password shown once is not lost by accident: leaving the page (reload, Back, closing
+// it) asks first, until it was copied or Done was pressed.
+function keepPassword(on) {
+  if (on && !state.keepPassword) {
+    state.keepPassword = (ev) => { ev.preventDefault(); ev.returnValue = ""; };
+    window.addEventListener("beforeunload", state.keepPassword);
+    history.pushState({ keep: true }, "", location.pathname);
+  } else if (!on && state.keepPassword) {
+    window.removeEventListener("beforeunload", state.keepPassword);
+    state.keepPassword = null;
   }
 }
 
 function showNewAppPassword(title, password, intro, done) {
   const status = h("p", { role: "status", id: "copy-status", class: "ok" });
   const copy = h("button", { id: "copy" }, t("apppw.copy"));
+  keepPassword(true);
   copy.addEventListener("click", async () => {
     try {
       await navigator.clipboard.writeText(password);
+      keepPassword(false);
       status.textContent = t("apppw.copied");
     } catch (e) {
       status.className = "error";
@@ -340,7 +443,7 @@ function showNewAppPassword(title, password, intro, done) {
     copy, status,
     h("p", {}, t("apppw.where")),
     h("p", { class: "muted" }, t("apppw.once")),
-    h("button", { class: "secondary", id: "done", onclick: done }, t("common.done")));
+    h("button", { class: "secondary", id: "done", onclick: () => { keepPassword(false); done(); } }, t("common.done")));
   copy.focus();
 }
 
@@ -363,34 +466,43 @@ async function verify(chosenId) {
     err, h("button", { type: "submit", id: "verify" }, t("code.verify")));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    try {
-      state.session = await api("POST", "/session/verify", { method_id: m.id, code: form.code.value.trim(), remember: remember.checked });
-      go(nextPath(state.session));
-    } catch (e) { say(err, problem(e)); form.code.select(); }
+    clearMessages(form);
+    await working(form.querySelector("#verify"), async () => {
+      try {
+        state.session = await api("POST", "/session/verify", { method_id: m.id, code: form.code.value.trim(), remember: remember.checked });
+        go(nextPath(state.session));
+      } catch (e) { say(err, problem(e)); form.code.select(); }
+    });
   });
-  const parts = [h("p", {}, m.kind === "totp" ? t("verify.totp_intro") : methodLabel(m))];
+  const top = [h("p", {}, m.kind === "totp" ? t("verify.totp_intro") : methodLabel(m))];
+  let sendNow = null;
   if (m.kind !== "totp") {
     const sendButton = h("button", { type: "button", class: "secondary", id: "send-code" }, t("verify.send"));
     const wait = h("p", { class: "muted", id: "resend-wait", role: "status" });
-    sendButton.addEventListener("click", async () => {
+    const send = () => working(sendButton, async () => {
+      clearMessages(form);
       try {
         const r = await api("POST", "/session/code", { method_id: m.id, lang: state.lang });
-        say(err, t("code.sent"), true); form.code.focus();
+        state.codesSent.add(m.id);
+        say(err, t("code.sent_to", { target: m.target }), true); form.code.focus();
         coolDown([sendButton], wait, r.resend_after);
       } catch (e) {
         say(err, problem(e));
         if (e.code === "too_many_codes") coolDown([sendButton], wait, e.retryAfter);
       }
     });
-    parts.push(sendButton, wait);
+    sendButton.addEventListener("click", send);
+    top.push(sendButton, wait);
+    // A phone or an address as the default: its code goes out at once, once per sign-in.
+    if (!state.codesSent.has(m.id)) sendNow = send;
   }
+  // Other methods below the code field, as "I can't use my authenticator app right now".
   const others = methods.filter((x) => x.id !== m.id);
-  if (others.length) {
-    parts.push(h("h2", {}, t("verify.other")),
-      h("ul", { class: "list" }, ...others.map((o) => h("li", {},
-        h("button", { type: "button", class: "secondary", onclick: () => verify(o.id) }, methodLabel(o))))));
-  }
-  show(t("verify.title"), ...parts.slice(0, 3), form, ...parts.slice(3), signOutButton());
+  const below = others.length ? [h("h2", {}, t("verify.other")),
+    h("ul", { class: "list", id: "other-methods" }, ...others.map((o) => h("li", {},
+      h("button", { type: "button", class: "secondary", onclick: () => verify(o.id) }, methodLabel(o)))))] : [];
+  show(t("verify.title"), ...top, form, ...below, signOutButton());
+  if (sendNow) sendNow();
 }
 
 function signOutButton() {
@@ -450,6 +562,13 @@ async function security() {
   show(t("security.title"), ...parts);
 }
 
+// "…from 192.0.2.7 over IMAP", or without an address "…over IMAP"; "Never" when unused.
+function lastUsed(u) {
+  if (!u) return t("apppw.never_used");
+  const vars = { at: when(u.at), ip: u.ip, protocol: u.protocol.toUpperCase() };
+  return u.ip ? t("apppw.used_from", vars) : t("apppw.used_over", vars);
+}
+
 function appPasswordTable(list, err) {
   if (!list.items.length) return h("p", { class: "muted", id: "no-app-passwords" }, t("apppw.none"));
   return h("table", { id: "app-password-list" },
@@ -457,7 +576,7 @@ function appPasswordTable(list, err) {
     h("tbody", {}, ...list.items.map((a) => h("tr", { "data-name": a.name },
       h("td", { "data-label": t("apppw.name") }, a.name),
       h("td", { "data-label": t("apppw.created") }, when(a.created_at)),
-      h("td", { class: "last-used", "data-label": t("apppw.last_used") }, a.last_used ? t("apppw.used_from", { at: when(a.last_used.at), ip: a.last_used.ip, protocol: a.last_used.protocol.toUpperCase() }) : t("common.never")),
+      h("td", { class: "last-used", "data-label": t("apppw.last_used") }, lastUsed(a.last_used)),
       h("td", { "data-label": t("apppw.protocols") }, a.protocols.length ? a.protocols.join(", ").toUpperCase() : t("apppw.all_protocols")),
       h("td", { "data-label": t("apppw.expires") }, a.expires_at ? when(a.expires_at) : t("common.never")),
       h("td", {}, h("button", { class: "danger", "aria-label": t("apppw.delete_named", { name: a.name }), onclick: async () => {
@@ -476,8 +595,11 @@ async function reauthenticate() {
       h("button", { type: "button", class: "secondary", onclick: () => { route(); resolve(false); } }, t("common.cancel")));
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
-      try { await api("POST", "/reauth", { password: form.password.value }); resolve(true); }
-      catch (e) { say(err, problem(e)); }
+      clearMessages(form);
+      await working(form.querySelector("#reauth"), async () => {
+        try { await api("POST", "/reauth", { password: form.password.value }); resolve(true); }
+        catch (e) { say(err, problem(e)); }
+      });
     });
     show(t("reauth.title"), form);
   });
@@ -504,15 +626,18 @@ function createAppPassword(list) {
     const body = { name: form.name.value.trim(), expires: form.expires.value,
       protocols: [...form.querySelectorAll("input[name=proto]:checked")].map((x) => x.value) };
     const attempt = () => api("POST", "/app-passwords", body);
-    try {
-      let created;
-      try { created = await attempt(); } catch (e) {
-        if (e.code !== "reauth_required") throw e;
-        if (!(await reauthenticate())) return;
-        created = await attempt();
-      }
-      showNewAppPassword(t("apppw.created_title", { name: created.name }), created.password, t("apppw.created_intro"), () => route());
-    } catch (e) { say(err, problem(e)); }
+    clearMessages(form);
+    await working(form.querySelector("#create"), async () => {
+      try {
+        let created;
+        try { created = await attempt(); } catch (e) {
+          if (e.code !== "reauth_required") throw e;
+          if (!(await reauthenticate())) return;
+          created = await attempt();
+        }
+        showNewAppPassword(t("apppw.created_title", { name: created.name }), created.password, t("apppw.created_intro"), () => route());
+      } catch (e) { say(err, problem(e)); }
+    });
   });
   show(t("apppw.create"), form);
   if (list.reauth_required) { /* asked on submit, after the name is typed */ }
@@ -626,7 +751,14 @@ async function start() {
     await loadLanguage(select.value);
     route();
   });
-  window.addEventListener("popstate", route);
+  window.addEventListener("popstate", () => {
+    // Back on the page that shows a new app password: ask, and stay unless the user agrees.
+    if (state.keepPassword) {
+      if (!confirm(t("apppw.leave_confirm"))) return history.pushState({ keep: true }, "", location.pathname);
+      keepPassword(false);
+    }
+    route();
+  });
   route();
 }
 start();

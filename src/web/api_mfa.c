@@ -149,7 +149,11 @@ enum MHD_Result api_method_delete(struct web_request *rq)
  * shows an app password for the apps that cannot do MFA. */
 enum MHD_Result api_setup_complete(struct web_request *rq)
 {
-    struct kunci_app_password_spec spec = {"Outlook, Apple Mail and other apps", 0, 0, NULL};
+    /* Named in the user's language: it is what Security info lists. */
+    struct kunci_app_password_spec spec = {strcmp(web_language(rq), "id") == 0
+                                               ? "Outlook, Apple Mail, dan aplikasi lain"
+                                               : "Outlook, Apple Mail and other apps",
+                                           0, 0, NULL};
     struct kunci_app_password ap;
     char pw[KUNCI_APP_PASSWORD_MAX_LEN + 1], shown[KUNCI_APP_PASSWORD_FORMATTED_MAX];
 

@@ -59,8 +59,8 @@ export async function newPage(browser, options = {}) {
 }
 
 let shot = 0;
-// Each screenshot also checks the page: no horizontal scrolling at its width, and a label
-// for every field.
+// Each screenshot also checks the page: no horizontal scrolling at its width, a label for
+// every field, ids used once, and only messages as live regions.
 export async function screenshot(page, name) {
   const problems = await page.evaluate(() => {
     const out = [];
@@ -71,6 +71,9 @@ export async function screenshot(page, name) {
         el.closest("label");
       if (!labelled) out.push("unlabelled field " + (el.id || el.name || el.type));
     }
+    const ids = [...document.querySelectorAll("[id]")].map((el) => el.id);
+    for (const id of new Set(ids.filter((id, i) => ids.indexOf(id) !== i))) out.push("id used twice: " + id);
+    if (document.querySelector("main[aria-live], #app[aria-live]")) out.push("the whole page is a live region");
     return out;
   });
   if (problems.length) throw new Error(`${name}: ${problems.join("; ")}`);

@@ -104,7 +104,7 @@ test("wrong, expired, reused codes and too many attempts say so and register not
   const right = totp(secret);
   await page.fill("#code", right === "000000" ? "111111" : "000000");
   await page.click("#verify");
-  await page.waitForFunction(() => document.querySelector("#error")?.textContent.includes("didn't work"));
+  await page.waitForFunction(() => document.querySelector("#code-error")?.textContent.includes("didn't work"));
   await screenshot(page, "wrong-code");
 
   // Too many attempts with a texted code.
@@ -117,15 +117,15 @@ test("wrong, expired, reused codes and too many attempts say so and register not
   for (let i = 0; i < 4; i++) {
     await page.fill("#code", wrong);
     await page.click("#verify");
-    await page.waitForFunction(() => document.querySelector("#code-area-error, form #error")?.textContent.includes("didn't work"));
-    await page.evaluate(() => { document.querySelector("form #error").textContent = ""; });
+    await page.waitForFunction(() => document.querySelector("#code-error")?.textContent.includes("didn't work"));
+    await page.evaluate(() => { document.querySelector("#code-error").textContent = ""; });
   }
   await page.fill("#code", wrong);
   await page.click("#verify");
-  await page.waitForFunction(() => document.querySelector("form #error")?.textContent.includes("Too many"));
+  await page.waitForFunction(() => document.querySelector("#code-error")?.textContent.includes("Too many"));
   await page.fill("#code", sent);
   await page.click("#verify");
-  await page.waitForFunction(() => /Ask for a new code/.test(document.querySelector("form #error")?.textContent));
+  await page.waitForFunction(() => /Ask for a new code/.test(document.querySelector("#code-error")?.textContent));
 
   // An expired code.
   await page.click("#text-me");
@@ -134,7 +134,7 @@ test("wrong, expired, reused codes and too many attempts say so and register not
   stack.sql("UPDATE codes SET expires_at = 1");
   await page.fill("#code", fresh);
   await page.click("#verify");
-  await page.waitForFunction(() => document.querySelector("form #error")?.textContent.includes("expired"));
+  await page.waitForFunction(() => document.querySelector("#code-error")?.textContent.includes("expired"));
   await screenshot(page, "expired-code");
 
   const session = await page.evaluate(() => fetch("/api/v1/session").then((r) => r.json()));
@@ -369,14 +369,14 @@ test("Security info: the last method stays; another is added, made default, the 
   assert.match(await page.textContent("#methods"), /s•••@example\.net/);
   await screenshot(page, "methods");
   await context.close();
-  // The next sign-in asks for the e-mail code, the new default.
+  // The next sign-in sends the e-mail code, the new default, at once, and says where.
   const next = await newPage(browser);
+  // Read before signing in: Postfix may deliver the new one before the page shows.
+  const before = mailedCode(stack, alt);
   await signIn(next.page, stack, user);
   await next.page.waitForSelector("#send-code");
-  // Read before asking: Postfix may deliver the new one before the click returns.
-  const before = mailedCode(stack, alt);
-  await next.page.click("#send-code");
   const code = await waitFor(() => { const c = mailedCode(stack, alt); return c && c !== before ? c : null; });
+  await next.page.waitForFunction(() => /We sent a code to s•••@example\.net/.test(document.querySelector("#error")?.textContent));
   await next.page.fill("#code", code);
   await next.page.click("#verify");
   await next.page.waitForSelector("#app-passwords-heading");
