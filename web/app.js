@@ -141,13 +141,20 @@ function show(title, ...content) {
 }
 
 // One per form: ids stay unique when two forms share a page.
-function errorBox(id) {
-  return h("p", { class: "error", role: "alert", id: id || "error" });
+function errorBox(id, forField) {
+  return h("p", { class: "error", role: "alert", id: id || "error", "data-for": forField });
 }
 
+// A message in its box; an error also marks the field it is about (data-for) as invalid
+// and described by the message.
 function say(box, text, ok) {
   box.textContent = text;
   box.className = ok ? "ok" : "error";
+  const input = box.dataset.for ? document.getElementById(box.dataset.for) : null;
+  if (input && !ok && text) {
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", box.id);
+  }
 }
 
 // Runs a request for a button: the button is disabled and says it is working until the
@@ -170,6 +177,10 @@ function clearMessages(root) {
   for (const box of (root || app()).querySelectorAll(".error, .ok")) {
     if (box.classList.contains("secret")) continue;
     box.textContent = "";
+  }
+  for (const input of (root || app()).querySelectorAll("[aria-invalid]")) {
+    input.removeAttribute("aria-invalid");
+    if (input.getAttribute("aria-describedby") !== "strength-text") input.removeAttribute("aria-describedby");
   }
 }
 
@@ -213,11 +224,14 @@ async function route() {
   }
   const want = nextPath(state.session);
   const path = location.pathname;
-  if (want !== "/security" && path !== want) return go(want, true);
+  // The wizard's steps have URLs of their own under /setup (so Back goes one step back).
+  const setupStep = want === "/setup" && path === "/setup/method";
+  if (want !== "/security" && path !== want && !setupStep) return go(want, true);
   if (want === "/security" && !["/security", "/admin", "/password"].includes(path)) return go("/security", true);
   if (path === "/admin" && state.session.user.role !== "admin") return go("/security", true);
-  ({ "/": signIn, "/setup": setupIntro, "/verify": verify, "/password": changePassword,
-     "/security": security, "/admin": admin })[path]();
+  ({ "/": signIn, "/setup": setupIntro, "/setup/method": () => chooseMethod(false),
+     "/verify": verify, "/password": changePassword, "/security": security,
+     "/admin": admin })[path]();
 }
 
 // ---- Sign in ------------------------------------------------------------------------
@@ -235,9 +249,11 @@ function signIn() {
     clearMessages(form);
     const login = form.login.value.trim();
     // What is not an account at all is said as such, before anything is sent.
-    if (!login) { say(err, t("signin.login_missing")); return form.login.focus(); }
-    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(login)) { say(err, t("error.bad_login")); return form.login.focus(); }
-    if (!form.password.value) { say(err, t("signin.password_missing")); return form.password.focus(); }
+    const fieldError = (input, text) => { err.dataset.for = input.id; say(err, text); input.focus(); };
+    if (!login) return fieldError(form.login, t("signin.login_missing"));
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(login)) return fieldError(form.login, t("error.bad_login"));
+    if (!form.password.value) return fieldError(form.password, t("signin.password_missing"));
+    delete err.dataset.for;
     await working(form.querySelector("#signin"), async () => {
       try {
         state.session = await api("POST", "/session", { login, password: form.password.value });
@@ -249,12 +265,36 @@ function signIn() {
     h("p", {}, t("signin.intro")), form);
 }
 
+// A strength meter for a new password: the server's estimate (the same rule it applies),
+// asked for a moment after typing stops.
+function strengthMeter() {
+  const meter = h("meter", { id: "strength", min: "0", max: "4", low: "2", high: "3", optimum: "4", value: "0", "aria-labelledby": "strength-label" });
+  const text = h("span", { id: "strength-text", class: "muted" });
+  const box = h("div", { class: "strength" }, h("span", { id: "strength-label" }, t("password.strength")), " ", meter, " ", text);
+  let timer = null, seq = 0;
+  box.watch = (input) => input.addEventListener("input", () => {
+    clearTimeout(timer);
+    const mine = ++seq;
+    timer = setTimeout(async () => {
+      if (!input.value) { meter.value = 0; text.textContent = ""; return; }
+      try {
+        const r = await api("POST", "/password/strength", { password: input.value });
+        if (mine !== seq) return;
+        meter.value = r.score;
+        text.textContent = r.problem ? t("error." + r.problem) : t("password.score_" + r.score);
+      } catch (e) { /* the meter is a help, not a gate */ }
+    }, 250);
+  });
+  return box;
+}
+
 function changePassword() {
   const err = errorBox();
   const form = h("form", {},
     h("p", {}, t("password.intro")),
     ...field("password.current", { type: "password", name: "current", autocomplete: "current-password", required: true, id: "current" }),
-    ...field("password.new", { type: "password", name: "fresh", autocomplete: "new-password", required: true, id: "new-password" }),
+    ...field("password.new", { type: "password", name: "fresh", autocomplete: "new-password", required: true, id: "new-password", "aria-describedby": "strength-text" }),
+    strengthMeter(),
     ...field("password.repeat", { type: "password", name: "again", autocomplete: "new-password", required: true, id: "repeat-password" }),
     err, h("button", { type: "submit" }, t("password.button")));
   form.addEventListener("submit", async (ev) => {
@@ -268,15 +308,22 @@ function changePassword() {
       } catch (e) { say(err, problem(e)); }
     });
   });
+  form.querySelector(".strength").watch(form.fresh);
   show(t("password.title"), form, state.session.next === "change_password" ? signOutButton() : null);
 }
 
 // ---- The seed's wizard: "Set it up now", a method, Next, the app password ----------
+// "Step 2 of 3": where the wizard is.
+function stepIndicator(n) {
+  return h("p", { class: "step", id: "step" }, t("setup.step_of", { n, total: 3 }));
+}
+
 function setupIntro() {
   show(t("setup.title"),
+    stepIndicator(1),
     h("p", {}, t("setup.intro")),
     h("p", { class: "muted" }, state.session.user.login),
-    h("button", { id: "setup-now", onclick: () => chooseMethod(false) }, t("setup.button")),
+    h("button", { id: "setup-now", onclick: () => go("/setup/method") }, t("setup.button")),
     signOutButton());
 }
 
@@ -288,14 +335,18 @@ async function chooseMethod(adding) {
   const area = h("div", { id: "method-area" });
   const render = () => renderMethod(picker.value, area, adding);
   picker.addEventListener("change", render);
+  // Cancel leads back: to "More information required" in the wizard, to Security info.
+  const cancel = h("button", { type: "button", class: "secondary", id: "cancel-setup",
+    onclick: () => go(adding ? "/security" : "/setup") }, t("common.cancel"));
   show(adding ? t("security.add_method") : t("setup.step_method"),
+    adding ? null : stepIndicator(2),
     h("p", {}, t("setup.method_intro")),
-    h("label", { for: "method" }, t("setup.method_label")), picker, area);
+    h("label", { for: "method" }, t("setup.method_label")), picker, area, cancel);
   render();
 }
 
 function codeForm(methodId, onVerified) {
-  const err = errorBox("code-error");
+  const err = errorBox("code-error", "code");
   const form = h("form", {},
     ...field("code.label", { type: "text", name: "code", inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]*", maxlength: "6", required: true, id: "code" }),
     err, h("button", { type: "submit", id: "verify" }, t("code.verify")));
@@ -318,6 +369,16 @@ function verifiedStep(adding) {
   next.addEventListener("click", () => (adding ? go("/security") : working(next, finishSetup)));
   app().append(h("p", { class: "ok", role: "status", id: "verified" }, t("setup.verified")), next);
   next.focus();
+}
+
+// A button that copies text (without the spaces it is shown with) and says so.
+function copyButton(id, text, label) {
+  const button = h("button", { type: "button", class: "secondary", id }, label);
+  button.addEventListener("click", async () => {
+    try { await navigator.clipboard.writeText(text); button.textContent = t("apppw.copied"); }
+    catch (e) { button.textContent = t("apppw.copy_failed"); }
+  });
+  return button;
 }
 
 // The method shown last: a slower answer for one chosen before must not land beside it.
@@ -344,7 +405,8 @@ async function renderMethod(kind, area, adding) {
         h("p", {}, t("totp.intro")),
         h("img", { class: "qr", src: e.qr, alt: t("totp.qr_alt"), id: "qr" }),
         h("p", {}, t("totp.manual")),
-        h("p", {}, h("span", { class: "secret", id: "totp-secret" }, e.secret)),
+        h("p", {}, h("span", { class: "secret", id: "totp-secret" }, e.secret.match(/.{1,4}/g).join(" ")), " ",
+          copyButton("copy-secret", e.secret, t("totp.copy_secret"))),
         codeForm(() => methodId, () => verifiedStep(adding)));
     } catch (e) {
       if (shown === methodShown) area.append(h("p", { class: "error", role: "alert" }, problem(e)));
@@ -403,7 +465,7 @@ async function finishSetup() {
     if (r === false) return;
     state.session = r;
     if (!r.app_password) return go("/security");
-    showNewAppPassword(t("apppw.title"), r.app_password.password, t("apppw.intro"), () => go("/security"));
+    showNewAppPassword(t("apppw.title"), r.app_password.password, t("apppw.intro"), () => go("/security"), 3);
   } catch (e) {
     let box = document.getElementById("setup-error");
     if (!box) app().append(box = h("p", { class: "error", role: "alert", id: "setup-error" }));
@@ -424,7 +486,7 @@ function keepPassword(on) {
   }
 }
 
-function showNewAppPassword(title, password, intro, done) {
+function showNewAppPassword(title, password, intro, done, step) {
   const status = h("p", { role: "status", id: "copy-status", class: "ok" });
   const copy = h("button", { id: "copy" }, t("apppw.copy"));
   keepPassword(true);
@@ -438,7 +500,7 @@ function showNewAppPassword(title, password, intro, done) {
       status.textContent = t("apppw.copy_failed");
     }
   });
-  show(title, h("p", {}, intro),
+  show(title, step ? stepIndicator(step) : null, h("p", {}, intro),
     h("p", {}, h("span", { class: "secret", id: "app-password" }, password)),
     copy, status,
     h("p", {}, t("apppw.where")),
@@ -448,6 +510,12 @@ function showNewAppPassword(title, password, intro, done) {
 }
 
 // ---- Second factor at sign-in -------------------------------------------------------
+// What a method is, as Security info lists it: "Authenticator app", "Phone +62 ••••7890".
+function methodName(m) {
+  if (m.kind === "totp") return t("method.name_totp");
+  return t(m.kind === "phone" ? "method.name_phone" : "method.name_email", { target: m.target });
+}
+
 function methodLabel(m) {
   if (m.kind === "totp") return t("method.totp");
   if (m.kind === "phone") return t(m.channel === "voice" ? "verify.call_to" : "verify.text_to", { target: m.target });
@@ -458,7 +526,7 @@ async function verify(chosenId) {
   if (!state.config) state.config = await api("GET", "/config");
   const methods = state.session.methods;
   const m = methods.find((x) => x.id === chosenId) || methods.find((x) => x.default) || methods[0];
-  const err = errorBox();
+  const err = errorBox("error", "code");
   const remember = h("input", { type: "checkbox", id: "remember" });
   const form = h("form", {},
     ...field("code.label", { type: "text", name: "code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "6", required: true, id: "code" }),
@@ -521,14 +589,18 @@ function when(iso) {
 async function security() {
   const user = state.session.user;
   const err = errorBox();
+  // The last method cannot go while MFA is required: no button that can only fail.
+  const lastStays = state.session.methods.length === 1 && user.mfa_state !== "disabled";
   const methodList = h("ul", { class: "list", id: "methods" },
     ...state.session.methods.map((m) => h("li", {},
-      h("span", {}, methodLabel(m), " "), m.default ? h("span", { class: "badge" }, t("security.default")) : null,
+      h("span", { class: "method-name" }, methodName(m)), " ",
+      m.default ? h("span", { class: "badge" }, t("security.default")) : null,
+      h("span", { class: "muted method-added" }, " ", t("security.added", { date: when(m.created_at) })),
       h("div", {},
-        m.default ? null : h("button", { class: "secondary", onclick: async () => {
+        m.default ? null : h("button", { class: "secondary", "aria-label": t("security.make_default_named", { method: methodName(m) }), onclick: async () => {
           try { await withPassword(() => api("POST", "/methods/" + m.id + "/default")); route(); } catch (e) { say(err, problem(e)); }
         } }, t("security.make_default")),
-        h("button", { class: "danger", onclick: async () => {
+        lastStays ? null : h("button", { class: "danger", "aria-label": t("security.remove_named", { method: methodName(m) }), onclick: async () => {
           if (!confirm(t("security.remove_confirm"))) return;
           try { await withPassword(() => api("DELETE", "/methods/" + m.id)); route(); } catch (e) { say(err, problem(e)); }
         } }, t("security.remove"))))));
@@ -592,7 +664,11 @@ async function reauthenticate() {
       h("p", {}, t("reauth.intro")),
       ...field("signin.password", { type: "password", name: "password", autocomplete: "current-password", required: true, id: "reauth-password" }),
       err, h("button", { type: "submit", id: "reauth" }, t("reauth.button")),
-      h("button", { type: "button", class: "secondary", onclick: () => { route(); resolve(false); } }, t("common.cancel")));
+      h("button", { type: "button", class: "secondary", onclick: () => {
+        // In the wizard, back to its first step (the method step would ask again).
+        if (location.pathname === "/setup/method") go("/setup"); else route();
+        resolve(false);
+      } }, t("common.cancel")));
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       clearMessages(form);

@@ -51,6 +51,11 @@ const char *kunci_strerror(int err)
                "file system)";
     case KUNCI_ERR_STORE_INVALID:
         return "the file is not kunci's database, or it is damaged";
+    case KUNCI_ERR_PASSWORD_COMMON:
+        return "the password is too common or too easy to guess; choose another (a few unrelated "
+               "words work well)";
+    case KUNCI_ERR_PASSWORD_PERSONAL:
+        return "the password is built from the login or the name; choose another";
     }
     return "unknown error";
 }

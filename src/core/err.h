@@ -27,6 +27,8 @@ enum {
     KUNCI_ERR_RATE = -20,              /* too many codes sent: wait before asking again */
     KUNCI_ERR_STORE_ACCESS = -21,      /* the database cannot be opened or written: permissions */
     KUNCI_ERR_STORE_INVALID = -22,     /* the file is not kunci's database, or it is damaged */
+    KUNCI_ERR_PASSWORD_COMMON = -23,   /* a new password that is common or easy to guess */
+    KUNCI_ERR_PASSWORD_PERSONAL = -24, /* a new password built from the login or the name */
 };
 
 const char *kunci_strerror(int err);

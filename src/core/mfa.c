@@ -99,32 +99,67 @@ int kunci_mfa_verified_count(struct kunci_store_handle *h, int64_t account_id, i
     return r;
 }
 
+/* A registration started and not verified stays pending this long: a reload, Back or a
+ * second tab shows the same secret, so the entry already scanned keeps working. */
+#define TOTP_PENDING_SECONDS 1800
+
+struct pending_totp {
+    int64_t now;
+    bool found;
+    struct kunci_mfa_method m;
+};
+
+static int find_pending_totp(void *arg, const struct kunci_mfa_method *m)
+{
+    struct pending_totp *p = arg;
+    if (!p->found && !m->verified && m->kind == KUNCI_METHOD_TOTP && m->created_at <= p->now &&
+        p->now - m->created_at < TOTP_PENDING_SECONDS) {
+        p->m = *m;
+        p->found = true;
+    }
+    return 0;
+}
+
 int kunci_mfa_totp_begin(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                          const struct kunci_account *acct, const char *issuer, int64_t now,
                          struct kunci_totp_enrollment *out)
 {
+    struct pending_totp pending = {.now = now, .found = false};
     struct kunci_mfa_method m;
     uint8_t secret[KUNCI_TOTP_SECRET_BYTES];
+    size_t secret_len = 0;
     int r;
 
     memset(out, 0, sizeof(*out));
     memset(&m, 0, sizeof(m));
-    if ((r = forget_unfinished(h, acct->id)) != KUNCI_OK)
+    if ((r = kunci_store_method_list(h, acct->id, find_pending_totp, &pending)) != KUNCI_OK)
         return r;
-    kunci_totp_secret_new(secret);
-    m.account_id = acct->id;
-    m.kind = KUNCI_METHOD_TOTP;
-    m.created_at = now;
-    r = kunci_seal(ctx->keys, secret, sizeof(secret), m.secret, sizeof(m.secret), &m.secret_len);
+    if (pending.found &&
+        kunci_unseal(ctx->keys, pending.m.secret, pending.m.secret_len, secret, sizeof(secret),
+                     &secret_len) == KUNCI_OK &&
+        secret_len == sizeof(secret)) {
+        m = pending.m; /* the same secret and method as before */
+    } else {
+        if ((r = forget_unfinished(h, acct->id)) != KUNCI_OK)
+            goto out;
+        kunci_totp_secret_new(secret);
+        m.account_id = acct->id;
+        m.kind = KUNCI_METHOD_TOTP;
+        m.created_at = now;
+        r = kunci_seal(ctx->keys, secret, sizeof(secret), m.secret, sizeof(m.secret),
+                       &m.secret_len);
+        if (r == KUNCI_OK)
+            r = kunci_store_method_insert(h, &m);
+    }
     if (r == KUNCI_OK)
         r = kunci_totp_base32(secret, sizeof(secret), out->base32);
     if (r == KUNCI_OK)
         r = kunci_totp_uri(issuer, acct->login, out->base32, out->uri, sizeof(out->uri));
-    if (r == KUNCI_OK)
-        r = kunci_store_method_insert(h, &m);
     out->method_id = m.id;
+out:
     sodium_memzero(secret, sizeof(secret));
     sodium_memzero(&m, sizeof(m));
+    sodium_memzero(&pending, sizeof(pending));
     if (r != KUNCI_OK)
         sodium_memzero(out, sizeof(*out));
     return r;

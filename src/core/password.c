@@ -3,8 +3,14 @@
 
 #include "core/secret.h"
 
+#include <ctype.h>
 #include <sodium.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <zxcvbn.h>
+
+#include "core/types.h"
 
 void kunci_password_generate(char out[KUNCI_GENERATED_PASSWORD_LEN + 1])
 {
@@ -13,8 +19,55 @@ void kunci_password_generate(char out[KUNCI_GENERATED_PASSWORD_LEN + 1])
                         "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789");
 }
 
-int kunci_password_acceptable(const char *pw, size_t len)
+/* The words of a login and a display name, lowercased, for zxcvbn's user dictionary:
+ * "alice.smith@example.org", "Alice Smith" -> alice, smith, example. */
+#define PERSONAL_WORDS_MAX 16
+struct personal_words {
+    char buf[KUNCI_LOGIN_MAX + KUNCI_DISPLAY_NAME_MAX + 2];
+    const char *words[PERSONAL_WORDS_MAX + 1];
+    size_t n;
+};
+
+static void add_word(struct personal_words *w, const char *s, size_t n, size_t *used)
 {
+    /* Short words say little about the person. */
+    if (n < 4 || w->n == PERSONAL_WORDS_MAX || *used + n + 1 > sizeof(w->buf))
+        return;
+    char *dst = w->buf + *used;
+    for (size_t i = 0; i < n; i++)
+        dst[i] = (char)tolower((unsigned char)s[i]);
+    dst[n] = '\0';
+    w->words[w->n++] = dst;
+    w->words[w->n] = NULL;
+    *used += n + 1;
+}
+
+/* Each run of letters and digits in text[0..len). */
+static void add_words(struct personal_words *w, const char *text, size_t len, size_t *used)
+{
+    for (size_t i = 0; i < len;) {
+        size_t start = i;
+        while (i < len && isalnum((unsigned char)text[i]))
+            i++;
+        add_word(w, text + start, i - start, used);
+        while (i < len && !isalnum((unsigned char)text[i]))
+            i++;
+    }
+}
+
+int kunci_password_acceptable(const char *pw, size_t len, const char *login,
+                              const char *display_name)
+{
+    return kunci_password_assess(pw, len, login, display_name, NULL);
+}
+
+int kunci_password_assess(const char *pw, size_t len, const char *login, const char *display_name,
+                          double *bits_r)
+{
+    struct personal_words w = {.n = 0};
+    size_t used = 0;
+    static const char *const none[] = {NULL};
+
     if (len > KUNCI_PASSWORD_MAX)
         return KUNCI_ERR_TOO_LONG;
     if (len < KUNCI_PASSWORD_MIN)
@@ -22,6 +75,35 @@ int kunci_password_acceptable(const char *pw, size_t len)
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)pw[i] < 0x20 || pw[i] == 0x7f)
             return KUNCI_ERR_INVALID; /* control characters cannot be typed in a mail client */
+    if (memchr(pw, '\0', len) != NULL)
+        return KUNCI_ERR_INVALID;
+    char *copy = malloc(len + 1); /* zxcvbn reads a C string */
+    if (copy == NULL)
+        return KUNCI_ERR_NOMEM;
+    memcpy(copy, pw, len);
+    copy[len] = '\0';
+    w.words[0] = NULL;
+    if (login != NULL) {
+        /* The local part, and the domain without its top level: alice.smith, example. */
+        const char *at = strchr(login, '@');
+        add_words(&w, login, at != NULL ? (size_t)(at - login) : strlen(login), &used);
+        const char *dot = at != NULL ? strrchr(at, '.') : NULL;
+        if (dot != NULL)
+            add_words(&w, at + 1, (size_t)(dot - at - 1), &used);
+    }
+    if (display_name != NULL)
+        add_words(&w, display_name, strlen(display_name), &used);
+    double bits = ZxcvbnMatch(copy, (const char **)none, NULL);
+    double personal = w.n > 0 ? ZxcvbnMatch(copy, w.words, NULL) : bits;
+    if (bits_r != NULL)
+        *bits_r = personal < bits ? personal : bits;
+    sodium_memzero(copy, len);
+    free(copy);
+    sodium_memzero(&w, sizeof(w));
+    if (bits < KUNCI_PASSWORD_MIN_BITS)
+        return KUNCI_ERR_PASSWORD_COMMON;
+    if (personal < KUNCI_PASSWORD_MIN_BITS)
+        return KUNCI_ERR_PASSWORD_PERSONAL;
     return KUNCI_OK;
 }
 

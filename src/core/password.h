@@ -26,8 +26,19 @@ struct kunci_pwparams {
 
 /* A random password for a new account or a reset, NUL-terminated. */
 void kunci_password_generate(char out[KUNCI_GENERATED_PASSWORD_LEN + 1]);
-/* Checks length and content of a new password. */
-int kunci_password_acceptable(const char *pw, size_t len);
+/* Fewer guesses than this (as zxcvbn estimates them, 2^bits) make a password common. */
+#define KUNCI_PASSWORD_MIN_BITS 20.0
+
+/* A new password as NIST SP 800-63B asks: KUNCI_PASSWORD_MIN to KUNCI_PASSWORD_MAX
+ * characters, any printable ones (KUNCI_ERR_INVALID, KUNCI_ERR_TOO_LONG); not common or
+ * breached-looking (KUNCI_ERR_PASSWORD_COMMON: libzxcvbn's dictionaries and patterns); not
+ * built from the login or the display name (KUNCI_ERR_PASSWORD_PERSONAL). login and
+ * display_name may be NULL. */
+int kunci_password_acceptable(const char *pw, size_t len, const char *login,
+                              const char *display_name);
+/* The same, and the estimate in bits (log2 of the guesses; for a strength meter). */
+int kunci_password_assess(const char *pw, size_t len, const char *login, const char *display_name,
+                          double *bits_r);
 int kunci_password_hash(const struct kunci_pwparams *params, const char *pw, size_t len,
                         char hash_r[KUNCI_HASH_MAX]);
 /* true on a match. A password over the cap never matches, but costs the same. */

@@ -22,6 +22,7 @@ enum MHD_Result api_sign_out(struct web_request *rq);
 enum MHD_Result api_session_code(struct web_request *rq);
 enum MHD_Result api_session_verify(struct web_request *rq);
 enum MHD_Result api_password_change(struct web_request *rq);
+enum MHD_Result api_password_strength(struct web_request *rq);
 enum MHD_Result api_reauth(struct web_request *rq);
 /* api_mfa.c: the wizard and the methods on Security info */
 enum MHD_Result api_methods_list(struct web_request *rq);

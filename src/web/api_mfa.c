@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/log.h"
 #include "core/accounts.h"
@@ -68,6 +69,10 @@ static enum MHD_Result begin_code(struct web_request *rq, enum kunci_method_kind
             kunci_email_check(address) != KUNCI_OK)
             return api_error(rq, 400, "bad_email",
                              "Enter an e-mail address like name@example.org.");
+        /* The alternate address is for when the work account is out of reach. */
+        if (strcasecmp(address, rq->account.login) == 0)
+            return api_error(rq, 400, "alternate_is_work",
+                             "Use an address other than your work or school account.");
         snprintf(target, sizeof(target), "%s", address);
     }
     struct kunci_delivery_request dr = {&rq->ctx->cfg, web_language(rq)};

@@ -177,7 +177,15 @@ enum MHD_Result api_password_change(struct web_request *rq)
                                     "Your current password is incorrect.");
     if (strcmp(current, fresh) == 0)
         return api_error(rq, 400, "same_password", "Choose a password you have not used here.");
-    int r = kunci_password_acceptable(fresh, strlen(fresh));
+    int r = kunci_password_acceptable(fresh, strlen(fresh), rq->account.login,
+                                      rq->account.display_name);
+    if (r == KUNCI_ERR_PASSWORD_COMMON)
+        return api_error(rq, 400, "common_password",
+                         "This password is too common or too easy to guess. Choose another: a "
+                         "few unrelated words work well.");
+    if (r == KUNCI_ERR_PASSWORD_PERSONAL)
+        return api_error(rq, 400, "personal_password",
+                         "Don't build your password from your account or your name.");
     if (r != KUNCI_OK)
         return api_error(rq, 400, "weak_password",
                          r == KUNCI_ERR_TOO_LONG ? "Use at most 256 characters."
@@ -211,6 +219,27 @@ enum MHD_Result api_reauth(struct web_request *rq)
     rq->session.password_at = rq->now;
     int r = kunci_store_session_update(rq->h, &rq->session);
     return r == KUNCI_OK ? api_json(rq, 200, json_pack("{s:b}", "ok", 1)) : api_fail(rq, r);
+}
+
+/* How good a new password would be, for the strength meter: nothing is stored or counted. */
+enum MHD_Result api_password_strength(struct web_request *rq)
+{
+    const char *pw = web_body_string(rq, "password");
+    double bits = 0;
+
+    if (pw == NULL)
+        return api_error(rq, 400, "invalid", "Send the password to assess.");
+    int r =
+        kunci_password_assess(pw, strlen(pw), rq->account.login, rq->account.display_name, &bits);
+    const char *problem = r == KUNCI_OK                      ? NULL
+                          : r == KUNCI_ERR_PASSWORD_COMMON   ? "common_password"
+                          : r == KUNCI_ERR_PASSWORD_PERSONAL ? "personal_password"
+                                                             : "weak_password";
+    /* 0 to 4, as zxcvbn's scores: under 2^20 guesses, 2^30, 2^40, 2^50, more. */
+    int score = r != KUNCI_OK ? 0 : bits < 30 ? 1 : bits < 40 ? 2 : bits < 50 ? 3 : 4;
+    return api_json(rq, 200,
+                    json_pack("{s:b, s:s?, s:i}", "acceptable", r == KUNCI_OK, "problem", problem,
+                              "score", score));
 }
 
 enum MHD_Result api_session_get(struct web_request *rq)

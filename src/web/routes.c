@@ -15,6 +15,7 @@ static const struct web_route routes[] = {
     {"POST", "/session/code", WEB_SESSION, false, false, api_session_code},
     {"POST", "/session/verify", WEB_SESSION, false, false, api_session_verify},
     {"POST", "/password", WEB_SESSION, false, true, api_password_change},
+    {"POST", "/password/strength", WEB_SESSION, false, true, api_password_strength},
     /* The wizard re-authenticates too, when its steps took longer than REAUTH_SECONDS. */
     {"POST", "/reauth", WEB_REGISTERING, false, true, api_reauth},
     {"GET", "/methods", WEB_FULL, false, false, api_methods_list},

@@ -40,13 +40,15 @@ static void mask_target(const struct kunci_mfa_method *m, char *out, size_t size
 
 static int add_method(void *arg, const struct kunci_mfa_method *m)
 {
-    char masked[300];
+    char masked[300], added[32];
     if (!m->verified)
         return 0;
     mask_target(m, masked, sizeof(masked));
-    json_array_append_new(arg, json_pack("{s:I, s:s, s:s, s:s, s:b}", "id", (json_int_t)m->id,
+    kunci_time_format(m->created_at, added, sizeof(added));
+    json_array_append_new(arg, json_pack("{s:I, s:s, s:s, s:s, s:b, s:s}", "id", (json_int_t)m->id,
                                          "kind", kunci_method_kind_name(m->kind), "target", masked,
-                                         "channel", m->channel, "default", m->is_default));
+                                         "channel", m->channel, "default", m->is_default,
+                                         "created_at", added));
     return 0;
 }
 

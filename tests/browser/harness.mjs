@@ -84,7 +84,7 @@ function base32Decode(s) {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
   let bits = 0, value = 0;
   const out = [];
-  for (const c of s.replace(/=+$/, "").toUpperCase()) {
+  for (const c of s.replace(/\s+/g, "").replace(/=+$/, "").toUpperCase()) {
     value = (value << 5) | alphabet.indexOf(c);
     bits += 5;
     if (bits >= 8) { out.push((value >>> (bits - 8)) & 255); bits -= 8; }

@@ -27,6 +27,8 @@ async function verifiedTotp(page, user) {
   await page.fill("#code", right === "000000" ? "111111" : "000000");
   await page.click("#verify");
   await page.waitForFunction(() => /didn't work/.test(document.querySelector("#code-error")?.textContent));
+  assert.equal(await page.getAttribute("#code", "aria-invalid"), "true");
+  assert.equal(await page.getAttribute("#code", "aria-describedby"), "code-error");
   await page.fill("#code", totp(user.secret));
   await page.click("#verify");
   await page.waitForSelector("#verified");
@@ -89,6 +91,20 @@ test("a sent code says where it went; an empty or malformed login says so", asyn
   await page.goto(stack.web + "/");
   await page.click("#signin");
   await page.waitForFunction(() => /Enter your account/.test(document.querySelector("#error")?.textContent));
+  // The field the error is about says so to assistive technology.
+  assert.equal(await page.getAttribute("#login", "aria-invalid"), "true");
+  assert.equal(await page.getAttribute("#login", "aria-describedby"), "error");
+  // The focus ring stands out from white by at least 3:1.
+  await page.focus("#signin");
+  await page.keyboard.press("Shift+Tab");
+  await page.keyboard.press("Tab");
+  const ratio = await page.evaluate(() => {
+    const c = getComputedStyle(document.activeElement).outlineColor.match(/\d+/g).map(Number);
+    const lin = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    const l = 0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2]);
+    return 1.05 / (l + 0.05);
+  });
+  assert.ok(ratio >= 3, `focus ring contrast ${ratio.toFixed(2)}:1`);
   await page.fill("#login", "alice");
   await page.fill("#password", "anything-1");
   await page.click("#signin");
@@ -179,5 +195,107 @@ test("Indonesian: Hubungi saya, Kode salah, Belum pernah", async () => {
   assert.match(await page.textContent("#app-password-list"), /Belum pernah/);
   assert.match(await page.textContent("#app-password-list"), /Outlook, Apple Mail, dan aplikasi lain/);
   await screenshot(page, "journey-indonesian");
+  await context.close();
+});
+
+test("the wizard survives reload and Back on each step, and completes with the first secret", async () => {
+  const user = newUser(stack, "enabled");
+  const { page, context } = await newPage(browser, { viewport: { width: 1280, height: 900 } });
+  await signIn(page, stack, user);
+  await page.waitForSelector("#setup-now");
+  assert.match(await page.textContent("#step"), /Step 1 of 3/);
+  await page.reload();
+  await page.click("#setup-now");
+  await page.waitForSelector("#totp-secret");
+  assert.equal(new URL(page.url()).pathname, "/setup/method");
+  assert.match(await page.textContent("#step"), /Step 2 of 3/);
+  const first = (await page.textContent("#totp-secret")).trim();
+  await page.reload();
+  await page.waitForSelector("#totp-secret");
+  assert.equal((await page.textContent("#totp-secret")).trim(), first);
+  await page.goBack();
+  await page.waitForSelector("#setup-now");
+  await page.goForward();
+  await page.waitForSelector("#totp-secret");
+  assert.equal((await page.textContent("#totp-secret")).trim(), first);
+  // A second tab shows the same secret too.
+  const tab = await context.newPage();
+  await tab.goto(stack.web + "/setup/method");
+  await tab.waitForSelector("#totp-secret");
+  assert.equal((await tab.textContent("#totp-secret")).trim(), first);
+  await tab.close();
+  // Cancel leads back to "More information required".
+  await page.click("#cancel-setup");
+  await page.waitForSelector("#setup-now");
+  await page.click("#setup-now");
+  await page.waitForSelector("#totp-secret");
+  await page.fill("#code", totp(first));
+  await page.click("#verify");
+  await page.waitForSelector("#verified");
+  await page.click("#next");
+  await page.waitForSelector("#app-password");
+  assert.match(await page.textContent("#step"), /Step 3 of 3/);
+  await screenshot(page, "journey-wizard-step-3");
+  assert.match(stack.kunci("user", "show", user.login), /mfa:\s+enforced/);
+  await context.close();
+});
+
+test("a new password: the meter and the reasons, in English and Indonesian", async () => {
+  for (const [lang, common, personal] of [["en", /too common/, /from your account or your name/],
+    ["id", /terlalu umum/, /dari akun atau nama Anda/]]) {
+    const user = newUser(stack, "disabled");
+    const options = lang === "id" ? { locale: "id-ID", extraHTTPHeaders: { "Accept-Language": "id-ID" } } : {};
+    const { page, context } = await newPage(browser, options);
+    await signIn(page, stack, user);
+    await page.waitForSelector("#app-passwords-heading, #methods");
+    await page.goto(stack.web + "/password");
+    await page.waitForSelector("#new-password");
+    await page.fill("#current", user.password);
+    await page.fill("#new-password", "password1");
+    await page.waitForFunction((re) => new RegExp(re).test(document.querySelector("#strength-text").textContent), common.source);
+    assert.equal(await page.getAttribute("#new-password", "aria-describedby"), "strength-text");
+    await page.fill("#repeat-password", "password1");
+    await page.click("form button[type=submit]");
+    await page.waitForFunction((re) => new RegExp(re).test(document.querySelector("#error").textContent), common.source);
+    const local = user.login.split("@")[0];
+    await page.fill("#new-password", local + "2024");
+    await page.waitForFunction((re) => new RegExp(re).test(document.querySelector("#strength-text").textContent), personal.source);
+    await page.fill("#new-password", "Wanderlust-Orbit-7 tea");
+    await page.waitForFunction(() => Number(document.querySelector("#strength").value) >= 3);
+    await screenshot(page, `journey-password-meter-${lang}`);
+    await context.close();
+  }
+});
+
+test("Security info reads like the seed's system; the key to type is grouped with Copy; the work address is no alternate", async () => {
+  const user = newUser(stack, "enabled");
+  const { page, context } = await newPage(browser, { viewport: { width: 1280, height: 900 } });
+  await signIn(page, stack, user);
+  await page.click("#setup-now");
+  await page.waitForSelector("#totp-secret");
+  const grouped = (await page.textContent("#totp-secret")).trim();
+  assert.match(grouped, /^([A-Z2-7]{4} )+[A-Z2-7]{1,4}$/);
+  await page.click("#copy-secret");
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), grouped.replace(/ /g, ""));
+  await page.selectOption("#method", "email");
+  await page.fill("#alt-email", user.login);
+  await page.click("#send-email");
+  await page.waitForFunction(() => /other than your work/.test(document.querySelector("#error")?.textContent));
+  await page.selectOption("#method", "totp");
+  await page.waitForSelector("#totp-secret");
+  assert.equal((await page.textContent("#totp-secret")).trim(), grouped);
+  await page.fill("#code", totp(grouped));
+  await page.click("#verify");
+  await page.waitForSelector("#verified");
+  await page.click("#next");
+  await page.click("#copy");
+  await page.click("#done");
+  await page.waitForSelector("#methods");
+  const methods = await page.textContent("#methods");
+  assert.match(methods, /Authenticator app/);
+  assert.match(methods, /added /);
+  assert.match(methods, /Default/);
+  assert.equal(await page.locator("#methods button.danger").count(), 0);
+  await screenshot(page, "journey-security-info");
   await context.close();
 });

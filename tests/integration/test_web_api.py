@@ -462,3 +462,32 @@ def test_codes_are_worded_in_the_users_language(env):
         mine = [m for m in sent if m["to"] == "+62 " + number]
         assert len(mine) == 1 and mine[0]["channel"] == "voice"
         assert mine[0]["text"].startswith(words + " " + mine[0]["code"])
+
+
+def test_new_passwords_follow_nist_on_the_web_and_the_cli(env):
+    """Common, breached-looking or personal passwords are refused with the reason, the same on
+    the web and the command line; anything else of 8 to 256 characters is accepted."""
+    login = f"dewi.kartika.{uuid.uuid4().hex[:6]}@universitas.example"
+    env.kunci("user", "add", login, "--display-name", "Dewi Kartika", "--password-stdin",
+              input="Wanderlust-Orbit-7\n")
+    c = web(env)
+    c.sign_in(login, "Wanderlust-Orbit-7")
+    for weak, code in (("password1", "common_password"), ("qwerty123", "common_password"),
+                       ("xxxxxxxxxxxx", "common_password"),
+                       ("kartikadewi88", "personal_password")):
+        status, body, _ = c.call("POST", "/password", {"current": "Wanderlust-Orbit-7",
+                                                       "new": weak})
+        assert (status, body["error"]) == (400, code), weak
+        assert body["message"]
+    for weak, why in (("password1", "too common"), ("kartikadewi88", "built from the login")):
+        p = env.kunci("user", "passwd", login, "--password-stdin", input=weak + "\n",
+                      check=False)
+        assert p.returncode == 1 and why in p.stderr, p.stderr
+        p = env.kunci("user", "add", f"x{uuid.uuid4().hex[:6]}.kartikadewi@example.org",
+                      "--password-stdin", input="password1\n", check=False)
+        assert p.returncode == 1 and "too common" in p.stderr
+    # Unchanged by the refusals; any characters are fine.
+    assert c.sign_in(login, "Wanderlust-Orbit-7")[0] == 200
+    status, _, _ = c.call("POST", "/password", {"current": "Wanderlust-Orbit-7",
+                                                "new": "kata sandi ñandú 🙂!"})
+    assert status == 200

@@ -116,7 +116,7 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof(*f));
     test_store_open(&f->t);
     assert_int_equal(kunci_account_create(&f->t.ctx, &f->t.h, "alice@example.org", "",
-                                          KUNCI_ROLE_USER, "alice-password", 14, NOW, &f->alice),
+                                          KUNCI_ROLE_USER, "Plum-Orbit-77", 13, NOW, &f->alice),
                      KUNCI_OK);
     f->alice.mfa_state = KUNCI_MFA_ENABLED;
     assert_int_equal(kunci_account_save(&f->t.h, &f->alice), KUNCI_OK);
@@ -297,6 +297,18 @@ static void test_totp_enrolment_and_replay(void **state)
 
     assert_int_equal(kunci_mfa_totp_begin(&f->t.ctx, &f->t.h, &f->alice, "kunci", NOW, &e),
                      KUNCI_OK);
+    /* A reload, Back or a second tab within half an hour: the same secret, not a new one
+     * the entry already scanned would not match. Later, a new one. */
+    struct kunci_totp_enrollment again;
+    assert_int_equal(
+        kunci_mfa_totp_begin(&f->t.ctx, &f->t.h, &f->alice, "kunci", NOW + 1799, &again), KUNCI_OK);
+    assert_int_equal(again.method_id, e.method_id);
+    assert_string_equal(again.base32, e.base32);
+    assert_int_equal(
+        kunci_mfa_totp_begin(&f->t.ctx, &f->t.h, &f->alice, "kunci", NOW + 1800, &again), KUNCI_OK);
+    assert_int_not_equal(again.method_id, e.method_id);
+    assert_string_not_equal(again.base32, e.base32);
+    e = again;
     /* Stored sealed: the database row is not the secret. */
     struct kunci_mfa_method m;
     assert_int_equal(kunci_store_method_get(&f->t.h, f->alice.id, e.method_id, &m), KUNCI_OK);

@@ -55,24 +55,58 @@ static void test_length_cap(void **state)
     char long_pw[KUNCI_PASSWORD_MAX + 2], hash[KUNCI_HASH_MAX];
     (void)state;
 
-    memset(long_pw, 'x', sizeof(long_pw) - 1);
+    /* Varied characters: a long run of one is refused as easy to guess (below). */
+    uint32_t x = 12345;
+    for (size_t i = 0; i < sizeof(long_pw) - 1; i++) {
+        x = x * 1103515245u + 12345u;
+        long_pw[i] =
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"[(x >> 16) % 64];
+    }
     long_pw[sizeof(long_pw) - 1] = '\0';
-    assert_int_equal(kunci_password_acceptable(long_pw, KUNCI_PASSWORD_MAX + 1),
+    assert_int_equal(kunci_password_acceptable(long_pw, KUNCI_PASSWORD_MAX + 1, NULL, NULL),
                      KUNCI_ERR_TOO_LONG);
     assert_int_equal(kunci_password_hash(&fast, long_pw, KUNCI_PASSWORD_MAX + 1, hash),
                      KUNCI_ERR_TOO_LONG);
-    assert_int_equal(kunci_password_acceptable(long_pw, KUNCI_PASSWORD_MAX), KUNCI_OK);
+    assert_int_equal(kunci_password_acceptable(long_pw, KUNCI_PASSWORD_MAX, NULL, NULL), KUNCI_OK);
     /* Even a hash of the first bytes does not match an over-long input. */
     kunci_password_hash(&fast, "x", 1, hash);
     assert_false(kunci_password_verify(hash, long_pw, KUNCI_PASSWORD_MAX + 1));
-    assert_int_equal(kunci_password_acceptable("short", 5), KUNCI_ERR_INVALID);
-    assert_int_equal(kunci_password_acceptable("with\nnewline", 12), KUNCI_ERR_INVALID);
+    assert_int_equal(kunci_password_acceptable("short", 5, NULL, NULL), KUNCI_ERR_INVALID);
+    assert_int_equal(kunci_password_acceptable("with\nnewline", 12, NULL, NULL), KUNCI_ERR_INVALID);
+}
+
+/* NIST SP 800-63B: common and breached-looking passwords are refused (libzxcvbn), and so is
+ * one built from the login or the display name; anything else of 8 to 256 characters, any
+ * characters, is accepted. */
+static void test_common_and_personal(void **state)
+{
+    static const char *const common[] = {"password",  "password1", "qwerty123",
+                                         "12345678",  "iloveyou1", "xxxxxxxxxxxxxxxxxxxx",
+                                         "abcdefgh12"};
+    const char *login = "dewi.kartika@universitas.ac.id", *name = "Dewi Kartika";
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+        assert_int_equal(kunci_password_acceptable(common[i], strlen(common[i]), login, name),
+                         KUNCI_ERR_PASSWORD_COMMON);
+    assert_int_equal(kunci_password_acceptable("kartikadewi88", 13, login, name),
+                     KUNCI_ERR_PASSWORD_PERSONAL);
+    assert_int_equal(kunci_password_acceptable("kartikadewi88", 13, "bob@example.org", "Bob"),
+                     KUNCI_OK);
+    assert_int_equal(kunci_password_acceptable("universitas2024", 15, login, NULL),
+                     KUNCI_ERR_PASSWORD_PERSONAL);
+    assert_int_equal(kunci_password_acceptable("Wanderlust-Orbit-7", 18, login, name), KUNCI_OK);
+    assert_int_equal(kunci_password_acceptable("correct horse battery", 21, login, name), KUNCI_OK);
+    assert_int_equal(kunci_password_acceptable("kata sandi ñandú 🙂!",
+                                               strlen("kata sandi ñandú 🙂!"), login, name),
+                     KUNCI_OK); /* any characters */
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_answer),
+        cmocka_unit_test(test_common_and_personal),
         cmocka_unit_test(test_hash_then_verify),
         cmocka_unit_test(test_needs_rehash_when_params_change),
         cmocka_unit_test(test_length_cap),
