@@ -820,6 +820,14 @@ async function start() {
   try {
     state.config = await api("GET", "/config");
     lang = lang || state.config.language;
+    // The organization's name and logo ([web] organization_name, logo_file) in the header.
+    if (state.config.organization_name) document.getElementById("brand").textContent = state.config.organization_name;
+    if (state.config.logo) {
+      const logo = document.getElementById("logo");
+      logo.src = "/logo";
+      logo.alt = state.config.organization_name || "";
+      logo.hidden = false;
+    }
   } catch (e) { lang = lang || "en"; }
   await loadLanguage(lang);
   select.addEventListener("change", async () => {

@@ -147,6 +147,8 @@ static const struct config_key config_keys[] = {
     INT("mail", "auth_wait", auth_wait, 1, 60),
     ADDR("serve", "web_listen", web_listen),
     STR("serve", "web_root", web_root),
+    STR("web", "organization_name", organization_name),
+    STR("web", "logo_file", logo_file),
     INT("serve", "session_idle_minutes", session_idle_minutes, 1, 24 * 60),
     INT("serve", "session_max_hours", session_max_hours, 1, 24 * 30),
     STR("serve", "issuer", issuer),

@@ -54,6 +54,8 @@ struct kunci_config {
     /* [serve] web */
     char web_listen[KUNCI_ADDR_MAX];
     char web_root[PATH_MAX];
+    char organization_name[128]; /* [web]: shown in the header, or "" */
+    char logo_file[PATH_MAX];    /* [web]: an image shown beside it (PNG, SVG, JPEG, WebP) */
     int session_idle_minutes;
     int session_max_hours;
     char issuer[64];           /* the name authenticator apps show */

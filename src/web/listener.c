@@ -111,11 +111,13 @@ enum MHD_Result api_config(struct web_request *rq)
         json_array_append_new(methods, json_string("phone"));
     if (s.mfa_email_allowed)
         json_array_append_new(methods, json_string("email"));
-    return api_json(rq, 200,
-                    json_pack("{s:s, s:[s,s], s:o, s:i, s:b}", "language", rq->language,
-                              "languages", "en", "id", "methods", methods, "remember_device_days",
-                              s.remember_device_days, "app_passwords_allowed",
-                              s.app_passwords_allowed));
+    return api_json(
+        rq, 200,
+        json_pack("{s:s, s:[s,s], s:o, s:i, s:b, s:s?, s:b}", "language", rq->language, "languages",
+                  "en", "id", "methods", methods, "remember_device_days", s.remember_device_days,
+                  "app_passwords_allowed", s.app_passwords_allowed, "organization_name",
+                  rq->ctx->cfg.organization_name[0] ? rq->ctx->cfg.organization_name : NULL, "logo",
+                  rq->ctx->cfg.logo_file[0] != '\0'));
 }
 
 static void resolve_session(struct web_request *rq)
@@ -260,7 +262,10 @@ static const char *content_type(const char *path)
                  {".svg", "image/svg+xml"},
                  {".yaml", "text/yaml; charset=utf-8"},
                  {".ico", "image/x-icon"},
-                 {".png", "image/png"}};
+                 {".png", "image/png"},
+                 {".jpg", "image/jpeg"},
+                 {".jpeg", "image/jpeg"},
+                 {".webp", "image/webp"}};
     for (size_t i = 0; dot != NULL && i < sizeof(types) / sizeof(types[0]); i++)
         if (strcmp(dot, types[i].ext) == 0)
             return types[i].type;
@@ -278,10 +283,11 @@ static bool is_page(const char *url)
     return false;
 }
 
+static enum MHD_Result serve_path(struct web_request *rq, const char *path);
+
 static enum MHD_Result serve_file(struct web_request *rq, const char *url)
 {
     char path[PATH_MAX + 160];
-    struct stat st;
 
     if (is_page(url))
         url = "/index.html";
@@ -291,8 +297,17 @@ static enum MHD_Result serve_file(struct web_request *rq, const char *url)
         strstr(url, "..") != NULL || strstr(url, "/.") != NULL)
         return api_error(rq, 404, "not_found", "Not found.");
     snprintf(path, sizeof(path), "%s%s", rq->ctx->cfg.web_root, url);
+    return serve_path(rq, path);
+}
+
+/* A regular file, at most LOGO_MAX bytes when it is the organization's logo. */
+#define LOGO_MAX (1024 * 1024)
+static enum MHD_Result serve_path(struct web_request *rq, const char *path)
+{
+    struct stat st;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        (path == rq->ctx->cfg.logo_file && st.st_size > LOGO_MAX)) {
         if (fd >= 0)
             close(fd);
         return api_error(rq, 404, "not_found", "Not found.");
@@ -362,6 +377,9 @@ static enum MHD_Result web_handler(void *cls, struct MHD_Connection *conn, const
             return api_fail(rq, KUNCI_ERR_TEMPFAIL);
         return handle_api(rq, wc);
     }
+    /* The organization's logo ([web] logo_file), for the header. */
+    if (strcmp(url, "/logo") == 0 && rq->ctx->cfg.logo_file[0] != '\0')
+        return serve_path(rq, rq->ctx->cfg.logo_file);
     if (strcmp(url, "/healthz") == 0)
         return api_json(rq, 200, json_pack("{s:s}", "status", "ok"));
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)

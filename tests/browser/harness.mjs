@@ -58,9 +58,22 @@ export async function newPage(browser, options = {}) {
   return { context, page };
 }
 
+const axeSource = readFileSync(join(here, "node_modules", "axe-core", "axe.min.js"), "utf8");
+
+// axe-core on the page as it is: any violation fails the test that took the screenshot.
+export async function accessibility(page, name) {
+  // Evaluated through the DevTools protocol: the page's CSP (rightly) refuses inline scripts.
+  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  });
+  if (violations.length) throw new Error(`${name}: axe-core: ${violations.join("; ")}`);
+}
+
 let shot = 0;
 // Each screenshot also checks the page: no horizontal scrolling at its width, a label for
-// every field, ids used once, and only messages as live regions.
+// every field, ids used once, only messages as live regions, and no axe-core violation.
 export async function screenshot(page, name) {
   const problems = await page.evaluate(() => {
     const out = [];
@@ -77,6 +90,7 @@ export async function screenshot(page, name) {
     return out;
   });
   if (problems.length) throw new Error(`${name}: ${problems.join("; ")}`);
+  await accessibility(page, name);
   await page.screenshot({ path: join(artifacts, `${String(++shot).padStart(2, "0")}-${name}.png`), fullPage: true });
 }
 

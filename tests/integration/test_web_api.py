@@ -491,3 +491,40 @@ def test_new_passwords_follow_nist_on_the_web_and_the_cli(env):
     status, _, _ = c.call("POST", "/password", {"current": "Wanderlust-Orbit-7",
                                                 "new": "kata sandi ñandú 🙂!"})
     assert status == 200
+
+
+def test_organization_name_logo_and_favicon(tmp_path):
+    """[web] organization_name and logo_file reach the header through /api/v1/config and
+    /logo; the favicon is served; without them the header says kunci and /logo is 404."""
+    import sys
+    sys.path.insert(0, os.path.dirname(__file__))
+    from kunci_instance import Kunci
+    logo = tmp_path / "logo.svg"
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/>')
+    plain_root, branded_root = tmp_path / "plain", tmp_path / "branded"
+    plain_root.mkdir()
+    branded_root.mkdir()
+    branded = Kunci(str(branded_root), extra=f"\n[web]\norganization_name = Universitas Contoh\n"
+                                             f"logo_file = {logo}\n").start()
+    plain = Kunci(str(plain_root)).start()
+    try:
+        base = f"http://127.0.0.1:{branded.ports['web']}"
+        with urllib.request.urlopen(base + "/api/v1/config", timeout=10) as r:
+            config = json.load(r)
+        assert config["organization_name"] == "Universitas Contoh" and config["logo"] is True
+        with urllib.request.urlopen(base + "/logo", timeout=10) as r:
+            assert r.headers["Content-Type"] == "image/svg+xml" and b"<svg" in r.read()
+        with urllib.request.urlopen(base + "/favicon.svg", timeout=10) as r:
+            assert r.headers["Content-Type"] == "image/svg+xml"
+        with urllib.request.urlopen(base + "/", timeout=10) as r:
+            assert b'rel="icon"' in r.read()
+        base = f"http://127.0.0.1:{plain.ports['web']}"
+        with urllib.request.urlopen(base + "/api/v1/config", timeout=10) as r:
+            config = json.load(r)
+        assert config["organization_name"] is None and config["logo"] is False
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(base + "/logo", timeout=10)
+        assert e.value.code == 404
+    finally:
+        branded.stop()
+        plain.stop()
