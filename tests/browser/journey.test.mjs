@@ -299,3 +299,29 @@ test("Security info reads like the seed's system; the key to type is grouped wit
   await screenshot(page, "journey-security-info");
   await context.close();
 });
+
+test("after ten wrong codes the sign-in page says why the user is back there", async () => {
+  const user = newUser(stack, "enabled");
+  const { page, context } = await newPage(browser);
+  await verifiedTotp(page, user);
+  await page.click("#next");
+  await page.click("#copy");
+  await page.click("#done");
+  await page.waitForSelector("#methods");
+  await context.close();
+  const next = await newPage(browser);
+  await signIn(next.page, stack, user);
+  await next.page.waitForSelector("#code");
+  const right = totp(user.secret);
+  const wrong = right === "000000" ? "111111" : "000000";
+  for (let i = 0; i < 10 && !(await next.page.locator("#notice").count()); i++) {
+    await next.page.fill("#code", wrong);
+    await next.page.click("#verify");
+    await next.page.waitForFunction(() => document.querySelector("#error")?.textContent || document.querySelector("#notice"));
+  }
+  await next.page.waitForSelector("#notice", { timeout: 10000 });
+  assert.match(await next.page.textContent("#notice"), /signed out after too many wrong codes/);
+  assert.ok(await next.page.locator("#login").count());
+  await screenshot(next.page, "journey-ten-wrong-codes");
+  await next.context.close();
+});
