@@ -34,6 +34,15 @@ async function verifiedTotp(page, user) {
   await page.waitForSelector("#verified");
 }
 
+// Through the wizard with an authenticator app to Security info.
+async function registered(page, user) {
+  await verifiedTotp(page, user);
+  await page.click("#next");
+  await page.click("#copy");
+  await page.click("#done");
+  await page.waitForSelector("#methods");
+}
+
 test("Next and Create pressed twice make one app password each", async () => {
   const user = newUser(stack, "enabled");
   const { page, context } = await newPage(browser);
@@ -124,10 +133,7 @@ test("a sent code says where it went; an empty or malformed login says so", asyn
 test("a session ended in another tab says so, keeps what was typed, and signs in again", async () => {
   const user = newUser(stack, "enabled");
   const { page, context } = await newPage(browser);
-  await verifiedTotp(page, user);
-  await page.click("#next");
-  await page.click("#copy");
-  await page.click("#done");
+  await registered(page, user);
   await page.click("#create-app-password");
   await page.fill("#app-password-name", "Half typed");
   const other = await context.newPage();
@@ -148,10 +154,7 @@ test("a session ended in another tab says so, keeps what was typed, and signs in
 test("another method sits below the code field", async () => {
   const user = newUser(stack, "enabled");
   const { page, context } = await newPage(browser);
-  await verifiedTotp(page, user);
-  await page.click("#next");
-  await page.click("#copy");
-  await page.click("#done");
+  await registered(page, user);
   await page.click("#add-method");
   await page.selectOption("#method", "phone");
   await page.fill("#phone-number", "81277770043");
@@ -303,11 +306,7 @@ test("Security info reads like the seed's system; the key to type is grouped wit
 test("after ten wrong codes the sign-in page says why the user is back there", async () => {
   const user = newUser(stack, "enabled");
   const { page, context } = await newPage(browser);
-  await verifiedTotp(page, user);
-  await page.click("#next");
-  await page.click("#copy");
-  await page.click("#done");
-  await page.waitForSelector("#methods");
+  await registered(page, user);
   await context.close();
   const next = await newPage(browser);
   await signIn(next.page, stack, user);
