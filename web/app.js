@@ -327,18 +327,21 @@ function setupIntro() {
     signOutButton());
 }
 
-async function chooseMethod(adding) {
+// replacing: a phone or an address being changed (Security info's "Change"): the new one
+// takes its place, and its default, once verified.
+async function chooseMethod(adding, replacing) {
   if (!state.config) state.config = await api("GET", "/config");
   const names = { totp: "method.totp", phone: "method.phone", email: "method.email" };
+  const kinds = replacing ? [replacing.kind] : state.config.methods;
   const picker = h("select", { id: "method" },
-    ...state.config.methods.map((m) => h("option", { value: m }, t(names[m]))));
+    ...kinds.map((m) => h("option", { value: m }, t(names[m]))));
   const area = h("div", { id: "method-area" });
-  const render = () => renderMethod(picker.value, area, adding);
+  const render = () => renderMethod(picker.value, area, adding, replacing);
   picker.addEventListener("change", render);
   // Cancel leads back: to "More information required" in the wizard, to Security info.
   const cancel = h("button", { type: "button", class: "secondary", id: "cancel-setup",
     onclick: () => go(adding ? "/security" : "/setup") }, t("common.cancel"));
-  show(adding ? t("security.add_method") : t("setup.step_method"),
+  show(replacing ? t("security.change_title", { method: methodName(replacing) }) : adding ? t("security.add_method") : t("setup.step_method"),
     adding ? null : stepIndicator(2),
     h("p", {}, t("setup.method_intro")),
     h("label", { for: "method" }, t("setup.method_label")), picker, area, cancel);
@@ -363,10 +366,28 @@ function codeForm(methodId, onVerified) {
   return form;
 }
 
-function verifiedStep(adding) {
+async function replaceMethod(old, newId) {
+  if (old.default) await api("POST", "/methods/" + newId + "/default");
+  await api("DELETE", "/methods/" + old.id);
+}
+
+function verifiedStep(adding, replacing, newId) {
   clearMessages();
   const next = h("button", { id: "next" }, adding ? t("common.done") : t("setup.next"));
-  next.addEventListener("click", () => (adding ? go("/security") : working(next, finishSetup)));
+  next.addEventListener("click", () => {
+    if (!adding) return working(next, finishSetup);
+    if (!replacing) return go("/security");
+    return working(next, async () => {
+      try {
+        if (await withPassword(() => replaceMethod(replacing, newId)) === false) return;
+        go("/security");
+      } catch (e) {
+        let box = document.getElementById("setup-error");
+        if (!box) app().append(box = h("p", { class: "error", role: "alert", id: "setup-error" }));
+        box.textContent = problem(e);
+      }
+    });
+  });
   app().append(h("p", { class: "ok", role: "status", id: "verified" }, t("setup.verified")), next);
   next.focus();
 }
@@ -384,7 +405,7 @@ function copyButton(id, text, label) {
 // The method shown last: a slower answer for one chosen before must not land beside it.
 let methodShown = 0;
 
-async function renderMethod(kind, area, adding) {
+async function renderMethod(kind, area, adding, replacing) {
   const err = errorBox();
   const shown = ++methodShown;
   area.replaceChildren();
@@ -407,7 +428,7 @@ async function renderMethod(kind, area, adding) {
         h("p", {}, t("totp.manual")),
         h("p", {}, h("span", { class: "secret", id: "totp-secret" }, e.secret.match(/.{1,4}/g).join(" ")), " ",
           copyButton("copy-secret", e.secret, t("totp.copy_secret"))),
-        codeForm(() => methodId, () => verifiedStep(adding)));
+        codeForm(() => methodId, () => verifiedStep(adding, replacing, methodId)));
     } catch (e) {
       if (shown === methodShown) area.append(h("p", { class: "error", role: "alert" }, problem(e)));
     }
@@ -422,7 +443,7 @@ async function renderMethod(kind, area, adding) {
       const r = await api("POST", path, body);
       methodId = r.method_id;
       say(err, t("code.sent_to", { target }), true);
-      codeArea.replaceChildren(codeForm(() => methodId, () => verifiedStep(adding)));
+      codeArea.replaceChildren(codeForm(() => methodId, () => verifiedStep(adding, replacing, methodId)));
       codeArea.querySelector("input").focus();
       coolDown(senders, wait, r.resend_after);
     } catch (e) {
@@ -600,6 +621,7 @@ async function security() {
         m.default ? null : h("button", { class: "secondary", "aria-label": t("security.make_default_named", { method: methodName(m) }), onclick: async () => {
           try { await withPassword(() => api("POST", "/methods/" + m.id + "/default")); route(); } catch (e) { say(err, problem(e)); }
         } }, t("security.make_default")),
+        m.kind === "totp" ? null : h("button", { class: "secondary change", "aria-label": t("security.change_named", { method: methodName(m) }), onclick: () => chooseMethod(true, m) }, t("security.change")),
         lastStays ? null : h("button", { class: "danger", "aria-label": t("security.remove_named", { method: methodName(m) }), onclick: async () => {
           if (!confirm(t("security.remove_confirm"))) return;
           try { await withPassword(() => api("DELETE", "/methods/" + m.id)); route(); } catch (e) { say(err, problem(e)); }

@@ -324,3 +324,36 @@ test("after ten wrong codes the sign-in page says why the user is back there", a
   await screenshot(next.page, "journey-ten-wrong-codes");
   await next.context.close();
 });
+
+test("Change on Security info replaces a phone with a new number, default and all", async () => {
+  const user = newUser(stack, "enabled");
+  const { page, context } = await newPage(browser);
+  await signIn(page, stack, user);
+  await page.click("#setup-now");
+  await page.selectOption("#method", "phone");
+  await page.fill("#phone-number", "81277770050");
+  await page.click("#text-me");
+  await page.waitForSelector("#code");
+  await page.fill("#code", await waitFor(() => outboxCode(stack, "+62 81277770050")));
+  await page.click("#verify");
+  await page.waitForSelector("#verified");
+  await page.click("#next");
+  await page.click("#copy");
+  await page.click("#done");
+  await page.waitForSelector("#methods");
+  await page.click("#methods button.change");
+  assert.match(await page.textContent("h1"), /Change Phone \+62 ••••0050/);
+  await page.fill("#phone-number", "81277770051");
+  await page.click("#text-me");
+  await page.waitForSelector("#code");
+  await page.fill("#code", await waitFor(() => outboxCode(stack, "+62 81277770051")));
+  await page.click("#verify");
+  await page.waitForSelector("#verified");
+  await page.click("#next");
+  await page.waitForFunction(() => /••••0051/.test(document.querySelector("#methods")?.textContent));
+  const methods = await page.textContent("#methods");
+  assert.doesNotMatch(methods, /0050/);
+  assert.match(methods, /Default/);
+  await screenshot(page, "journey-method-changed");
+  await context.close();
+});
