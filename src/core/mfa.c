@@ -79,13 +79,20 @@ static int collect_methods(void *arg, const struct kunci_mfa_method *m)
 
 /* Drops registrations that were started and never verified. Collected first: deleting
  * while the list statement runs is not allowed. */
+static int delete_unfinished(struct kunci_store_handle *h, int64_t account_id,
+                             const struct id_list *l)
+{
+    int r = KUNCI_OK;
+    for (size_t i = 0; r == KUNCI_OK && i < l->n; i++)
+        r = kunci_store_method_delete(h, account_id, l->ids[i]);
+    return r;
+}
+
 static int forget_unfinished(struct kunci_store_handle *h, int64_t account_id)
 {
     struct id_list l = {.n = 0};
     int r = kunci_store_method_list(h, account_id, collect_methods, &l);
-    for (size_t i = 0; r == KUNCI_OK && i < l.n; i++)
-        r = kunci_store_method_delete(h, account_id, l.ids[i]);
-    return r;
+    return r == KUNCI_OK ? delete_unfinished(h, account_id, &l) : r;
 }
 
 int kunci_mfa_verified_count(struct kunci_store_handle *h, int64_t account_id, int *count_r,
@@ -103,7 +110,9 @@ int kunci_mfa_verified_count(struct kunci_store_handle *h, int64_t account_id, i
  * second tab shows the same secret, so the entry already scanned keeps working. */
 #define TOTP_PENDING_SECONDS 1800
 
+/* One pass over the methods: the unfinished ones, and among them a recent TOTP one. */
 struct pending_totp {
+    struct id_list unfinished;
     int64_t now;
     bool found;
     struct kunci_mfa_method m;
@@ -112,6 +121,7 @@ struct pending_totp {
 static int find_pending_totp(void *arg, const struct kunci_mfa_method *m)
 {
     struct pending_totp *p = arg;
+    collect_methods(&p->unfinished, m);
     if (!p->found && !m->verified && m->kind == KUNCI_METHOD_TOTP && m->created_at <= p->now &&
         p->now - m->created_at < TOTP_PENDING_SECONDS) {
         p->m = *m;
@@ -124,7 +134,7 @@ int kunci_mfa_totp_begin(const struct kunci_ctx *ctx, struct kunci_store_handle 
                          const struct kunci_account *acct, const char *issuer, int64_t now,
                          struct kunci_totp_enrollment *out)
 {
-    struct pending_totp pending = {.now = now, .found = false};
+    struct pending_totp pending = {.unfinished = {.n = 0}, .now = now, .found = false};
     struct kunci_mfa_method m;
     uint8_t secret[KUNCI_TOTP_SECRET_BYTES];
     size_t secret_len = 0;
@@ -140,7 +150,7 @@ int kunci_mfa_totp_begin(const struct kunci_ctx *ctx, struct kunci_store_handle 
         secret_len == sizeof(secret)) {
         m = pending.m; /* the same secret and method as before */
     } else {
-        if ((r = forget_unfinished(h, acct->id)) != KUNCI_OK)
+        if ((r = delete_unfinished(h, acct->id, &pending.unfinished)) != KUNCI_OK)
             goto out;
         kunci_totp_secret_new(secret);
         m.account_id = acct->id;

@@ -74,15 +74,12 @@ int kunci_password_assess(const char *pw, size_t len, const char *login, const c
         return KUNCI_ERR_INVALID;
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)pw[i] < 0x20 || pw[i] == 0x7f)
-            return KUNCI_ERR_INVALID; /* control characters cannot be typed in a mail client */
-    if (memchr(pw, '\0', len) != NULL)
-        return KUNCI_ERR_INVALID;
-    char *copy = malloc(len + 1); /* zxcvbn reads a C string */
+            return KUNCI_ERR_INVALID; /* control characters (NUL too) cannot be typed */
+    char *copy = malloc(len + 1);     /* zxcvbn reads a C string */
     if (copy == NULL)
         return KUNCI_ERR_NOMEM;
     memcpy(copy, pw, len);
     copy[len] = '\0';
-    w.words[0] = NULL;
     if (login != NULL) {
         /* The local part, and the domain without its top level: alice.smith, example. */
         const char *at = strchr(login, '@');

@@ -14,7 +14,6 @@
 
 struct kunci_store {
     const struct kunci_sql_driver *driver;
-    unsigned features;
     void *db;
 };
 
@@ -196,7 +195,6 @@ int kunci_store_sql_open(const struct kunci_sql_driver *driver,
     if (s == NULL)
         return KUNCI_ERR_NOMEM;
     s->driver = driver;
-    s->features = driver->features;
     int r = driver->open(opts, &s->db);
     if (r != KUNCI_OK) {
         free(s);
@@ -329,7 +327,7 @@ static int app_password_insert(struct kunci_store *s, struct kunci_app_password 
         return r;
     /* Where the database locks rows rather than itself, the account's row serialises its
      * inserts across servers. */
-    if (s->features & KUNCI_SQL_ROW_LOCKS) {
+    if (s->driver->features & KUNCI_SQL_ROW_LOCKS) {
         struct into lock = {NULL, NULL, false};
         r = one_row(RUN(s, ST_ACCOUNT_LOCK, take_first, &lock, NULL, SQL_INT(ap->account_id)),
                     &lock);

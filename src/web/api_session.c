@@ -31,15 +31,42 @@ static enum kunci_auth_result password_check(struct web_request *rq, const char 
     return kunci_auth_check(rq->ctx, rq->h, &req, out);
 }
 
-/* The signed-in user's own password (re-authentication, a password change). */
-static enum kunci_auth_result own_password_check(struct web_request *rq, const char *password,
-                                                 int64_t *retry_after_r)
+/* The signed-in user's own password (re-authentication, a password change): true when it
+ * is right, else the refusal (wrong, locked, throttled, try again later) is queued in *ret_r. */
+static bool own_password_right(struct web_request *rq, const char *password,
+                               const char *wrong_message, enum MHD_Result *ret_r)
 {
     struct kunci_auth_outcome out;
     enum kunci_auth_result r = password_check(rq, rq->account.login, password, &out);
-    *retry_after_r = out.retry_after;
+    int64_t retry_after = out.retry_after;
     sodium_memzero(&out, sizeof(out));
-    return r;
+    if (r == KUNCI_AUTH_ALLOWED)
+        return true;
+    *ret_r = api_password_refused(rq, r, retry_after, "wrong_password", wrong_message);
+    return false;
+}
+
+/* Why a new password is refused, as the API says it (the change and the meter alike). */
+static const struct {
+    int err;
+    const char *code, *message;
+} password_problems[] = {
+    {KUNCI_ERR_PASSWORD_COMMON, "common_password",
+     "This password is too common or too easy to guess. Choose another: a few unrelated words "
+     "work well."},
+    {KUNCI_ERR_PASSWORD_PERSONAL, "personal_password",
+     "Don't build your password from your account or your name."},
+    {KUNCI_ERR_TOO_LONG, "weak_password", "Use at most 256 characters."},
+    {KUNCI_ERR_INVALID, "weak_password", "Use at least 8 characters."},
+};
+
+static size_t password_problem(int err)
+{
+    size_t i = 0;
+    while (i + 1 < sizeof(password_problems) / sizeof(password_problems[0]) &&
+           password_problems[i].err != err)
+        i++;
+    return i; /* anything else: the last, the length rule */
 }
 
 enum MHD_Result api_sign_in(struct web_request *rq)
@@ -170,26 +197,16 @@ enum MHD_Result api_password_change(struct web_request *rq)
         return api_error(rq, 400, "invalid", "Enter your current and your new password.");
     if (rq->session.stage != KUNCI_SESSION_FULL && !rq->account.must_change_password)
         return api_error(rq, 403, "not_signed_in", "Sign in first.");
-    int64_t retry_after = 0;
-    enum kunci_auth_result result = own_password_check(rq, current, &retry_after);
-    if (result != KUNCI_AUTH_ALLOWED)
-        return api_password_refused(rq, result, retry_after, "wrong_password",
-                                    "Your current password is incorrect.");
+    enum MHD_Result ret;
+    if (!own_password_right(rq, current, "Your current password is incorrect.", &ret))
+        return ret;
     if (strcmp(current, fresh) == 0)
         return api_error(rq, 400, "same_password", "Choose a password you have not used here.");
     int r = kunci_password_acceptable(fresh, strlen(fresh), rq->account.login,
                                       rq->account.display_name);
-    if (r == KUNCI_ERR_PASSWORD_COMMON)
-        return api_error(rq, 400, "common_password",
-                         "This password is too common or too easy to guess. Choose another: a "
-                         "few unrelated words work well.");
-    if (r == KUNCI_ERR_PASSWORD_PERSONAL)
-        return api_error(rq, 400, "personal_password",
-                         "Don't build your password from your account or your name.");
     if (r != KUNCI_OK)
-        return api_error(rq, 400, "weak_password",
-                         r == KUNCI_ERR_TOO_LONG ? "Use at most 256 characters."
-                                                 : "Use at least 8 characters.");
+        return api_error(rq, 400, password_problems[password_problem(r)].code,
+                         password_problems[password_problem(r)].message);
     rq->account.must_change_password = false;
     /* Every other session ends and remembered devices are forgotten. */
     r = kunci_account_set_password(rq->ctx, rq->h, &rq->account, fresh, strlen(fresh), rq->now,
@@ -211,11 +228,9 @@ enum MHD_Result api_reauth(struct web_request *rq)
     if (pw == NULL)
         return api_error(rq, 401, "wrong_password", "Your password is incorrect.");
     /* Counted like any other guess at the password. */
-    int64_t retry_after = 0;
-    enum kunci_auth_result result = own_password_check(rq, pw, &retry_after);
-    if (result != KUNCI_AUTH_ALLOWED)
-        return api_password_refused(rq, result, retry_after, "wrong_password",
-                                    "Your password is incorrect.");
+    enum MHD_Result ret;
+    if (!own_password_right(rq, pw, "Your password is incorrect.", &ret))
+        return ret;
     rq->session.password_at = rq->now;
     int r = kunci_store_session_update(rq->h, &rq->session);
     return r == KUNCI_OK ? api_json(rq, 200, json_pack("{s:b}", "ok", 1)) : api_fail(rq, r);
@@ -231,10 +246,7 @@ enum MHD_Result api_password_strength(struct web_request *rq)
         return api_error(rq, 400, "invalid", "Send the password to assess.");
     int r =
         kunci_password_assess(pw, strlen(pw), rq->account.login, rq->account.display_name, &bits);
-    const char *problem = r == KUNCI_OK                      ? NULL
-                          : r == KUNCI_ERR_PASSWORD_COMMON   ? "common_password"
-                          : r == KUNCI_ERR_PASSWORD_PERSONAL ? "personal_password"
-                                                             : "weak_password";
+    const char *problem = r == KUNCI_OK ? NULL : password_problems[password_problem(r)].code;
     /* 0 to 4, as zxcvbn's scores: under 2^20 guesses, 2^30, 2^40, 2^50, more. */
     int score = r != KUNCI_OK ? 0 : bits < 30 ? 1 : bits < 40 ? 2 : bits < 50 ? 3 : 4;
     return api_json(rq, 200,
