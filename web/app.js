@@ -33,16 +33,31 @@ function field(labelKey, attrs) {
   return [h("label", { for: id }, t(labelKey)), h("input", { ...attrs, id })];
 }
 
-async function api(method, path, body, retried) {
+// A key naming one request, so that sending it again (a second click, a retry after an
+// answer lost on the way) gets the first answer instead of doing it twice.
+function requestKey() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+async function api(method, path, body, retried, key) {
   const headers = {};
   if (method !== "GET") {
     headers["Content-Type"] = "application/json";
     if (state.csrf) headers["X-CSRF-Token"] = state.csrf;
   }
-  const resp = await fetch("/api/v1" + path, {
-    method, headers, credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  if (key) headers["Idempotency-Key"] = key;
+  let resp;
+  try {
+    resp = await fetch("/api/v1" + path, {
+      method, headers, credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    const err = new Error("network");
+    err.code = "network";
+    throw err;
+  }
   let data = {};
   try { data = await resp.json(); } catch (e) { data = {}; }
   if (data && data.csrf) state.csrf = data.csrf;
@@ -51,9 +66,14 @@ async function api(method, path, body, retried) {
   if (resp.status === 403 && data.error === "csrf" && !retried) {
     try {
       const s = await api("GET", "/session");
-      if (s.signed_in) return api(method, path, body, true);
+      if (s.signed_in) return api(method, path, body, true, key);
     } catch (e) { /* said below */ }
     data.error = "not_signed_in";
+  }
+  // The same request, sent before, is still being handled: its answer comes shortly.
+  if (resp.status === 409 && data.error === "request_in_progress" && key) {
+    await new Promise((r) => setTimeout(r, 1000 * (data.retry_after || 1)));
+    return api(method, path, body, retried, key);
   }
   if (!resp.ok) {
     const err = new Error(data.error || "internal");
@@ -482,8 +502,10 @@ async function renderMethod(kind, area, adding, replacing) {
 
 async function finishSetup() {
   try {
-    const r = await withPassword(() => api("POST", "/setup/complete", { lang: state.lang }));
+    state.setupKey = state.setupKey || requestKey();
+    const r = await withPassword(() => api("POST", "/setup/complete", { lang: state.lang }, false, state.setupKey));
     if (r === false) return;
+    state.setupKey = null;
     state.session = r;
     if (!r.app_password) return go("/security");
     showNewAppPassword(t("apppw.title"), r.app_password.password, t("apppw.intro"), () => go("/security"), 3);
@@ -705,6 +727,7 @@ async function reauthenticate() {
 
 function createAppPassword(list) {
   const err = errorBox();
+  let createKey = requestKey();
   const protos = ["imap", "pop3", "smtp", "eas", "dav", "ews"];
   const form = h("form", {},
     ...field("apppw.name", { type: "text", name: "name", maxlength: "64", required: true, id: "app-password-name" }),
@@ -723,7 +746,15 @@ function createAppPassword(list) {
     ev.preventDefault();
     const body = { name: form.name.value.trim(), expires: form.expires.value,
       protocols: [...form.querySelectorAll("input[name=proto]:checked")].map((x) => x.value) };
-    const attempt = () => api("POST", "/app-passwords", body);
+    // One key for this form: pressed again after an answer was lost, it gets the same
+    // app password; changed and sent again, a new one.
+    const attempt = async () => {
+      try { return await api("POST", "/app-passwords", body, false, createKey); } catch (e) {
+        if (e.code !== "idempotency_key_reused") throw e;
+        createKey = requestKey();
+        return api("POST", "/app-passwords", body, false, createKey);
+      }
+    };
     clearMessages(form);
     await working(form.querySelector("#create"), async () => {
       try {

@@ -61,6 +61,19 @@ struct kunci_code_sends {
     bool destination_registering;            /* ... this one among them */
 };
 
+/* A request the client may send again (core/once.h): claimed by its first arrival, then
+ * holding its answer, sealed under the server key. */
+#define KUNCI_ONCE_KEY_MAX      64
+#define KUNCI_ONCE_DIGEST_BYTES 32
+#define KUNCI_ONCE_SEALED_MAX   (16 * 1024)
+struct kunci_once_row {
+    uint8_t fingerprint[KUNCI_ONCE_DIGEST_BYTES]; /* what was asked: method, path, body */
+    int status;                                   /* 0 while the first is still running */
+    uint8_t *sealed;                              /* the answer (status > 0), malloc'd */
+    size_t sealed_len;
+    int64_t created_at;
+};
+
 struct kunci_store_backend {
     const char *name;
 
@@ -172,6 +185,16 @@ struct kunci_store_backend {
                       int64_t recent_since, int64_t day_since, struct kunci_code_sends *sends_r);
     int (*code_send_record)(struct kunci_store *store, int64_t account_id,
                             const uint8_t *destination, bool registering, int64_t now);
+    /* Claims (account_id, key) for a new request (claimed_r true), unless it is held by
+     * one that arrived after stale_before, or answered after expired_before; then the
+     * holder is in *row_r (row_r->sealed to be freed by the caller). */
+    int (*once_claim)(struct kunci_store *store, int64_t account_id, const char *key,
+                      const uint8_t *fingerprint, int64_t now, int64_t stale_before,
+                      int64_t expired_before, bool *claimed_r, struct kunci_once_row *row_r);
+    /* The answer of a claimed request; release forgets a claim whose request failed. */
+    int (*once_finish)(struct kunci_store *store, int64_t account_id, const char *key, int status,
+                       const uint8_t *sealed, size_t sealed_len);
+    int (*once_release)(struct kunci_store *store, int64_t account_id, const char *key);
     /* Housekeeping of the guards' tables, at each web sign-in. */
     int (*purge_guards)(struct kunci_store *store, int64_t now);
     /* A real write: proves the database takes writes (kunci serve checks at start). */
@@ -427,6 +450,25 @@ KUNCI_STORE_OP kunci_store_code_send_record(struct kunci_store_handle *h, int64_
                                             int64_t now)
 {
     KUNCI_STORE_CALL(code_send_record, account_id, destination, registering, now);
+}
+KUNCI_STORE_OP kunci_store_once_claim(struct kunci_store_handle *h, int64_t account_id,
+                                      const char *key, const uint8_t *fingerprint, int64_t now,
+                                      int64_t stale_before, int64_t expired_before, bool *claimed_r,
+                                      struct kunci_once_row *row_r)
+{
+    KUNCI_STORE_CALL(once_claim, account_id, key, fingerprint, now, stale_before, expired_before,
+                     claimed_r, row_r);
+}
+KUNCI_STORE_OP kunci_store_once_finish(struct kunci_store_handle *h, int64_t account_id,
+                                       const char *key, int status, const uint8_t *sealed,
+                                       size_t sealed_len)
+{
+    KUNCI_STORE_CALL(once_finish, account_id, key, status, sealed, sealed_len);
+}
+KUNCI_STORE_OP kunci_store_once_release(struct kunci_store_handle *h, int64_t account_id,
+                                        const char *key)
+{
+    KUNCI_STORE_CALL(once_release, account_id, key);
 }
 KUNCI_STORE_OP kunci_store_purge_guards(struct kunci_store_handle *h, int64_t now)
 {

@@ -136,6 +136,18 @@
     X(CODE_SEND_RECORD, "INSERT INTO code_sends (account_id, destination, registering, at) "       \
                         "VALUES (?1, ?2, ?3, ?4)")                                                 \
     X(CODE_SENDS_PURGE, "DELETE FROM code_sends WHERE at < ?1")                                    \
+    X(ONCE_DROP, "DELETE FROM request_once WHERE account_id = ?1 AND request_key = ?2 AND "        \
+                 "((status = 0 AND created_at < ?3) OR (status > 0 AND created_at < ?4))")         \
+    X(ONCE_CLAIM, "INSERT INTO request_once (account_id, request_key, fingerprint, status, "       \
+                  "created_at) VALUES (?1, ?2, ?3, 0, ?4) "                                        \
+                  "ON CONFLICT (account_id, request_key) DO NOTHING RETURNING 1")                  \
+    X(ONCE_GET, "SELECT fingerprint, status, sealed, created_at FROM request_once "                \
+                "WHERE account_id = ?1 AND request_key = ?2")                                      \
+    X(ONCE_FINISH, "UPDATE request_once SET status = ?3, sealed = ?4 "                             \
+                   "WHERE account_id = ?1 AND request_key = ?2 AND status = 0")                    \
+    X(ONCE_RELEASE,                                                                                \
+      "DELETE FROM request_once WHERE account_id = ?1 AND request_key = ?2 AND status = 0")        \
+    X(ONCE_PURGE, "DELETE FROM request_once WHERE created_at < ?1")                                \
     X(HEARTBEAT, "UPDATE heartbeat SET at = ?1 WHERE id = 1")
 
 enum stmt_id {

@@ -122,6 +122,16 @@ static const char *const migrations[] = {
     "CREATE INDEX code_sends_destination ON code_sends (destination, at);"
     "CREATE TABLE heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), at BIGINT NOT NULL);"
     "INSERT INTO heartbeat VALUES (1, 0);",
+    /* Answers kept for a request sent again (core/once.h): minutes-long. */
+    "CREATE TABLE request_once ("
+    "  account_id BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
+    "  request_key TEXT NOT NULL,"
+    "  fingerprint BYTEA NOT NULL,"
+    "  status INTEGER NOT NULL DEFAULT 0,"
+    "  sealed BYTEA,"
+    "  created_at BIGINT NOT NULL,"
+    "  PRIMARY KEY (account_id, request_key));"
+    "CREATE INDEX request_once_created ON request_once (created_at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -31,6 +31,7 @@ struct kunci_store {
 #define GUARD_KEEP_SECONDS   (90 * 86400)
 #define ADDRESS_KEEP_SECONDS (7 * 86400)
 #define SENDS_KEEP_SECONDS   86400
+#define ONCE_KEEP_SECONDS    3600 /* beyond any answer's life (core/once.h) */
 
 /* ---- Rows ---- */
 
@@ -781,6 +782,67 @@ static int code_send_record(struct kunci_store *s, int64_t account_id, const uin
                SQL_INT(now));
 }
 
+static void decode_once(const struct kunci_sql_row *row, void *out)
+{
+    struct kunci_once_row *x = out;
+    copy_exact(x->fingerprint, sizeof(x->fingerprint), row, 0);
+    x->status = (int)row->integer(row, 1);
+    x->created_at = row->integer(row, 3);
+    x->sealed = NULL;
+    x->sealed_len = 0;
+    if (x->status <= 0)
+        return;
+    uint8_t *buf = malloc(KUNCI_ONCE_SEALED_MAX);
+    size_t len = buf != NULL ? row->blob(row, 2, buf, KUNCI_ONCE_SEALED_MAX) : SIZE_MAX;
+    if (len == SIZE_MAX || len == 0) {
+        free(buf);
+        return; /* unreadable: an answer that cannot be given again (core/once.c says so) */
+    }
+    x->sealed = buf;
+    x->sealed_len = len;
+}
+
+static int once_claim(struct kunci_store *s, int64_t account_id, const char *key,
+                      const uint8_t *fingerprint, int64_t now, int64_t stale_before,
+                      int64_t expired_before, bool *claimed_r, struct kunci_once_row *row_r)
+{
+    struct into claimed = {NULL, NULL, false}, held = {decode_once, row_r, false};
+    *claimed_r = false;
+    memset(row_r, 0, sizeof(*row_r));
+    int r = sql_begin(s);
+    if (r != KUNCI_OK)
+        return r;
+    r = RUN(s, ST_ONCE_DROP, NULL, NULL, NULL, SQL_INT(account_id), SQL_TEXT(key),
+            SQL_INT(stale_before), SQL_INT(expired_before));
+    if (r == KUNCI_OK)
+        r = RUN(s, ST_ONCE_CLAIM, take_first, &claimed, NULL, SQL_INT(account_id), SQL_TEXT(key),
+                SQL_BLOB(fingerprint, KUNCI_ONCE_DIGEST_BYTES), SQL_INT(now));
+    if (r == KUNCI_OK && !claimed.found)
+        r = one_row(
+            RUN(s, ST_ONCE_GET, take_first, &held, NULL, SQL_INT(account_id), SQL_TEXT(key)),
+            &held);
+    r = sql_finish(s, r);
+    if (r != KUNCI_OK) {
+        free(row_r->sealed);
+        memset(row_r, 0, sizeof(*row_r));
+        return r;
+    }
+    *claimed_r = claimed.found;
+    return KUNCI_OK;
+}
+
+static int once_finish(struct kunci_store *s, int64_t account_id, const char *key, int status,
+                       const uint8_t *sealed, size_t sealed_len)
+{
+    return RUN(s, ST_ONCE_FINISH, NULL, NULL, NULL, SQL_INT(account_id), SQL_TEXT(key),
+               SQL_INT(status), SQL_BLOB(sealed, sealed_len));
+}
+
+static int once_release(struct kunci_store *s, int64_t account_id, const char *key)
+{
+    return RUN(s, ST_ONCE_RELEASE, NULL, NULL, NULL, SQL_INT(account_id), SQL_TEXT(key));
+}
+
 static int purge_guards(struct kunci_store *s, int64_t now)
 {
     int r = sql_begin(s);
@@ -793,6 +855,8 @@ static int purge_guards(struct kunci_store *s, int64_t now)
         r = RUN(s, ST_ADDRESS_PURGE, NULL, NULL, NULL, SQL_INT(now - ADDRESS_KEEP_SECONDS));
     if (r == KUNCI_OK)
         r = RUN(s, ST_CODE_SENDS_PURGE, NULL, NULL, NULL, SQL_INT(now - SENDS_KEEP_SECONDS));
+    if (r == KUNCI_OK)
+        r = RUN(s, ST_ONCE_PURGE, NULL, NULL, NULL, SQL_INT(now - ONCE_KEEP_SECONDS));
     return sql_finish(s, r);
 }
 
@@ -855,6 +919,9 @@ static const struct kunci_store_backend sql_backend = {
     .address_known = address_known,
     .code_sends = code_sends,
     .code_send_record = code_send_record,
+    .once_claim = once_claim,
+    .once_finish = once_finish,
+    .once_release = once_release,
     .purge_guards = purge_guards,
     .write_probe = write_probe,
 };

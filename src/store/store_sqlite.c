@@ -161,6 +161,16 @@ static const char *const migrations[] = {
     "ALTER TABLE mfa_methods_new RENAME TO mfa_methods;"
     "CREATE INDEX mfa_methods_account ON mfa_methods (account_id);"
     "PRAGMA application_id = 1802396521;", /* "knci", 0x6b6e6369 */
+    /* Answers kept for a request sent again (core/once.h): minutes-long. */
+    "CREATE TABLE request_once ("
+    "  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
+    "  request_key TEXT NOT NULL,"
+    "  fingerprint BLOB NOT NULL,"
+    "  status INTEGER NOT NULL DEFAULT 0,"
+    "  sealed BLOB,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (account_id, request_key));"
+    "CREATE INDEX request_once_created ON request_once (created_at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -102,12 +102,20 @@ enum MHD_Result api_method_verify(struct web_request *rq)
     int r = kunci_mfa_verify_method(rq->ctx, rq->h, &rq->account, id, code, rq->now, &retry_after);
     if (r != KUNCI_OK)
         return web_code_error(rq, r, retry_after);
-    /* Set-up may complete in this session, and only in one where a method was verified. */
+    /* Set-up may complete in this session, and only in one where a method was verified.
+     * A session still setting up has just proven a second factor: it gets a new token
+     * (a full session adding a method keeps its own, so its other tabs go on). */
     rq->session.mfa_at = rq->now;
-    if ((r = kunci_store_session_update(rq->h, &rq->session)) != KUNCI_OK)
+    if (rq->session.stage == KUNCI_SESSION_FULL)
+        r = kunci_store_session_update(rq->h, &rq->session);
+    else
+        r = web_session_rotate(rq, rq->session.stage);
+    if (r != KUNCI_OK)
         return api_fail(rq, r);
+    /* csrf: the new token's, when the session was given one. */
     return api_json(rq, 200,
-                    json_pack("{s:b, s:o}", "verified", 1, "methods", web_methods_json(rq)));
+                    json_pack("{s:b, s:o, s:s}", "verified", 1, "methods", web_methods_json(rq),
+                              "csrf", rq->session.csrf));
 }
 
 enum MHD_Result api_methods_list(struct web_request *rq)
@@ -176,8 +184,12 @@ enum MHD_Result api_setup_complete(struct web_request *rq)
         return api_error(rq, 409, "verify_first", "Verify a method first.");
     if (r != KUNCI_OK)
         return api_fail(rq, r);
-    /* Registration done: the session gains full rights, under a new token. */
-    if ((r = web_session_rotate(rq, KUNCI_SESSION_FULL)) != KUNCI_OK)
+    /* Registration done: the session gains full rights. Its token is the one issued when
+     * the method was verified (the proof these rights rest on), so a repeat of this
+     * request, sent with it when the first answer was lost, finds the same session and
+     * gets the same answer (web/once.c). */
+    rq->session.stage = KUNCI_SESSION_FULL;
+    if ((r = kunci_store_session_update(rq->h, &rq->session)) != KUNCI_OK)
         return api_fail(rq, r);
     json_t *app = json_null();
     r = kunci_app_password_create(rq->ctx, rq->h, &rq->account, &spec, rq->now, pw, sizeof(pw),

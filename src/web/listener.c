@@ -2,6 +2,7 @@
  * CSRF tokens on every change, and strict security headers. */
 #include "web/web.h"
 #include "web/api.h"
+#include "web/once.h"
 #include "web/routes.h"
 #include "listen/listen.h"
 #include "listen/wire.h"
@@ -160,6 +161,7 @@ static bool origin_ok(struct web_request *rq)
 
 static void request_done(struct web_request *rq)
 {
+    web_once_end(rq);
     json_decref(rq->body);
     rq->body = NULL;
     sodium_memzero(&rq->account, sizeof(rq->account));
@@ -242,6 +244,8 @@ static enum MHD_Result handle_api(struct web_request *rq, struct web_conn *wc)
         ret = api_error(rq, 403, "csrf", "Reload the page and try again.");
     else if (!web_route_allows(rq, route, &ret))
         ; /* answered */
+    else if (route->once && !web_once_begin(rq, &ret))
+        ; /* answered: the first answer again, or why not */
     else if (route->on_pool)
         return run_on_pool(wc, route);
     else

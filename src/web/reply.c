@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/err.h"
 #include "listen/listen.h"
+#include "web/once.h"
 
 /* Wrong codes one session may type before it ends: with a TOTP window of three codes,
  * ten guesses give an attacker a chance of 3 in 100,000 per sign-in. */
@@ -56,8 +57,11 @@ enum MHD_Result api_json(struct web_request *rq, unsigned status, json_t *body)
 {
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
-    if (text == NULL)
+    if (text == NULL) {
+        web_once_end(rq);
         return MHD_NO;
+    }
+    web_once_settle(rq, status, text);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
     if (resp == NULL) {

@@ -7,8 +7,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/log.h"
 #include "core/context.h"
+#include "core/log.h"
+#include "core/once.h"
 #include "core/session.h"
 #include "core/store.h"
 
@@ -43,6 +44,11 @@ struct web_request {
     /* What the handlers read of the headers, read before any handler runs. */
     const char *language; /* "en" or "id", from Accept-Language */
     char session_cookie[KUNCI_TOKEN_MAX + 1], device_cookie[KUNCI_TOKEN_MAX + 1];
+    /* A request sent with an Idempotency-Key (core/once.h) and claimed: its 2xx answer is
+     * kept for a repeat, any other releases the claim (web/once.c). */
+    bool once_claimed;
+    int64_t once_account_id;
+    char once_key[KUNCI_ONCE_KEY_MAX + 1];
     /* A handler on the hash pool: its answer waits here for the connection's thread. */
     bool deferred;
     struct MHD_Response *pending;

@@ -22,6 +22,7 @@ struct web_route {
     enum web_stage stage;
     bool reauth;  /* the password typed within REAUTH_SECONDS, too */
     bool on_pool; /* checks or sets a password hash: runs on the hash pool */
+    bool once;    /* an Idempotency-Key makes a repeat get the first answer (web/once.c) */
     enum MHD_Result (*handler)(struct web_request *rq);
 };
 

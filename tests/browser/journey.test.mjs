@@ -67,6 +67,51 @@ test("Next and Create pressed twice make one app password each", async () => {
   await context.close();
 });
 
+// The request reaches kunci, which does it; the answer is lost on the way (the network
+// dropped). Pressed again, the button sends the same request and shows the same password.
+async function loseFirstAnswer(page, path) {
+  let lost = 0;
+  await page.route("**/api/v1" + path, async (route) => {
+    if (route.request().method() !== "POST" || lost > 0) return route.continue();
+    lost++;
+    await route.fetch(); // kunci answers ...
+    await route.abort("connectionreset"); // ... and the browser never hears it
+  });
+  return () => lost;
+}
+
+test("an answer lost on the way: pressed again, Next and Create show the same password", async () => {
+  const user = newUser(stack, "enabled");
+  const { page, context } = await newPage(browser);
+  await verifiedTotp(page, user);
+  const lostNext = await loseFirstAnswer(page, "/setup/complete");
+  await page.click("#next");
+  await page.waitForFunction(() => /reach the server/.test(document.querySelector("#setup-error")?.textContent));
+  assert.equal(lostNext(), 1);
+  assert.equal(appPasswords(user.login).length, 1); // done once already
+  await page.click("#next");
+  await page.waitForSelector("#app-password");
+  const shown = (await page.textContent("#app-password")).replace(/\s/g, "");
+  assert.equal(appPasswords(user.login).length, 1);
+  // It is the one kunci made: a real IMAP login through nginx and Dovecot takes it.
+  assert.equal(stack.imap(user.login, shown), "OK");
+  await page.click("#copy");
+  await page.click("#done");
+  await page.waitForSelector("#create-app-password");
+  const lostCreate = await loseFirstAnswer(page, "/app-passwords");
+  await page.click("#create-app-password");
+  await page.fill("#app-password-name", "Tablet");
+  await page.click("#create");
+  await page.waitForFunction(() => /reach the server/.test(document.querySelector(".error")?.textContent));
+  assert.equal(lostCreate(), 1);
+  await page.click("#create");
+  await page.waitForSelector("#app-password");
+  assert.deepEqual(appPasswords(user.login).map((a) => a.name).sort(),
+    ["Outlook, Apple Mail and other apps", "Tablet"]);
+  await screenshot(page, "journey-lost-answer");
+  await context.close();
+});
+
 test("leaving the app-password page asks first, until it was copied", async () => {
   const user = newUser(stack, "enabled");
   const { page, context } = await newPage(browser);

@@ -90,10 +90,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)len;
 #elif FUZZ_WIRE == WIRE_ROUTE
     static const struct web_route table[] = {
-        {"GET", "/methods", WEB_FULL, false, false, handler},
-        {"POST", "/methods/{}/verify", WEB_REGISTERING, false, false, handler},
-        {"DELETE", "/admin/users/{}/app-passwords", WEB_ADMIN, true, false, handler},
-        {"POST", "/methods/{}", WEB_REGISTERING, true, false, handler},
+        {"GET", "/methods", WEB_FULL, false, false, false, handler},
+        {"POST", "/methods/{}/verify", WEB_REGISTERING, false, false, false, handler},
+        {"DELETE", "/admin/users/{}/app-passwords", WEB_ADMIN, true, false, false, handler},
+        {"POST", "/methods/{}", WEB_REGISTERING, true, false, false, handler},
     };
     char params[WEB_PATH_PARAMS][WEB_PATH_PARAM_MAX + 1];
     char *path = malloc(size + 1);

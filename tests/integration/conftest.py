@@ -104,17 +104,22 @@ class Env:
                 os.rename(db + ".away", db)
 
     def sql(self, statement, *args):
-        """Runs one statement on kunci's database (to make time pass, say)."""
+        """Runs one statement on kunci's database (to make time pass, say); its rows, as
+        tuples (PostgreSQL's values as text, a bytea as bytes)."""
         if STORE == "postgresql":
             literals = iter("'" + str(a).replace("'", "''") + "'" for a in args)
             statement = "".join(next(literals) if ch == "?" else ch for ch in statement)
-            subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", self.pg_uri, "-c", statement],
-                           check=True, capture_output=True)
-            return
+            p = subprocess.run(["psql", "-q", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1",
+                                self.pg_uri, "-c", statement],
+                               check=True, capture_output=True, text=True)
+            return [tuple(bytes.fromhex(v[2:]) if v.startswith("\\x") else v
+                          for v in line.split("\t"))
+                    for line in p.stdout.splitlines() if line]
         db = sqlite3.connect(os.path.join(self.data, "kunci.db"))
         with db:
-            db.execute(statement, args)
+            rows = db.execute(statement, args).fetchall()
         db.close()
+        return rows
 
     def start(self):
         os.makedirs(self.data)

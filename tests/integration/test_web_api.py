@@ -273,6 +273,66 @@ def enrolled(env):
     return c, login, pw, t["secret"], t["method_id"]
 
 
+def test_a_repeated_request_gets_the_first_answer(env):
+    """Idempotency-Key: set-up's Next and Create, sent twice (an answer lost on the way),
+    make one app password and show the same one; at the same time, one runs and the
+    other waits; one key for two different requests, a bad key, and a failure (which
+    forgets the key, so the corrected request runs) each say so."""
+    login, pw = user(env, "enabled")
+    c = web(env)
+    c.sign_in(login, pw)
+    _, t, _ = c.call("POST", "/methods/totp", {})
+    assert c.call("POST", f"/methods/{t['method_id']}/verify", {"code": totp(t["secret"])})[0] == 200
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    s1, first, h1 = c.call("POST", "/setup/complete", {}, headers=key)
+    s2, again, h2 = c.call("POST", "/setup/complete", {}, headers=key)
+    assert s1 == s2 == 200 and h1.get("Idempotent-Replayed") is None
+    assert h2.get("Idempotent-Replayed") == "true"
+    assert again["app_password"]["password"] == first["app_password"]["password"]
+    # Without the key, set-up is simply complete already.
+    assert c.call("POST", "/setup/complete", {})[1]["error"] == "not_needed"
+    items = c.call("GET", "/app-passwords")[1]["items"]
+    assert len(items) == 1
+
+    key = create_key = {"Idempotency-Key": "create-" + uuid.uuid4().hex}
+    answers = [None, None]
+
+    def create(i):
+        while True:
+            answers[i] = c.call("POST", "/app-passwords", {"name": "Phone"}, headers=key)
+            if answers[i][0] != 409:
+                return
+            assert answers[i][1]["error"] == "request_in_progress"
+            time.sleep(0.2)
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(2)]
+    [th.start() for th in threads]
+    [th.join() for th in threads]
+    assert [a[0] for a in answers] == [201, 201]
+    assert answers[0][1]["password"] == answers[1][1]["password"]
+    names = [a["name"] for a in c.call("GET", "/app-passwords")[1]["items"]]
+    assert names.count("Phone") == 1
+
+    status, body, _ = c.call("POST", "/app-passwords", {"name": "Tablet"}, headers=key)
+    assert status == 422 and body["error"] == "idempotency_key_reused"
+    status, body, _ = c.call("POST", "/app-passwords", {"name": "Tablet"},
+                             headers={"Idempotency-Key": "no spaces here"})
+    assert status == 400 and body["error"] == "bad_idempotency_key"
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    assert c.call("POST", "/app-passwords", {"name": ""}, headers=key)[0] == 400
+    status, body, _ = c.call("POST", "/app-passwords", {"name": ""}, headers=key)
+    assert status == 400 and body["error"] == "name_required"  # ran again, not replayed
+    # The answer is kept sealed: the password is nowhere in the database in the clear.
+    rows = env.sql("SELECT sealed FROM request_once WHERE account_id = "
+                   "(SELECT id FROM accounts WHERE login = ?)", login)
+    plain = first["app_password"]["password"].replace(" ", "").encode()
+    assert len(rows) == 2 and all(plain not in bytes(r[0]) for r in rows)
+    # The key is the account's own: another account's request with it is a new one.
+    c2 = enrolled(env)[0]
+    status, body, _ = c2.call("POST", "/app-passwords", {"name": "Phone"},
+                              headers=create_key)
+    assert status == 201 and body["password"] != answers[0][1]["password"]
+
+
 def test_guessing_codes_ends_the_session(env):
     """Ten wrong codes end the session, apart from the account's own lock on codes (raised
     here, so that the session's limit is what is seen; the attack suite tests the other)."""

@@ -14,6 +14,7 @@
 #include "core/accounts.h"
 #include "core/err.h"
 #include "core/mfa.h"
+#include "core/once.h"
 #include "core/session.h"
 #include "core/totp.h"
 #include "fixture.h"
@@ -395,6 +396,93 @@ static void test_sessions(void **state)
     assert_int_equal(kunci_store_session_lookup(&f->t.h, hash, &got), KUNCI_ERR_NOT_FOUND);
 }
 
+/* A request sent twice: the first runs, a repeat waits, then gets the first answer; a
+ * failure is forgotten; a dead first request, an old answer and an answer moved to
+ * another account's row do not stand. */
+static void test_requests_sent_twice(void **state)
+{
+    struct fixture *f = *state;
+    const struct kunci_keys *keys = f->t.ctx.keys;
+    uint8_t fp[KUNCI_ONCE_DIGEST_BYTES], other[KUNCI_ONCE_DIGEST_BYTES];
+    enum kunci_once_outcome o;
+    int status;
+    char *answer;
+    struct kunci_account bob;
+
+    assert_true(kunci_once_key_valid("3f2a-9c:x_y.z"));
+    assert_false(kunci_once_key_valid(""));
+    assert_false(kunci_once_key_valid("two words"));
+    char longer[KUNCI_ONCE_KEY_MAX + 2];
+    memset(longer, 'k', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    assert_false(kunci_once_key_valid(longer));
+    kunci_once_fingerprint("POST", "/app-passwords", "{\"name\":\"a\"}", fp);
+    kunci_once_fingerprint("POST", "/app-passwords", "{\"name\":\"b\"}", other);
+    assert_int_not_equal(memcmp(fp, other, sizeof(fp)), 0);
+
+#define CLAIM(acct, key, print, at)                                                                \
+    assert_int_equal(                                                                              \
+        kunci_once_claim(keys, &f->t.h, (acct), (key), (print), (at), &o, &status, &answer),       \
+        KUNCI_OK)
+    CLAIM(f->alice.id, "k1", fp, NOW);
+    assert_int_equal(o, KUNCI_ONCE_FIRST);
+    CLAIM(f->alice.id, "k1", fp, NOW + 1);
+    assert_int_equal(o, KUNCI_ONCE_RUNNING);
+    CLAIM(f->alice.id, "k1", other, NOW + 1);
+    assert_int_equal(o, KUNCI_ONCE_OTHER_REQUEST);
+    assert_int_equal(
+        kunci_once_finish(keys, &f->t.h, f->alice.id, "k1", 201, "{\"password\":\"abcd efgh\"}"),
+        KUNCI_OK);
+    CLAIM(f->alice.id, "k1", fp, NOW + 2);
+    assert_int_equal(o, KUNCI_ONCE_REPEAT);
+    assert_int_equal(status, 201);
+    assert_string_equal(answer, "{\"password\":\"abcd efgh\"}");
+    free(answer);
+    /* Sealed: the password is not in the row. */
+    struct kunci_once_row row;
+    bool claimed;
+    assert_int_equal(
+        kunci_store_once_claim(&f->t.h, f->alice.id, "k1", fp, NOW + 3, 0, 0, &claimed, &row),
+        KUNCI_OK);
+    assert_false(claimed);
+    assert_non_null(row.sealed);
+    assert_null(memmem(row.sealed, row.sealed_len, "abcd efgh", 9));
+    free(row.sealed);
+    /* After KUNCI_ONCE_SECONDS the key names a new request. */
+    CLAIM(f->alice.id, "k1", fp, NOW + KUNCI_ONCE_SECONDS + 3);
+    assert_int_equal(o, KUNCI_ONCE_FIRST);
+    /* A failure releases the claim: the repeat runs. */
+    CLAIM(f->alice.id, "k2", fp, NOW);
+    assert_int_equal(o, KUNCI_ONCE_FIRST);
+    assert_int_equal(kunci_once_release(&f->t.h, f->alice.id, "k2"), KUNCI_OK);
+    CLAIM(f->alice.id, "k2", other, NOW + 1);
+    assert_int_equal(o, KUNCI_ONCE_FIRST);
+    /* A first request that never answered (its server stopped) is taken for dead. */
+    CLAIM(f->alice.id, "k2", other, NOW + KUNCI_ONCE_RUNNING_SECONDS);
+    assert_int_equal(o, KUNCI_ONCE_RUNNING);
+    CLAIM(f->alice.id, "k2", other, NOW + KUNCI_ONCE_RUNNING_SECONDS + 2);
+    assert_int_equal(o, KUNCI_ONCE_FIRST);
+    /* Keys are per account; an answer moved to another account's row is not shown. */
+    assert_int_equal(kunci_account_create(&f->t.ctx, &f->t.h, "bob@example.org", "",
+                                          KUNCI_ROLE_USER, "Plum-Orbit-78", 13, NOW, &bob),
+                     KUNCI_OK);
+    CLAIM(f->alice.id, "k3", fp, NOW);
+    assert_int_equal(kunci_once_finish(keys, &f->t.h, f->alice.id, "k3", 200, "{}"), KUNCI_OK);
+    CLAIM(bob.id, "k3", fp, NOW);
+    assert_int_equal(o, KUNCI_ONCE_FIRST);
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "UPDATE request_once SET sealed = (SELECT sealed FROM request_once WHERE "
+             "account_id = %lld AND request_key = 'k3'), status = 200 WHERE account_id = %lld "
+             "AND request_key = 'k3'",
+             (long long)f->alice.id, (long long)bob.id);
+    test_store_sql(&f->t, sql);
+    CLAIM(bob.id, "k3", fp, NOW + 1);
+    assert_int_equal(o, KUNCI_ONCE_LOST);
+    assert_null(answer);
+#undef CLAIM
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -408,6 +496,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_codes_sent_are_limited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_totp_enrolment_and_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_requests_sent_twice, setup, teardown),
     };
     if (sodium_init() < 0)
         return 1;

@@ -159,10 +159,10 @@ static enum MHD_Result handler(struct web_request *rq)
 static void test_routes(void **state)
 {
     static const struct web_route table[] = {
-        {"GET", "/methods", WEB_FULL, false, false, handler},
-        {"POST", "/methods/{}/verify", WEB_REGISTERING, false, false, handler},
-        {"DELETE", "/methods/{}", WEB_FULL, true, false, handler},
-        {"POST", "/methods/{}", WEB_REGISTERING, true, false, handler},
+        {"GET", "/methods", WEB_FULL, false, false, false, handler},
+        {"POST", "/methods/{}/verify", WEB_REGISTERING, false, false, false, handler},
+        {"DELETE", "/methods/{}", WEB_FULL, true, false, false, handler},
+        {"POST", "/methods/{}", WEB_REGISTERING, true, false, false, handler},
     };
     char params[WEB_PATH_PARAMS][WEB_PATH_PARAM_MAX + 1];
     char longer[WEB_PATH_PARAM_MAX + 20];
