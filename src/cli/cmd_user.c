@@ -102,7 +102,8 @@ static int add_opt(int c, void *arg)
 
 static int password_problem(int r)
 {
-    if (r == KUNCI_ERR_PASSWORD_COMMON || r == KUNCI_ERR_PASSWORD_PERSONAL)
+    if (r == KUNCI_ERR_PASSWORD_COMMON || r == KUNCI_ERR_PASSWORD_PERSONAL ||
+        r == KUNCI_ERR_PASSWORD_SHORT)
         cli_error("%s", kunci_strerror(r));
     else if (r == KUNCI_ERR_TOO_LONG)
         cli_error("the password is longer than %d bytes", KUNCI_PASSWORD_MAX);
@@ -134,7 +135,9 @@ static int user_add(struct cli *cli, int argc, char **argv)
     r = kunci_account_create(&cli->ctx, &cli->store, login, o.display_name,
                              o.admin ? KUNCI_ROLE_ADMIN : KUNCI_ROLE_USER, pw, strlen(pw),
                              (int64_t)time(NULL), &a);
-    int bad_pw = kunci_password_acceptable(pw, strlen(pw), login, o.display_name);
+    struct kunci_password_owner owner = {login, o.display_name,
+                                         o.admin ? KUNCI_ROLE_ADMIN : KUNCI_ROLE_USER};
+    int bad_pw = kunci_password_acceptable(pw, strlen(pw), &owner);
     if (r != KUNCI_OK) {
         sodium_memzero(pw, sizeof(pw));
         if (bad_pw != KUNCI_OK)
@@ -248,7 +251,7 @@ static int user_passwd(struct cli *cli, int argc, char **argv)
     r = kunci_account_set_password(&cli->ctx, &cli->store, &a, pw, strlen(pw), (int64_t)time(NULL),
                                    0, &revoked);
     if (r == KUNCI_ERR_INVALID || r == KUNCI_ERR_TOO_LONG || r == KUNCI_ERR_PASSWORD_COMMON ||
-        r == KUNCI_ERR_PASSWORD_PERSONAL) {
+        r == KUNCI_ERR_PASSWORD_PERSONAL || r == KUNCI_ERR_PASSWORD_SHORT) {
         sodium_memzero(pw, sizeof(pw));
         return password_problem(r);
     }

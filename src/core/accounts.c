@@ -35,7 +35,8 @@ int kunci_account_create(const struct kunci_ctx *ctx, struct kunci_store_handle 
         display_name = "";
     if ((r = kunci_label_check(display_name, KUNCI_DISPLAY_NAME_MAX)) != KUNCI_OK)
         return r;
-    if ((r = kunci_password_acceptable(password, password_len, a.login, display_name)) != KUNCI_OK)
+    struct kunci_password_owner owner = {a.login, display_name, role};
+    if ((r = kunci_password_acceptable(password, password_len, &owner)) != KUNCI_OK)
         return r;
     snprintf(a.display_name, sizeof(a.display_name), "%s", display_name);
     a.role = role;
@@ -62,8 +63,8 @@ int kunci_account_set_password(const struct kunci_ctx *ctx, struct kunci_store_h
     int r;
 
     *revoked_r = false;
-    if ((r = kunci_password_acceptable(password, password_len, acct->login, acct->display_name)) !=
-        KUNCI_OK)
+    struct kunci_password_owner owner = {acct->login, acct->display_name, acct->role};
+    if ((r = kunci_password_acceptable(password, password_len, &owner)) != KUNCI_OK)
         return r;
     if ((r = kunci_settings_load(h, &settings)) != KUNCI_OK)
         return r;

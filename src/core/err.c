@@ -56,6 +56,8 @@ const char *kunci_strerror(int err)
                "words work well)";
     case KUNCI_ERR_PASSWORD_PERSONAL:
         return "the password is built from the login or the name; choose another";
+    case KUNCI_ERR_PASSWORD_SHORT:
+        return "an administrator's password must have at least 15 characters";
     }
     return "unknown error";
 }

@@ -55,15 +55,15 @@ static void add_words(struct personal_words *w, const char *text, size_t len, si
     }
 }
 
-int kunci_password_acceptable(const char *pw, size_t len, const char *login,
-                              const char *display_name)
+int kunci_password_acceptable(const char *pw, size_t len, const struct kunci_password_owner *owner)
 {
-    return kunci_password_assess(pw, len, login, display_name, NULL);
+    return kunci_password_assess(pw, len, owner, NULL);
 }
 
-int kunci_password_assess(const char *pw, size_t len, const char *login, const char *display_name,
+int kunci_password_assess(const char *pw, size_t len, const struct kunci_password_owner *owner,
                           double *bits_r)
 {
+    const char *login = owner->login, *display_name = owner->display_name;
     struct personal_words w = {.n = 0};
     size_t used = 0;
     static const char *const none[] = {NULL};
@@ -75,7 +75,9 @@ int kunci_password_assess(const char *pw, size_t len, const char *login, const c
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)pw[i] < 0x20 || pw[i] == 0x7f)
             return KUNCI_ERR_INVALID; /* control characters (NUL too) cannot be typed */
-    char *copy = malloc(len + 1);     /* zxcvbn reads a C string */
+    if (owner->role == KUNCI_ROLE_ADMIN && len < KUNCI_PASSWORD_MIN_ADMIN)
+        return KUNCI_ERR_PASSWORD_SHORT;
+    char *copy = malloc(len + 1); /* zxcvbn reads a C string */
     if (copy == NULL)
         return KUNCI_ERR_NOMEM;
     memcpy(copy, pw, len);

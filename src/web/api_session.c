@@ -56,6 +56,8 @@ static const struct {
      "work well."},
     {KUNCI_ERR_PASSWORD_PERSONAL, "personal_password",
      "Don't build your password from your account or your name."},
+    {KUNCI_ERR_PASSWORD_SHORT, "admin_password_short",
+     "An administrator's password has at least 15 characters."},
     {KUNCI_ERR_TOO_LONG, "weak_password", "Use at most 256 characters."},
     {KUNCI_ERR_INVALID, "weak_password", "Use at least 8 characters."},
 };
@@ -202,8 +204,9 @@ enum MHD_Result api_password_change(struct web_request *rq)
         return ret;
     if (strcmp(current, fresh) == 0)
         return api_error(rq, 400, "same_password", "Choose a password you have not used here.");
-    int r = kunci_password_acceptable(fresh, strlen(fresh), rq->account.login,
-                                      rq->account.display_name);
+    struct kunci_password_owner owner = {rq->account.login, rq->account.display_name,
+                                         rq->account.role};
+    int r = kunci_password_acceptable(fresh, strlen(fresh), &owner);
     if (r != KUNCI_OK)
         return api_error(rq, 400, password_problems[password_problem(r)].code,
                          password_problems[password_problem(r)].message);
@@ -244,8 +247,9 @@ enum MHD_Result api_password_strength(struct web_request *rq)
 
     if (pw == NULL)
         return api_error(rq, 400, "invalid", "Send the password to assess.");
-    int r =
-        kunci_password_assess(pw, strlen(pw), rq->account.login, rq->account.display_name, &bits);
+    struct kunci_password_owner owner = {rq->account.login, rq->account.display_name,
+                                         rq->account.role};
+    int r = kunci_password_assess(pw, strlen(pw), &owner, &bits);
     const char *problem = r == KUNCI_OK ? NULL : password_problems[password_problem(r)].code;
     /* 0 to 4, as zxcvbn's scores: under 2^20 guesses, 2^30, 2^40, 2^50, more. */
     int score = r != KUNCI_OK ? 0 : bits < 30 ? 1 : bits < 40 ? 2 : bits < 50 ? 3 : 4;

@@ -69,7 +69,7 @@ test("the wizard asks for the password again when its step comes after ten minut
 
 test("a locked password says so, and the administrator sees and clears the lock", async () => {
   const admin = newUser(stack, "disabled", "Admin-pass-12");
-  stack.kunci("user", "add", "boss-" + admin.login, "--admin", "--password-stdin", { input: "Boss-pass-123\n" });
+  stack.kunci("user", "add", "boss-" + admin.login, "--admin", "--password-stdin", { input: "Boss-pass-123-long\n" });
   const victim = newUser(stack, "disabled");
   const { page, context } = await newPage(browser);
   for (let i = 0; i < 10; i++) {
@@ -83,7 +83,7 @@ test("a locked password says so, and the administrator sees and clears the lock"
   await context.close();
 
   const boss = await newPage(browser);
-  await signIn(boss.page, stack, { login: "boss-" + admin.login, password: "Boss-pass-123" });
+  await signIn(boss.page, stack, { login: "boss-" + admin.login, password: "Boss-pass-123-long" });
   await boss.page.waitForSelector("#admin-link");
   await boss.page.click("#admin-link");
   await boss.page.waitForSelector(`#lockout-list tr[data-subject="${victim.login}"]`);

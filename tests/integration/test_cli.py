@@ -51,7 +51,7 @@ def test_commands_before_init_say_so(tmp_path):
 def test_user_lifecycle_json(env):
     who = login()
     env.kunci("user", "add", who.upper(), "--display-name", "Dewi Lestari", "--admin",
-              "--password-stdin", input="Long-enough-1\n")
+              "--password-stdin", input="Long-enough-pass-1\n")
     shown = env.kunci_json("user", "show", who)
     assert shown["login"] == who
     assert shown["display_name"] == "Dewi Lestari"
@@ -59,7 +59,7 @@ def test_user_lifecycle_json(env):
     assert shown["mfa_state"] == "disabled"
     assert "password_hash" not in shown
     assert any(u["login"] == who for u in env.kunci_json("user", "list"))
-    p = env.kunci("user", "add", who, "--password-stdin", input="Long-enough-1\n", check=False)
+    p = env.kunci("user", "add", who, "--password-stdin", input="Long-enough-pass-1\n", check=False)
     assert p.returncode == 1 and "exists" in p.stderr
     env.kunci("user", "delete", who)
     p = env.kunci("user", "show", who, check=False)
@@ -75,7 +75,7 @@ def test_user_add_without_a_terminal_generates_a_password(env):
 
 
 def test_bad_input_is_refused_and_changes_nothing(env):
-    p = env.kunci("user", "add", "not-an-address", "--password-stdin", input="Long-enough-1\n",
+    p = env.kunci("user", "add", "not-an-address", "--password-stdin", input="Long-enough-pass-1\n",
                   check=False)
     assert p.returncode == 1 and "alice@example.org" in p.stderr
     who = login()

@@ -397,9 +397,9 @@ def test_admin_api(env):
     plain.sign_in(plain_login, plain_pw)
     assert plain.call("GET", "/admin/users")[0] == 403  # not an administrator
     admin_user = f"a{uuid.uuid4().hex[:8]}@example.org"
-    env.kunci("user", "add", admin_user, "--admin", "--password-stdin", input="Admin-pass-1\n")
+    env.kunci("user", "add", admin_user, "--admin", "--password-stdin", input="Admin-pass-1-long\n")
     a = web(env)
-    a.sign_in(admin_user, "Admin-pass-1")
+    a.sign_in(admin_user, "Admin-pass-1-long")
     status, created, _ = a.call("POST", "/admin/users", {"login": "New." + admin_user,
                                                          "mfa_state": "enabled"})
     assert status == 201 and created["login"] == "new." + admin_user
@@ -551,6 +551,26 @@ def test_new_passwords_follow_nist_on_the_web_and_the_cli(env):
     status, _, _ = c.call("POST", "/password", {"current": "Wanderlust-Orbit-7",
                                                 "new": "kata sandi ñandú 🙂!"})
     assert status == 200
+    # An administrator's password has 15 characters at least: on the web, the meter and
+    # the command line alike.
+    boss = f"boss.{uuid.uuid4().hex[:6]}@example.org"
+    p = env.kunci("user", "add", boss, "--admin", "--password-stdin",
+                  input="Lantern-Orbit7\n", check=False)  # 14
+    assert p.returncode == 1 and "at least 15 characters" in p.stderr, p.stderr
+    env.kunci("user", "add", boss, "--admin", "--password-stdin", input="Orbit-Lantern-7\n")
+    b = web(env)
+    b.sign_in(boss, "Orbit-Lantern-7")
+    status, body, _ = b.call("POST", "/password/strength", {"password": "Wander-Orbit-7"})
+    assert body["acceptable"] is False and body["problem"] == "admin_password_short"
+    status, body, _ = b.call("POST", "/password", {"current": "Orbit-Lantern-7",
+                                                   "new": "Wander-Orbit-7"})
+    assert (status, body["error"]) == (400, "admin_password_short")
+    p = env.kunci("user", "passwd", boss, "--password-stdin", input="Wander-Orbit-7\n",
+                  check=False)
+    assert p.returncode == 1 and "at least 15 characters" in p.stderr
+    # A user's may be that short.
+    assert c.call("POST", "/password", {"current": "kata sandi ñandú 🙂!",
+                                        "new": "Wander-Orbit-7"})[0] == 200
 
 
 def test_organization_name_logo_and_favicon(tmp_path):

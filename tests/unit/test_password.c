@@ -17,6 +17,9 @@ static const struct kunci_pwparams fast = {1, 8192};
 static const char reference_hash[] = "$argon2id$v=19$m=1024,t=2,p=1$a3VuY2lzYWx0c2FsdDE2Yg$"
                                      "mlionh+0Z7+bAviB2cuanWQTdx5y3E6Fh17AkqRuIS0";
 
+/* Whose password: a user's, unless said. */
+#define OWNER(login, name) (&(struct kunci_password_owner){(login), (name), KUNCI_ROLE_USER})
+
 static void test_known_answer(void **state)
 {
     (void)state;
@@ -63,16 +66,18 @@ static void test_length_cap(void **state)
             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"[(x >> 16) % 64];
     }
     long_pw[sizeof(long_pw) - 1] = '\0';
-    assert_int_equal(kunci_password_acceptable(long_pw, KUNCI_PASSWORD_MAX + 1, NULL, NULL),
+    assert_int_equal(kunci_password_acceptable(long_pw, KUNCI_PASSWORD_MAX + 1, OWNER(NULL, NULL)),
                      KUNCI_ERR_TOO_LONG);
     assert_int_equal(kunci_password_hash(&fast, long_pw, KUNCI_PASSWORD_MAX + 1, hash),
                      KUNCI_ERR_TOO_LONG);
-    assert_int_equal(kunci_password_acceptable(long_pw, KUNCI_PASSWORD_MAX, NULL, NULL), KUNCI_OK);
+    assert_int_equal(kunci_password_acceptable(long_pw, KUNCI_PASSWORD_MAX, OWNER(NULL, NULL)),
+                     KUNCI_OK);
     /* Even a hash of the first bytes does not match an over-long input. */
     kunci_password_hash(&fast, "x", 1, hash);
     assert_false(kunci_password_verify(hash, long_pw, KUNCI_PASSWORD_MAX + 1));
-    assert_int_equal(kunci_password_acceptable("short", 5, NULL, NULL), KUNCI_ERR_INVALID);
-    assert_int_equal(kunci_password_acceptable("with\nnewline", 12, NULL, NULL), KUNCI_ERR_INVALID);
+    assert_int_equal(kunci_password_acceptable("short", 5, OWNER(NULL, NULL)), KUNCI_ERR_INVALID);
+    assert_int_equal(kunci_password_acceptable("with\nnewline", 12, OWNER(NULL, NULL)),
+                     KUNCI_ERR_INVALID);
 }
 
 /* NIST SP 800-63B: common and breached-looking passwords are refused (libzxcvbn), and so is
@@ -87,19 +92,31 @@ static void test_common_and_personal(void **state)
     (void)state;
 
     for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
-        assert_int_equal(kunci_password_acceptable(common[i], strlen(common[i]), login, name),
-                         KUNCI_ERR_PASSWORD_COMMON);
-    assert_int_equal(kunci_password_acceptable("kartikadewi88", 13, login, name),
+        assert_int_equal(
+            kunci_password_acceptable(common[i], strlen(common[i]), OWNER(login, name)),
+            KUNCI_ERR_PASSWORD_COMMON);
+    assert_int_equal(kunci_password_acceptable("kartikadewi88", 13, OWNER(login, name)),
                      KUNCI_ERR_PASSWORD_PERSONAL);
-    assert_int_equal(kunci_password_acceptable("kartikadewi88", 13, "bob@example.org", "Bob"),
+    assert_int_equal(
+        kunci_password_acceptable("kartikadewi88", 13, OWNER("bob@example.org", "Bob")), KUNCI_OK);
+    assert_int_equal(kunci_password_acceptable("universitas2024", 15, OWNER(login, NULL)),
+                     KUNCI_ERR_PASSWORD_PERSONAL);
+    assert_int_equal(kunci_password_acceptable("Wanderlust-Orbit-7", 18, OWNER(login, name)),
                      KUNCI_OK);
-    assert_int_equal(kunci_password_acceptable("universitas2024", 15, login, NULL),
-                     KUNCI_ERR_PASSWORD_PERSONAL);
-    assert_int_equal(kunci_password_acceptable("Wanderlust-Orbit-7", 18, login, name), KUNCI_OK);
-    assert_int_equal(kunci_password_acceptable("correct horse battery", 21, login, name), KUNCI_OK);
+    assert_int_equal(kunci_password_acceptable("correct horse battery", 21, OWNER(login, name)),
+                     KUNCI_OK);
     assert_int_equal(kunci_password_acceptable("kata sandi ñandú 🙂!",
-                                               strlen("kata sandi ñandú 🙂!"), login, name),
+                                               strlen("kata sandi ñandú 🙂!"),
+                                               OWNER(login, name)),
                      KUNCI_OK); /* any characters */
+    /* An administrator's: 15 characters at least, the rest alike. */
+    struct kunci_password_owner admin = {login, name, KUNCI_ROLE_ADMIN};
+    assert_int_equal(kunci_password_acceptable("Wanderlust-Orb7", 15, &admin), KUNCI_OK);
+    assert_int_equal(kunci_password_acceptable("Wanderlust-Orb", 14, &admin),
+                     KUNCI_ERR_PASSWORD_SHORT);
+    assert_int_equal(kunci_password_acceptable("Wanderlust-Orb", 14, OWNER(login, name)), KUNCI_OK);
+    assert_int_equal(kunci_password_acceptable("password12345678", 16, &admin),
+                     KUNCI_ERR_PASSWORD_COMMON);
 }
 
 int main(void)
