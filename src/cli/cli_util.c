@@ -7,10 +7,14 @@
 #include <string.h>
 #include <sodium.h>
 #include <bsd/readpassphrase.h>
+#include <pwd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/accounts.h"
 #include "core/err.h"
+#include "core/events.h"
+#include "core/settings.h"
 #include "core/secret.h"
 
 void cli_error(const char *fmt, ...)
@@ -99,6 +103,23 @@ int cli_load_config(struct cli *cli)
     return EXIT_OK;
 }
 
+/* The command line's sink: each event written at once (a command makes few). */
+static void write_event(void *arg, const struct kunci_event *ev)
+{
+    struct cli *cli = arg;
+    struct kunci_settings s;
+    if (!cli->store_ready)
+        return;
+    if (kunci_settings_load(&cli->store, &s) == KUNCI_OK && s.activity_days == 0)
+        return;
+    int r = kunci_store_event_write(&cli->store, ev, 1);
+    if (r != KUNCI_OK)
+        fprintf(stderr,
+                "kunci: warning: the change was made, but not recorded in the activity "
+                "record (%s)\n",
+                kunci_strerror(r));
+}
+
 int cli_open(struct cli *cli)
 {
     int r = cli_load_config(cli);
@@ -134,11 +155,35 @@ int cli_open(struct cli *cli)
     if (r != KUNCI_OK)
         return store_problem(&cli->cfg, r);
     cli->store_ready = true;
+    kunci_events_set_sink(write_event, NULL, cli);
     return EXIT_OK;
+}
+
+void cli_event(struct cli *cli, const char *name, const struct kunci_account *subject,
+               const char *detail)
+{
+    struct kunci_event ev;
+    struct passwd *pw = getpwuid(geteuid());
+    if (!cli->store_ready)
+        return; /* nothing was changed */
+    char actor[KUNCI_LOGIN_MAX + 1];
+
+    snprintf(actor, sizeof(actor), "cli:%s", pw != NULL ? pw->pw_name : "?");
+    kunci_event_init(&ev, name, (int64_t)time(NULL));
+    KUNCI_EVENT_SET(&ev, actor, actor);
+    KUNCI_EVENT_SET(&ev, agent, "cli");
+    KUNCI_EVENT_SET(&ev, reason, "by_admin");
+    KUNCI_EVENT_SET(&ev, detail, detail);
+    if (subject != NULL) {
+        KUNCI_EVENT_SET(&ev, subject, subject->login);
+        ev.account_id = subject->id;
+    }
+    kunci_event_emit(&ev);
 }
 
 void cli_close(struct cli *cli)
 {
+    kunci_events_set_sink(NULL, NULL, NULL);
     if (cli->store_ready)
         kunci_store_close(&cli->store);
     if (cli->ctx_ready)

@@ -9,6 +9,7 @@
 
 #include "core/accounts.h"
 #include "core/err.h"
+#include "core/events.h"
 #include "core/netmask.h"
 #include "core/protocol.h"
 #include "core/secret.h"
@@ -145,6 +146,7 @@ static int ap_create(struct cli *cli, int argc, char **argv)
     }
     if (r != KUNCI_OK)
         return cli_fail(r, "cannot create an app password");
+    cli_event(cli, "app_password_created", &a, ap.name);
     kunci_app_password_format(pw, shown, sizeof(shown));
     if (cli->json) {
         json_t *j = ap_json(&ap);
@@ -225,6 +227,9 @@ static int ap_delete(struct cli *cli, int argc, char **argv)
     }
     if (r != KUNCI_OK)
         return cli_fail(r, "app-password delete");
+    char detail[32];
+    snprintf(detail, sizeof(detail), "id %lld", id);
+    cli_event(cli, "app_password_deleted", &a, detail);
     if (cli->json)
         cli_print_json(
             json_pack("{s:s, s:I, s:b}", "login", a.login, "id", (json_int_t)id, "deleted", 1));
@@ -245,6 +250,9 @@ static int ap_delete_all(struct cli *cli, int argc, char **argv)
     r = kunci_store_app_password_delete_all(&cli->store, a.id, &count);
     if (r != KUNCI_OK)
         return cli_fail(r, "app-password delete-all");
+    char n[32];
+    snprintf(n, sizeof(n), "%d", count);
+    cli_event(cli, "app_passwords_deleted", &a, n);
     if (cli->json)
         cli_print_json(json_pack("{s:s, s:i}", "login", a.login, "deleted", count));
     else

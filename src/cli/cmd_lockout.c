@@ -5,7 +5,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/accounts.h"
 #include "core/err.h"
+#include "core/events.h"
 #include "core/guard.h"
 #include "core/timespec.h"
 
@@ -106,6 +108,12 @@ static int lockout_clear(struct cli *cli, int argc, char **argv)
     }
     if (r != KUNCI_OK)
         return cli_fail(r, "lockout clear");
+    struct kunci_account whose;
+    if (kunci_account_get(&cli->store, subject, &whose) != KUNCI_OK) {
+        memset(&whose, 0, sizeof(whose));
+        kunci_event_set(whose.login, sizeof(whose.login), subject);
+    }
+    cli_event(cli, "lockout_cleared", &whose, NULL);
     if (cli->json)
         cli_print_json(json_pack("{s:s, s:i}", "subject", subject, "cleared", count));
     else

@@ -41,6 +41,12 @@ static int mfa_set(struct cli *cli, int argc, char **argv)
     a.mfa_state = state;
     if ((r = kunci_account_save(&cli->store, &a)) != KUNCI_OK)
         return cli_fail(r, a.login);
+    if (before != state) {
+        char detail[64];
+        snprintf(detail, sizeof(detail), "%s -> %s", kunci_mfa_state_name(before),
+                 kunci_mfa_state_name(state));
+        cli_event(cli, "mfa_state_changed", &a, detail);
+    }
     if (cli->json)
         cli_print_json(json_pack("{s:s, s:s, s:s}", "login", a.login, "mfa_state",
                                  kunci_mfa_state_name(state), "previous",

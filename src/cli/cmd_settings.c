@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/events.h"
 #include "core/settings.h"
 
 static const char settings_usage[] = "Usage: kunci settings get [KEY] [--json]\n"
@@ -122,6 +123,9 @@ static int settings_set(struct cli *cli, int argc, char **argv)
         return r;
     if ((r = kunci_store_setting_set(&cli->store, d->key, canon)) != KUNCI_OK)
         return cli_fail(r, "settings set");
+    char detail[KUNCI_EVENT_DETAIL_MAX];
+    snprintf(detail, sizeof(detail), "%s = %s", d->key, canon);
+    cli_event(cli, "settings_changed", NULL, detail);
     if (cli->json)
         cli_print_json(json_pack("{s:s, s:s}", "key", d->key, "value", canon));
     else

@@ -161,6 +161,7 @@ static int user_add(struct cli *cli, int argc, char **argv)
             return cli_fail(r, "user add");
         }
     }
+    cli_event(cli, "user_created", &a, kunci_role_name(a.role));
     if (cli->json) {
         json_t *j = account_json(&a);
         if (generated)
@@ -259,6 +260,7 @@ static int user_passwd(struct cli *cli, int argc, char **argv)
         sodium_memzero(pw, sizeof(pw));
         return cli_fail(r, "user passwd");
     }
+    cli_event(cli, "password_reset", &a, NULL);
     if (cli->json) {
         json_t *j = json_pack("{s:s, s:b}", "login", a.login, "app_passwords_revoked", revoked);
         if (generated)
@@ -285,9 +287,12 @@ static int user_set_enabled(struct cli *cli, int argc, char **argv, bool enabled
         return r;
     if ((r = cli_account(cli, argv[optind], &a)) != EXIT_OK)
         return r;
+    bool was = a.enabled;
     a.enabled = enabled;
     if ((r = kunci_account_save(&cli->store, &a)) != KUNCI_OK)
         return cli_fail(r, a.login);
+    if (was != enabled)
+        cli_event(cli, enabled ? "user_enabled" : "user_disabled", &a, NULL);
     if (cli->json)
         cli_print_json(account_json(&a));
     else
@@ -315,6 +320,7 @@ static int user_delete(struct cli *cli, int argc, char **argv)
         return r;
     if ((r = kunci_store_account_delete(&cli->store, a.id)) != KUNCI_OK)
         return cli_fail(r, a.login);
+    cli_event(cli, "user_deleted", &a, NULL);
     if (cli->json)
         cli_print_json(json_pack("{s:s, s:b}", "login", a.login, "deleted", 1));
     else

@@ -21,6 +21,7 @@ static const char usage[] =
     "  auth check LOGIN --protocol P [--client-ip IP]   (secret on standard input)\n"
     "  settings get [KEY] | settings set KEY VALUE\n"
     "  lockout list | lockout clear LOGIN|IP\n"
+    "  audit list|export [--user L] [--since 7d] [--event E] ...   the activity record\n"
     "\n"
     "Options:\n"
     "  --data-dir DIR   data directory (env KUNCI_DATA_DIR; default /var/lib/kunci)\n"
@@ -41,6 +42,7 @@ static const struct command families[] = {
     {"auth", cmd_auth, NULL},
     {"settings", cmd_settings, NULL},
     {"lockout", cmd_lockout, NULL},
+    {"audit", cmd_audit, NULL},
     {NULL, NULL, NULL},
 };
 

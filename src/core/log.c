@@ -158,6 +158,22 @@ void kunci_log_decision(const struct kunci_log_decision *d)
     write_line(&l);
 }
 
+void kunci_log_fields(const char *event, const char *const *kv, size_t n)
+{
+    if (atomic_load(&log_format) == KUNCI_LOG_JSON) {
+        json_t *o = json_event(event);
+        for (size_t i = 0; i < n; i++)
+            json_object_set_new(o, kv[2 * i], json_text(kv[2 * i + 1]));
+        write_json(o);
+        return;
+    }
+    struct line l = {.len = 0};
+    put_field(&l, "event", event);
+    for (size_t i = 0; i < n; i++)
+        put_field(&l, kv[2 * i], kv[2 * i + 1]);
+    write_line(&l);
+}
+
 void kunci_log(const char *event, const char *fmt, ...)
 {
     char msg[1024];

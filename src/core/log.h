@@ -4,6 +4,7 @@
 #ifndef KUNCI_LOG_H
 #define KUNCI_LOG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum kunci_log_format { KUNCI_LOG_TEXT, KUNCI_LOG_JSON };
@@ -26,6 +27,10 @@ struct kunci_log_decision {
     int64_t duration_us; /* from the request's arrival to its decision */
 };
 void kunci_log_decision(const struct kunci_log_decision *d);
+
+/* An event with named fields: kv holds n key/value pairs (a NULL or empty value is
+ * written as - in text, null in JSON). */
+void kunci_log_fields(const char *event, const char *const *kv, size_t n);
 
 /* Anything else: an event name ("serve.start", "store.unavailable", ...) and a message for
  * the operator. */

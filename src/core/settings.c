@@ -53,6 +53,8 @@ const struct kunci_setting_def kunci_setting_defs[] = {
     I(code_resend_seconds, "60", 0, 3600, "seconds before another code to the same place"),
     I(code_destinations_per_day, "3", 1, 100,
       "new phones or addresses an account may send codes to per day while registering"),
+    I(activity_days, "30", 0, 3650,
+      "days sign-ins, mail logins and changes are kept in the activity record (0: none kept)"),
 };
 const size_t kunci_setting_count = sizeof(kunci_setting_defs) / sizeof(kunci_setting_defs[0]);
 

@@ -40,6 +40,7 @@ struct kunci_settings {
     int codes_per_day;
     int code_resend_seconds;
     int code_destinations_per_day;
+    int activity_days;
 };
 
 extern const struct kunci_setting_def kunci_setting_defs[];

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "core/types.h"
+#include "core/events.h"
 
 /* A result that must be looked at: a write that failed is never reported as done. */
 #define KUNCI_MUST_CHECK __attribute__((warn_unused_result))
@@ -195,6 +196,12 @@ struct kunci_store_backend {
     int (*once_finish)(struct kunci_store *store, int64_t account_id, const char *key, int status,
                        const uint8_t *sealed, size_t sealed_len);
     int (*once_release)(struct kunci_store *store, int64_t account_id, const char *key);
+    /* The activity record (core/events.h): a batch written in one transaction, an
+     * aggregated event adding its count to its bucket's row; listed newest first. */
+    int (*event_write)(struct kunci_store *store, const struct kunci_event *events, int n);
+    int (*event_list)(struct kunci_store *store, const struct kunci_event_query *q,
+                      kunci_event_cb cb, void *arg);
+    int (*event_purge)(struct kunci_store *store, int64_t before);
     /* Housekeeping of the guards' tables, at each web sign-in. */
     int (*purge_guards)(struct kunci_store *store, int64_t now);
     /* A real write: proves the database takes writes (kunci serve checks at start). */
@@ -469,6 +476,21 @@ KUNCI_STORE_OP kunci_store_once_release(struct kunci_store_handle *h, int64_t ac
                                         const char *key)
 {
     KUNCI_STORE_CALL(once_release, account_id, key);
+}
+KUNCI_STORE_OP kunci_store_event_write(struct kunci_store_handle *h,
+                                       const struct kunci_event *events, int n)
+{
+    KUNCI_STORE_CALL(event_write, events, n);
+}
+KUNCI_STORE_OP kunci_store_event_list(struct kunci_store_handle *h,
+                                      const struct kunci_event_query *q, kunci_event_cb cb,
+                                      void *arg)
+{
+    KUNCI_STORE_CALL(event_list, q, cb, arg);
+}
+KUNCI_STORE_OP kunci_store_event_purge(struct kunci_store_handle *h, int64_t before)
+{
+    KUNCI_STORE_CALL(event_purge, before);
 }
 KUNCI_STORE_OP kunci_store_purge_guards(struct kunci_store_handle *h, int64_t now)
 {

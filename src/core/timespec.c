@@ -45,6 +45,21 @@ int kunci_expiry_parse(const char *s, int64_t now, int64_t *at_r)
     return KUNCI_OK;
 }
 
+int kunci_since_parse(const char *s, int64_t now, int64_t *at_r)
+{
+    size_t len = strlen(s);
+    int64_t at;
+
+    if (len >= 2 && s[0] >= '0' && s[0] <= '9' && strchr("hdw", s[len - 1]) != NULL) {
+        int r = kunci_expiry_parse(s, 0, &at); /* the length of time */
+        if (r == KUNCI_OK)
+            *at_r = now - at > 0 ? now - at : 1;
+        return r;
+    }
+    /* Absolute: parsed as an expiry from the beginning of time. */
+    return kunci_expiry_parse(s, 0, at_r);
+}
+
 void kunci_time_format(int64_t t, char *out, size_t out_size)
 {
     struct tm tm;

@@ -7,6 +7,9 @@
 #include <stdint.h>
 
 int kunci_expiry_parse(const char *s, int64_t now, int64_t *at_r);
+/* A time in the past for listings: relative ("7d", "12h", "2w": that long ago) or
+ * absolute as above (any date, past or not). */
+int kunci_since_parse(const char *s, int64_t now, int64_t *at_r);
 /* "2027-01-31T00:00:00Z"; "" for 0. */
 void kunci_time_format(int64_t t, char *out, size_t out_size);
 

@@ -142,6 +142,56 @@ static bool language_is(const char *p, size_t left, const char *code)
            (left == 2 || p[2] == '-' || p[2] == ';' || p[2] == ',' || p[2] == ' ');
 }
 
+static bool has(const char *h, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(h + i, needle, n) == 0)
+            return true;
+    return false;
+}
+
+void wire_user_agent(const char *header, size_t len, char *out, size_t size)
+{
+    /* Order matters: Edge says Chrome and Safari too, Chrome says Safari, Android says
+     * Linux, iPhone says Mac OS X. */
+    static const char *const browsers[][2] = {
+        {"Edg/", "Edge"},
+        {"OPR/", "Opera"},
+        {"Firefox/", "Firefox"},
+        {"Chrome/", "Chrome"},
+        {"Chromium/", "Chromium"},
+        {"Safari/", "Safari"},
+        {"Thunderbird/", "Thunderbird"},
+        {"curl/", "curl"},
+        {"Python", "Python"},
+        {"python", "Python"},
+    };
+    static const char *const systems[][2] = {
+        {"Android", "Android"}, {"iPhone", "iPhone"}, {"iPad", "iPad"},   {"Windows", "Windows"},
+        {"Mac OS X", "macOS"},  {"CrOS", "ChromeOS"}, {"Linux", "Linux"},
+    };
+    const char *browser = NULL, *os = NULL;
+
+    if (size == 0)
+        return;
+    out[0] = '\0';
+    if (header == NULL || len == 0)
+        return;
+    for (size_t i = 0; i < sizeof(browsers) / sizeof(browsers[0]) && browser == NULL; i++)
+        if (has(header, len, browsers[i][0]))
+            browser = browsers[i][1];
+    for (size_t i = 0; i < sizeof(systems) / sizeof(systems[0]) && os == NULL; i++)
+        if (has(header, len, systems[i][0]))
+            os = systems[i][1];
+    if (browser != NULL && os != NULL)
+        snprintf(out, size, "%s on %s", browser, os);
+    else if (browser != NULL || os != NULL)
+        snprintf(out, size, "%s", browser != NULL ? browser : os);
+    else
+        snprintf(out, size, "another browser");
+}
+
 const char *wire_accept_language(const char *header, size_t len)
 {
     size_t i = 0;

@@ -37,6 +37,11 @@ bool wire_socket_request(char *line, size_t len, struct wire_socket_request *r);
  * out (max + 1 bytes); false when absent or longer than max. */
 bool wire_cookie(const char *header, size_t len, const char *name, char *out, size_t max);
 
+/* A User-Agent as people read it in an activity list: "Firefox on Windows", "Safari on
+ * iPhone", "curl"; "" when empty. Only names from a fixed list reach out, so a hostile
+ * header cannot put its own text there. */
+void wire_user_agent(const char *header, size_t len, char *out, size_t size);
+
 /* The first of the user's languages that kunci has: "id" or "en" (also when none). */
 const char *wire_accept_language(const char *header, size_t len);
 

@@ -15,10 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/events.h"
 #include "core/log.h"
 #include "core/err.h"
 #include "core/protocol.h"
 #include "delivery/delivery.h"
+#include "listen/event_queue.h"
 #include "web/web.h"
 
 #define SECRET_FILE_MAX 256
@@ -26,6 +28,7 @@
 struct server {
     struct kunci_ctx *ctx;
     struct hash_pool *pool;
+    struct event_queue *events;
     struct conn_guard *auth_guard, *web_guard;
     char *backend_password; /* sodium_malloc'd, or NULL */
     uint8_t auth_key_hash[crypto_generichash_BYTES];
@@ -153,10 +156,18 @@ static void hash_job_run(struct hash_job *job, struct kunci_store_handle *h)
 
 static enum MHD_Result finish(struct request *rq)
 {
+    struct kunci_event ev;
+
     sodium_memzero(rq->secret, sizeof(rq->secret));
     /* Refusals are always logged; allowed logins on request, as Dovecot's auth_verbose. */
     if (rq->out.result != KUNCI_AUTH_ALLOWED || rq->server->ctx->cfg.log_allowed)
         server_log_decision(rq, rq->out.app_password_id ? "app_password" : "password");
+    kunci_event_mail_login(&ev, rq->req.now ? rq->req.now : (int64_t)time(NULL), rq->out.login,
+                           rq->out.account_id,
+                           rq->protocol ? kunci_protocol_name(rq->protocol) : "", rq->client_ip,
+                           kunci_auth_result_name(rq->out.result), rq->out.app_password_id);
+    ev.logged = true;
+    kunci_event_emit(&ev);
     return rq->endpoint->respond(rq);
 }
 
@@ -406,6 +417,8 @@ int kunci_serve(struct kunci_ctx *ctx)
                              : KUNCI_LOG_TEXT);
     if ((r = listen_thread_store_init(ctx)) != KUNCI_OK)
         return r;
+    if ((r = event_queue_start(&srv.events)) != KUNCI_OK)
+        return r;
     if ((r = load_server_files(&srv, &ctx->cfg)) != KUNCI_OK)
         goto out;
     /* Computed before the first request, so the first unknown user costs no more than the
@@ -499,6 +512,7 @@ out:
     if (daemon != NULL)
         MHD_stop_daemon(daemon);
     hash_pool_free(srv.pool);
+    event_queue_stop(srv.events); /* after the listeners: what they emitted is written */
     conn_guard_free(srv.web_guard);
     conn_guard_free(srv.auth_guard);
     if (srv.backend_password != NULL)

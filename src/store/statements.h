@@ -148,6 +148,30 @@
     X(ONCE_RELEASE,                                                                                \
       "DELETE FROM request_once WHERE account_id = ?1 AND request_key = ?2 AND status = 0")        \
     X(ONCE_PURGE, "DELETE FROM request_once WHERE created_at < ?1")                                \
+    X(EVENT_INSERT, "INSERT INTO events (at, last_at, event, actor, subject, account_id, "         \
+                    "client_ip, agent, outcome, reason, detail, app_password_id, count, agg_key, " \
+                    "agg_bucket) VALUES (?1, ?2, ?3, ?4, ?5, NULLIF(CAST(?6 AS BIGINT), 0), ?7, "  \
+                    "?8, ?9, ?10, ?11, NULLIF(CAST(?12 AS BIGINT), 0), ?13, NULL, NULL)")          \
+    X(EVENT_UPSERT,                                                                                \
+      "INSERT INTO events (at, last_at, event, actor, subject, account_id, client_ip, agent, "     \
+      "outcome, reason, detail, app_password_id, count, agg_key, agg_bucket) VALUES (?1, ?2, "     \
+      "?3, ?4, ?5, NULLIF(CAST(?6 AS BIGINT), 0), ?7, ?8, ?9, ?10, ?11, "                          \
+      "NULLIF(CAST(?12 AS BIGINT), 0), ?13, ?14, ?15) ON CONFLICT (agg_key, agg_bucket) DO "       \
+      "UPDATE SET count = events.count + excluded.count, last_at = CASE WHEN excluded.last_at > "  \
+      "events.last_at THEN excluded.last_at ELSE events.last_at END")                              \
+    X(EVENT_LIST,                                                                                  \
+      "SELECT id, at, last_at, event, actor, subject, COALESCE(account_id, 0), client_ip, agent, " \
+      "outcome, reason, detail, COALESCE(app_password_id, 0), count FROM events WHERE "            \
+      "(CAST(?1 AS BIGINT) = 0 OR account_id = CAST(?1 AS BIGINT)) AND "                           \
+      "(CAST(?2 AS TEXT) = '' OR subject = CAST(?2 AS TEXT)) AND "                                 \
+      "(CAST(?3 AS TEXT) = '' OR event = CAST(?3 AS TEXT)) AND "                                   \
+      "(CAST(?4 AS TEXT) = '' OR outcome = CAST(?4 AS TEXT)) AND "                                 \
+      "(CAST(?5 AS TEXT) = '' OR agent = CAST(?5 AS TEXT)) AND "                                   \
+      "(CAST(?6 AS TEXT) = '' OR client_ip = CAST(?6 AS TEXT)) AND "                               \
+      "(CAST(?7 AS BIGINT) = 0 OR last_at >= CAST(?7 AS BIGINT)) AND "                             \
+      "(CAST(?8 AS BIGINT) = 0 OR at < CAST(?8 AS BIGINT)) AND "                                   \
+      "(CAST(?9 AS BIGINT) = 0 OR id < CAST(?9 AS BIGINT)) ORDER BY id DESC LIMIT ?10")            \
+    X(EVENT_PURGE, "DELETE FROM events WHERE last_at < ?1")                                        \
     X(HEARTBEAT, "UPDATE heartbeat SET at = ?1 WHERE id = 1")
 
 enum stmt_id {

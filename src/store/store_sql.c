@@ -843,6 +843,72 @@ static int once_release(struct kunci_store *s, int64_t account_id, const char *k
     return RUN(s, ST_ONCE_RELEASE, NULL, NULL, NULL, SQL_INT(account_id), SQL_TEXT(key));
 }
 
+static int event_write(struct kunci_store *s, const struct kunci_event *events, int n)
+{
+    int r = sql_begin(s);
+    if (r != KUNCI_OK)
+        return r;
+    for (int i = 0; r == KUNCI_OK && i < n; i++) {
+        const struct kunci_event *e = &events[i];
+        if (e->aggregate)
+            r = RUN(s, ST_EVENT_UPSERT, NULL, NULL, NULL, SQL_INT(e->at), SQL_INT(e->last_at),
+                    SQL_TEXT(e->event), SQL_TEXT(e->actor), SQL_TEXT(e->subject),
+                    SQL_INT(e->account_id), SQL_TEXT(e->client_ip), SQL_TEXT(e->agent),
+                    SQL_TEXT(e->outcome), SQL_TEXT(e->reason), SQL_TEXT(e->detail),
+                    SQL_INT(e->app_password_id), SQL_INT(e->count),
+                    SQL_BLOB(e->agg_key, KUNCI_EVENT_AGG_BYTES), SQL_INT(e->agg_bucket));
+        else
+            r = RUN(s, ST_EVENT_INSERT, NULL, NULL, NULL, SQL_INT(e->at), SQL_INT(e->last_at),
+                    SQL_TEXT(e->event), SQL_TEXT(e->actor), SQL_TEXT(e->subject),
+                    SQL_INT(e->account_id), SQL_TEXT(e->client_ip), SQL_TEXT(e->agent),
+                    SQL_TEXT(e->outcome), SQL_TEXT(e->reason), SQL_TEXT(e->detail),
+                    SQL_INT(e->app_password_id), SQL_INT(e->count));
+    }
+    return sql_finish(s, r);
+}
+
+struct event_rows {
+    kunci_event_cb cb;
+    void *arg;
+};
+
+static int each_event(void *arg, const struct kunci_sql_row *row)
+{
+    struct event_rows *x = arg;
+    struct kunci_event e;
+    memset(&e, 0, sizeof(e));
+    e.id = row->integer(row, 0);
+    e.at = row->integer(row, 1);
+    e.last_at = row->integer(row, 2);
+    copy_text(e.event, sizeof(e.event), row, 3);
+    copy_text(e.actor, sizeof(e.actor), row, 4);
+    copy_text(e.subject, sizeof(e.subject), row, 5);
+    e.account_id = row->integer(row, 6);
+    copy_text(e.client_ip, sizeof(e.client_ip), row, 7);
+    copy_text(e.agent, sizeof(e.agent), row, 8);
+    copy_text(e.outcome, sizeof(e.outcome), row, 9);
+    copy_text(e.reason, sizeof(e.reason), row, 10);
+    copy_text(e.detail, sizeof(e.detail), row, 11);
+    e.app_password_id = row->integer(row, 12);
+    e.count = (int)row->integer(row, 13);
+    return x->cb(x->arg, &e);
+}
+
+static int event_list(struct kunci_store *s, const struct kunci_event_query *q, kunci_event_cb cb,
+                      void *arg)
+{
+    struct event_rows x = {cb, arg};
+    int limit = q->limit > 0 && q->limit <= KUNCI_EVENT_LIST_MAX ? q->limit : KUNCI_EVENT_LIST_MAX;
+    return RUN(s, ST_EVENT_LIST, each_event, &x, NULL, SQL_INT(q->account_id), SQL_TEXT(q->subject),
+               SQL_TEXT(q->event), SQL_TEXT(q->outcome), SQL_TEXT(q->agent), SQL_TEXT(q->client_ip),
+               SQL_INT(q->since), SQL_INT(q->until), SQL_INT(q->before_id), SQL_INT(limit));
+}
+
+static int event_purge(struct kunci_store *s, int64_t before)
+{
+    return RUN(s, ST_EVENT_PURGE, NULL, NULL, NULL, SQL_INT(before));
+}
+
 static int purge_guards(struct kunci_store *s, int64_t now)
 {
     int r = sql_begin(s);
@@ -922,6 +988,9 @@ static const struct kunci_store_backend sql_backend = {
     .once_claim = once_claim,
     .once_finish = once_finish,
     .once_release = once_release,
+    .event_write = event_write,
+    .event_list = event_list,
+    .event_purge = event_purge,
     .purge_guards = purge_guards,
     .write_probe = write_probe,
 };

@@ -171,6 +171,28 @@ static const char *const migrations[] = {
     "  created_at INTEGER NOT NULL,"
     "  PRIMARY KEY (account_id, request_key));"
     "CREATE INDEX request_once_created ON request_once (created_at);",
+    /* The activity record (core/events.h). No foreign key: a deleted user's events stay,
+     * under the login. */
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  at INTEGER NOT NULL,"
+    "  last_at INTEGER NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  actor TEXT NOT NULL DEFAULT '',"
+    "  subject TEXT NOT NULL DEFAULT '',"
+    "  account_id INTEGER,"
+    "  client_ip TEXT NOT NULL DEFAULT '',"
+    "  agent TEXT NOT NULL DEFAULT '',"
+    "  outcome TEXT NOT NULL DEFAULT '',"
+    "  reason TEXT NOT NULL DEFAULT '',"
+    "  detail TEXT NOT NULL DEFAULT '',"
+    "  app_password_id INTEGER,"
+    "  count INTEGER NOT NULL DEFAULT 1,"
+    "  agg_key BLOB,"
+    "  agg_bucket INTEGER);"
+    "CREATE UNIQUE INDEX events_aggregate ON events (agg_key, agg_bucket);"
+    "CREATE INDEX events_account ON events (account_id, id);"
+    "CREATE INDEX events_last_at ON events (last_at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -36,6 +36,10 @@ enum MHD_Result api_app_passwords_list(struct web_request *rq);
 enum MHD_Result api_app_passwords_create(struct web_request *rq);
 enum MHD_Result api_app_passwords_delete_all(struct web_request *rq);
 enum MHD_Result api_app_password_delete(struct web_request *rq);
+/* api_activity.c: Recent activity, This wasn't me, the administrators' log */
+enum MHD_Result api_activity(struct web_request *rq);
+enum MHD_Result api_activity_not_me(struct web_request *rq);
+enum MHD_Result api_admin_activity(struct web_request *rq);
 /* api_admin.c */
 enum MHD_Result api_admin_lockouts(struct web_request *rq);
 enum MHD_Result api_admin_lockout_clear(struct web_request *rq);

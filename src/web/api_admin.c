@@ -9,6 +9,7 @@
 #include "core/accounts.h"
 #include "core/err.h"
 #include "core/guard.h"
+#include "core/events.h"
 #include "core/password.h"
 #include "core/secret.h"
 #include "core/timespec.h"
@@ -87,16 +88,38 @@ enum MHD_Result api_admin_user_create(struct web_request *rq)
         sodium_memzero(pw, sizeof(pw));
         return api_fail(rq, r);
     }
+    char detail[64];
+    snprintf(detail, sizeof(detail), "role %s, MFA %s", kunci_role_name(a.role),
+             kunci_mfa_state_name(a.mfa_state));
+    web_event(rq, "user_created", &a, NULL, "by_admin", detail);
     json_t *out = user_json(&a);
     json_object_set_new(out, "one_time_password", json_string(pw));
     sodium_memzero(pw, sizeof(pw));
     return api_json(rq, 201, out);
 }
 
+/* What an administrator changed on an account, one event per kind of change. */
+static void admin_change_events(struct web_request *rq, const struct kunci_account *before,
+                                const struct kunci_account *after)
+{
+    char detail[64];
+    if (before->mfa_state != after->mfa_state) {
+        snprintf(detail, sizeof(detail), "%s -> %s", kunci_mfa_state_name(before->mfa_state),
+                 kunci_mfa_state_name(after->mfa_state));
+        web_event(rq, "mfa_state_changed", after, NULL, "by_admin", detail);
+    }
+    if (before->enabled != after->enabled)
+        web_event(rq, after->enabled ? "user_enabled" : "user_disabled", after, NULL, "by_admin",
+                  NULL);
+    if (strcmp(before->display_name, after->display_name) != 0 || before->role != after->role)
+        web_event(rq, "user_changed", after, NULL, "by_admin", NULL);
+}
+
 static enum MHD_Result update_user(struct web_request *rq, struct kunci_account *a)
 {
     const char *state = web_body_string(rq, "mfa_state");
     json_t *enabled = json_object_get(rq->body, "enabled");
+    const struct kunci_account before = *a;
 
     if (state != NULL && kunci_mfa_state_parse(state, &a->mfa_state) != KUNCI_OK)
         return api_error(rq, 400, "invalid", "mfa_state is disabled, enabled or enforced.");
@@ -106,7 +129,10 @@ static enum MHD_Result update_user(struct web_request *rq, struct kunci_account 
         a->enabled = json_is_true(enabled);
     }
     int r = kunci_account_save(rq->h, a);
-    return r == KUNCI_OK ? api_json(rq, 200, user_json(a)) : api_fail(rq, r);
+    if (r != KUNCI_OK)
+        return api_fail(rq, r);
+    admin_change_events(rq, &before, a);
+    return api_json(rq, 200, user_json(a));
 }
 
 static enum MHD_Result reset_password(struct web_request *rq, struct kunci_account *a)
@@ -121,6 +147,8 @@ static enum MHD_Result reset_password(struct web_request *rq, struct kunci_accou
     json_t *out = r == KUNCI_OK ? json_pack("{s:s, s:b}", "one_time_password", pw,
                                             "app_passwords_revoked", revoked)
                                 : NULL;
+    if (r == KUNCI_OK)
+        web_event(rq, "password_reset", a, NULL, "by_admin", NULL);
     sodium_memzero(pw, sizeof(pw));
     return r == KUNCI_OK ? api_json(rq, 200, out) : api_fail(rq, r);
 }
@@ -146,8 +174,15 @@ enum MHD_Result api_admin_lockout_clear(struct web_request *rq)
         return api_error(rq, 400, "invalid", "Give a login or an IP address.");
     if (r != KUNCI_OK)
         return api_fail(rq, r);
-    kunci_log("web.lockouts_cleared", "%s cleared the lockouts of %s (%d)", rq->account.login,
-              subject, count);
+    struct kunci_account whose;
+    if (kunci_account_get(rq->h, subject, &whose) != KUNCI_OK) {
+        /* an address, or a login no longer there */
+        memset(&whose, 0, sizeof(whose));
+        kunci_event_set(whose.login, sizeof(whose.login), subject);
+    }
+    char n[32];
+    snprintf(n, sizeof(n), "%d", count);
+    web_event(rq, "lockout_cleared", &whose, NULL, "by_admin", n);
     return api_json(rq, 200, json_pack("{s:i}", "cleared", count));
 }
 
@@ -194,6 +229,10 @@ enum MHD_Result api_admin_user_app_passwords_delete(struct web_request *rq)
     if (!named_account(rq, &a, &ret))
         return ret;
     int r = kunci_store_app_password_delete_all(rq->h, a.id, &count);
-    return r == KUNCI_OK ? api_json(rq, 200, json_pack("{s:i}", "deleted", count))
-                         : api_fail(rq, r);
+    if (r != KUNCI_OK)
+        return api_fail(rq, r);
+    char n[32];
+    snprintf(n, sizeof(n), "%d", count);
+    web_event(rq, "app_passwords_deleted", &a, NULL, "by_admin", n);
+    return api_json(rq, 200, json_pack("{s:i}", "deleted", count));
 }

@@ -17,6 +17,27 @@ static int add_item(void *arg, const struct kunci_app_password *ap)
     return 0;
 }
 
+struct named {
+    int64_t id;
+    char *name;
+    size_t size;
+};
+
+static int find_item(void *arg, const struct kunci_app_password *ap)
+{
+    struct named *n = arg;
+    if (ap->id == n->id)
+        snprintf(n->name, n->size, "%s", ap->name);
+    return 0;
+}
+
+/* The name of one of the user's app passwords, for the record of its deletion. */
+static void find_name(struct web_request *rq, int64_t id, char *name, size_t size)
+{
+    struct named n = {id, name, size};
+    kunci_store_best_effort(kunci_store_app_password_list(rq->h, rq->account.id, find_item, &n));
+}
+
 enum MHD_Result api_app_passwords_list(struct web_request *rq)
 {
     struct kunci_settings s;
@@ -75,6 +96,7 @@ enum MHD_Result api_app_passwords_create(struct web_request *rq)
                          "You have reached the limit of app passwords. Delete one first.");
     if (r != KUNCI_OK)
         return api_fail(rq, r);
+    web_event(rq, "app_password_created", NULL, NULL, NULL, ap.name);
     kunci_app_password_format(pw, shown, sizeof(shown));
     json_t *out = web_app_password_json(&ap);
     json_object_set_new(out, "password", json_string(shown));
@@ -87,6 +109,11 @@ enum MHD_Result api_app_passwords_delete_all(struct web_request *rq)
 {
     int count = 0;
     int r = kunci_store_app_password_delete_all(rq->h, rq->account.id, &count);
+    if (r == KUNCI_OK && count > 0) {
+        char n[32];
+        snprintf(n, sizeof(n), "%d", count);
+        web_event(rq, "app_passwords_deleted", NULL, NULL, NULL, n);
+    }
     return r == KUNCI_OK ? api_json(rq, 200, json_pack("{s:i}", "deleted", count))
                          : api_fail(rq, r);
 }
@@ -96,6 +123,10 @@ enum MHD_Result api_app_password_delete(struct web_request *rq)
     int64_t id;
     if (!web_param_id(rq, 0, &id))
         return api_error(rq, 404, "not_found", "Not found.");
+    char name[KUNCI_APP_NAME_MAX + 1] = "";
+    find_name(rq, id, name, sizeof(name));
     int r = kunci_store_app_password_delete(rq->h, rq->account.id, id);
+    if (r == KUNCI_OK)
+        web_event(rq, "app_password_deleted", NULL, NULL, NULL, name);
     return r == KUNCI_OK ? api_json(rq, 200, json_pack("{s:i}", "deleted", 1)) : api_fail(rq, r);
 }

@@ -90,6 +90,15 @@ static enum MHD_Result begin_code(struct web_request *rq, enum kunci_method_kind
                               "resend_after", web_resend_after(rq)));
 }
 
+static void method_event(struct web_request *rq, const char *name, int64_t id)
+{
+    char label[320] = "";
+    struct kunci_mfa_method m;
+    if (kunci_store_method_get(rq->h, rq->account.id, id, &m) == KUNCI_OK)
+        web_method_label(&m, label, sizeof(label));
+    web_event(rq, name, NULL, NULL, NULL, label);
+}
+
 enum MHD_Result api_method_verify(struct web_request *rq)
 {
     int64_t id;
@@ -102,6 +111,7 @@ enum MHD_Result api_method_verify(struct web_request *rq)
     int r = kunci_mfa_verify_method(rq->ctx, rq->h, &rq->account, id, code, rq->now, &retry_after);
     if (r != KUNCI_OK)
         return web_code_error(rq, r, retry_after);
+    method_event(rq, "method_added", id);
     /* Set-up may complete in this session, and only in one where a method was verified.
      * A session still setting up has just proven a second factor: it gets a new token
      * (a full session adding a method keeps its own, so its other tabs go on). */
@@ -142,6 +152,8 @@ enum MHD_Result api_method_default(struct web_request *rq)
     if (!web_param_id(rq, 0, &id))
         return api_error(rq, 404, "not_found", "No such method.");
     int r = kunci_store_method_set_default(rq->h, rq->account.id, id);
+    if (r == KUNCI_OK)
+        method_event(rq, "method_default", id);
     return r == KUNCI_OK ? api_json(rq, 200, web_methods_json(rq)) : api_fail(rq, r);
 }
 
@@ -150,7 +162,13 @@ enum MHD_Result api_method_delete(struct web_request *rq)
     int64_t id;
     if (!web_param_id(rq, 0, &id))
         return api_error(rq, 404, "not_found", "No such method.");
+    char label[320] = "";
+    struct kunci_mfa_method m;
+    if (kunci_store_method_get(rq->h, rq->account.id, id, &m) == KUNCI_OK)
+        web_method_label(&m, label, sizeof(label));
     int r = kunci_mfa_remove(rq->h, &rq->account, id);
+    if (r == KUNCI_OK)
+        web_event(rq, "method_removed", NULL, NULL, NULL, label);
     if (r == KUNCI_ERR_POLICY)
         return api_error(rq, 409, "last_method",
                          "Your organization requires multi-factor authentication, so you "
@@ -184,6 +202,7 @@ enum MHD_Result api_setup_complete(struct web_request *rq)
         return api_error(rq, 409, "verify_first", "Verify a method first.");
     if (r != KUNCI_OK)
         return api_fail(rq, r);
+    web_event(rq, "mfa_state_changed", NULL, NULL, "setup_complete", "enabled -> enforced");
     /* Registration done: the session gains full rights. Its token is the one issued when
      * the method was verified (the proof these rights rest on), so a repeat of this
      * request, sent with it when the first answer was lost, finds the same session and
@@ -195,6 +214,7 @@ enum MHD_Result api_setup_complete(struct web_request *rq)
     r = kunci_app_password_create(rq->ctx, rq->h, &rq->account, &spec, rq->now, pw, sizeof(pw),
                                   &ap);
     if (r == KUNCI_OK) {
+        web_event(rq, "app_password_created", NULL, NULL, NULL, ap.name);
         kunci_app_password_format(pw, shown, sizeof(shown));
         app = web_app_password_json(&ap);
         json_object_set_new(app, "password", json_string(shown));

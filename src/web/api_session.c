@@ -92,6 +92,19 @@ enum MHD_Result api_sign_in(struct web_request *rq)
             .via = "password",
             .duration_us = kunci_log_now_us() - rq->started_us,
         });
+    struct kunci_event ev;
+    kunci_event_init(&ev, "sign_in", rq->now);
+    KUNCI_EVENT_SET(&ev, actor, out.login);
+    KUNCI_EVENT_SET(&ev, subject, out.login);
+    ev.account_id = out.account_id;
+    KUNCI_EVENT_SET(&ev, client_ip, rq->client_ip);
+    KUNCI_EVENT_SET(&ev, agent, rq->user_agent);
+    if (result != KUNCI_AUTH_ALLOWED) {
+        KUNCI_EVENT_SET(&ev, outcome, result == KUNCI_AUTH_TEMPFAIL ? "tempfail" : "refused");
+        KUNCI_EVENT_SET(&ev, reason, kunci_auth_result_name(result));
+    }
+    ev.logged = true;
+    kunci_event_emit(&ev);
     sodium_memzero(&out, sizeof(out));
     if (result == KUNCI_AUTH_DISABLED)
         return api_error(rq, 403, "account_disabled",
@@ -173,6 +186,10 @@ enum MHD_Result api_session_verify(struct web_request *rq)
         return api_error(rq, 400, "invalid", "Choose a method and enter its code.");
     int64_t retry_after = 0;
     int r = kunci_mfa_check(rq->ctx, rq->h, &rq->account, id, code, rq->now, &retry_after);
+    char label[320];
+    web_method_label(&m, label, sizeof(label));
+    web_event(rq, "second_factor", NULL, r == KUNCI_OK ? NULL : "refused",
+              r == KUNCI_OK ? NULL : web_code_error_name(r), label);
     if (r != KUNCI_OK)
         return web_code_error(rq, r, retry_after);
     rq->session.mfa_at = rq->now;
@@ -216,6 +233,7 @@ enum MHD_Result api_password_change(struct web_request *rq)
                                    rq->session.id, &revoked);
     if (r != KUNCI_OK)
         return api_fail(rq, r);
+    web_event(rq, "password_changed", NULL, NULL, NULL, NULL);
     enum kunci_session_stage stage = rq->session.stage;
     if (stage != KUNCI_SESSION_FULL && web_next(rq) == KUNCI_NEXT_DONE)
         stage = KUNCI_SESSION_FULL;

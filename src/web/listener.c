@@ -85,6 +85,10 @@ static void read_headers(struct web_request *rq)
     size_t len = 0;
 
     rq->language = "en";
+    if (MHD_lookup_connection_value_n(rq->conn, MHD_HEADER_KIND, "User-Agent", 10, &v, &len) ==
+            MHD_YES &&
+        v != NULL)
+        wire_user_agent(v, len, rq->user_agent, sizeof(rq->user_agent));
     if (MHD_lookup_connection_value_n(rq->conn, MHD_HEADER_KIND, "Accept-Language", 15, &v, &len) ==
             MHD_YES &&
         v != NULL)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/events.h"
 #include "core/log.h"
 #include "core/err.h"
 #include "listen/listen.h"
@@ -186,6 +187,26 @@ const char *web_language(struct web_request *rq)
     return rq->language != NULL ? rq->language : "en";
 }
 
+const char *web_code_error_name(int r)
+{
+    switch (r) {
+    case KUNCI_ERR_LOCKED:
+        return "code_locked";
+    case KUNCI_ERR_INVALID:
+        return "wrong_code";
+    case KUNCI_ERR_EXPIRED:
+        return "code_expired";
+    case KUNCI_ERR_LIMIT:
+        return "too_many_attempts";
+    case KUNCI_ERR_REUSED:
+        return "code_used";
+    case KUNCI_ERR_NOT_FOUND:
+        return "no_code";
+    default:
+        return "try_again_later";
+    }
+}
+
 enum MHD_Result web_code_error(struct web_request *rq, int r, int64_t retry_after)
 {
     int failures = 0;
@@ -230,6 +251,25 @@ enum MHD_Result web_codes_refused(struct web_request *rq, int64_t retry_after)
 {
     return api_retry(rq, 429, "too_many_codes",
                      "Too many codes were sent. Wait before asking for another one.", retry_after);
+}
+
+void web_event(struct web_request *rq, const char *name, const struct kunci_account *subject,
+               const char *outcome, const char *reason, const char *detail)
+{
+    struct kunci_event ev;
+    if (subject == NULL)
+        subject = &rq->account;
+    kunci_event_init(&ev, name, rq->now);
+    KUNCI_EVENT_SET(&ev, actor, rq->account.login);
+    KUNCI_EVENT_SET(&ev, subject, subject->login);
+    ev.account_id = subject->id;
+    KUNCI_EVENT_SET(&ev, client_ip, rq->client_ip);
+    KUNCI_EVENT_SET(&ev, agent, rq->user_agent);
+    if (outcome != NULL)
+        KUNCI_EVENT_SET(&ev, outcome, outcome);
+    KUNCI_EVENT_SET(&ev, reason, reason);
+    KUNCI_EVENT_SET(&ev, detail, detail);
+    kunci_event_emit(&ev);
 }
 
 /* Replaces the session with a new one at the given stage (a new token whenever a session

@@ -22,6 +22,8 @@ enum MHD_Result api_password_refused(struct web_request *rq, enum kunci_auth_res
                                      int64_t retry_after, const char *code, const char *message);
 /* Answers a failed code check; a session with too many wrong codes is ended. */
 enum MHD_Result web_code_error(struct web_request *rq, int r, int64_t retry_after);
+/* The API's name of a failed code check ("wrong_code", ...), for the activity record. */
+const char *web_code_error_name(int r);
 /* Too many codes sent: 429 with the wait. */
 enum MHD_Result web_codes_refused(struct web_request *rq, int64_t retry_after);
 
@@ -30,6 +32,12 @@ void web_set_device_cookie(struct web_request *rq, const char *token, int days);
 /* Replaces the session with a new one at the given stage (a new token whenever a session
  * gains rights), keeping when its password and second factor were proven; sets the cookie. */
 int web_session_rotate(struct web_request *rq, enum kunci_session_stage stage);
+
+/* An event in the activity record for this request: the signed-in user (or the login
+ * trying to sign in) acts on subject (NULL: their own account), from the browser's address
+ * and user agent; outcome NULL is "ok". */
+void web_event(struct web_request *rq, const char *name, const struct kunci_account *subject,
+               const char *outcome, const char *reason, const char *detail);
 
 /* The user's language: "lang" in the body if kunci has it, else from Accept-Language. */
 const char *web_language(struct web_request *rq);

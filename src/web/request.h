@@ -43,6 +43,7 @@ struct web_request {
     char retry_after[24]; /* a Retry-After header for the response, when set */
     /* What the handlers read of the headers, read before any handler runs. */
     const char *language; /* "en" or "id", from Accept-Language */
+    char user_agent[48];  /* "Firefox on Windows" (wire_user_agent), for the activity record */
     char session_cookie[KUNCI_TOKEN_MAX + 1], device_cookie[KUNCI_TOKEN_MAX + 1];
     /* A request sent with an Idempotency-Key (core/once.h) and claimed: its 2xx answer is
      * kept for a repeat, any other releases the claim (web/once.c). */

@@ -38,6 +38,13 @@ static void mask_target(const struct kunci_mfa_method *m, char *out, size_t size
     }
 }
 
+void web_method_label(const struct kunci_mfa_method *m, char *out, size_t size)
+{
+    char masked[300];
+    mask_target(m, masked, sizeof(masked));
+    snprintf(out, size, "%s%s%s", kunci_method_kind_name(m->kind), masked[0] ? " " : "", masked);
+}
+
 static int add_method(void *arg, const struct kunci_mfa_method *m)
 {
     char masked[300], added[32];

@@ -9,6 +9,8 @@ json_t *web_session_json(struct web_request *rq);
 /* The signed-in user's verified methods, their targets masked. */
 json_t *web_methods_json(struct web_request *rq);
 json_t *web_app_password_json(const struct kunci_app_password *ap);
+/* "phone +62 ••••7890": a method as the activity record names it (masked). */
+void web_method_label(const struct kunci_mfa_method *m, char *out, size_t size);
 /* Seconds before another code may be sent to the same place (for the UI's countdown). */
 json_int_t web_resend_after(struct web_request *rq);
 

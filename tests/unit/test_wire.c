@@ -120,6 +120,32 @@ static bool trusted(void *arg, const char *ip)
     return strncmp(ip, "10.", 3) == 0;
 }
 
+static void test_user_agent(void **state)
+{
+    static const char *const cases[][2] = {
+        {"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "Chrome/120.0 Safari/537.36 Edg/120.0",
+         "Edge on Windows"},
+        {"Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+         "Firefox on Linux"},
+        {"Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
+         "like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+         "Safari on iPhone"},
+        {"Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36",
+         "Chrome on Android"},
+        {"curl/7.88.1", "curl"},
+        {"Python-urllib/3.11", "Python"},
+        {"\"><script>alert(1)</script>", "another browser"},
+        {"", ""},
+    };
+    char out[48];
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        wire_user_agent(cases[i][0], strlen(cases[i][0]), out, sizeof(out));
+        assert_string_equal(out, cases[i][1]);
+    }
+}
+
 static void test_forwarded_for(void **state)
 {
     char out[64];
@@ -193,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_socket_request),  cmocka_unit_test(test_cookie),
         cmocka_unit_test(test_accept_language), cmocka_unit_test(test_forwarded_for),
         cmocka_unit_test(test_json_object),     cmocka_unit_test(test_routes),
+        cmocka_unit_test(test_user_agent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
