@@ -247,11 +247,11 @@ async function route() {
   // The wizard's steps have URLs of their own under /setup (so Back goes one step back).
   const setupStep = want === "/setup" && path === "/setup/method";
   if (want !== "/security" && path !== want && !setupStep) return go(want, true);
-  if (want === "/security" && !["/security", "/admin", "/password"].includes(path)) return go("/security", true);
-  if (path === "/admin" && state.session.user.role !== "admin") return go("/security", true);
+  if (want === "/security" && !["/security", "/security/activity", "/admin", "/admin/activity", "/password"].includes(path)) return go("/security", true);
+  if (path.startsWith("/admin") && state.session.user.role !== "admin") return go("/security", true);
   ({ "/": signIn, "/setup": setupIntro, "/setup/method": () => chooseMethod(false),
      "/verify": verify, "/password": changePassword, "/security": security,
-     "/admin": admin })[path]();
+     "/security/activity": recentActivity, "/admin": admin, "/admin/activity": adminActivity })[path]();
 }
 
 // ---- Sign in ------------------------------------------------------------------------
@@ -310,7 +310,10 @@ function strengthMeter() {
 
 function changePassword() {
   const err = errorBox();
+  const notice = state.notice;
+  state.notice = null;
   const form = h("form", {},
+    notice ? h("p", { class: "notice", id: "notice", role: "status" }, notice) : null,
     h("p", {}, t("password.intro")),
     ...field("password.current", { type: "password", name: "current", autocomplete: "current-password", required: true, id: "current" }),
     ...field("password.new", { type: "password", name: "fresh", autocomplete: "new-password", required: true, id: "new-password", "aria-describedby": "strength-text" }),
@@ -672,6 +675,7 @@ async function security() {
     }
   }
   parts.push(h("h2", {}, t("security.account")),
+    h("button", { class: "secondary", id: "activity-link", onclick: () => go("/security/activity") }, t("activity.title")),
     h("button", { class: "secondary", onclick: () => go("/password") }, t("password.title")));
   if (user.role === "admin") parts.push(h("button", { class: "secondary", id: "admin-link", onclick: () => go("/admin") }, t("admin.title")));
   parts.push(signOutButton());
@@ -772,6 +776,71 @@ function createAppPassword(list) {
   if (list.reauth_required) { /* asked on submit, after the name is typed */ }
 }
 
+// ---- Recent activity ------------------------------------------------------------------
+// One event as a sentence the owner can act on: a mail client's refusal says why.
+function activityText(e) {
+  const detail = e.detail || "";
+  // Methods are recorded as "kind target" (the target masked), MFA changes as "a -> b".
+  const space = detail.indexOf(" ");
+  const kind = space < 0 ? detail : detail.slice(0, space);
+  const method = ["totp", "phone", "email"].includes(kind)
+    ? methodName({ kind, target: space < 0 ? "" : detail.slice(space + 1) }) : detail;
+  const states = detail.split(" -> ");
+  const vars = { protocol: (e.agent || "").toUpperCase(), name: e.app_password || "", ip: e.client_ip || "",
+    detail: e.event === "mfa_state_changed" && states.length === 2
+      ? states.map((s) => t("mfa." + s)).join(" → ") : detail, method };
+  if (e.event === "mail_login") {
+    if (e.outcome === "ok") return t(e.app_password ? "activity.mail_ok_app" : e.app_password_id ? "activity.mail_ok_deleted" : "activity.mail_ok_password", vars);
+    const key = "activity.mail_" + e.reason;
+    return state.strings[key] ? t(key, vars) : t("activity.mail_refused", vars);
+  }
+  if (e.event === "sign_in" || e.event === "second_factor") {
+    if (e.outcome === "ok") return t("activity." + e.event, vars);
+    const why = "error." + (e.reason === "wrong_secret" || e.reason === "unknown_user" ? "invalid_credentials" : e.reason);
+    return t("activity." + e.event + "_refused", vars) + " " + (state.strings[why] ? t(why) : "");
+  }
+  const key = "activity." + e.event;
+  return state.strings[key] ? t(key, vars) : e.event;
+}
+
+// "from 10.0.0.5, Firefox on Linux" / "from 10.0.0.5 over IMAP".
+function activityWhere(e) {
+  const parts = [];
+  if (e.client_ip) parts.push(e.client_ip);
+  if (e.agent && e.event !== "mail_login") parts.push(e.agent === "cli" ? t("activity.by_admin") : e.agent);
+  return parts.join(", ");
+}
+
+async function recentActivity() {
+  const err = errorBox();
+  let list = { items: [] };
+  try { list = await api("GET", "/activity"); } catch (e) { say(err, problem(e)); }
+  // Newest first by when it happened (events reach the record in batches, not in order).
+  list.items.sort((a, b) => (a.last_at < b.last_at) - (a.last_at > b.last_at) || b.id - a.id);
+  const rows = list.items.map((e) => h("tr", { class: "event", "data-event": e.event, "data-outcome": e.outcome },
+    h("td", { "data-label": t("activity.when") }, when(e.last_at),
+      e.count > 1 ? h("span", { class: "muted" }, " " + t("activity.times", { n: e.count })) : null),
+    h("td", { "data-label": t("activity.what") }, e.outcome === "ok" ? null : h("span", { class: "badge refused" }, t("activity.outcome_" + e.outcome)), " ", activityText(e)),
+    h("td", { "data-label": t("activity.where") }, activityWhere(e))));
+  const table = rows.length
+    ? h("table", { id: "activity" }, h("thead", {}, h("tr", {}, ...["activity.when", "activity.what", "activity.where"].map((k) => h("th", { scope: "col" }, t(k))))), h("tbody", {}, ...rows))
+    : h("p", { class: "muted", id: "no-activity" }, t("activity.none"));
+  const notMe = h("button", { class: "danger", id: "not-me" }, t("activity.not_me"));
+  notMe.addEventListener("click", async () => {
+    if (!confirm(t("activity.not_me_confirm"))) return;
+    await working(notMe, async () => {
+      try {
+        await api("POST", "/activity/not-me", {});
+        state.notice = t("activity.not_me_done");
+        go("/password");
+      } catch (e) { say(err, problem(e)); }
+    });
+  });
+  show(t("activity.title"), h("p", {}, t("activity.intro")), err, table,
+    h("h2", {}, t("activity.not_me_heading")), h("p", {}, t("activity.not_me_intro")), notMe,
+    h("div", {}, h("button", { class: "secondary", onclick: () => go("/security") }, t("security.title"))));
+}
+
 // ---- Administration -----------------------------------------------------------------
 async function admin(created) {
   const err = errorBox();
@@ -832,9 +901,65 @@ async function admin(created) {
       admin(u);
     } catch (e) { say(err, problem(e)); }
   });
-  show(t("admin.title"), err, result, h("h2", {}, t("admin.users")), table, h("h2", {}, t("admin.create")), form,
+  show(t("admin.title"), err, result,
+    h("button", { class: "secondary", id: "admin-activity-link", onclick: () => go("/admin/activity") }, t("admin.activity")),
+    h("h2", {}, t("admin.users")), table, h("h2", {}, t("admin.create")), form,
     await lockoutsSection(err),
     h("button", { class: "secondary", onclick: () => go("/security") }, t("security.title")), signOutButton());
+}
+
+// The sign-in log and audit: everyone's events, filtered, newest first, page by page.
+async function adminActivity() {
+  const err = errorBox();
+  const params = new URLSearchParams(location.search);
+  const outcomes = ["", "ok", "refused", "tempfail"];
+  const events = ["", "sign_in", "second_factor", "mail_login", "method_added", "method_removed",
+    "app_password_created", "app_password_deleted", "app_passwords_deleted", "mfa_state_changed",
+    "password_changed", "password_reset", "user_created", "user_disabled", "user_enabled",
+    "user_deleted", "settings_changed", "lockout_cleared", "sessions_revoked"];
+  const input = (name, label, attrs) => [h("label", { for: "filter-" + name }, t(label)),
+    h("input", { ...attrs, id: "filter-" + name, name, value: params.get(name) || "" })];
+  const select = (name, label, values, prefix) => [h("label", { for: "filter-" + name }, t(label)),
+    h("select", { id: "filter-" + name, name }, ...values.map((v) => h("option", { value: v, selected: (params.get(name) || "") === v }, v ? (state.strings[prefix + v] ? t(prefix + v) : v) : t("admin.filter_any"))))];
+  const form = h("form", { class: "filters", id: "activity-filters" },
+    h("div", {}, ...input("user", "admin.login", { type: "text" })),
+    h("div", {}, ...select("event", "admin.filter_event", events, "event.")),
+    h("div", {}, ...select("outcome", "admin.filter_outcome", outcomes, "activity.outcome_")),
+    h("div", {}, ...input("protocol", "admin.filter_protocol", { type: "text", placeholder: "imap" })),
+    h("div", {}, ...input("ip", "admin.filter_ip", { type: "text" })),
+    h("div", {}, ...input("since", "admin.filter_since", { type: "text", placeholder: "7d" })),
+    h("button", { type: "submit", id: "apply-filters" }, t("admin.filter_apply")));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const q = new URLSearchParams();
+    for (const el of form.querySelectorAll("input, select")) if (el.value) q.set(el.name, el.value);
+    history.pushState({}, "", "/admin/activity" + (q.toString() ? "?" + q : ""));
+    adminActivity();
+  });
+  const body = h("tbody", {});
+  const more = h("button", { class: "secondary", id: "more-activity", hidden: true }, t("admin.more"));
+  const cols = ["activity.when", "admin.login", "admin.filter_event", "activity.what", "activity.where"];
+  const table = h("table", { id: "admin-activity" }, h("thead", {}, h("tr", {}, ...cols.map((k) => h("th", { scope: "col" }, t(k))))), body);
+  let before = null;
+  async function page() {
+    const q = new URLSearchParams(location.search);
+    if (before) q.set("before", before);
+    try {
+      const r = await api("GET", "/admin/activity?" + q);
+      for (const e of r.items) body.append(h("tr", { class: "event", "data-outcome": e.outcome, "data-event": e.event, "data-subject": e.subject || "" },
+        h("td", { "data-label": t(cols[0]) }, when(e.last_at), e.count > 1 ? h("span", { class: "muted" }, " " + t("activity.times", { n: e.count })) : null),
+        h("td", { "data-label": t(cols[1]) }, e.subject || "–", e.actor && e.actor !== e.subject ? h("span", { class: "muted" }, " (" + t("admin.by", { actor: e.actor }) + ")") : null),
+        h("td", { "data-label": t(cols[2]) }, state.strings["event." + e.event] ? t("event." + e.event) : e.event),
+        h("td", { "data-label": t(cols[3]) }, e.outcome === "ok" ? null : h("span", { class: "badge refused" }, t("activity.outcome_" + e.outcome)), " ", [e.agent && e.event === "mail_login" ? e.agent.toUpperCase() : "", e.reason, e.detail].filter(Boolean).join(" · ")),
+        h("td", { "data-label": t(cols[4]) }, [e.client_ip, e.event === "mail_login" ? "" : e.agent].filter(Boolean).join(", "))));
+      before = r.next_before;
+      more.hidden = !before;
+    } catch (e) { say(err, problem(e)); }
+  }
+  more.addEventListener("click", () => working(more, page));
+  await page();
+  show(t("admin.activity"), form, err, table, more,
+    h("div", {}, h("button", { class: "secondary", onclick: () => go("/admin") }, t("admin.title"))));
 }
 
 // Failures counted against passwords, codes and addresses, and a way to clear them.

@@ -40,6 +40,8 @@ export async function startStack() {
     : execFileSync("sqlite3", [join(info.data, "kunci.db"), statement], { encoding: "utf8" });
   info.imap = (user, password) =>
     execFileSync(PYTHON, [join(here, "imap_login.py"), String(info.ports.imap), user, password], { encoding: "utf8" }).trim();
+  info.pop3 = (user, password) =>
+    execFileSync(PYTHON, [join(here, "imap_login.py"), String(info.ports.pop3), user, password, "pop3"], { encoding: "utf8" }).trim();
   return info;
 }
 

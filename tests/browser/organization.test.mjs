@@ -1,0 +1,119 @@
+// The organization's side as people use it in Chromium: Recent activity with the reason a
+// mail app was refused, "This wasn't me", and the administrators' sign-in log.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startStack, launch, newPage, screenshot, totp, newUser, signIn } from "./harness.mjs";
+
+let stack, browser;
+before(async () => { stack = await startStack(); browser = await launch(); });
+after(async () => {
+  await browser?.close();
+  assert.equal(await stack?.stop(), 0);
+});
+
+// Through the wizard with an authenticator app, to Security info.
+async function registered(page, user) {
+  await signIn(page, stack, user);
+  await page.click("#setup-now");
+  await page.waitForSelector("#totp-secret");
+  user.secret = (await page.textContent("#totp-secret")).trim().replace(/\s/g, "");
+  await page.fill("#code", totp(user.secret));
+  await page.click("#verify");
+  await page.waitForSelector("#verified");
+  await page.click("#next");
+  await page.click("#copy");
+  await page.click("#done");
+  await page.waitForSelector("#methods");
+}
+
+test("Recent activity says why a mail app was refused, in English and Indonesian", async () => {
+  const user = newUser(stack, "enabled");
+  const { page, context } = await newPage(browser);
+  await registered(page, user);
+  const laptop = JSON.parse(stack.kunci("app-password", "create", user.login, "--name", "Laptop", "--protocols", "imap", "--json")).password;
+  assert.equal(stack.imap(user.login, laptop), "OK");
+  assert.notEqual(stack.pop3(user.login, laptop), "OK"); // IMAP only
+  assert.notEqual(stack.imap(user.login, user.password), "OK"); // MFA is enforced now
+  await page.click("#activity-link");
+  await page.waitForSelector("#activity");
+  const text = await page.textContent("#activity");
+  assert.match(text, /POP3: app password 'Laptop' is not allowed for POP3\./);
+  assert.match(text, /IMAP: your account password is no longer accepted; create an app password\./);
+  assert.match(text, /IMAP: app password 'Laptop' used\./);
+  assert.match(text, /Signed in on the web\./);
+  await screenshot(page, "activity-375");
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.evaluate(() => { localStorage.setItem("kunci.lang", "id"); });
+  await page.reload();
+  await page.waitForSelector("#activity");
+  assert.match(await page.textContent("#activity"), /POP3: kata sandi aplikasi 'Laptop' tidak diizinkan untuk POP3\./);
+  await screenshot(page, "activity-id-1280");
+  await context.close();
+});
+
+test("This wasn't me signs out the other browser and leads to a new password", async () => {
+  const user = newUser(stack, "enabled");
+  const first = await newPage(browser);
+  await registered(first.page, user);
+  const second = await newPage(browser);
+  await signIn(second.page, stack, user);
+  await second.page.waitForSelector("#code");
+  await second.page.fill("#code", totp(user.secret, Date.now() / 1000 + 30));
+  await second.page.click("#verify");
+  await second.page.waitForSelector("#methods");
+  await first.page.goto(stack.web + "/security/activity");
+  await first.page.waitForSelector("#not-me");
+  first.page.once("dialog", (d) => d.accept());
+  await first.page.click("#not-me");
+  await first.page.waitForSelector("#new-password");
+  assert.match(await first.page.textContent("#notice"), /Every other session was signed out/);
+  // The other browser is signed out.
+  await second.page.reload();
+  await second.page.waitForSelector("#login");
+  await screenshot(first.page, "not-me");
+  await first.context.close();
+  await second.context.close();
+});
+
+test("the administrators' log filters by user, outcome and protocol; a user gets 403", async () => {
+  const user = newUser(stack, "enforced");
+  assert.notEqual(stack.imap(user.login, "Wrong-guess-123"), "OK");
+  const boss = { login: "boss-" + user.login, password: "Boss-password-long-1" };
+  stack.kunci("user", "add", boss.login, "--admin", "--password-stdin", { input: boss.password + "\n" });
+  const { page, context } = await newPage(browser);
+  await signIn(page, stack, boss);
+  await page.waitForSelector("#admin-link");
+  await page.click("#admin-link");
+  await page.click("#admin-activity-link");
+  await page.waitForSelector("#admin-activity");
+  await page.fill("#filter-user", user.login);
+  await page.selectOption("#filter-outcome", "refused");
+  await page.fill("#filter-protocol", "imap");
+  await page.click("#apply-filters");
+  // The filtered table replaces the first one: only this user's rows.
+  await page.waitForFunction((login) => {
+    const rows = [...document.querySelectorAll("#admin-activity tbody tr")];
+    return location.search.includes("outcome=refused") && rows.length > 0 && rows.every((r) => r.dataset.subject === login);
+  }, user.login);
+  const rows = await page.$$eval("#admin-activity tbody tr", (trs) => trs.map((tr) => [tr.dataset.subject, tr.textContent]));
+  assert.ok(rows.length > 0);
+  for (const [subject, text] of rows) {
+    assert.equal(subject, user.login);
+    assert.match(text, /IMAP/);
+    assert.match(text, /wrong_secret|mfa_required/);
+  }
+  assert.match(page.url(), /outcome=refused/);
+  await screenshot(page, "admin-activity");
+  // Not for users.
+  const status = await page.evaluate(async () => (await fetch("/api/v1/admin/activity")).status);
+  assert.equal(status, 200);
+  const plain = await newPage(browser);
+  const u = newUser(stack, "disabled");
+  await signIn(plain.page, stack, u);
+  await plain.page.waitForSelector("#methods, #setup-now, #app-passwords-heading");
+  assert.equal(await plain.page.evaluate(async () => (await fetch("/api/v1/admin/activity")).status), 403);
+  await plain.page.goto(stack.web + "/admin/activity");
+  await plain.page.waitForFunction(() => location.pathname === "/security");
+  await plain.context.close();
+  await context.close();
+});
