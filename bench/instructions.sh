@@ -6,6 +6,7 @@
 # divided by N2 - N1 is the cost of one check, start-up excluded.
 #
 # Usage: bench/instructions.sh KUNCI [BASELINE_KUNCI]   (prints both and the ratio)
+#        KUNCI_SETTINGS="activity_days=0" bench/instructions.sh ...   (settings for the run)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 N1=${N1:-500}
@@ -30,6 +31,9 @@ run_once() {
         "$kunci" app-password create "u$i@example.org" --name bench --json |
             python3 -c 'import json,sys; print(sys.argv[1], json.load(sys.stdin)["password"])' \
                 "u$i@example.org" >>"$work/creds"
+    done
+    for kv in ${KUNCI_SETTINGS:-}; do
+        "$kunci" settings set "${kv%%=*}" "${kv#*=}" >/dev/null
     done
     valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$kunci" serve \
         2>"$work/valgrind.log" &

@@ -178,6 +178,7 @@ void cli_event(struct cli *cli, const char *name, const struct kunci_account *su
         KUNCI_EVENT_SET(&ev, subject, subject->login);
         ev.account_id = subject->id;
     }
+    ev.logged = true; /* a command's standard error is for its user, not a log */
     kunci_event_emit(&ev);
 }
 

@@ -60,7 +60,19 @@ static struct {
     _Atomic(kunci_event_sink) sink;
     _Atomic(flush_fn) flush;
     void *_Atomic arg;
-} events;
+    atomic_bool recording;
+} events = {.recording = true};
+
+bool kunci_events_recording(void)
+{
+    return atomic_load_explicit(&events.sink, memory_order_relaxed) != NULL &&
+           atomic_load_explicit(&events.recording, memory_order_relaxed);
+}
+
+void kunci_events_set_recording(bool on)
+{
+    atomic_store(&events.recording, on);
+}
 
 void kunci_events_set_sink(kunci_event_sink sink, void (*flush)(void *arg), void *arg)
 {
@@ -105,6 +117,6 @@ void kunci_event_emit(const struct kunci_event *ev)
         kunci_log_fields(name, kv, sizeof(kv) / sizeof(kv[0]) / 2);
     }
     kunci_event_sink sink = atomic_load(&events.sink);
-    if (sink != NULL)
+    if (sink != NULL && atomic_load_explicit(&events.recording, memory_order_relaxed))
         sink(atomic_load(&events.arg), ev);
 }

@@ -56,6 +56,10 @@ typedef void (*kunci_event_sink)(void *arg, const struct kunci_event *ev);
 void kunci_events_set_sink(kunci_event_sink sink, void (*flush)(void *arg), void *arg);
 /* Before reading the record: what this process emitted is in it. */
 void kunci_events_flush(void);
+/* Whether events are kept (a sink, and activity_days > 0 as the sink last read it): the
+ * mail path builds no event it would throw away. */
+bool kunci_events_recording(void);
+void kunci_events_set_recording(bool on);
 /* Logs the event (one line "audit.<event>"; JSON with [log] format = json) unless it was
  * logged already, and hands it to the sink. */
 void kunci_event_emit(const struct kunci_event *ev);

@@ -33,7 +33,6 @@ struct event_queue {
     bool stopping;
     unsigned long writes_done; /* batches written, for event_queue_flush */
     pthread_t thread;
-    atomic_bool recording;
     atomic_ulong dropped;
     struct kunci_event batch[BATCH_MAX];
     int batch_len;
@@ -42,8 +41,6 @@ struct event_queue {
 static void enqueue(void *arg, const struct kunci_event *ev)
 {
     struct event_queue *q = arg;
-    if (!atomic_load_explicit(&q->recording, memory_order_relaxed))
-        return;
     pthread_mutex_lock(&q->mu);
     if (q->len == QUEUE_MAX) {
         atomic_fetch_add(&q->dropped, 1);
@@ -126,7 +123,7 @@ static void *writer(void *arg)
             struct kunci_settings s;
             if (kunci_settings_load(h, &s) == KUNCI_OK) {
                 days = s.activity_days;
-                atomic_store(&q->recording, days > 0);
+                kunci_events_set_recording(days > 0);
                 next_settings = now + SETTINGS_SECONDS;
             }
         }
@@ -178,7 +175,7 @@ int event_queue_start(struct event_queue **q_r)
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->wake, NULL);
     pthread_cond_init(&q->flushed, NULL);
-    atomic_store(&q->recording, true); /* until the settings say otherwise */
+    kunci_events_set_recording(true); /* until the settings say otherwise */
     if (pthread_create(&q->thread, NULL, writer, q) != 0) {
         free(q->ring);
         free(q);

@@ -139,11 +139,13 @@ static void decide(struct hash_job *job, struct kunci_store_handle *h)
             .duration_us = kunci_log_now_us() - sj->started_us,
         });
     struct kunci_event ev;
-    kunci_event_mail_login(&ev, req.now, out.login, out.account_id,
-                           kunci_protocol_name(sj->protocol), req.client_ip,
-                           kunci_auth_result_name(out.result), out.app_password_id);
-    ev.logged = true;
-    kunci_event_emit(&ev);
+    if (kunci_events_recording()) {
+        kunci_event_mail_login(&ev, req.now, out.login, out.account_id,
+                               kunci_protocol_name(sj->protocol), req.client_ip,
+                               kunci_auth_result_name(out.result), out.app_password_id);
+        ev.logged = true;
+        kunci_event_emit(&ev);
+    }
     done_with(sj->l, sj->fd, text);
     sodium_memzero(&out, sizeof(out));
     sodium_memzero(sj, sizeof(*sj));

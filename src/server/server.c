@@ -162,12 +162,14 @@ static enum MHD_Result finish(struct request *rq)
     /* Refusals are always logged; allowed logins on request, as Dovecot's auth_verbose. */
     if (rq->out.result != KUNCI_AUTH_ALLOWED || rq->server->ctx->cfg.log_allowed)
         server_log_decision(rq, rq->out.app_password_id ? "app_password" : "password");
-    kunci_event_mail_login(&ev, rq->req.now ? rq->req.now : (int64_t)time(NULL), rq->out.login,
-                           rq->out.account_id,
-                           rq->protocol ? kunci_protocol_name(rq->protocol) : "", rq->client_ip,
-                           kunci_auth_result_name(rq->out.result), rq->out.app_password_id);
-    ev.logged = true;
-    kunci_event_emit(&ev);
+    if (kunci_events_recording()) {
+        kunci_event_mail_login(&ev, rq->req.now ? rq->req.now : (int64_t)time(NULL), rq->out.login,
+                               rq->out.account_id,
+                               rq->protocol ? kunci_protocol_name(rq->protocol) : "", rq->client_ip,
+                               kunci_auth_result_name(rq->out.result), rq->out.app_password_id);
+        ev.logged = true;
+        kunci_event_emit(&ev);
+    }
     return rq->endpoint->respond(rq);
 }
 
