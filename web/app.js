@@ -155,6 +155,8 @@ function sessionEnded() {
 
 function show(title, ...content) {
   const main = app();
+  // The administrators' tables get the width of the screen.
+  main.classList.toggle("wide", location.pathname.startsWith("/admin"));
   main.replaceChildren(h("h1", { id: "title" }, title), ...content.filter(Boolean));
   document.title = title + " – kunci";
   main.focus();
@@ -341,10 +343,18 @@ function stepIndicator(n) {
   return h("p", { class: "step", id: "step" }, t("setup.step_of", { n, total: 3 }));
 }
 
+// "IMAP from 10.0.0.5, POP3 from 10.0.0.6": the mail apps still on the account password.
+function legacyNotice(key, clients, id) {
+  if (!clients || !clients.length) return null;
+  const list = clients.map((c) => c.protocol.toUpperCase() + " " + c.client_ip).join(", ");
+  return h("p", { class: "notice", id }, t(key, { n: clients.length, list }));
+}
+
 function setupIntro() {
   show(t("setup.title"),
     stepIndicator(1),
     h("p", {}, t("setup.intro")),
+    legacyNotice("setup.legacy_clients", state.session.account_password_clients, "legacy-clients"),
     h("p", { class: "muted" }, state.session.user.login),
     h("button", { id: "setup-now", onclick: () => go("/setup/method") }, t("setup.button")),
     signOutButton());
@@ -665,7 +675,9 @@ async function security() {
     parts.push(h("p", { id: "app-passwords-unavailable" },
       t(list.reason === "app_passwords_off" ? "apppw.off" : "apppw.mfa_not_required")));
   } else if (list) {
-    parts.push(h("p", { class: "muted" }, t("apppw.about")), appPasswordTable(list, err),
+    parts.push(h("p", { class: "muted" }, t("apppw.about")),
+      legacyNotice("apppw.legacy_clients", list.account_password_clients, "legacy-clients"),
+      appPasswordTable(list, err),
       h("button", { id: "create-app-password", onclick: () => createAppPassword(list) }, t("apppw.create")));
     if (list.items.length) {
       parts.push(h("button", { class: "danger", id: "delete-all", onclick: async () => {
@@ -842,42 +854,151 @@ async function recentActivity() {
 }
 
 // ---- Administration -----------------------------------------------------------------
+// A modal dialog that says what an action changes; resolves true on confirm. `extra` is
+// more content (a list, checkboxes) read by the caller before the dialog closes.
+function confirmDialog(title, text, extra, confirmLabel, danger) {
+  return new Promise((resolve) => {
+    const ok = h("button", { type: "button", id: "dialog-confirm", class: danger ? "danger" : null }, confirmLabel);
+    const cancel = h("button", { type: "button", class: "secondary", id: "dialog-cancel" }, t("common.cancel"));
+    const dialog = h("dialog", { id: "confirm-dialog", "aria-labelledby": "dialog-title" },
+      h("h2", { id: "dialog-title" }, title), h("p", { id: "dialog-text" }, text), extra || null,
+      h("div", { class: "dialog-buttons" }, ok, cancel));
+    const close = (v) => { dialog.close(); dialog.remove(); resolve(v); };
+    ok.addEventListener("click", () => close(true));
+    cancel.addEventListener("click", () => close(false));
+    dialog.addEventListener("cancel", (ev) => { ev.preventDefault(); close(false); });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
+// The users list at scale: search, pages, a selection, and what to do with it.
 async function admin(created) {
   const err = errorBox();
-  let users = [];
-  try { users = await api("GET", "/admin/users"); } catch (e) { say(err, problem(e)); }
-  const states = ["disabled", "enabled", "enforced"];
+  const params = new URLSearchParams(location.search);
+  const selected = new Set();
+  const search = h("input", { type: "search", id: "user-search", name: "q", value: params.get("q") || "",
+    placeholder: t("admin.search_placeholder") });
+  const searchForm = h("form", { class: "filters", role: "search", id: "user-search-form" },
+    h("div", {}, h("label", { for: "user-search" }, t("admin.search")), search),
+    h("button", { type: "submit", id: "search-users" }, t("admin.search_button")));
+  searchForm.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    history.pushState({}, "", "/admin" + (search.value ? "?q=" + encodeURIComponent(search.value) : ""));
+    admin();
+  });
+  const count = h("span", { id: "selected-count", role: "status" }, t("admin.selected", { n: 0 }));
+  const bulk = ["enabled", "enforced", "disabled"].map((st) =>
+    h("button", { type: "button", class: "secondary bulk", id: "bulk-" + st, disabled: true }, t("admin.bulk_" + st)));
+  const manageButton = h("button", { type: "button", class: "secondary bulk", id: "bulk-manage", disabled: true }, t("admin.manage"));
+  const refreshSelection = () => {
+    count.textContent = t("admin.selected", { n: selected.size });
+    for (const b of [...bulk, manageButton]) b.disabled = selected.size === 0;
+  };
+  const body = h("tbody", {});
+  const allBox = h("input", { type: "checkbox", id: "select-all", "aria-label": t("admin.select_all") });
+  allBox.addEventListener("change", () => {
+    for (const box of body.querySelectorAll("input[type=checkbox]")) {
+      box.checked = allBox.checked;
+      box.dispatchEvent(new Event("change"));
+    }
+  });
+  const cols = ["admin.login", "admin.mfa", "admin.methods", "admin.app_passwords", "admin.last_sign_in", "admin.readiness", "admin.status"];
   const table = h("table", { id: "users" },
-    h("thead", {}, h("tr", {}, ...["admin.login", "admin.role", "admin.mfa", "admin.status"].map((k) => h("th", { scope: "col" }, t(k))))),
-    h("tbody", {}, ...users.map((u) => {
-      const sel = h("select", { "aria-label": t("admin.mfa_for", { login: u.login }), "data-login": u.login },
-        ...states.map((s) => h("option", { value: s, selected: s === u.mfa_state }, t("mfa." + s))));
-      sel.addEventListener("change", async () => {
-        try {
-          if (await withPassword(() => api("PATCH", "/admin/users/" + encodeURIComponent(u.login), { mfa_state: sel.value })) === false) return;
-          if (!sel.isConnected) return admin();
-          say(err, t("admin.saved"), true);
-        } catch (e) { say(err, problem(e)); }
-      });
-      const toggle = h("button", { class: "secondary", "data-login": u.login }, t(u.enabled ? "admin.disable" : "admin.enable"));
-      toggle.addEventListener("click", async () => {
-        try { await withPassword(() => api("PATCH", "/admin/users/" + encodeURIComponent(u.login), { enabled: !u.enabled })); admin(); }
-        catch (e) { say(err, problem(e)); }
-      });
-      const reset = h("button", { class: "secondary" }, t("admin.reset"));
-      reset.addEventListener("click", async () => {
-        if (!confirm(t("admin.reset_confirm", { login: u.login }))) return;
-        try {
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, allBox), ...cols.map((k) => h("th", { scope: "col" }, t(k))))), body);
+  const more = h("button", { type: "button", class: "secondary", id: "more-users", hidden: true }, t("admin.more_users"));
+  let after = "";
+  const patch = (u, change) => withPassword(() => api("PATCH", "/admin/users/" + encodeURIComponent(u.login), change));
+  function row(u) {
+    const box = h("input", { type: "checkbox", "data-login": u.login, "aria-label": t("admin.select_user", { login: u.login }) });
+    box.addEventListener("change", () => { if (box.checked) selected.add(u.login); else selected.delete(u.login); refreshSelection(); });
+    const act = (key, handler, cls) => h("button", { type: "button", class: cls || "secondary", "aria-label": t(key + "_named", { login: u.login }), onclick: async () => {
+      try { await handler(); } catch (e) { say(err, problem(e)); }
+    } }, t(key));
+    return h("tr", { "data-login": u.login },
+      h("td", {}, box),
+      h("td", { "data-label": t(cols[0]) }, u.login, h("br"), h("span", { class: "muted" }, u.display_name),
+        u.role === "admin" ? h("span", { class: "badge" }, " " + t("role.admin")) : null),
+      h("td", { "data-label": t(cols[1]), class: "mfa-state" }, t("mfa." + u.mfa_state)),
+      h("td", { "data-label": t(cols[2]) }, String(u.methods)),
+      h("td", { "data-label": t(cols[3]) }, String(u.app_passwords)),
+      h("td", { "data-label": t(cols[4]) }, u.last_sign_in_at ? when(u.last_sign_in_at) : t("apppw.never_used")),
+      h("td", { "data-label": t(cols[5]), class: "readiness" }, u.legacy_clients
+        ? h("span", { class: "badge refused" }, t("admin.legacy_clients", { n: u.legacy_clients })) : t("admin.ready")),
+      h("td", { "data-label": t(cols[6]) }, t(u.enabled ? "admin.enabled" : "admin.disabled"), h("br"),
+        act("admin.edit", async () => {
+          const name = prompt(t("admin.edit_prompt", { login: u.login }), u.display_name);
+          if (name === null) return;
+          if (await patch(u, { display_name: name }) !== false) admin();
+        }),
+        act(u.enabled ? "admin.disable" : "admin.enable", async () => {
+          if (!(await confirmDialog(t(u.enabled ? "admin.disable_title" : "admin.enable_title", { login: u.login }),
+            t(u.enabled ? "admin.disable_text" : "admin.enable_text"), null, t(u.enabled ? "admin.disable" : "admin.enable"), u.enabled))) return;
+          if (await patch(u, { enabled: !u.enabled }) !== false) admin();
+        }),
+        act("admin.reset", async () => {
+          if (!(await confirmDialog(t("admin.reset"), t("admin.reset_confirm", { login: u.login }), null, t("admin.reset"), true))) return;
           const r = await withPassword(() => api("POST", "/admin/users/" + encodeURIComponent(u.login) + "/password"));
-          if (r === false) return;
-          admin({ login: u.login, one_time_password: r.one_time_password, reset: true });
-        } catch (e) { say(err, problem(e)); }
-      });
-      return h("tr", { "data-login": u.login },
-        h("td", { "data-label": t("admin.login") }, u.login, h("br"), h("span", { class: "muted" }, u.display_name)),
-        h("td", { "data-label": t("admin.role") }, t("role." + u.role)), h("td", {}, sel),
-        h("td", { "data-label": t("admin.status") }, t(u.enabled ? "admin.enabled" : "admin.disabled"), h("br"), toggle, reset));
-    })));
+          if (r !== false) admin({ login: u.login, one_time_password: r.one_time_password, reset: true });
+        }),
+        act("admin.delete", async () => {
+          if (!(await confirmDialog(t("admin.delete_title", { login: u.login }), t("admin.delete_text"), null, t("admin.delete"), true))) return;
+          if (await withPassword(() => api("DELETE", "/admin/users/" + encodeURIComponent(u.login))) !== false) admin();
+        }, "danger")));
+  }
+  async function page() {
+    const q = new URLSearchParams({ q: params.get("q") || "", limit: "50" });
+    if (after) q.set("after", after);
+    try {
+      const r = await api("GET", "/admin/users?" + q);
+      for (const u of r.items) body.append(row(u));
+      after = r.next_after;
+      more.hidden = !after;
+      if (!body.children.length) body.append(h("tr", {}, h("td", { colspan: "8", id: "no-users" }, t("admin.no_users"))));
+    } catch (e) { say(err, problem(e)); }
+  }
+  more.addEventListener("click", () => working(more, page));
+  const list = () => [...selected];
+  const done = (key, n) => { admin(); setTimeout(() => say(document.getElementById("error"), t(key, { n }), true), 0); };
+  bulk.forEach((button, i) => {
+    const st = ["enabled", "enforced", "disabled"][i];
+    button.addEventListener("click", async () => {
+      const logins = list();
+      let extra = null, text = t("admin.bulk_" + st + "_text", { n: logins.length });
+      if (st === "enforced") {
+        try {
+          const r = await api("POST", "/admin/readiness", { logins });
+          const cut = r.users.filter((u) => u.clients.length && u.mfa_state !== "enforced");
+          text = t("admin.enforce_ready", { n: logins.length });
+          if (r.affected) {
+            text = t("admin.enforce_cut_off", { n: r.affected, days: r.days });
+            extra = h("ul", { id: "cut-off" }, ...cut.map((u) => h("li", {}, u.login + ": ",
+              u.clients.map((c) => t("admin.client", { protocol: c.protocol.toUpperCase(), ip: c.client_ip, at: when(c.last_seen) })).join("; "))));
+          }
+        } catch (e) { return say(err, problem(e)); }
+      }
+      if (!(await confirmDialog(t("admin.bulk_" + st + "_title", { n: logins.length }), text, extra, t("admin.bulk_" + st), st !== "enabled"))) return;
+      try {
+        const r = await withPassword(() => api("POST", "/admin/users/mfa", { logins, mfa_state: st }));
+        if (r !== false) done("admin.bulk_done", logins.length);
+      } catch (e) { say(err, problem(e)); }
+    });
+  });
+  manageButton.addEventListener("click", async () => {
+    const logins = list();
+    const actions = ["reset_methods", "delete_app_passwords", "forget_devices", "sign_out"];
+    const boxes = h("fieldset", { id: "manage-actions" }, h("legend", {}, t("admin.manage_legend", { n: logins.length })),
+      ...actions.map((a) => h("label", { class: "inline block", for: "manage-" + a },
+        h("input", { type: "checkbox", id: "manage-" + a, value: a }), t("admin.manage_" + a))));
+    if (!(await confirmDialog(t("admin.manage"), t("admin.manage_text"), boxes, t("admin.manage_apply"), true))) return;
+    const chosen = actions.filter((a) => boxes.querySelector("#manage-" + a).checked);
+    if (!chosen.length) return;
+    try {
+      const r = await withPassword(() => api("POST", "/admin/users/manage", { logins, actions: chosen }));
+      if (r !== false) done("admin.bulk_done", logins.length);
+    } catch (e) { say(err, problem(e)); }
+  });
+  await page();
   const result = h("div", { id: "created-user", role: "status" });
   if (created) {
     result.append(h("p", { class: "ok" }, t(created.reset ? "admin.reset_done" : "admin.created", { login: created.login })),
@@ -898,12 +1019,17 @@ async function admin(created) {
         role: form.querySelector("#new-admin").checked ? "admin" : "user" };
       const u = await withPassword(() => api("POST", "/admin/users", body));
       if (u === false) return;
+      // The new user is shown: the list searched for them.
+      history.replaceState({}, "", "/admin?q=" + encodeURIComponent(u.login));
       admin(u);
     } catch (e) { say(err, problem(e)); }
   });
   show(t("admin.title"), err, result,
     h("button", { class: "secondary", id: "admin-activity-link", onclick: () => go("/admin/activity") }, t("admin.activity")),
-    h("h2", {}, t("admin.users")), table, h("h2", {}, t("admin.create")), form,
+    h("h2", {}, t("admin.users")), searchForm,
+    h("div", { class: "bulk-bar" }, count, ...bulk, manageButton),
+    h("div", { class: "table-scroll" }, table), more,
+    h("h2", {}, t("admin.create")), form,
     await lockoutsSection(err),
     h("button", { class: "secondary", onclick: () => go("/security") }, t("security.title")), signOutButton());
 }

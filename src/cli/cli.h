@@ -56,6 +56,12 @@ int cli_new_password(bool from_stdin, char *out, size_t size, bool *generated_r)
 int cli_read_stdin_secret(char *out, size_t size, size_t *len_r);
 void cli_print_json(json_t *value);
 int cli_account(struct cli *cli, const char *login, struct kunci_account *acct_r);
+/* The accounts a bulk command names: logins[0..n) and the lines of from_file (may be NULL;
+ * "-" is standard input; blank lines and # comments skipped). Every one must exist, or
+ * nothing is done: each unknown login is reported and EXIT_FAIL returned. *accts_r is
+ * malloc'd. */
+int cli_accounts(struct cli *cli, char **logins, int n, const char *from_file,
+                 struct kunci_account **accts_r, int *n_r);
 /* An event in the activity record (core/events.h), done from the command line by the
  * Unix user ("cli:root") to subject (NULL: none), written at once. */
 void cli_event(struct cli *cli, const char *name, const struct kunci_account *subject,
@@ -70,6 +76,8 @@ int cmd_auth(struct cli *cli, int argc, char **argv);
 int cmd_settings(struct cli *cli, int argc, char **argv);
 int cmd_lockout(struct cli *cli, int argc, char **argv);
 int cmd_audit(struct cli *cli, int argc, char **argv);
+int cmd_sessions(struct cli *cli, int argc, char **argv);
+int cmd_devices(struct cli *cli, int argc, char **argv);
 /* Finds argv[1] among cmds and runs it; prints usage on no or unknown subcommand. */
 int cli_dispatch(struct cli *cli, const char *family, const struct command *cmds, int argc,
                  char **argv, const char *usage);

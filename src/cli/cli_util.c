@@ -301,6 +301,86 @@ int cli_account(struct cli *cli, const char *login, struct kunci_account *acct_r
     return cli_exit_code(r);
 }
 
+static int add_account(struct cli *cli, const char *login, struct kunci_account **list, int *n,
+                       int *cap, int *bad)
+{
+    struct kunci_account a;
+    int r = kunci_account_get(&cli->store, login, &a);
+    if (r == KUNCI_ERR_NOT_FOUND || r == KUNCI_ERR_INVALID) {
+        cli_error("%s: %s", r == KUNCI_ERR_NOT_FOUND ? "no such user" : "not a valid login", login);
+        (*bad)++;
+        return KUNCI_OK;
+    }
+    if (r != KUNCI_OK)
+        return r;
+    /* Whole: a save writes every field back, the password hash too. */
+    for (int i = 0; i < *n; i++)
+        if ((*list)[i].id == a.id)
+            return KUNCI_OK; /* named twice: done once */
+    if (*n == *cap) {
+        int grown = *cap ? *cap * 2 : 16;
+        struct kunci_account *more = realloc(*list, (size_t)grown * sizeof(**list));
+        if (more == NULL)
+            return KUNCI_ERR_NOMEM;
+        *list = more;
+        *cap = grown;
+    }
+    (*list)[(*n)++] = a;
+    return KUNCI_OK;
+}
+
+int cli_accounts(struct cli *cli, char **logins, int n, const char *from_file,
+                 struct kunci_account **accts_r, int *n_r)
+{
+    struct kunci_account *list = NULL;
+    int count = 0, cap = 0, bad = 0, r = KUNCI_OK;
+
+    *accts_r = NULL;
+    *n_r = 0;
+    for (int i = 0; i < n && r == KUNCI_OK; i++)
+        r = add_account(cli, logins[i], &list, &count, &cap, &bad);
+    if (r == KUNCI_OK && from_file != NULL) {
+        FILE *f = strcmp(from_file, "-") == 0 ? stdin : fopen(from_file, "r");
+        if (f == NULL) {
+            cli_error("cannot read %s: %s", from_file, strerror(errno));
+            sodium_memzero(list, (size_t)count * sizeof(*list));
+            free(list);
+            return EXIT_FAIL;
+        }
+        char line[KUNCI_LOGIN_MAX + 64];
+        int lineno = 0;
+        while (r == KUNCI_OK && fgets(line, sizeof(line), f) != NULL) {
+            lineno++;
+            char *s = line + strspn(line, " \t");
+            s[strcspn(s, "\r\n")] = '\0';
+            for (size_t len = strlen(s); len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t');)
+                s[--len] = '\0';
+            if (s[0] == '\0' || s[0] == '#')
+                continue;
+            r = add_account(cli, s, &list, &count, &cap, &bad);
+        }
+        if (f != stdin)
+            fclose(f);
+    }
+    if (r != KUNCI_OK) {
+        sodium_memzero(list, (size_t)count * sizeof(*list));
+        free(list);
+        return cli_fail(r, "users");
+    }
+    if (bad > 0 || count == 0) {
+        if (count == 0 && bad == 0)
+            cli_error("no logins given");
+        else
+            cli_error("%d unknown login%s: nothing was changed", bad, bad == 1 ? "" : "s");
+        sodium_memzero(list, (size_t)count * sizeof(*list));
+        free(list);
+        return count == 0 && bad == 0 ? EXIT_USAGE : EXIT_FAIL;
+    }
+    *accts_r = list;
+    *n_r = count;
+    return EXIT_OK;
+}
+
 int cli_dispatch(struct cli *cli, const char *family, const struct command *cmds, int argc,
                  char **argv, const char *usage)
 {

@@ -16,7 +16,9 @@ static const char usage[] =
     "  init                          create the data directory, database and key file\n"
     "  serve                         answer mail proxies and auth_request (see kunci.conf)\n"
     "  user add|list|show|passwd|disable|enable|delete\n"
-    "  mfa set LOGIN disabled|enabled|enforced\n"
+    "  mfa set LOGIN... disabled|enabled|enforced | mfa reset-methods LOGIN...\n"
+    "  sessions revoke LOGIN...      end every web session of the users\n"
+    "  devices forget LOGIN...       ask the second factor again on every browser\n"
     "  app-password create|list|delete|delete-all\n"
     "  auth check LOGIN --protocol P [--client-ip IP]   (secret on standard input)\n"
     "  settings get [KEY] | settings set KEY VALUE\n"
@@ -43,6 +45,8 @@ static const struct command families[] = {
     {"settings", cmd_settings, NULL},
     {"lockout", cmd_lockout, NULL},
     {"audit", cmd_audit, NULL},
+    {"sessions", cmd_sessions, NULL},
+    {"devices", cmd_devices, NULL},
     {NULL, NULL, NULL},
 };
 

@@ -89,6 +89,57 @@ int kunci_account_save(struct kunci_store_handle *h, const struct kunci_account 
     return kunci_store_account_update(h, acct, 0, 0);
 }
 
+static const struct {
+    unsigned bit;
+    const char *name;
+} manage_names[] = {
+    {KUNCI_MANAGE_RESET_METHODS, "reset_methods"},
+    {KUNCI_MANAGE_DELETE_APP_PASSWORDS, "delete_app_passwords"},
+    {KUNCI_MANAGE_FORGET_DEVICES, "forget_devices"},
+    {KUNCI_MANAGE_SIGN_OUT, "sign_out"},
+};
+
+unsigned kunci_manage_parse(const char *name)
+{
+    for (size_t i = 0; i < sizeof(manage_names) / sizeof(manage_names[0]); i++)
+        if (strcmp(name, manage_names[i].name) == 0)
+            return manage_names[i].bit;
+    return 0;
+}
+
+const char *kunci_manage_name(unsigned bit)
+{
+    for (size_t i = 0; i < sizeof(manage_names) / sizeof(manage_names[0]); i++)
+        if (manage_names[i].bit == bit)
+            return manage_names[i].name;
+    return "";
+}
+
+int kunci_account_manage(struct kunci_store_handle *h, struct kunci_account *acct, unsigned what)
+{
+    unsigned flags = 0;
+    struct kunci_account changed = *acct;
+
+    if (what & KUNCI_MANAGE_RESET_METHODS) {
+        /* Without methods an enforced account could not sign in on the web at all: it is
+         * asked to register again instead. Its sessions held proofs of the old methods. */
+        flags |= KUNCI_UPDATE_RESET_METHODS | KUNCI_UPDATE_SIGN_OUT;
+        if (changed.mfa_state == KUNCI_MFA_ENFORCED)
+            changed.mfa_state = KUNCI_MFA_ENABLED;
+    }
+    if (what & KUNCI_MANAGE_DELETE_APP_PASSWORDS)
+        flags |= KUNCI_UPDATE_REVOKE_APP_PASSWORDS;
+    if (what & KUNCI_MANAGE_FORGET_DEVICES)
+        flags |= KUNCI_UPDATE_FORGET_DEVICES;
+    if (what & KUNCI_MANAGE_SIGN_OUT)
+        flags |= KUNCI_UPDATE_SIGN_OUT;
+    int r = kunci_store_account_update(h, &changed, flags, 0);
+    if (r == KUNCI_OK)
+        *acct = changed;
+    sodium_memzero(&changed, sizeof(changed));
+    return r;
+}
+
 int kunci_app_password_create(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                               const struct kunci_account *acct,
                               const struct kunci_app_password_spec *spec, int64_t now,

@@ -32,6 +32,20 @@ int kunci_account_set_password(const struct kunci_ctx *ctx, struct kunci_store_h
                                bool *revoked_r);
 int kunci_account_save(struct kunci_store_handle *h, const struct kunci_account *acct);
 
+/* "Manage user settings": what an administrator may do to an account besides its state. */
+enum kunci_manage {
+    KUNCI_MANAGE_RESET_METHODS = 1,        /* register methods again (enforced -> enabled) */
+    KUNCI_MANAGE_DELETE_APP_PASSWORDS = 2, /* refused at once on every protocol */
+    KUNCI_MANAGE_FORGET_DEVICES = 4,       /* the second factor again on every browser */
+    KUNCI_MANAGE_SIGN_OUT = 8,             /* every web session ends */
+};
+/* Does what `what` asks (KUNCI_MANAGE_* bits) in one transaction. Resetting methods also
+ * signs the account out everywhere. */
+int kunci_account_manage(struct kunci_store_handle *h, struct kunci_account *acct, unsigned what);
+/* "reset_methods" to KUNCI_MANAGE_RESET_METHODS; 0 when unknown. */
+unsigned kunci_manage_parse(const char *name);
+const char *kunci_manage_name(unsigned bit);
+
 /* Creates an app password: refused unless MFA is required for the user and the organization
  * allows app passwords. password_r receives the plain letters, shown once. */
 int kunci_app_password_create(const struct kunci_ctx *ctx, struct kunci_store_handle *h,

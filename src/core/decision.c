@@ -200,6 +200,11 @@ enum kunci_auth_result kunci_auth_slow(const struct kunci_ctx *ctx, struct kunci
         kunci_password_hash(&ctx->pwparams, req->secret, req->secret_len, new_hash) == KUNCI_OK)
         kunci_store_best_effort(
             kunci_store_account_rehash(h, out->account_id, out->password_hash, new_hash));
+    /* A mail client on the account password: what "enforced" would cut off (readiness).
+     * Informational, like last use: a failed write changes no answer. */
+    if (!req->primary_only)
+        kunci_store_best_effort(kunci_store_legacy_client_seen(
+            h, out->account_id, kunci_protocol_name(req->protocol), client_ip(req), req->now));
     return set_result(out, KUNCI_AUTH_ALLOWED);
 }
 

@@ -29,7 +29,29 @@ typedef int (*kunci_method_cb)(void *arg, const struct kunci_mfa_method *method)
 
 /* account_update flags */
 #define KUNCI_UPDATE_REVOKE_APP_PASSWORDS 1u
-#define KUNCI_UPDATE_END_SESSIONS         2u
+#define KUNCI_UPDATE_END_SESSIONS         2u /* sign out (all but one) and forget devices */
+#define KUNCI_UPDATE_RESET_METHODS        4u /* delete every method: register again */
+#define KUNCI_UPDATE_SIGN_OUT             8u /* end its sessions (all but one) */
+#define KUNCI_UPDATE_FORGET_DEVICES       16u /* the second factor again on every browser */
+
+/* A row of the administrators' users list. */
+struct kunci_account_summary {
+    struct kunci_account account; /* without its password hash */
+    int methods;                  /* verified */
+    int app_passwords;
+    int64_t last_sign_in_at; /* on the web; 0: never */
+    int legacy_clients;      /* mail clients seen using the account password lately */
+};
+typedef int (*kunci_account_summary_cb)(void *arg, const struct kunci_account_summary *s);
+
+/* A mail client that signed in with the account password. */
+struct kunci_legacy_client {
+    char protocol[16];
+    char client_ip[KUNCI_IP_MAX + 1];
+    int64_t first_at, last_at;
+    int count; /* sign-ins recorded (at most one a minute) */
+};
+typedef int (*kunci_legacy_client_cb)(void *arg, const struct kunci_legacy_client *c);
 
 /* What the legacy-login decision needs about one app password, in one round trip. */
 struct kunci_app_password_match {
@@ -100,6 +122,16 @@ struct kunci_store_backend {
                           const char *new_hash);
     int (*account_delete)(struct kunci_store *store, int64_t account_id);
     int (*account_list)(struct kunci_store *store, kunci_account_cb cb, void *arg);
+    /* A page of users in login order: those whose login or display name starts with prefix
+     * (lowercase; "" for all), after after_login; legacy_since bounds legacy_clients. */
+    int (*account_search)(struct kunci_store *store, const char *prefix, const char *after_login,
+                          int limit, int64_t legacy_since, kunci_account_summary_cb cb,
+                          void *arg);
+    int (*account_signed_in)(struct kunci_store *store, int64_t account_id, int64_t now);
+    int (*legacy_client_seen)(struct kunci_store *store, int64_t account_id,
+                              const char *protocol, const char *client_ip, int64_t now);
+    int (*legacy_client_list)(struct kunci_store *store, int64_t account_id, int64_t since,
+                              kunci_legacy_client_cb cb, void *arg);
 
     /* Inserts unless the account already has max_per_account (KUNCI_ERR_LIMIT). */
     int (*app_password_insert)(struct kunci_store *store, struct kunci_app_password *ap,
@@ -491,6 +523,30 @@ KUNCI_STORE_OP kunci_store_event_list(struct kunci_store_handle *h,
 KUNCI_STORE_OP kunci_store_event_purge(struct kunci_store_handle *h, int64_t before)
 {
     KUNCI_STORE_CALL(event_purge, before);
+}
+KUNCI_STORE_OP kunci_store_account_search(struct kunci_store_handle *h, const char *prefix,
+                                          const char *after_login, int limit,
+                                          int64_t legacy_since, kunci_account_summary_cb cb,
+                                          void *arg)
+{
+    KUNCI_STORE_CALL(account_search, prefix, after_login, limit, legacy_since, cb, arg);
+}
+KUNCI_STORE_OP kunci_store_account_signed_in(struct kunci_store_handle *h, int64_t account_id,
+                                             int64_t now)
+{
+    KUNCI_STORE_CALL(account_signed_in, account_id, now);
+}
+KUNCI_STORE_OP kunci_store_legacy_client_seen(struct kunci_store_handle *h, int64_t account_id,
+                                              const char *protocol, const char *client_ip,
+                                              int64_t now)
+{
+    KUNCI_STORE_CALL(legacy_client_seen, account_id, protocol, client_ip, now);
+}
+KUNCI_STORE_OP kunci_store_legacy_client_list(struct kunci_store_handle *h, int64_t account_id,
+                                              int64_t since, kunci_legacy_client_cb cb,
+                                              void *arg)
+{
+    KUNCI_STORE_CALL(legacy_client_list, account_id, since, cb, arg);
 }
 KUNCI_STORE_OP kunci_store_purge_guards(struct kunci_store_handle *h, int64_t now)
 {

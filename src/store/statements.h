@@ -26,11 +26,35 @@
     X(ACCOUNT_BY_ID, "SELECT " ACCOUNT_COLUMNS " FROM accounts a WHERE a.id = ?1")                 \
     X(ACCOUNT_INSERT,                                                                              \
       "INSERT INTO accounts (login, display_name, role, enabled, mfa_state, password_hash, "       \
-      "created_at, password_changed_at, must_change_password) "                                    \
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id")                                  \
+      "created_at, password_changed_at, must_change_password, display_key) "                       \
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id")                             \
     X(ACCOUNT_UPDATE, "UPDATE accounts SET display_name = ?2, role = ?3, enabled = ?4, "           \
                       "mfa_state = ?5, password_hash = ?6, password_changed_at = ?7, "             \
-                      "must_change_password = ?8 WHERE id = ?1")                                   \
+                      "must_change_password = ?8, display_key = ?9 WHERE id = ?1")                 \
+    /* A page of the users list: a prefix of the login or the display name (lowercase, ranges  \
+     * over indexes compared bytewise), after the last login of the previous page. */          \
+    X(ACCOUNT_SEARCH,                                                                              \
+      "SELECT " ACCOUNT_COLUMNS ", "                                                               \
+      "(SELECT count(*) FROM mfa_methods m WHERE m.account_id = a.id AND m.verified = 1), "        \
+      "(SELECT count(*) FROM app_passwords ap WHERE ap.account_id = a.id), "                       \
+      "COALESCE(a.last_sign_in_at, 0), "                                                           \
+      "(SELECT count(*) FROM legacy_clients l WHERE l.account_id = a.id AND l.last_at > ?5) "      \
+      "FROM accounts a WHERE (CAST(?1 AS TEXT) = '' OR a.id IN ("                                  \
+      "SELECT id FROM accounts WHERE login >= ?1 AND login < ?2 UNION "                            \
+      "SELECT id FROM accounts WHERE display_key >= ?1 AND display_key < ?2)) "                    \
+      "AND a.login > ?3 ORDER BY a.login LIMIT ?4")                                                \
+    X(ACCOUNT_SIGNED_IN, "UPDATE accounts SET last_sign_in_at = ?2 WHERE id = ?1")                 \
+    X(METHODS_DELETE_ALL, "DELETE FROM mfa_methods WHERE account_id = ?1")                         \
+    /* A mail client that signed in with the account password (readiness before "enforced"): \
+     * written at most once a minute per client. */                                              \
+    X(LEGACY_SEEN,                                                                                 \
+      "INSERT INTO legacy_clients (account_id, protocol, client_ip, first_at, last_at, count) "    \
+      "VALUES (?1, ?2, ?3, ?4, ?4, 1) ON CONFLICT (account_id, protocol, client_ip) DO UPDATE "    \
+      "SET last_at = excluded.last_at, count = legacy_clients.count + 1 "                          \
+      "WHERE legacy_clients.last_at < excluded.last_at - 60")                                      \
+    X(LEGACY_LIST, "SELECT protocol, client_ip, first_at, last_at, count FROM legacy_clients "     \
+                   "WHERE account_id = ?1 AND last_at > ?2 ORDER BY last_at DESC")                 \
+    X(LEGACY_PURGE, "DELETE FROM legacy_clients WHERE last_at < ?1")                               \
     X(ACCOUNT_REHASH,                                                                              \
       "UPDATE accounts SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2")               \
     X(ACCOUNT_DELETE, "DELETE FROM accounts WHERE id = ?1")                                        \

@@ -241,15 +241,27 @@ static int account_by_id(struct kunci_store *s, int64_t id, struct kunci_account
     return one_row(RUN(s, ST_ACCOUNT_BY_ID, take_first, &o, NULL, SQL_INT(id)), &o);
 }
 
+/* The display name as the users list searches it: ASCII letters lowercased (logins are
+ * lowercase already), compared bytewise on both databases. */
+static void display_key(const char *name, char *out, size_t size)
+{
+    size_t i = 0;
+    for (; name[i] != '\0' && i + 1 < size; i++)
+        out[i] = name[i] >= 'A' && name[i] <= 'Z' ? (char)(name[i] - 'A' + 'a') : name[i];
+    out[i] = '\0';
+}
+
 static int account_insert(struct kunci_store *s, struct kunci_account *a)
 {
+    char key[KUNCI_DISPLAY_NAME_MAX + 1];
+    display_key(a->display_name, key, sizeof(key));
     int64_t id = 0;
     struct into o = {decode_int, &id, false};
     int r = RUN(s, ST_ACCOUNT_INSERT, take_first, &o, NULL, SQL_TEXT(a->login),
                 SQL_TEXT(a->display_name), SQL_TEXT(kunci_role_name(a->role)),
                 SQL_INT(a->enabled ? 1 : 0), SQL_TEXT(kunci_mfa_state_name(a->mfa_state)),
                 SQL_TEXT(a->password_hash), SQL_INT(a->created_at), SQL_INT(a->password_changed_at),
-                SQL_INT(a->must_change_password ? 1 : 0));
+                SQL_INT(a->must_change_password ? 1 : 0), SQL_TEXT(key));
     if (r == KUNCI_OK && !o.found)
         r = KUNCI_ERR_INTERNAL;
     if (r == KUNCI_OK)
@@ -261,6 +273,8 @@ static int account_update(struct kunci_store *s, const struct kunci_account *a, 
                           int64_t keep_session_id)
 {
     int64_t changes = 0;
+    char key[KUNCI_DISPLAY_NAME_MAX + 1];
+    display_key(a->display_name, key, sizeof(key));
     int r = sql_begin(s);
     if (r != KUNCI_OK)
         return r;
@@ -268,14 +282,16 @@ static int account_update(struct kunci_store *s, const struct kunci_account *a, 
                     SQL_TEXT(a->display_name), SQL_TEXT(kunci_role_name(a->role)),
                     SQL_INT(a->enabled ? 1 : 0), SQL_TEXT(kunci_mfa_state_name(a->mfa_state)),
                     SQL_TEXT(a->password_hash), SQL_INT(a->password_changed_at),
-                    SQL_INT(a->must_change_password ? 1 : 0)),
+                    SQL_INT(a->must_change_password ? 1 : 0), SQL_TEXT(key)),
                 &changes);
     if (r == KUNCI_OK && (flags & KUNCI_UPDATE_REVOKE_APP_PASSWORDS))
         r = RUN(s, ST_AP_DELETE_ALL, NULL, NULL, NULL, SQL_INT(a->id));
-    if (r == KUNCI_OK && (flags & KUNCI_UPDATE_END_SESSIONS))
+    if (r == KUNCI_OK && (flags & (KUNCI_UPDATE_END_SESSIONS | KUNCI_UPDATE_SIGN_OUT)))
         r = RUN(s, ST_SESSIONS_END, NULL, NULL, NULL, SQL_INT(a->id), SQL_INT(keep_session_id));
-    if (r == KUNCI_OK && (flags & KUNCI_UPDATE_END_SESSIONS))
+    if (r == KUNCI_OK && (flags & (KUNCI_UPDATE_END_SESSIONS | KUNCI_UPDATE_FORGET_DEVICES)))
         r = RUN(s, ST_DEVICES_FORGET, NULL, NULL, NULL, SQL_INT(a->id));
+    if (r == KUNCI_OK && (flags & KUNCI_UPDATE_RESET_METHODS))
+        r = RUN(s, ST_METHODS_DELETE_ALL, NULL, NULL, NULL, SQL_INT(a->id));
     return sql_finish(s, r);
 }
 
@@ -313,6 +329,72 @@ static int account_list(struct kunci_store *s, kunci_account_cb cb, void *arg)
 {
     struct each_account e = {cb, arg};
     return RUN0(s, ST_ACCOUNT_LIST, each_account, &e, NULL);
+}
+
+struct each_summary {
+    kunci_account_summary_cb cb;
+    void *arg;
+};
+
+static int each_summary(void *arg, const struct kunci_sql_row *row)
+{
+    struct each_summary *e = arg;
+    struct kunci_account_summary x;
+    decode_account(row, 0, &x.account);
+    sodium_memzero(x.account.password_hash, sizeof(x.account.password_hash));
+    x.methods = (int)row->integer(row, ACCOUNT_NCOLS);
+    x.app_passwords = (int)row->integer(row, ACCOUNT_NCOLS + 1);
+    x.last_sign_in_at = row->integer(row, ACCOUNT_NCOLS + 2);
+    x.legacy_clients = (int)row->integer(row, ACCOUNT_NCOLS + 3);
+    return e->cb(e->arg, &x);
+}
+
+static int account_search(struct kunci_store *s, const char *prefix, const char *after_login,
+                          int limit, int64_t legacy_since, kunci_account_summary_cb cb, void *arg)
+{
+    struct each_summary e = {cb, arg};
+    char low[KUNCI_LOGIN_MAX + 1], high[KUNCI_LOGIN_MAX + 8];
+    display_key(prefix, low, sizeof(low));
+    /* Everything that starts with low sorts below low + U+10FFFF's UTF-8 bytes. */
+    snprintf(high, sizeof(high), "%s\xf4\x8f\xbf\xbf", low);
+    return RUN(s, ST_ACCOUNT_SEARCH, each_summary, &e, NULL, SQL_TEXT(low), SQL_TEXT(high),
+               SQL_TEXT(after_login), SQL_INT(limit), SQL_INT(legacy_since));
+}
+
+static int account_signed_in(struct kunci_store *s, int64_t account_id, int64_t now)
+{
+    return RUN(s, ST_ACCOUNT_SIGNED_IN, NULL, NULL, NULL, SQL_INT(account_id), SQL_INT(now));
+}
+
+static int legacy_client_seen(struct kunci_store *s, int64_t account_id, const char *protocol,
+                              const char *client_ip, int64_t now)
+{
+    return RUN(s, ST_LEGACY_SEEN, NULL, NULL, NULL, SQL_INT(account_id), SQL_TEXT(protocol),
+               SQL_TEXT(client_ip), SQL_INT(now));
+}
+
+struct each_legacy {
+    kunci_legacy_client_cb cb;
+    void *arg;
+};
+
+static int each_legacy(void *arg, const struct kunci_sql_row *row)
+{
+    struct each_legacy *e = arg;
+    struct kunci_legacy_client c;
+    copy_text(c.protocol, sizeof(c.protocol), row, 0);
+    copy_text(c.client_ip, sizeof(c.client_ip), row, 1);
+    c.first_at = row->integer(row, 2);
+    c.last_at = row->integer(row, 3);
+    c.count = (int)row->integer(row, 4);
+    return e->cb(e->arg, &c);
+}
+
+static int legacy_client_list(struct kunci_store *s, int64_t account_id, int64_t since,
+                              kunci_legacy_client_cb cb, void *arg)
+{
+    struct each_legacy e = {cb, arg};
+    return RUN(s, ST_LEGACY_LIST, each_legacy, &e, NULL, SQL_INT(account_id), SQL_INT(since));
 }
 
 /* ---- App passwords ---- */
@@ -923,6 +1005,8 @@ static int purge_guards(struct kunci_store *s, int64_t now)
         r = RUN(s, ST_CODE_SENDS_PURGE, NULL, NULL, NULL, SQL_INT(now - SENDS_KEEP_SECONDS));
     if (r == KUNCI_OK)
         r = RUN(s, ST_ONCE_PURGE, NULL, NULL, NULL, SQL_INT(now - ONCE_KEEP_SECONDS));
+    if (r == KUNCI_OK)
+        r = RUN(s, ST_LEGACY_PURGE, NULL, NULL, NULL, SQL_INT(now - GUARD_KEEP_SECONDS));
     return sql_finish(s, r);
 }
 
@@ -946,6 +1030,10 @@ static const struct kunci_store_backend sql_backend = {
     .account_rehash = account_rehash,
     .account_delete = account_delete,
     .account_list = account_list,
+    .account_search = account_search,
+    .account_signed_in = account_signed_in,
+    .legacy_client_seen = legacy_client_seen,
+    .legacy_client_list = legacy_client_list,
     .app_password_insert = app_password_insert,
     .app_password_lookup = app_password_lookup,
     .app_password_list = app_password_list,

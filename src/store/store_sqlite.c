@@ -193,6 +193,21 @@ static const char *const migrations[] = {
     "CREATE UNIQUE INDEX events_aggregate ON events (agg_key, agg_bucket);"
     "CREATE INDEX events_account ON events (account_id, id);"
     "CREATE INDEX events_last_at ON events (last_at);",
+    /* The users list at scale: prefix search on the login and the display name (lowercase,
+     * kept by the code), the last web sign-in; and the mail clients that still use the
+     * account password (readiness before "enforced"). */
+    "ALTER TABLE accounts ADD COLUMN display_key TEXT NOT NULL DEFAULT '';"
+    "UPDATE accounts SET display_key = lower(display_name);"
+    "CREATE INDEX accounts_display_key ON accounts (display_key);"
+    "ALTER TABLE accounts ADD COLUMN last_sign_in_at INTEGER;"
+    "CREATE TABLE legacy_clients ("
+    "  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
+    "  protocol TEXT NOT NULL,"
+    "  client_ip TEXT NOT NULL,"
+    "  first_at INTEGER NOT NULL,"
+    "  last_at INTEGER NOT NULL,"
+    "  count INTEGER NOT NULL DEFAULT 1,"
+    "  PRIMARY KEY (account_id, protocol, client_ip));",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -40,13 +40,20 @@ enum MHD_Result api_app_password_delete(struct web_request *rq);
 enum MHD_Result api_activity(struct web_request *rq);
 enum MHD_Result api_activity_not_me(struct web_request *rq);
 enum MHD_Result api_admin_activity(struct web_request *rq);
+/* api_admin_users.c: the users list at scale, bulk MFA, Manage user settings, readiness */
+enum MHD_Result api_admin_users(struct web_request *rq);
+enum MHD_Result api_admin_users_mfa(struct web_request *rq);
+enum MHD_Result api_admin_users_manage(struct web_request *rq);
+enum MHD_Result api_admin_readiness(struct web_request *rq);
+/* An account's mail clients on its password lately, or NULL when the store failed. */
+json_t *web_legacy_clients(struct web_request *rq, int64_t account_id);
 /* api_admin.c */
 enum MHD_Result api_admin_lockouts(struct web_request *rq);
 enum MHD_Result api_admin_lockout_clear(struct web_request *rq);
-enum MHD_Result api_admin_users(struct web_request *rq);
 enum MHD_Result api_admin_user_create(struct web_request *rq);
 enum MHD_Result api_admin_user_update(struct web_request *rq);
 enum MHD_Result api_admin_user_password(struct web_request *rq);
+enum MHD_Result api_admin_user_delete(struct web_request *rq);
 enum MHD_Result api_admin_user_app_passwords_delete(struct web_request *rq);
 
 /* qr.c: an SVG of a QR code, caller frees */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/login.h"
 #include "core/accounts.h"
 #include "core/err.h"
 #include "core/guard.h"
@@ -45,12 +46,6 @@ static int lockout_item(void *arg, const struct kunci_lockout *l)
                                     locked && !hard ? until : NULL, "retry_after",
                                     (json_int_t)(locked && !hard ? l->locked_until - ll->now : 0),
                                     "last_failure", last));
-    return 0;
-}
-
-static int add_user(void *arg, const struct kunci_account *a)
-{
-    json_array_append_new(arg, user_json(a));
     return 0;
 }
 
@@ -118,9 +113,16 @@ static void admin_change_events(struct web_request *rq, const struct kunci_accou
 static enum MHD_Result update_user(struct web_request *rq, struct kunci_account *a)
 {
     const char *state = web_body_string(rq, "mfa_state");
+    const char *name = web_body_string(rq, "display_name");
     json_t *enabled = json_object_get(rq->body, "enabled");
     const struct kunci_account before = *a;
 
+    if (name != NULL) {
+        if (kunci_label_check(name, KUNCI_DISPLAY_NAME_MAX) != KUNCI_OK)
+            return api_error(rq, 400, "invalid",
+                             "The display name is at most 128 printable characters.");
+        snprintf(a->display_name, sizeof(a->display_name), "%s", name);
+    }
     if (state != NULL && kunci_mfa_state_parse(state, &a->mfa_state) != KUNCI_OK)
         return api_error(rq, 400, "invalid", "mfa_state is disabled, enabled or enforced.");
     if (json_is_boolean(enabled)) {
@@ -186,17 +188,6 @@ enum MHD_Result api_admin_lockout_clear(struct web_request *rq)
     return api_json(rq, 200, json_pack("{s:i}", "cleared", count));
 }
 
-enum MHD_Result api_admin_users(struct web_request *rq)
-{
-    json_t *list = json_array();
-    int r = kunci_store_account_list(rq->h, add_user, list);
-    if (r != KUNCI_OK) {
-        json_decref(list);
-        return api_fail(rq, r);
-    }
-    return api_json(rq, 200, list);
-}
-
 /* The account a route's {login} names, or the answer already queued. */
 static bool named_account(struct web_request *rq, struct kunci_account *a, enum MHD_Result *ret_r)
 {
@@ -212,6 +203,21 @@ enum MHD_Result api_admin_user_update(struct web_request *rq)
     struct kunci_account a;
     enum MHD_Result ret;
     return named_account(rq, &a, &ret) ? update_user(rq, &a) : ret;
+}
+
+enum MHD_Result api_admin_user_delete(struct web_request *rq)
+{
+    struct kunci_account a;
+    enum MHD_Result ret;
+    if (!named_account(rq, &a, &ret))
+        return ret;
+    if (a.id == rq->account.id)
+        return api_error(rq, 409, "self", "You cannot delete your own account.");
+    int r = kunci_store_account_delete(rq->h, a.id);
+    if (r != KUNCI_OK)
+        return api_fail(rq, r);
+    web_event(rq, "user_deleted", &a, NULL, "by_admin", NULL);
+    return api_json(rq, 200, json_pack("{s:s, s:b}", "login", a.login, "deleted", 1));
 }
 
 enum MHD_Result api_admin_user_password(struct web_request *rq)

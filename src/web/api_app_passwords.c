@@ -55,10 +55,16 @@ enum MHD_Result api_app_passwords_list(struct web_request *rq)
         json_decref(items);
         return api_fail(rq, r);
     }
+    /* While MFA is required but not yet registered, the mail apps still on the account
+     * password: each needs an app password before "enforced" refuses it. */
+    json_t *legacy = rq->account.mfa_state == KUNCI_MFA_ENABLED
+                         ? web_legacy_clients(rq, rq->account.id)
+                         : json_array();
     return api_json(rq, 200,
-                    json_pack("{s:b, s:s?, s:o, s:i, s:b}", "available", reason == NULL, "reason",
-                              reason, "items", items, "max", s.app_passwords_max, "reauth_required",
-                              !web_reauth_fresh(rq)));
+                    json_pack("{s:b, s:s?, s:o, s:i, s:b, s:o}", "available", reason == NULL,
+                              "reason", reason, "items", items, "max", s.app_passwords_max,
+                              "reauth_required", !web_reauth_fresh(rq), "account_password_clients",
+                              legacy ? legacy : json_array()));
 }
 
 enum MHD_Result api_app_passwords_create(struct web_request *rq)

@@ -116,6 +116,8 @@ enum MHD_Result api_sign_in(struct web_request *rq)
     int r = kunci_store_account_by_id(rq->h, account_id, &a);
     if (r != KUNCI_OK)
         return api_fail(rq, r == KUNCI_ERR_NOT_FOUND ? KUNCI_ERR_TEMPFAIL : r);
+    /* The users list's "last sign-in"; informational. */
+    kunci_store_best_effort(kunci_store_account_signed_in(rq->h, account_id, rq->now));
     struct kunci_session_policy policy;
     kunci_session_policy_from(&rq->ctx->cfg, &policy);
     /* Housekeeping; failure is harmless. */

@@ -1,5 +1,6 @@
 /* The JSON views of what the API shows: the session, the methods, an app password. */
 #include "web/views.h"
+#include "web/api.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -14,11 +15,18 @@ json_t *web_session_json(struct web_request *rq)
     if (!rq->has_session)
         return json_pack("{s:b}", "signed_in", 0);
     const struct kunci_account *a = &rq->account;
-    return json_pack("{s:b, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:b}, s:o}", "signed_in", 1, "next",
-                     kunci_next_step_name(web_next(rq)), "csrf", rq->session.csrf, "user", "login",
-                     a->login, "display_name", a->display_name, "role", kunci_role_name(a->role),
-                     "mfa_state", kunci_mfa_state_name(a->mfa_state), "must_change_password",
-                     a->must_change_password, "methods", web_methods_json(rq));
+    json_t *out =
+        json_pack("{s:b, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:b}, s:o}", "signed_in", 1, "next",
+                  kunci_next_step_name(web_next(rq)), "csrf", rq->session.csrf, "user", "login",
+                  a->login, "display_name", a->display_name, "role", kunci_role_name(a->role),
+                  "mfa_state", kunci_mfa_state_name(a->mfa_state), "must_change_password",
+                  a->must_change_password, "methods", web_methods_json(rq));
+    /* While MFA is required and not set up: the mail apps that "enforced" will cut off. */
+    if (out != NULL && a->mfa_state == KUNCI_MFA_ENABLED) {
+        json_t *legacy = web_legacy_clients(rq, a->id);
+        json_object_set_new(out, "account_password_clients", legacy ? legacy : json_array());
+    }
+    return out;
 }
 
 /* "+62 ••••••7890", "a•••@example.org": enough to recognise, not to harvest. */

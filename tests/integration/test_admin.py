@@ -1,0 +1,150 @@
+"""The organization's side through the API and the CLI: the users list at scale (search,
+pages, columns), MFA for many users at once, Manage user settings, readiness before
+"enforced", and every administrator endpoint refused to a user."""
+
+import json
+import uuid
+
+from test_web_api import enrolled, user, web
+from webclient import totp
+
+
+def admin(env):
+    boss = f"boss.{uuid.uuid4().hex[:8]}@example.org"
+    env.kunci("user", "add", boss, "--admin", "--password-stdin", input="Boss-password-long-1\n")
+    a = web(env)
+    assert a.sign_in(boss, "Boss-password-long-1")[0] == 200
+    return a, boss
+
+
+def test_search_pages_and_columns(env):
+    a, _ = admin(env)
+    tag = uuid.uuid4().hex[:6]
+    logins = [f"rollout-{tag}-{i:02d}@example.org" for i in range(7)]
+    for i, login in enumerate(logins):
+        env.kunci("user", "add", login, "--display-name", f"Zed{tag} Person {i}",
+                  "--password-stdin", input="Wander-Orbit-71\n")
+    page = a.call("GET", f"/admin/users?q=rollout-{tag}&limit=3")[1]
+    assert [u["login"] for u in page["items"]] == logins[:3]
+    assert page["next_after"] == logins[2]
+    rest = a.call("GET", f"/admin/users?q=ROLLOUT-{tag}&limit=5&after={page['next_after']}")[1]
+    assert [u["login"] for u in rest["items"]] == logins[3:] and rest["next_after"] is None
+    # The display name's prefix, in any case.
+    by_name = a.call("GET", f"/admin/users?q=zed{tag}")[1]["items"]
+    assert sorted(u["login"] for u in by_name) == logins
+    assert a.call("GET", "/admin/users?q=nobody-has-this-prefix")[1]["items"] == []
+    # The columns: methods, app passwords, last sign-in, readiness.
+    c, login, pw, _, _ = enrolled(env)
+    env.app_password(login, "Phone")
+    row = a.call("GET", f"/admin/users?q={login}")[1]["items"][0]
+    assert row["methods"] == 1 and row["app_passwords"] == 2 and row["mfa_state"] == "enforced"
+    assert row["last_sign_in_at"] and row["legacy_clients"] == 0
+    assert a.call("GET", "/admin/users?limit=0")[0] == 400
+
+
+def test_bulk_mfa_and_readiness(env):
+    a, _ = admin(env)
+    users = [user(env) for _ in range(3)]
+    logins = [u[0] for u in users]
+    # One of them reads mail with the account password.
+    assert env.auth_nginx(logins[0], users[0][1], "imap", client_ip="10.0.0.5")[1]["Auth-Status"] == "OK"
+    status, body, _ = a.call("POST", "/admin/users/mfa", {"logins": logins + ["ghost@example.org"],
+                                                          "mfa_state": "enabled"})
+    assert status == 404 and body["logins"] == ["ghost@example.org"]
+    assert all(env.kunci_json("user", "show", l)["mfa_state"] == "disabled" for l in logins)
+    status, body, _ = a.call("POST", "/admin/users/mfa", {"logins": logins, "mfa_state": "enabled"})
+    assert status == 200 and body["changed"] == 3
+    assert all(web(env).sign_in(l, pw)[0] == 200 for l, pw in users)  # the state, nothing else
+    ready = a.call("POST", "/admin/readiness", {"logins": logins})[1]
+    assert ready["affected"] == 1
+    cut = next(u for u in ready["users"] if u["login"] == logins[0])
+    assert cut["clients"][0]["protocol"] == "imap" and cut["clients"][0]["client_ip"] == "10.0.0.5"
+    # The user sees it too, on "More information required".
+    c = web(env)
+    s = c.sign_in(logins[0], users[0][1])[1]
+    assert s["next"] == "setup" and s["account_password_clients"][0]["client_ip"] == "10.0.0.5"
+    row = a.call("GET", f"/admin/users?q={logins[0]}")[1]["items"][0]
+    assert row["legacy_clients"] == 1 and row["mfa_state"] == "enabled"
+    status, body, _ = a.call("POST", "/admin/users/mfa", {"logins": logins, "mfa_state": "enforced"})
+    assert status == 200 and body["changed"] == 3
+    assert env.auth_nginx(logins[0], users[0][1], "imap")[1]["Auth-Status"] != "OK"
+    events = a.call("GET", f"/admin/activity?user={logins[1]}&event=mfa_state_changed")[1]["items"]
+    assert [e["detail"] for e in events] == ["enabled -> enforced", "disabled -> enabled"]
+    assert a.call("POST", "/admin/users/mfa", {"logins": logins, "mfa_state": "on"})[0] == 400
+    assert a.call("POST", "/admin/users/mfa", {"logins": [], "mfa_state": "enabled"})[0] == 400
+
+
+def test_manage_user_settings(env):
+    a, _ = admin(env)
+    c, login, pw, secret, _ = enrolled(env)
+    ap = env.app_password(login, "Laptop")["password"]
+    assert env.auth_nginx(login, ap, "imap")[1]["Auth-Status"] == "OK"
+    status, _, _ = a.call("POST", "/admin/users/manage",
+                          {"logins": [login], "actions": ["delete_app_passwords"]})
+    assert status == 200
+    assert env.auth_nginx(login, ap, "imap")[1]["Auth-Status"] != "OK"  # at once
+    assert c.call("GET", "/session")[1]["signed_in"] is True
+    a.call("POST", "/admin/users/manage", {"logins": [login], "actions": ["sign_out"]})
+    assert c.call("GET", "/session")[1]["signed_in"] is False
+    a.call("POST", "/admin/users/manage", {"logins": [login], "actions": ["reset_methods"]})
+    shown = env.kunci_json("user", "show", login)
+    assert shown["mfa_state"] == "enabled"
+    c = web(env)
+    assert c.sign_in(login, pw)[1]["next"] == "setup"  # registers again
+    assert a.call("POST", "/admin/users/manage", {"logins": [login], "actions": ["dance"]})[0] == 400
+    assert a.call("POST", "/admin/users/manage", {"logins": [login], "actions": []})[0] == 400
+
+
+def test_edit_delete_and_users_get_403_everywhere(env):
+    a, boss = admin(env)
+    login, pw = user(env)
+    assert a.call("PATCH", f"/admin/users/{login}", {"display_name": "Dewi Baru"})[0] == 200
+    assert env.kunci_json("user", "show", login)["display_name"] == "Dewi Baru"
+    assert a.call("PATCH", f"/admin/users/{login}", {"display_name": "x\n"})[0] == 400
+    assert a.call("DELETE", f"/admin/users/{boss}")[1]["error"] == "self"
+    plain = web(env)
+    plain.sign_in(login, pw)
+    for method, path, body in (("GET", "/admin/users", None), ("POST", "/admin/users", {}),
+                               ("POST", "/admin/users/mfa", {"logins": [login], "mfa_state": "disabled"}),
+                               ("POST", "/admin/users/manage", {"logins": [login], "actions": ["sign_out"]}),
+                               ("POST", "/admin/readiness", {"logins": [login]}),
+                               ("PATCH", f"/admin/users/{login}", {"display_name": "me"}),
+                               ("DELETE", f"/admin/users/{login}", None),
+                               ("POST", f"/admin/users/{login}/password", {}),
+                               ("DELETE", f"/admin/users/{login}/app-passwords", None),
+                               ("GET", "/admin/lockouts", None),
+                               ("DELETE", f"/admin/lockouts/{login}", None),
+                               ("GET", "/admin/activity", None)):
+        status, answer, _ = plain.call(method, path, body)
+        assert status == 403 and answer["error"] == "not_admin", (method, path, status)
+    assert a.call("DELETE", f"/admin/users/{login}")[0] == 200
+    assert env.kunci("user", "show", login, check=False).returncode == 1
+    assert a.call("GET", f"/admin/activity?user={login}&event=user_deleted")[1]["items"]
+
+
+def test_cli_bulk(env, tmp_path):
+    users = [user(env) for _ in range(3)]
+    logins = [u[0] for u in users]
+    listing = tmp_path / "logins.txt"
+    listing.write_text("# the pilot group\n" + "\n".join(logins[1:]) + "\n\n")
+    env.kunci("mfa", "set", logins[0], "--from-file", str(listing), "enabled")
+    assert all(env.kunci_json("user", "show", l)["mfa_state"] == "enabled" for l in logins)
+    # Only the state changed: each still signs in with the password.
+    assert all(web(env).sign_in(l, pw)[0] == 200 for l, pw in users)
+    bad = env.kunci("mfa", "set", logins[0], "ghost@example.org", "enforced", check=False)
+    assert bad.returncode == 1 and "ghost@example.org" in bad.stderr and "nothing was changed" in bad.stderr
+    assert env.kunci_json("user", "show", logins[0])["mfa_state"] == "enabled"
+    out = json.loads(env.kunci("--json", "mfa", "set", *logins, "enforced").stdout)
+    assert [u["mfa_state"] for u in out] == ["enforced"] * 3
+    c, login, pw, _, _ = enrolled(env)
+    env.kunci("sessions", "revoke", login)
+    assert c.call("GET", "/session")[1]["signed_in"] is False
+    env.kunci("devices", "forget", login)
+    env.kunci("mfa", "reset-methods", login)
+    assert env.kunci_json("user", "show", login)["mfa_state"] == "enabled"
+    rows = json.loads(env.kunci("--json", "audit", "list", "--user", login).stdout)
+    kinds = [r["event"] for r in rows]
+    for k in ("sessions_revoked", "devices_forgotten", "methods_reset"):
+        assert k in kinds
+    assert env.kunci("mfa", "set", "enabled", check=False).returncode == 64
+    assert env.kunci("sessions", "revoke", check=False).returncode == 64
