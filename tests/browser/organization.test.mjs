@@ -117,3 +117,89 @@ test("the administrators' log filters by user, outcome and protocol; a user gets
   await plain.context.close();
   await context.close();
 });
+
+// An administrator of the pilot group: signed in on /admin, the list searched for `tag`.
+async function adminPage(tag) {
+  const boss = { login: `boss-${tag}@example.org`, password: "Boss-password-long-1" };
+  stack.kunci("user", "add", boss.login, "--admin", "--password-stdin", { input: boss.password + "\n" });
+  const session = await newPage(browser, { viewport: { width: 1280, height: 900 } });
+  await signIn(session.page, stack, boss);
+  await session.page.waitForSelector("#admin-link");
+  await session.page.goto(stack.web + "/admin?q=" + tag);
+  await session.page.waitForSelector("#users tbody tr[data-login]");
+  return session;
+}
+
+async function select(page, logins) {
+  for (const l of logins) await page.check(`#users input[data-login="${l}"]`);
+}
+
+test("a rollout: three users required at once, readiness before Enforce, one finishes set-up", async () => {
+  const tag = "pilot" + Date.now().toString(36);
+  const users = [0, 1, 2].map((i) => {
+    const u = { login: `${tag}-${i}@example.org`, password: "Primary-pass-1" };
+    stack.kunci("user", "add", u.login, "--password-stdin", { input: u.password + "\n" });
+    return u;
+  });
+  // The first reads mail with the account password.
+  assert.equal(stack.imap(users[0].login, users[0].password), "OK");
+  const { page, context } = await adminPage(tag);
+  await select(page, users.map((u) => u.login));
+  assert.match(await page.textContent("#selected-count"), /3 selected/);
+  await page.click("#bulk-enabled");
+  await page.waitForSelector("#confirm-dialog");
+  assert.match(await page.textContent("#dialog-text"), /set up a method/);
+  await screenshot(page, "admin-bulk-require");
+  await page.click("#dialog-confirm");
+  await page.waitForFunction(() => /Done for 3 users/.test(document.querySelector("#error")?.textContent));
+  for (const u of users) assert.match(stack.kunci("user", "show", u.login), /mfa:\s+enabled/);
+  // The readiness column names the one on the account password.
+  const cell = await page.textContent(`#users tr[data-login="${users[0].login}"] .readiness`);
+  assert.match(cell, /1 on the account password/);
+  // Enforce says who would be cut off, and how.
+  await select(page, users.map((u) => u.login));
+  await page.click("#bulk-enforced");
+  await page.waitForSelector("#cut-off");
+  assert.match(await page.textContent("#dialog-text"), /^1 of these users still use their account password/);
+  assert.match(await page.textContent("#cut-off"), new RegExp(`${users[0].login}: IMAP from 127\\.0\\.0\\.1`));
+  await screenshot(page, "admin-enforce-readiness");
+  await page.click("#dialog-cancel");
+  assert.match(stack.kunci("user", "show", users[0].login), /mfa:\s+enabled/); // nothing changed
+  // The second user finishes "Set it up now" and is enforced by it.
+  const walk = await newPage(browser);
+  await signIn(walk.page, stack, users[1]);
+  await walk.page.click("#setup-now");
+  await walk.page.waitForSelector("#totp-secret");
+  const secret = (await walk.page.textContent("#totp-secret")).replace(/\s/g, "");
+  await walk.page.fill("#code", totp(secret));
+  await walk.page.click("#verify");
+  await walk.page.waitForSelector("#verified");
+  await walk.page.click("#next");
+  await walk.page.waitForSelector("#app-password");
+  await walk.context.close();
+  await page.reload();
+  await page.waitForSelector(`#users tr[data-login="${users[1].login}"]`);
+  assert.match(await page.textContent(`#users tr[data-login="${users[1].login}"] .mfa-state`), /Enforced/);
+  assert.match(await page.textContent(`#users tr[data-login="${users[0].login}"] .mfa-state`), /Required/);
+  await context.close();
+});
+
+test("Manage user settings: deleting all app passwords refuses the user's IMAP at once", async () => {
+  const tag = "manage" + Date.now().toString(36);
+  const user = { login: `${tag}@example.org`, password: "Primary-pass-1" };
+  stack.kunci("user", "add", user.login, "--password-stdin", { input: user.password + "\n" });
+  stack.kunci("mfa", "set", user.login, "enforced");
+  const ap = JSON.parse(stack.kunci("app-password", "create", user.login, "--name", "Laptop", "--json")).password;
+  assert.equal(stack.imap(user.login, ap), "OK");
+  const { page, context } = await adminPage(tag);
+  await select(page, [user.login]);
+  await page.click("#bulk-manage");
+  await page.waitForSelector("#manage-actions");
+  await page.check("#manage-delete_app_passwords");
+  await screenshot(page, "admin-manage");
+  await page.click("#dialog-confirm");
+  await page.waitForFunction(() => /Done for 1 users/.test(document.querySelector("#error")?.textContent));
+  assert.notEqual(stack.imap(user.login, ap), "OK");
+  assert.equal(JSON.parse(stack.kunci("app-password", "list", user.login, "--json")).length, 0);
+  await context.close();
+});
