@@ -249,11 +249,14 @@ async function route() {
   // The wizard's steps have URLs of their own under /setup (so Back goes one step back).
   const setupStep = want === "/setup" && path === "/setup/method";
   if (want !== "/security" && path !== want && !setupStep) return go(want, true);
-  if (want === "/security" && !["/security", "/security/activity", "/admin", "/admin/activity", "/password"].includes(path)) return go("/security", true);
+  // Set-up put off ("Not now") may be done from Security info at any time.
+  const deferred = state.session.user && state.session.user.mfa_state === "enabled" && ["/setup", "/setup/method"].includes(path);
+  if (want === "/security" && !deferred && !["/security", "/security/activity", "/admin", "/admin/activity", "/admin/settings", "/password"].includes(path)) return go("/security", true);
   if (path.startsWith("/admin") && state.session.user.role !== "admin") return go("/security", true);
   ({ "/": signIn, "/setup": setupIntro, "/setup/method": () => chooseMethod(false),
      "/verify": verify, "/password": changePassword, "/security": security,
-     "/security/activity": recentActivity, "/admin": admin, "/admin/activity": adminActivity })[path]();
+     "/security/activity": recentActivity, "/admin": admin, "/admin/activity": adminActivity,
+     "/admin/settings": adminSettings })[path]();
 }
 
 // ---- Sign in ------------------------------------------------------------------------
@@ -351,12 +354,21 @@ function legacyNotice(key, clients, id) {
 }
 
 function setupIntro() {
+  const grace = state.session.setup_grace;
+  const err = errorBox();
+  const later = grace && grace.allowed && state.session.next === "setup"
+    ? h("button", { class: "secondary", id: "not-now", onclick: async () => {
+        try { state.session = await api("POST", "/setup/later", {}); go("/security"); } catch (e) { say(err, problem(e)); }
+      } }, t("setup.not_now")) : null;
   show(t("setup.title"),
     stepIndicator(1),
     h("p", {}, t("setup.intro")),
     legacyNotice("setup.legacy_clients", state.session.account_password_clients, "legacy-clients"),
+    grace && grace.allowed ? h("p", { class: "muted", id: "grace" }, t("setup.grace_until", { date: when(grace.until) })) : null,
     h("p", { class: "muted" }, state.session.user.login),
+    err,
     h("button", { id: "setup-now", onclick: () => go("/setup/method") }, t("setup.button")),
+    later,
     signOutButton());
 }
 
@@ -661,7 +673,11 @@ async function security() {
           if (!confirm(t("security.remove_confirm"))) return;
           try { await withPassword(() => api("DELETE", "/methods/" + m.id)); route(); } catch (e) { say(err, problem(e)); }
         } }, t("security.remove"))))));
+  const grace = state.session.setup_grace;
   const parts = [
+    user.mfa_state === "enabled" ? h("div", { class: "notice", id: "setup-pending" },
+      h("p", {}, grace ? t("security.setup_by", { date: when(grace.until) }) : t("security.setup_pending")),
+      h("button", { id: "setup-from-security", onclick: () => go("/setup") }, t("setup.button"))) : null,
     h("p", {}, t("security.intro", { login: user.login })),
     h("h2", {}, t("security.methods")),
     state.session.methods.length ? methodList : h("p", { class: "muted" }, t("security.no_methods")),
@@ -1026,12 +1042,71 @@ async function admin(created) {
   });
   show(t("admin.title"), err, result,
     h("button", { class: "secondary", id: "admin-activity-link", onclick: () => go("/admin/activity") }, t("admin.activity")),
+    h("button", { class: "secondary", id: "admin-settings-link", onclick: () => go("/admin/settings") }, t("settings.title")),
     h("h2", {}, t("admin.users")), searchForm,
     h("div", { class: "bulk-bar" }, count, ...bulk, manageButton),
     h("div", { class: "table-scroll" }, table), more,
     h("h2", {}, t("admin.create")), form,
     await lockoutsSection(err),
     h("button", { class: "secondary", onclick: () => go("/security") }, t("security.title")), signOutButton());
+}
+
+// Service settings, grouped as the seed's system groups them, each with its explanation.
+async function adminSettings() {
+  const err = errorBox();
+  let list = [];
+  try { list = await api("GET", "/admin/settings"); } catch (e) { say(err, problem(e)); }
+  const groups = ["app_passwords", "verification", "remember", "trusted_networks", "setup", "lockouts", "codes", "activity"];
+  const inputs = {};
+  const form = h("form", { id: "settings-form" });
+  for (const g of groups) {
+    const items = list.filter((s) => s.group === g);
+    if (!items.length) continue;
+    const section = h("fieldset", { class: "settings-group", id: "group-" + g },
+      h("legend", {}, t("settings.group_" + g)), h("p", { class: "muted" }, t("settings.group_" + g + "_intro")));
+    for (const s of items) {
+      const id = "setting-" + s.key;
+      const help = h("span", { class: "muted", id: id + "-help" }, (state.strings["settings." + s.key] ? t("settings." + s.key) : s.description) +
+        (s.type === "int" ? " " + t("settings.range", { min: s.min, max: s.max, def: s.default }) : ""));
+      let input;
+      if (s.type === "bool") {
+        input = h("input", { type: "checkbox", id, checked: s.value, "aria-describedby": id + "-help" });
+        section.append(h("div", { class: "setting" }, h("label", { class: "inline", for: id }, input, s.key), h("br"), help));
+      } else if (s.type === "int") {
+        input = h("input", { type: "number", id, min: String(s.min), max: String(s.max), value: String(s.value), required: true, "aria-describedby": id + "-help" });
+        section.append(h("div", { class: "setting" }, h("label", { for: id }, s.key), input, help));
+      } else {
+        input = h("textarea", { id, rows: "3", "aria-describedby": id + "-help", placeholder: "10.0.0.0/8, 2001:db8::/32" });
+        input.value = s.value.split(",").filter(Boolean).join(", ");
+        section.append(h("div", { class: "setting" }, h("label", { for: id }, s.key), input, help));
+      }
+      inputs[s.key] = { input, setting: s };
+    }
+    form.append(section);
+  }
+  form.append(err, h("button", { type: "submit", id: "save-settings" }, t("settings.save")),
+    h("button", { type: "button", class: "secondary", onclick: () => go("/admin") }, t("admin.title")));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const change = {};
+    for (const [key, { input, setting }] of Object.entries(inputs)) {
+      const v = setting.type === "bool" ? input.checked : setting.type === "int" ? Number(input.value) : input.value.replace(/\s+/g, "");
+      const old = setting.type === "networks" ? setting.value : setting.value;
+      if (v !== old) change[key] = v;
+    }
+    if (!Object.keys(change).length) return say(err, t("settings.unchanged"), true);
+    await working(form.querySelector("#save-settings"), async () => {
+      try {
+        const r = await withPassword(() => api("PATCH", "/admin/settings", change));
+        if (r === false) return;
+        await adminSettings();
+        say(document.getElementById("error"), t("settings.saved", { n: Object.keys(change).length }), true);
+      } catch (e) {
+        say(err, e.code === "invalid_setting" ? t("settings.invalid") : problem(e));
+      }
+    });
+  });
+  show(t("settings.title"), h("p", {}, t("settings.intro")), form);
 }
 
 // The sign-in log and audit: everyone's events, filtered, newest first, page by page.

@@ -79,7 +79,8 @@ static int settings_get(struct cli *cli, int argc, char **argv)
         if (obj != NULL) {
             json_t *v = d->type == KUNCI_SETTING_BOOL
                             ? json_boolean(strcmp(c.values[i], "true") == 0)
-                            : json_integer(atoll(c.values[i]));
+                        : d->type == KUNCI_SETTING_INT ? json_integer(atoll(c.values[i]))
+                                                       : json_string(c.values[i]);
             json_object_set_new(obj, d->key, v);
         } else if (only != NULL) {
             printf("%s\n", c.values[i]);
@@ -112,7 +113,11 @@ static int settings_set(struct cli *cli, int argc, char **argv)
         return EXIT_USAGE;
     }
     if (kunci_setting_canonical(d, argv[optind + 1], canon) != KUNCI_OK) {
-        if (d->type == KUNCI_SETTING_BOOL)
+        if (d->type == KUNCI_SETTING_NETWORKS)
+            cli_error("%s takes up to %d address ranges like 10.0.0.0/8,2001:db8::/32 (an "
+                      "empty value for none), not '%s'",
+                      d->key, KUNCI_TRUSTED_NETWORKS_MAX, argv[optind + 1]);
+        else if (d->type == KUNCI_SETTING_BOOL)
             cli_error("%s takes true or false, not '%s'", d->key, argv[optind + 1]);
         else
             cli_error("%s takes a whole number from %ld to %ld, not '%s'", d->key, d->min, d->max,
@@ -124,7 +129,9 @@ static int settings_set(struct cli *cli, int argc, char **argv)
     if ((r = kunci_store_setting_set(&cli->store, d->key, canon)) != KUNCI_OK)
         return cli_fail(r, "settings set");
     char detail[KUNCI_EVENT_DETAIL_MAX];
-    snprintf(detail, sizeof(detail), "%s = %s", d->key, canon);
+    int n = snprintf(detail, sizeof(detail), "%s = ", d->key);
+    if (n > 0 && (size_t)n < sizeof(detail)) /* a long list is cut: the record shows its start */
+        kunci_event_set(detail + n, sizeof(detail) - (size_t)n, canon);
     cli_event(cli, "settings_changed", NULL, detail);
     if (cli->json)
         cli_print_json(json_pack("{s:s, s:s}", "key", d->key, "value", canon));

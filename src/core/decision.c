@@ -167,6 +167,20 @@ enum kunci_auth_result kunci_auth_fast(const struct kunci_ctx *ctx, struct kunci
     return set_result(out, KUNCI_AUTH_NEEDS_HASH);
 }
 
+/* A mail app on a trusted network may use the account password while the user has no app
+ * password yet (the seed's system's "trusted IPs" for legacy apps). Anything unreadable
+ * answers no. */
+static bool trusted_without_app_passwords(struct kunci_store_handle *h,
+                                          const struct kunci_auth_request *req,
+                                          const struct kunci_auth_outcome *out)
+{
+    char trusted[KUNCI_SETTING_VALUE_MAX];
+    int count = 1;
+    return kunci_trusted_networks_load(h, trusted) == KUNCI_OK &&
+           kunci_network_trusted(trusted, client_ip(req)) &&
+           kunci_store_app_password_count(h, out->account_id, &count) == KUNCI_OK && count == 0;
+}
+
 enum kunci_auth_result kunci_auth_slow(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                                        const struct kunci_auth_request *req,
                                        struct kunci_auth_outcome *out)
@@ -194,7 +208,8 @@ enum kunci_auth_result kunci_auth_slow(const struct kunci_ctx *ctx, struct kunci
     /* The account's state is only told to someone who knows its password. */
     if (!out->account_enabled)
         return set_result(out, KUNCI_AUTH_DISABLED);
-    if (out->mfa_state == KUNCI_MFA_ENFORCED && !req->primary_only)
+    if (out->mfa_state == KUNCI_MFA_ENFORCED && !req->primary_only &&
+        !trusted_without_app_passwords(h, req, out))
         return set_result(out, KUNCI_AUTH_MFA_REQUIRED);
     if (kunci_password_needs_rehash(out->password_hash, &ctx->pwparams) &&
         kunci_password_hash(&ctx->pwparams, req->secret, req->secret_len, new_hash) == KUNCI_OK)

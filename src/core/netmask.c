@@ -148,6 +148,13 @@ static int match_ip(const struct kunci_net *net, void *arg)
     return kunci_net_contains(net, arg) ? 1 : 0;
 }
 
+bool kunci_network_trusted(const char *canonical_list, const char *address)
+{
+    struct kunci_ip ip;
+    return canonical_list[0] != '\0' && address != NULL &&
+           kunci_ip_parse(address, &ip) == KUNCI_OK && kunci_networks_allow(canonical_list, &ip);
+}
+
 bool kunci_networks_allow(const char *canonical_list, const struct kunci_ip *ip)
 {
     if (canonical_list[0] == '\0')

@@ -26,5 +26,7 @@ bool kunci_net_contains(const struct kunci_net *net, const struct kunci_ip *ip);
 int kunci_networks_canonical(const char *list, char *out, size_t out_size);
 /* true when the list is empty or one of its networks holds ip. */
 bool kunci_networks_allow(const char *canonical_list, const struct kunci_ip *ip);
+/* true when the (canonical) trusted networks hold the address; an empty list trusts none. */
+bool kunci_network_trusted(const char *canonical_list, const char *address);
 
 #endif

@@ -1,4 +1,5 @@
 #include "core/session.h"
+#include "core/settings.h"
 #include "core/err.h"
 #include "core/mfa.h"
 
@@ -174,4 +175,27 @@ void kunci_session_policy_from(const struct kunci_config *cfg,
 {
     policy_r->idle_seconds = (int64_t)cfg->session_idle_minutes * 60;
     policy_r->max_seconds = (int64_t)cfg->session_max_hours * 3600;
+}
+
+int kunci_setup_grace(struct kunci_store_handle *h, const struct kunci_account *acct, int64_t now,
+                      bool defer, bool *allowed_r, int64_t *until_r)
+{
+    struct kunci_settings s;
+    int64_t first = 0;
+
+    *allowed_r = false;
+    *until_r = 0;
+    if (acct->mfa_state != KUNCI_MFA_ENABLED)
+        return KUNCI_OK;
+    int r = kunci_settings_load(h, &s);
+    if (r != KUNCI_OK || s.mfa_setup_grace_days == 0)
+        return r;
+    r = kunci_store_account_setup_deferred(h, acct->id, false, now, &first);
+    if (r != KUNCI_OK)
+        return r;
+    *until_r = (first != 0 ? first : now) + (int64_t)s.mfa_setup_grace_days * 86400;
+    *allowed_r = now < *until_r;
+    if (defer && *allowed_r && first == 0)
+        r = kunci_store_account_setup_deferred(h, acct->id, true, now, &first);
+    return r;
 }

@@ -58,6 +58,12 @@ enum kunci_next_step kunci_session_next(struct kunci_store_handle *h,
                                         const struct kunci_session *sess);
 /* "done", "change_password", "second_factor", "setup": the API's words. */
 const char *kunci_next_step_name(enum kunci_next_step step);
+
+/* "Not now" on "More information required": allowed while mfa_setup_grace_days have not
+ * passed since the account first answered it. *until_r is when set-up becomes mandatory (0:
+ * no grace at all). With defer, a first answer is recorded. */
+int kunci_setup_grace(struct kunci_store_handle *h, const struct kunci_account *acct, int64_t now,
+                      bool defer, bool *allowed_r, int64_t *until_r);
 /* The session limits kunci.conf sets. */
 void kunci_session_policy_from(const struct kunci_config *cfg,
                                struct kunci_session_policy *policy_r);

@@ -1,5 +1,6 @@
 #include "core/settings.h"
 #include "core/err.h"
+#include "core/netmask.h"
 #include "core/secret.h"
 #include "core/store.h"
 
@@ -10,50 +11,60 @@
 #include <string.h>
 #include <strings.h>
 
-#define B(key, def, desc)                                                                          \
+#define B(group, key, def, desc)                                                                   \
     {                                                                                              \
-#key, KUNCI_SETTING_BOOL, def, 0, 0, desc, offsetof(struct kunci_settings, key)            \
+#key, KUNCI_SETTING_BOOL, def, 0, 0, desc, offsetof(struct kunci_settings, key), group     \
     }
-#define I(key, def, lo, hi, desc)                                                                  \
+#define I(group, key, def, lo, hi, desc)                                                           \
     {                                                                                              \
-#key, KUNCI_SETTING_INT, def, lo, hi, desc, offsetof(struct kunci_settings, key)           \
+#key, KUNCI_SETTING_INT, def, lo, hi, desc, offsetof(struct kunci_settings, key), group    \
     }
 
 const struct kunci_setting_def kunci_setting_defs[] = {
-    B(app_passwords_allowed, "true",
+    B("app_passwords", app_passwords_allowed, "true",
       "users whose MFA is required may create and use app passwords"),
-    I(app_passwords_max, "40", 1, 1000, "app passwords per user"),
-    I(app_password_length, "24", KUNCI_APP_PASSWORD_MIN_LEN, KUNCI_APP_PASSWORD_MAX_LEN,
-      "letters in a new app password"),
-    B(app_passwords_revoke_on_password_change, "false",
+    I("app_passwords", app_passwords_max, "40", 1, 1000, "app passwords per user"),
+    I("app_passwords", app_password_length, "24", KUNCI_APP_PASSWORD_MIN_LEN,
+      KUNCI_APP_PASSWORD_MAX_LEN, "letters in a new app password"),
+    B("app_passwords", app_passwords_revoke_on_password_change, "false",
       "changing a user's password deletes their app passwords"),
-    I(remember_device_days, "14", 1, 365,
+    B("verification", mfa_totp_allowed, "true", "the authenticator app method"),
+    B("verification", mfa_phone_allowed, "true", "codes by text message or call"),
+    B("verification", mfa_email_allowed, "true", "codes to an alternate e-mail"),
+    I("remember", remember_device_days, "14", 1, 365,
       "days a browser may skip the second factor after \"don't ask again\""),
-    B(mfa_totp_allowed, "true", "the authenticator app method"),
-    B(mfa_phone_allowed, "true", "codes by text message or call"),
-    B(mfa_email_allowed, "true", "codes to an alternate e-mail"),
-    I(lockout_threshold, "10", 0, 1000,
+    {"trusted_networks", KUNCI_SETTING_NETWORKS, "", 0, KUNCI_TRUSTED_NETWORKS_MAX,
+     "up to 50 address ranges (CIDR, comma-separated): browser sign-ins from them skip the "
+     "second factor, and mail apps from them may use the account password while the user has "
+     "no app password",
+     0, "trusted_networks"},
+    I("setup", mfa_setup_grace_days, "0", 0, 90,
+      "days a user may answer \"Not now\" to \"More information required\", counted from the "
+      "first time (0: set-up at once)"),
+    I("lockouts", lockout_threshold, "10", 0, 1000,
       "consecutive distinct wrong passwords that lock a login's password (0: never); app "
       "passwords go on"),
-    I(lockout_minutes, "15", 1, 1440,
+    I("lockouts", lockout_minutes, "15", 1, 1440,
       "how long the first lock lasts; each further lock lasts twice as long (at most a day)"),
-    I(lockout_hard_limit, "100", 1, 100,
+    I("lockouts", lockout_hard_limit, "100", 1, 100,
       "consecutive wrong passwords or codes after which only an administrator unlocks"),
-    I(mfa_lockout_threshold, "10", 1, 100,
+    I("lockouts", mfa_lockout_threshold, "10", 1, 100,
       "consecutive wrong second-factor codes that lock an account's codes"),
-    I(mfa_lockout_minutes, "5", 1, 1440,
+    I("lockouts", mfa_lockout_minutes, "5", 1, 1440,
       "how long the first lock of codes lasts; each further one twice as long"),
-    I(address_threshold, "20", 0, 100000,
+    I("lockouts", address_threshold, "20", 0, 100000,
       "distinct wrong passwords one client address may make per address_minutes before it is "
       "slowed down (0: never)"),
-    I(address_minutes, "60", 1, 1440,
+    I("lockouts", address_minutes, "60", 1, 1440,
       "the period of address_threshold, and the longest wait an address is given"),
-    I(codes_per_15_minutes, "5", 1, 100, "codes sent per account, and per phone or address"),
-    I(codes_per_day, "20", 1, 1000, "codes sent per day, per account and per phone or address"),
-    I(code_resend_seconds, "60", 0, 3600, "seconds before another code to the same place"),
-    I(code_destinations_per_day, "3", 1, 100,
+    I("codes", codes_per_15_minutes, "5", 1, 100,
+      "codes sent per account, and per phone or address"),
+    I("codes", codes_per_day, "20", 1, 1000,
+      "codes sent per day, per account and per phone or address"),
+    I("codes", code_resend_seconds, "60", 0, 3600, "seconds before another code to the same place"),
+    I("codes", code_destinations_per_day, "3", 1, 100,
       "new phones or addresses an account may send codes to per day while registering"),
-    I(activity_days, "30", 0, 3650,
+    I("activity", activity_days, "30", 0, 3650,
       "days sign-ins, mail logins and changes are kept in the activity record (0: none kept)"),
 };
 const size_t kunci_setting_count = sizeof(kunci_setting_defs) / sizeof(kunci_setting_defs[0]);
@@ -104,6 +115,14 @@ int kunci_setting_canonical(const struct kunci_setting_def *def, const char *val
     bool b;
     long l;
 
+    if (def->type == KUNCI_SETTING_NETWORKS) {
+        if (kunci_networks_canonical(value, out, KUNCI_SETTING_VALUE_MAX) != KUNCI_OK)
+            return KUNCI_ERR_INVALID;
+        size_t n = out[0] != '\0';
+        for (const char *p = out; *p != '\0'; p++)
+            n += *p == ',';
+        return n <= KUNCI_TRUSTED_NETWORKS_MAX ? KUNCI_OK : KUNCI_ERR_TOO_LONG;
+    }
     if (def->type == KUNCI_SETTING_BOOL) {
         if (parse_bool(value, &b) != KUNCI_OK)
             return KUNCI_ERR_INVALID;
@@ -125,6 +144,8 @@ static void apply_def(struct kunci_settings *s, const struct kunci_setting_def *
     bool b = false;
     long l = 0;
 
+    if (def->type == KUNCI_SETTING_NETWORKS)
+        return; /* read where it is needed: kunci_trusted_networks_load */
     if (def->type == KUNCI_SETTING_BOOL) {
         if (value == NULL || parse_bool(value, &b) != KUNCI_OK)
             parse_bool(def->default_value, &b);
@@ -169,4 +190,21 @@ int kunci_settings_load(struct kunci_store_handle *h, struct kunci_settings *set
 {
     kunci_settings_defaults(settings_r);
     return kunci_store_settings_each(h, apply_stored, settings_r);
+}
+
+static int take_networks(void *arg, const char *key, const char *value)
+{
+    if (strcmp(key, "trusted_networks") == 0 &&
+        kunci_setting_canonical(kunci_setting_find(key), value, arg) != KUNCI_OK)
+        ((char *)arg)[0] = '\0'; /* unreadable: nothing is trusted */
+    return KUNCI_OK;
+}
+
+int kunci_trusted_networks_load(struct kunci_store_handle *h, char out[KUNCI_SETTING_VALUE_MAX])
+{
+    out[0] = '\0';
+    int r = kunci_store_settings_each(h, take_networks, out);
+    if (r != KUNCI_OK)
+        out[0] = '\0';
+    return r;
 }

@@ -9,6 +9,9 @@
 enum kunci_setting_type {
     KUNCI_SETTING_BOOL,
     KUNCI_SETTING_INT,
+    /* A list of up to KUNCI_TRUSTED_NETWORKS_MAX CIDR ranges: not in struct kunci_settings
+     * (read where it is needed, kunci_trusted_networks_load), so every check stays small. */
+    KUNCI_SETTING_NETWORKS,
 };
 
 struct kunci_setting_def {
@@ -17,10 +20,13 @@ struct kunci_setting_def {
     const char *default_value;
     long min, max; /* for KUNCI_SETTING_INT */
     const char *description;
-    size_t offset; /* of its bool or int in struct kunci_settings */
+    size_t offset;     /* of its bool or int in struct kunci_settings */
+    const char *group; /* as /admin shows them: "app_passwords", "verification", ... */
 };
 
-#define KUNCI_SETTING_VALUE_MAX 32
+#define KUNCI_TRUSTED_NETWORKS_MAX 50
+/* 50 ranges of at most 43 characters ("ffff:...:ffff/128"), commas, NUL. */
+#define KUNCI_SETTING_VALUE_MAX (KUNCI_TRUSTED_NETWORKS_MAX * 44 + 1)
 
 struct kunci_settings {
     bool app_passwords_allowed;
@@ -41,6 +47,7 @@ struct kunci_settings {
     int code_resend_seconds;
     int code_destinations_per_day;
     int activity_days;
+    int mfa_setup_grace_days;
 };
 
 extern const struct kunci_setting_def kunci_setting_defs[];
@@ -56,6 +63,8 @@ void kunci_settings_defaults(struct kunci_settings *settings);
 struct kunci_store_handle;
 /* Reads every stored setting over the defaults. */
 int kunci_settings_load(struct kunci_store_handle *h, struct kunci_settings *settings_r);
+/* The trusted networks' canonical list ("" for none). */
+int kunci_trusted_networks_load(struct kunci_store_handle *h, char out[KUNCI_SETTING_VALUE_MAX]);
 /* One boolean setting from its stored value (its default when absent or unreadable). */
 bool kunci_setting_true(const char *key, const char *value);
 

@@ -29,9 +29,9 @@ typedef int (*kunci_method_cb)(void *arg, const struct kunci_mfa_method *method)
 
 /* account_update flags */
 #define KUNCI_UPDATE_REVOKE_APP_PASSWORDS 1u
-#define KUNCI_UPDATE_END_SESSIONS         2u /* sign out (all but one) and forget devices */
-#define KUNCI_UPDATE_RESET_METHODS        4u /* delete every method: register again */
-#define KUNCI_UPDATE_SIGN_OUT             8u /* end its sessions (all but one) */
+#define KUNCI_UPDATE_END_SESSIONS         2u  /* sign out (all but one) and forget devices */
+#define KUNCI_UPDATE_RESET_METHODS        4u  /* delete every method: register again */
+#define KUNCI_UPDATE_SIGN_OUT             8u  /* end its sessions (all but one) */
 #define KUNCI_UPDATE_FORGET_DEVICES       16u /* the second factor again on every browser */
 
 /* A row of the administrators' users list. */
@@ -125,11 +125,14 @@ struct kunci_store_backend {
     /* A page of users in login order: those whose login or display name starts with prefix
      * (lowercase; "" for all), after after_login; legacy_since bounds legacy_clients. */
     int (*account_search)(struct kunci_store *store, const char *prefix, const char *after_login,
-                          int limit, int64_t legacy_since, kunci_account_summary_cb cb,
-                          void *arg);
+                          int limit, int64_t legacy_since, kunci_account_summary_cb cb, void *arg);
     int (*account_signed_in)(struct kunci_store *store, int64_t account_id, int64_t now);
-    int (*legacy_client_seen)(struct kunci_store *store, int64_t account_id,
-                              const char *protocol, const char *client_ip, int64_t now);
+    /* When the account first put set-up off (0: never); with defer, that is now unless it
+     * did before. */
+    int (*account_setup_deferred)(struct kunci_store *store, int64_t account_id, bool defer,
+                                  int64_t now, int64_t *at_r);
+    int (*legacy_client_seen)(struct kunci_store *store, int64_t account_id, const char *protocol,
+                              const char *client_ip, int64_t now);
     int (*legacy_client_list)(struct kunci_store *store, int64_t account_id, int64_t since,
                               kunci_legacy_client_cb cb, void *arg);
 
@@ -141,6 +144,7 @@ struct kunci_store_backend {
     int (*app_password_list)(struct kunci_store *store, int64_t account_id,
                              kunci_app_password_cb cb, void *arg);
     int (*app_password_delete)(struct kunci_store *store, int64_t account_id, int64_t id);
+    int (*app_password_count)(struct kunci_store *store, int64_t account_id, int *count_r);
     int (*app_password_delete_all)(struct kunci_store *store, int64_t account_id, int *count_r);
     /* Records a use unless one was recorded less than min_interval seconds ago. */
     int (*app_password_touch)(struct kunci_store *store, int64_t id, int64_t now,
@@ -525,9 +529,8 @@ KUNCI_STORE_OP kunci_store_event_purge(struct kunci_store_handle *h, int64_t bef
     KUNCI_STORE_CALL(event_purge, before);
 }
 KUNCI_STORE_OP kunci_store_account_search(struct kunci_store_handle *h, const char *prefix,
-                                          const char *after_login, int limit,
-                                          int64_t legacy_since, kunci_account_summary_cb cb,
-                                          void *arg)
+                                          const char *after_login, int limit, int64_t legacy_since,
+                                          kunci_account_summary_cb cb, void *arg)
 {
     KUNCI_STORE_CALL(account_search, prefix, after_login, limit, legacy_since, cb, arg);
 }
@@ -536,6 +539,11 @@ KUNCI_STORE_OP kunci_store_account_signed_in(struct kunci_store_handle *h, int64
 {
     KUNCI_STORE_CALL(account_signed_in, account_id, now);
 }
+KUNCI_STORE_OP kunci_store_account_setup_deferred(struct kunci_store_handle *h, int64_t account_id,
+                                                  bool defer, int64_t now, int64_t *at_r)
+{
+    KUNCI_STORE_CALL(account_setup_deferred, account_id, defer, now, at_r);
+}
 KUNCI_STORE_OP kunci_store_legacy_client_seen(struct kunci_store_handle *h, int64_t account_id,
                                               const char *protocol, const char *client_ip,
                                               int64_t now)
@@ -543,10 +551,14 @@ KUNCI_STORE_OP kunci_store_legacy_client_seen(struct kunci_store_handle *h, int6
     KUNCI_STORE_CALL(legacy_client_seen, account_id, protocol, client_ip, now);
 }
 KUNCI_STORE_OP kunci_store_legacy_client_list(struct kunci_store_handle *h, int64_t account_id,
-                                              int64_t since, kunci_legacy_client_cb cb,
-                                              void *arg)
+                                              int64_t since, kunci_legacy_client_cb cb, void *arg)
 {
     KUNCI_STORE_CALL(legacy_client_list, account_id, since, cb, arg);
+}
+KUNCI_STORE_OP kunci_store_app_password_count(struct kunci_store_handle *h, int64_t account_id,
+                                              int *count_r)
+{
+    KUNCI_STORE_CALL(app_password_count, account_id, count_r);
 }
 KUNCI_STORE_OP kunci_store_purge_guards(struct kunci_store_handle *h, int64_t now)
 {

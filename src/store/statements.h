@@ -31,8 +31,8 @@
     X(ACCOUNT_UPDATE, "UPDATE accounts SET display_name = ?2, role = ?3, enabled = ?4, "           \
                       "mfa_state = ?5, password_hash = ?6, password_changed_at = ?7, "             \
                       "must_change_password = ?8, display_key = ?9 WHERE id = ?1")                 \
-    /* A page of the users list: a prefix of the login or the display name (lowercase, ranges  \
-     * over indexes compared bytewise), after the last login of the previous page. */          \
+    /* A page of the users list: a prefix of the login or the display name (lowercase, ranges      \
+     * over indexes compared bytewise), after the last login of the previous page. */              \
     X(ACCOUNT_SEARCH,                                                                              \
       "SELECT " ACCOUNT_COLUMNS ", "                                                               \
       "(SELECT count(*) FROM mfa_methods m WHERE m.account_id = a.id AND m.verified = 1), "        \
@@ -44,9 +44,13 @@
       "SELECT id FROM accounts WHERE display_key >= ?1 AND display_key < ?2)) "                    \
       "AND a.login > ?3 ORDER BY a.login LIMIT ?4")                                                \
     X(ACCOUNT_SIGNED_IN, "UPDATE accounts SET last_sign_in_at = ?2 WHERE id = ?1")                 \
+    X(ACCOUNT_DEFER_SETUP, "UPDATE accounts SET setup_deferred_at = "                              \
+                           "COALESCE(setup_deferred_at, ?2) WHERE id = ?1 "                        \
+                           "RETURNING setup_deferred_at")                                          \
+    X(ACCOUNT_SETUP_DEFERRED, "SELECT COALESCE(setup_deferred_at, 0) FROM accounts WHERE id = ?1") \
     X(METHODS_DELETE_ALL, "DELETE FROM mfa_methods WHERE account_id = ?1")                         \
-    /* A mail client that signed in with the account password (readiness before "enforced"): \
-     * written at most once a minute per client. */                                              \
+    /* A mail client that signed in with the account password (readiness before "enforced"):       \
+     * written at most once a minute per client. */                                                \
     X(LEGACY_SEEN,                                                                                 \
       "INSERT INTO legacy_clients (account_id, protocol, client_ip, first_at, last_at, count) "    \
       "VALUES (?1, ?2, ?3, ?4, ?4, 1) ON CONFLICT (account_id, protocol, client_ip) DO UPDATE "    \

@@ -170,6 +170,8 @@ static const char *const migrations[] = {
     "  last_at BIGINT NOT NULL,"
     "  count INTEGER NOT NULL DEFAULT 1,"
     "  PRIMARY KEY (account_id, protocol, client_ip));",
+    /* The first "Not now" to set-up (mfa_setup_grace_days counts from it). */
+    "ALTER TABLE accounts ADD COLUMN setup_deferred_at BIGINT;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -366,6 +366,19 @@ static int account_signed_in(struct kunci_store *s, int64_t account_id, int64_t 
     return RUN(s, ST_ACCOUNT_SIGNED_IN, NULL, NULL, NULL, SQL_INT(account_id), SQL_INT(now));
 }
 
+static int account_setup_deferred(struct kunci_store *s, int64_t account_id, bool defer,
+                                  int64_t now, int64_t *at_r)
+{
+    struct into o = {decode_int, at_r, false};
+    *at_r = 0;
+    if (defer)
+        return one_row(
+            RUN(s, ST_ACCOUNT_DEFER_SETUP, take_first, &o, NULL, SQL_INT(account_id), SQL_INT(now)),
+            &o);
+    return one_row(RUN(s, ST_ACCOUNT_SETUP_DEFERRED, take_first, &o, NULL, SQL_INT(account_id)),
+                   &o);
+}
+
 static int legacy_client_seen(struct kunci_store *s, int64_t account_id, const char *protocol,
                               const char *client_ip, int64_t now)
 {
@@ -468,6 +481,15 @@ static int app_password_list(struct kunci_store *s, int64_t account_id, kunci_ap
 {
     struct each_app_password e = {cb, arg};
     return RUN(s, ST_AP_LIST, each_app_password, &e, NULL, SQL_INT(account_id));
+}
+
+static int app_password_count(struct kunci_store *s, int64_t account_id, int *count_r)
+{
+    int64_t n = 0;
+    struct into o = {decode_int, &n, false};
+    int r = RUN(s, ST_AP_COUNT, take_first, &o, NULL, SQL_INT(account_id));
+    *count_r = (int)n;
+    return r;
 }
 
 static int app_password_delete(struct kunci_store *s, int64_t account_id, int64_t id)
@@ -1031,7 +1053,9 @@ static const struct kunci_store_backend sql_backend = {
     .account_delete = account_delete,
     .account_list = account_list,
     .account_search = account_search,
+    .app_password_count = app_password_count,
     .account_signed_in = account_signed_in,
+    .account_setup_deferred = account_setup_deferred,
     .legacy_client_seen = legacy_client_seen,
     .legacy_client_list = legacy_client_list,
     .app_password_insert = app_password_insert,

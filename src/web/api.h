@@ -31,6 +31,7 @@ enum MHD_Result api_method_verify(struct web_request *rq);
 enum MHD_Result api_method_default(struct web_request *rq);
 enum MHD_Result api_method_delete(struct web_request *rq);
 enum MHD_Result api_setup_complete(struct web_request *rq);
+enum MHD_Result api_setup_later(struct web_request *rq);
 /* api_app_passwords.c */
 enum MHD_Result api_app_passwords_list(struct web_request *rq);
 enum MHD_Result api_app_passwords_create(struct web_request *rq);
@@ -54,6 +55,8 @@ enum MHD_Result api_admin_user_create(struct web_request *rq);
 enum MHD_Result api_admin_user_update(struct web_request *rq);
 enum MHD_Result api_admin_user_password(struct web_request *rq);
 enum MHD_Result api_admin_user_delete(struct web_request *rq);
+enum MHD_Result api_admin_settings(struct web_request *rq);
+enum MHD_Result api_admin_settings_update(struct web_request *rq);
 enum MHD_Result api_admin_user_app_passwords_delete(struct web_request *rq);
 
 /* qr.c: an SVG of a QR code, caller frees */

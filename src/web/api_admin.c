@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -13,6 +14,7 @@
 #include "core/events.h"
 #include "core/password.h"
 #include "core/secret.h"
+#include "core/settings.h"
 #include "core/timespec.h"
 
 static json_t *user_json(const struct kunci_account *a)
@@ -241,4 +243,116 @@ enum MHD_Result api_admin_user_app_passwords_delete(struct web_request *rq)
     snprintf(n, sizeof(n), "%d", count);
     web_event(rq, "app_passwords_deleted", &a, NULL, "by_admin", n);
     return api_json(rq, 200, json_pack("{s:i}", "deleted", count));
+}
+
+/* Service settings: every one `kunci settings` has, with its group, explanation, bounds. */
+struct settings_collect {
+    char (*values)[KUNCI_SETTING_VALUE_MAX];
+};
+
+static int collect_value(void *arg, const char *key, const char *value)
+{
+    struct settings_collect *c = arg;
+    for (size_t i = 0; i < kunci_setting_count; i++)
+        if (strcmp(kunci_setting_defs[i].key, key) == 0 &&
+            kunci_setting_canonical(&kunci_setting_defs[i], value, c->values[i]) != KUNCI_OK)
+            kunci_setting_canonical(&kunci_setting_defs[i], kunci_setting_defs[i].default_value,
+                                    c->values[i]);
+    return 0;
+}
+
+static json_t *setting_value(const struct kunci_setting_def *d, const char *v)
+{
+    return d->type == KUNCI_SETTING_BOOL  ? json_boolean(strcmp(v, "true") == 0)
+           : d->type == KUNCI_SETTING_INT ? json_integer(strtoll(v, NULL, 10))
+                                          : json_string(v);
+}
+
+enum MHD_Result api_admin_settings(struct web_request *rq)
+{
+    static const char *const types[] = {"bool", "int", "networks"};
+    struct settings_collect c = {calloc(kunci_setting_count, sizeof(*c.values))};
+    if (c.values == NULL)
+        return api_fail(rq, KUNCI_ERR_NOMEM);
+    for (size_t i = 0; i < kunci_setting_count; i++)
+        kunci_setting_canonical(&kunci_setting_defs[i], kunci_setting_defs[i].default_value,
+                                c.values[i]);
+    int r = kunci_store_settings_each(rq->h, collect_value, &c);
+    if (r != KUNCI_OK) {
+        free(c.values);
+        return api_fail(rq, r);
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < kunci_setting_count; i++) {
+        const struct kunci_setting_def *d = &kunci_setting_defs[i];
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:o, s:o, s:s}", "key", d->key, "group", d->group, "type",
+                      types[d->type], "value", setting_value(d, c.values[i]), "default",
+                      setting_value(d, d->default_value), "description", d->description);
+        if (d->type != KUNCI_SETTING_BOOL) {
+            json_object_set_new(o, "min", json_integer(d->min));
+            json_object_set_new(o, "max", json_integer(d->max));
+        }
+        json_array_append_new(list, o);
+    }
+    free(c.values);
+    return api_json(rq, 200, list);
+}
+
+/* {key: value, ...}: every value is checked before any is written. */
+enum MHD_Result api_admin_settings_update(struct web_request *rq)
+{
+    const char *key;
+    json_t *v;
+    size_t n = json_object_size(rq->body), i = 0;
+
+    if (!json_is_object(rq->body) || n == 0 || n > kunci_setting_count)
+        return api_error(rq, 400, "invalid", "Send the settings to change as {key: value}.");
+    char(*canon)[KUNCI_SETTING_VALUE_MAX] = calloc(n, sizeof(*canon));
+    const struct kunci_setting_def **defs = calloc(n, sizeof(*defs));
+    if (canon == NULL || defs == NULL) {
+        free(canon);
+        free(defs);
+        return api_fail(rq, KUNCI_ERR_NOMEM);
+    }
+    json_object_foreach(rq->body, key, v)
+    {
+        char text[32];
+        const char *value = json_is_string(v) ? json_string_value(v) : NULL;
+        if (json_is_boolean(v))
+            value = json_is_true(v) ? "true" : "false";
+        else if (json_is_integer(v)) {
+            snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(v));
+            value = text;
+        }
+        defs[i] = kunci_setting_find(key);
+        if (defs[i] == NULL || value == NULL ||
+            kunci_setting_canonical(defs[i], value, canon[i]) != KUNCI_OK) {
+            json_t *err =
+                json_pack("{s:s, s:s, s:s}", "error", "invalid_setting", "message",
+                          defs[i] == NULL ? "No such setting." : defs[i]->description, "key", key);
+            free(canon);
+            free(defs);
+            return api_json(rq, 400, err);
+        }
+        i++;
+    }
+    /* All or none: a failed write is never half done. */
+    int r = kunci_store_begin(rq->h);
+    if (r == KUNCI_OK) {
+        for (i = 0; i < n && r == KUNCI_OK; i++)
+            r = kunci_store_setting_set(rq->h, defs[i]->key, canon[i]);
+        r = kunci_store_finish(rq->h, r);
+    }
+    for (i = 0; i < n && r == KUNCI_OK; i++) {
+        char detail[KUNCI_EVENT_DETAIL_MAX];
+        int len = snprintf(detail, sizeof(detail), "%s = ", defs[i]->key);
+        if (len > 0 && (size_t)len < sizeof(detail))
+            kunci_event_set(detail + len, sizeof(detail) - (size_t)len, canon[i]);
+        struct kunci_account none = {.id = 0};
+        web_event(rq, "settings_changed", &none, NULL, "by_admin", detail);
+    }
+    free(canon);
+    free(defs);
+    return r == KUNCI_OK ? api_admin_settings(rq) : api_fail(rq, r);
 }

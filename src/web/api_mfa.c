@@ -13,6 +13,7 @@
 #include "core/err.h"
 #include "core/mfa.h"
 #include "core/secret.h"
+#include "core/timespec.h"
 #include "delivery/delivery.h"
 
 static bool method_allowed(struct web_request *rq, enum kunci_method_kind kind)
@@ -174,6 +175,29 @@ enum MHD_Result api_method_delete(struct web_request *rq)
                          "Your organization requires multi-factor authentication, so you "
                          "can't remove your last method. Add another one first.");
     return r == KUNCI_OK ? api_json(rq, 200, web_methods_json(rq)) : api_fail(rq, r);
+}
+
+/* "Not now" on "More information required", while mfa_setup_grace_days allow: the session
+ * goes on without set-up, which is asked again at every sign-in until the grace ends. */
+enum MHD_Result api_setup_later(struct web_request *rq)
+{
+    bool allowed = false;
+    int64_t until = 0;
+    char when[32];
+
+    if (web_next(rq) != KUNCI_NEXT_SETUP)
+        return api_error(rq, 409, "not_needed", "Nothing to put off.");
+    int r = kunci_setup_grace(rq->h, &rq->account, rq->now, true, &allowed, &until);
+    if (r != KUNCI_OK)
+        return api_fail(rq, r);
+    if (!allowed)
+        return api_error(rq, 403, "setup_required",
+                         "Your organization requires you to set this up now.");
+    kunci_time_format(until, when, sizeof(when));
+    web_event(rq, "setup_deferred", NULL, NULL, NULL, when);
+    if ((r = web_session_rotate(rq, KUNCI_SESSION_FULL)) != KUNCI_OK)
+        return api_fail(rq, r);
+    return api_json(rq, 200, web_session_json(rq));
 }
 
 /* The wizard's Next: registration completes (enabled becomes enforced) and the last step

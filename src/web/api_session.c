@@ -8,6 +8,8 @@
 
 #include "core/accounts.h"
 #include "core/err.h"
+#include "core/settings.h"
+#include "core/netmask.h"
 #include "core/guard.h"
 #include "core/log.h"
 #include "core/login.h"
@@ -71,6 +73,18 @@ static size_t password_problem(int err)
     return i; /* anything else: the last, the length rule */
 }
 
+/* Sign-ins from the organization's trusted networks skip the second factor; said in the
+ * activity record. */
+static bool from_trusted_network(struct web_request *rq)
+{
+    char trusted[KUNCI_SETTING_VALUE_MAX];
+    if (kunci_trusted_networks_load(rq->h, trusted) != KUNCI_OK ||
+        !kunci_network_trusted(trusted, rq->client_ip))
+        return false;
+    web_event(rq, "second_factor", NULL, NULL, "trusted_network", NULL);
+    return true;
+}
+
 enum MHD_Result api_sign_in(struct web_request *rq)
 {
     const char *login = web_body_string(rq, "login"), *pw = web_body_string(rq, "password");
@@ -132,7 +146,8 @@ enum MHD_Result api_sign_in(struct web_request *rq)
     enum kunci_session_stage stage = KUNCI_SESSION_PASSWORD;
     if (next == KUNCI_NEXT_DONE ||
         (next == KUNCI_NEXT_SECOND_FACTOR &&
-         kunci_device_trusted(rq->ctx, rq->h, rq->account.id, rq->device_cookie, rq->now)))
+         (kunci_device_trusted(rq->ctx, rq->h, rq->account.id, rq->device_cookie, rq->now) ||
+          from_trusted_network(rq))))
         stage = KUNCI_SESSION_FULL;
     r = web_session_rotate(rq, stage);
     if (r != KUNCI_OK)

@@ -283,9 +283,10 @@ static const char *content_type(const char *path)
 /* The UI's pages all load index.html; the script shows the page for the path. */
 static bool is_page(const char *url)
 {
-    static const char *const pages[] = {"/",       "/setup",          "/setup/method",
-                                        "/verify", "/security",       "/security/activity",
-                                        "/admin",  "/admin/activity", "/password"};
+    static const char *const pages[] = {"/",        "/setup",          "/setup/method",
+                                        "/verify",  "/security",       "/security/activity",
+                                        "/admin",   "/admin/activity", "/admin/settings",
+                                        "/password"};
     for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++)
         if (strcmp(url, pages[i]) == 0)
             return true;

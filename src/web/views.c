@@ -21,10 +21,20 @@ json_t *web_session_json(struct web_request *rq)
                   a->login, "display_name", a->display_name, "role", kunci_role_name(a->role),
                   "mfa_state", kunci_mfa_state_name(a->mfa_state), "must_change_password",
                   a->must_change_password, "methods", web_methods_json(rq));
-    /* While MFA is required and not set up: the mail apps that "enforced" will cut off. */
+    /* While MFA is required and not set up: the mail apps that "enforced" will cut off, and
+     * how long set-up may still be put off ("Not now"). */
     if (out != NULL && a->mfa_state == KUNCI_MFA_ENABLED) {
         json_t *legacy = web_legacy_clients(rq, a->id);
         json_object_set_new(out, "account_password_clients", legacy ? legacy : json_array());
+        bool allowed = false;
+        int64_t until = 0;
+        char when[32];
+        if (kunci_setup_grace(rq->h, a, rq->now, false, &allowed, &until) == KUNCI_OK &&
+            until != 0) {
+            kunci_time_format(until, when, sizeof(when));
+            json_object_set_new(out, "setup_grace",
+                                json_pack("{s:b, s:s}", "allowed", allowed, "until", when));
+        }
     }
     return out;
 }

@@ -148,3 +148,77 @@ def test_cli_bulk(env, tmp_path):
         assert k in kinds
     assert env.kunci("mfa", "set", "enabled", check=False).returncode == 64
     assert env.kunci("sessions", "revoke", check=False).returncode == 64
+
+
+def test_service_settings_in_admin(env):
+    a, _ = admin(env)
+    listed = {s["key"]: s for s in a.call("GET", "/admin/settings")[1]}
+    assert set(listed) >= {"app_passwords_allowed", "remember_device_days", "trusted_networks",
+                           "mfa_setup_grace_days", "activity_days"}
+    assert listed["remember_device_days"]["group"] == "remember"
+    assert listed["remember_device_days"]["min"] == 1 and listed["remember_device_days"]["description"]
+    # One bad value: nothing is written.
+    status, body, _ = a.call("PATCH", "/admin/settings", {"remember_device_days": 30,
+                                                          "app_passwords_max": 0})
+    assert status == 400 and body["key"] == "app_passwords_max"
+    assert env.kunci("settings", "get", "remember_device_days").stdout.strip() == "14"
+    status, body, _ = a.call("PATCH", "/admin/settings", {"remember_device_days": 30,
+                                                          "mfa_email_allowed": False})
+    assert status == 200
+    assert env.kunci("settings", "get", "remember_device_days").stdout.strip() == "30"
+    assert env.kunci("settings", "get", "mfa_email_allowed").stdout.strip() == "false"
+    changed = a.call("GET", "/admin/activity?event=settings_changed")[1]["items"]
+    assert any(e["detail"] == "remember_device_days = 30" for e in changed)
+    a.call("PATCH", "/admin/settings", {"remember_device_days": 14, "mfa_email_allowed": True})
+    bad = a.call("PATCH", "/admin/settings", {"trusted_networks": "10.0.0.1/8"})
+    assert bad[0] == 400
+    many = ",".join(f"10.{i}.0.0/16" for i in range(51))
+    assert a.call("PATCH", "/admin/settings", {"trusted_networks": many})[0] == 400
+    assert a.call("PATCH", "/admin/settings", {"no_such_setting": 1})[0] == 400
+
+
+def test_trusted_networks(env):
+    c, login, pw, secret, _ = enrolled(env)
+    # Outside: the second factor; the account password refused in mail apps.
+    assert web(env).sign_in(login, pw)[1]["next"] == "second_factor"
+    env.kunci("settings", "set", "trusted_networks", "127.0.0.0/8,10.9.0.0/16")
+    try:
+        s = web(env).sign_in(login, pw)[1]
+        assert s["next"] == "done"  # from a trusted network: no second factor
+        # Mail apps from there may use the account password only while there is no app password.
+        assert env.auth_nginx(login, pw, "imap", client_ip="10.9.1.2")[1]["Auth-Status"] != "OK"
+        env.kunci("app-password", "delete-all", login)
+        assert env.auth_nginx(login, pw, "imap", client_ip="10.9.1.2")[1]["Auth-Status"] == "OK"
+        assert env.auth_nginx(login, pw, "imap", client_ip="192.0.2.9")[1]["Auth-Status"] != "OK"
+    finally:
+        env.kunci("settings", "set", "trusted_networks", "")
+    assert web(env).sign_in(login, pw)[1]["next"] == "second_factor"
+
+
+def test_setup_grace(env):
+    login, pw = user(env, "enabled")
+    c = web(env)
+    s = c.sign_in(login, pw)[1]
+    assert s["next"] == "setup" and "setup_grace" not in s
+    assert c.call("POST", "/setup/later", {})[1]["error"] == "setup_required"
+    env.kunci("settings", "set", "mfa_setup_grace_days", "3")
+    try:
+        c = web(env)
+        s = c.sign_in(login, pw)[1]
+        assert s["setup_grace"]["allowed"] is True
+        status, s, _ = c.call("POST", "/setup/later", {})
+        assert status == 200 and s["next"] == "done"
+        # Asked again at the next sign-in, with the same end.
+        until = s["setup_grace"]["until"]
+        c2 = web(env)
+        s2 = c2.sign_in(login, pw)[1]
+        assert s2["next"] == "setup" and s2["setup_grace"]["until"] == until
+        # Past the grace: required.
+        env.sql("UPDATE accounts SET setup_deferred_at = setup_deferred_at - 4 * 86400 "
+                "WHERE login = ?", login)
+        c3 = web(env)
+        s3 = c3.sign_in(login, pw)[1]
+        assert s3["setup_grace"]["allowed"] is False
+        assert c3.call("POST", "/setup/later", {})[0] == 403
+    finally:
+        env.kunci("settings", "set", "mfa_setup_grace_days", "0")
