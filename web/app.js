@@ -282,6 +282,12 @@ function signIn() {
     await working(form.querySelector("#signin"), async () => {
       try {
         state.session = await api("POST", "/session", { login, password: form.password.value });
+        // A temporary access pass: straight to registering a new method.
+        if (state.session.access_pass) {
+          state.notice = t("signin.access_pass");
+          state.addAfterPass = state.session.user.mfa_state !== "enabled";
+          return go(state.addAfterPass ? "/security" : "/setup/method");
+        }
         go(nextPath(state.session));
       } catch (e) { say(err, problem(e)); form.password.value = ""; form.password.focus(); }
     });
@@ -386,7 +392,10 @@ async function chooseMethod(adding, replacing) {
   // Cancel leads back: to "More information required" in the wizard, to Security info.
   const cancel = h("button", { type: "button", class: "secondary", id: "cancel-setup",
     onclick: () => go(adding ? "/security" : "/setup") }, t("common.cancel"));
+  const notice = state.notice;
+  state.notice = null;
   show(replacing ? t("security.change_title", { method: methodName(replacing) }) : adding ? t("security.add_method") : t("setup.step_method"),
+    notice ? h("p", { class: "notice", id: "notice", role: "status" }, notice) : null,
     adding ? null : stepIndicator(2),
     h("p", {}, t("setup.method_intro")),
     h("label", { for: "method" }, t("setup.method_label")), picker, area, cancel);
@@ -634,11 +643,58 @@ async function verify(chosenId) {
   }
   // Other methods below the code field, as "I can't use my authenticator app right now".
   const others = methods.filter((x) => x.id !== m.id);
-  const below = others.length ? [h("h2", {}, t("verify.other")),
+  const backup = state.session.backup_codes && state.session.backup_codes.unused > 0
+    ? h("li", {}, h("button", { type: "button", class: "secondary", id: "use-backup-code", onclick: backupCodeSignIn }, t("verify.backup_code"))) : null;
+  const below = others.length || backup ? [h("h2", {}, t("verify.other")),
     h("ul", { class: "list", id: "other-methods" }, ...others.map((o) => h("li", {},
-      h("button", { type: "button", class: "secondary", onclick: () => verify(o.id) }, methodLabel(o)))))] : [];
+      h("button", { type: "button", class: "secondary", onclick: () => verify(o.id) }, methodLabel(o)))), backup)] : [];
   show(t("verify.title"), ...top, form, ...below, signOutButton());
   if (sendNow) sendNow();
+}
+
+// A backup code instead of the usual second factor (the phone is lost).
+function backupCodeSignIn() {
+  const err = errorBox("error", "backup-code");
+  const form = h("form", {},
+    h("p", {}, t("verify.backup_intro")),
+    ...field("verify.backup_label", { type: "text", name: "code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "12", required: true, id: "backup-code" }),
+    err, h("button", { type: "submit", id: "verify-backup" }, t("code.verify")));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearMessages(form);
+    await working(form.querySelector("#verify-backup"), async () => {
+      try {
+        state.session = await api("POST", "/session/backup-code", { code: form.code.value.trim() });
+        go(nextPath(state.session));
+      } catch (e) { say(err, problem(e)); form.code.select(); }
+    });
+  });
+  show(t("verify.title"), form,
+    h("button", { type: "button", class: "secondary", onclick: () => verify() }, t("common.cancel")), signOutButton());
+}
+
+// New backup codes: shown once, with Copy and Download; leaving asks first until either.
+async function newBackupCodes() {
+  const err = errorBox();
+  let r;
+  try {
+    r = await withPassword(() => api("POST", "/methods/backup-codes", {}, false, requestKey()));
+  } catch (e) { return say(document.getElementById("error"), problem(e)); }
+  if (r === false) return;
+  const text = r.codes.join("\n") + "\n";
+  const status = h("p", { class: "ok", id: "codes-status", role: "status" });
+  const done = () => { keepPassword(false); route(); };
+  keepPassword(true);
+  const copy = h("button", { type: "button", class: "secondary", id: "copy-codes", onclick: async () => {
+    try { await navigator.clipboard.writeText(text); keepPassword(false); status.textContent = t("backup.copied"); } catch (e) { say(err, t("apppw.copy_failed")); }
+  } }, t("apppw.copy"));
+  const download = h("a", { class: "button secondary", id: "download-codes", download: "kunci-backup-codes.txt",
+    href: URL.createObjectURL(new Blob([t("backup.file_header", { login: state.session.user.login }) + "\n\n" + text], { type: "text/plain" })),
+    onclick: () => { keepPassword(false); status.textContent = t("backup.downloaded"); } }, t("backup.download"));
+  show(t("backup.title"), h("p", {}, t("backup.intro")),
+    h("ol", { class: "codes secret", id: "backup-codes" }, ...r.codes.map((c) => h("li", {}, c))),
+    copy, download, status, err,
+    h("div", {}, h("button", { type: "button", id: "done", onclick: done }, t("common.done"))));
 }
 
 function signOutButton() {
@@ -655,6 +711,10 @@ function when(iso) {
 }
 
 async function security() {
+  if (state.addAfterPass) {
+    state.addAfterPass = false;
+    return chooseMethod(true);
+  }
   const user = state.session.user;
   const err = errorBox();
   // The last method cannot go while MFA is required: no button that can only fail.
@@ -682,6 +742,14 @@ async function security() {
     h("h2", {}, t("security.methods")),
     state.session.methods.length ? methodList : h("p", { class: "muted" }, t("security.no_methods")),
     h("button", { class: "secondary", id: "add-method", onclick: () => chooseMethod(true) }, t("security.add_method")),
+    h("h2", {}, t("backup.title")),
+    h("p", { id: "backup-status", class: "muted" }, state.session.backup_codes
+      ? t("backup.status", { unused: state.session.backup_codes.unused, total: state.session.backup_codes.total, date: when(state.session.backup_codes.created_at) })
+      : t("backup.none")),
+    h("button", { class: "secondary", id: "new-backup-codes", onclick: async () => {
+      if (state.session.backup_codes && !confirm(t("backup.replace_confirm"))) return;
+      await newBackupCodes();
+    } }, t(state.session.backup_codes ? "backup.replace" : "backup.create")),
     err,
     h("h2", { id: "app-passwords-heading" }, t("security.app_passwords")),
   ];
@@ -956,6 +1024,20 @@ async function admin(created) {
           if (!(await confirmDialog(t("admin.reset"), t("admin.reset_confirm", { login: u.login }), null, t("admin.reset"), true))) return;
           const r = await withPassword(() => api("POST", "/admin/users/" + encodeURIComponent(u.login) + "/password"));
           if (r !== false) admin({ login: u.login, one_time_password: r.one_time_password, reset: true });
+        }),
+        act("admin.access_pass", async () => {
+          const valid = h("select", { id: "pass-valid" }, ...[["1h", t("common.hours", { n: 1 })], ["8h", t("common.hours", { n: 8 })],
+            ["1d", t("common.days", { n: 1 })], ["7d", t("common.days", { n: 7 })]].map(([v, l]) => h("option", { value: v, selected: v === "8h" }, l)));
+          const once = h("input", { type: "checkbox", id: "pass-once", checked: true });
+          const extra = h("div", {}, h("label", { for: "pass-valid" }, t("admin.access_pass_valid")), valid,
+            h("label", { class: "inline", for: "pass-once" }, once, t("admin.access_pass_once")));
+          if (!(await confirmDialog(t("admin.access_pass_title", { login: u.login }), t("admin.access_pass_text"), extra, t("admin.access_pass_issue")))) return;
+          const r = await withPassword(() => api("POST", "/admin/users/" + encodeURIComponent(u.login) + "/access-pass", { valid: valid.value, one_time: once.checked }));
+          if (r === false) return;
+          const box = document.getElementById("created-user");
+          box.replaceChildren(h("p", { class: "ok" }, t("admin.access_pass_done", { login: u.login, date: when(r.expires_at) })),
+            h("p", {}, h("span", { class: "secret", id: "access-pass" }, r.pass)));
+          box.scrollIntoView();
         }),
         act("admin.delete", async () => {
           if (!(await confirmDialog(t("admin.delete_title", { login: u.login }), t("admin.delete_text"), null, t("admin.delete"), true))) return;

@@ -7,6 +7,7 @@
 
 #include "core/accounts.h"
 #include "core/err.h"
+#include "core/recovery.h"
 #include "core/password.h"
 #include "core/timespec.h"
 
@@ -21,6 +22,10 @@ static const char user_usage[] =
     "  passwd LOGIN [--password-stdin] [--temporary]\n"
     "      --temporary: the user must choose a new password at the next web sign-in.\n"
     "  disable LOGIN | enable LOGIN | delete LOGIN\n"
+    "  temporary-pass LOGIN [--valid 8h] [--reusable]\n"
+    "      A temporary access pass for a user who lost their phone: it signs them in on the\n"
+    "      web (instead of the password and the second factor) once, or until it expires\n"
+    "      with --reusable, and they register a new method. Printed once; at most 30 days.\n"
     "\n"
     "LOGIN is an address like alice@example.org, compared without regard to case.\n";
 
@@ -328,13 +333,72 @@ static int user_delete(struct cli *cli, int argc, char **argv)
     return EXIT_OK;
 }
 
+struct pass_opts {
+    const char *valid;
+    bool reusable;
+};
+
+static int pass_opt(int c, void *arg)
+{
+    struct pass_opts *o = arg;
+    if (c == 'v')
+        o->valid = optarg;
+    else if (c == 'r')
+        o->reusable = true;
+    else
+        return -1;
+    return 0;
+}
+
+static int user_temporary_pass(struct cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {{"valid", required_argument, NULL, 'v'},
+                                         {"reusable", no_argument, NULL, 'r'},
+                                         {NULL, 0, NULL, 0}};
+    struct pass_opts o = {"8h", false};
+    struct kunci_account a;
+    char pass[KUNCI_ACCESS_PASS_FORMATTED], expires[32];
+    int64_t now = (int64_t)time(NULL), until = 0;
+    int r = user_opts(cli, argc, argv, "temporary-pass LOGIN [--valid 8h] [--reusable]", opts, "",
+                      1, pass_opt, &o);
+    if (r >= 0)
+        return r;
+    if (kunci_expiry_parse(o.valid, now, &until) != KUNCI_OK ||
+        until - now > KUNCI_ACCESS_PASS_MAX_SECONDS) {
+        cli_error("--valid takes 1h, 8h, 2d ... (at most 30 days), not '%s'", o.valid);
+        return EXIT_USAGE;
+    }
+    if ((r = cli_account(cli, argv[optind], &a)) != EXIT_OK)
+        return r;
+    r = kunci_access_pass_issue(&cli->ctx, &cli->store, &a, now, until - now, !o.reusable, pass);
+    if (r != KUNCI_OK)
+        return cli_fail(r, "user temporary-pass");
+    kunci_time_format(until, expires, sizeof(expires));
+    cli_event(cli, "access_pass_issued", &a, expires);
+    if (cli->json)
+        cli_print_json(json_pack("{s:s, s:s, s:s, s:b}", "login", a.login, "pass", pass,
+                                 "expires_at", expires, "one_time", !o.reusable));
+    else
+        printf("temporary access pass for %s (%s, until %s):\n\n    %s\n\n"
+               "Shown once. The user signs in on the web with it instead of the password and\n"
+               "registers a new method.\n",
+               a.login, o.reusable ? "reusable" : "one sign-in", expires, pass);
+    sodium_memzero(pass, sizeof(pass));
+    return EXIT_OK;
+}
+
 int cmd_user(struct cli *cli, int argc, char **argv)
 {
     static const struct command cmds[] = {
-        {"add", user_add, NULL},         {"list", user_list, NULL},
-        {"show", user_show, NULL},       {"passwd", user_passwd, NULL},
-        {"disable", user_disable, NULL}, {"enable", user_enable, NULL},
-        {"delete", user_delete, NULL},   {NULL, NULL, NULL},
+        {"add", user_add, NULL},
+        {"list", user_list, NULL},
+        {"show", user_show, NULL},
+        {"passwd", user_passwd, NULL},
+        {"disable", user_disable, NULL},
+        {"enable", user_enable, NULL},
+        {"delete", user_delete, NULL},
+        {"temporary-pass", user_temporary_pass, NULL},
+        {NULL, NULL, NULL},
     };
     return cli_dispatch(cli, "user", cmds, argc, argv, user_usage);
 }

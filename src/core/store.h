@@ -238,6 +238,21 @@ struct kunci_store_backend {
     int (*event_list)(struct kunci_store *store, const struct kunci_event_query *q,
                       kunci_event_cb cb, void *arg);
     int (*event_purge)(struct kunci_store *store, int64_t before);
+    /* Recovery. Backup codes: a new set replaces the old one in one transaction; a use marks
+     * one used (KUNCI_ERR_NOT_FOUND: no such unused code). */
+    int (*backup_codes_replace)(struct kunci_store *store, int64_t account_id,
+                                const uint8_t (*digests)[KUNCI_DIGEST_BYTES], int n, int64_t now);
+    int (*backup_code_use)(struct kunci_store *store, int64_t account_id, const uint8_t *digest,
+                           int64_t now);
+    int (*backup_codes_count)(struct kunci_store *store, int64_t account_id, int *total_r,
+                              int *unused_r, int64_t *created_at_r);
+    /* A temporary access pass: one per account, replaced by a new one; a use is accepted
+     * before expires_at, once when one_time (KUNCI_ERR_NOT_FOUND otherwise). */
+    int (*access_pass_set)(struct kunci_store *store, int64_t account_id, const uint8_t *digest,
+                           int64_t now, int64_t expires_at, bool one_time);
+    int (*access_pass_use)(struct kunci_store *store, int64_t account_id, const uint8_t *digest,
+                           int64_t now);
+    int (*access_pass_delete)(struct kunci_store *store, int64_t account_id);
     /* Housekeeping of the guards' tables, at each web sign-in. */
     int (*purge_guards)(struct kunci_store *store, int64_t now);
     /* A real write: proves the database takes writes (kunci serve checks at start). */
@@ -559,6 +574,37 @@ KUNCI_STORE_OP kunci_store_app_password_count(struct kunci_store_handle *h, int6
                                               int *count_r)
 {
     KUNCI_STORE_CALL(app_password_count, account_id, count_r);
+}
+KUNCI_STORE_OP kunci_store_backup_codes_replace(struct kunci_store_handle *h, int64_t account_id,
+                                                const uint8_t (*digests)[KUNCI_DIGEST_BYTES], int n,
+                                                int64_t now)
+{
+    KUNCI_STORE_CALL(backup_codes_replace, account_id, digests, n, now);
+}
+KUNCI_STORE_OP kunci_store_backup_code_use(struct kunci_store_handle *h, int64_t account_id,
+                                           const uint8_t *digest, int64_t now)
+{
+    KUNCI_STORE_CALL(backup_code_use, account_id, digest, now);
+}
+KUNCI_STORE_OP kunci_store_backup_codes_count(struct kunci_store_handle *h, int64_t account_id,
+                                              int *total_r, int *unused_r, int64_t *created_at_r)
+{
+    KUNCI_STORE_CALL(backup_codes_count, account_id, total_r, unused_r, created_at_r);
+}
+KUNCI_STORE_OP kunci_store_access_pass_set(struct kunci_store_handle *h, int64_t account_id,
+                                           const uint8_t *digest, int64_t now, int64_t expires_at,
+                                           bool one_time)
+{
+    KUNCI_STORE_CALL(access_pass_set, account_id, digest, now, expires_at, one_time);
+}
+KUNCI_STORE_OP kunci_store_access_pass_use(struct kunci_store_handle *h, int64_t account_id,
+                                           const uint8_t *digest, int64_t now)
+{
+    KUNCI_STORE_CALL(access_pass_use, account_id, digest, now);
+}
+KUNCI_STORE_OP kunci_store_access_pass_delete(struct kunci_store_handle *h, int64_t account_id)
+{
+    KUNCI_STORE_CALL(access_pass_delete, account_id);
 }
 KUNCI_STORE_OP kunci_store_purge_guards(struct kunci_store_handle *h, int64_t now)
 {

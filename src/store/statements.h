@@ -200,6 +200,22 @@
       "(CAST(?8 AS BIGINT) = 0 OR at < CAST(?8 AS BIGINT)) AND "                                   \
       "(CAST(?9 AS BIGINT) = 0 OR id < CAST(?9 AS BIGINT)) ORDER BY id DESC LIMIT ?10")            \
     X(EVENT_PURGE, "DELETE FROM events WHERE last_at < ?1")                                        \
+    X(BACKUP_DELETE_ALL, "DELETE FROM backup_codes WHERE account_id = ?1")                         \
+    X(BACKUP_INSERT,                                                                               \
+      "INSERT INTO backup_codes (account_id, digest, created_at) VALUES (?1, ?2, ?3)")             \
+    X(BACKUP_USE, "UPDATE backup_codes SET used_at = ?3 WHERE account_id = ?1 AND digest = ?2 "    \
+                  "AND used_at IS NULL")                                                           \
+    X(BACKUP_COUNT, "SELECT count(*), COALESCE(SUM(CASE WHEN used_at IS NULL THEN 1 ELSE 0 END), " \
+                    "0), COALESCE(max(created_at), 0) FROM backup_codes WHERE account_id = ?1")    \
+    X(PASS_SET,                                                                                    \
+      "INSERT INTO access_passes (account_id, digest, created_at, expires_at, one_time) "          \
+      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (account_id) DO UPDATE SET "                        \
+      "digest = excluded.digest, created_at = excluded.created_at, "                               \
+      "expires_at = excluded.expires_at, one_time = excluded.one_time, used_at = NULL")            \
+    /* A one-time pass is used up in the same statement that accepts it. */                        \
+    X(PASS_USE, "UPDATE access_passes SET used_at = ?3 WHERE account_id = ?1 AND digest = ?2 "     \
+                "AND expires_at > ?3 AND (one_time = 0 OR used_at IS NULL)")                       \
+    X(PASS_DELETE, "DELETE FROM access_passes WHERE account_id = ?1")                              \
     X(HEARTBEAT, "UPDATE heartbeat SET at = ?1 WHERE id = 1")
 
 enum stmt_id {

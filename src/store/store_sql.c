@@ -292,6 +292,8 @@ static int account_update(struct kunci_store *s, const struct kunci_account *a, 
         r = RUN(s, ST_DEVICES_FORGET, NULL, NULL, NULL, SQL_INT(a->id));
     if (r == KUNCI_OK && (flags & KUNCI_UPDATE_RESET_METHODS))
         r = RUN(s, ST_METHODS_DELETE_ALL, NULL, NULL, NULL, SQL_INT(a->id));
+    if (r == KUNCI_OK && (flags & KUNCI_UPDATE_RESET_METHODS))
+        r = RUN(s, ST_BACKUP_DELETE_ALL, NULL, NULL, NULL, SQL_INT(a->id));
     return sql_finish(s, r);
 }
 
@@ -377,6 +379,73 @@ static int account_setup_deferred(struct kunci_store *s, int64_t account_id, boo
             &o);
     return one_row(RUN(s, ST_ACCOUNT_SETUP_DEFERRED, take_first, &o, NULL, SQL_INT(account_id)),
                    &o);
+}
+
+static int backup_codes_replace(struct kunci_store *s, int64_t account_id,
+                                const uint8_t (*digests)[KUNCI_DIGEST_BYTES], int n, int64_t now)
+{
+    int r = sql_begin(s);
+    if (r != KUNCI_OK)
+        return r;
+    r = RUN(s, ST_BACKUP_DELETE_ALL, NULL, NULL, NULL, SQL_INT(account_id));
+    for (int i = 0; r == KUNCI_OK && i < n; i++)
+        r = RUN(s, ST_BACKUP_INSERT, NULL, NULL, NULL, SQL_INT(account_id),
+                SQL_BLOB(digests[i], KUNCI_DIGEST_BYTES), SQL_INT(now));
+    return sql_finish(s, r);
+}
+
+static int backup_code_use(struct kunci_store *s, int64_t account_id, const uint8_t *digest,
+                           int64_t now)
+{
+    int64_t changes = 0;
+    return changed(RUN(s, ST_BACKUP_USE, NULL, NULL, &changes, SQL_INT(account_id),
+                       SQL_BLOB(digest, KUNCI_DIGEST_BYTES), SQL_INT(now)),
+                   &changes);
+}
+
+struct backup_counts {
+    int *total, *unused;
+    int64_t *created_at;
+};
+
+static void decode_backup_counts(const struct kunci_sql_row *row, void *out)
+{
+    struct backup_counts *c = out;
+    *c->total = (int)row->integer(row, 0);
+    *c->unused = (int)row->integer(row, 1);
+    *c->created_at = row->integer(row, 2);
+}
+
+static int backup_codes_count(struct kunci_store *s, int64_t account_id, int *total_r,
+                              int *unused_r, int64_t *created_at_r)
+{
+    struct backup_counts c = {total_r, unused_r, created_at_r};
+    struct into o = {decode_backup_counts, &c, false};
+    *total_r = *unused_r = 0;
+    *created_at_r = 0;
+    return RUN(s, ST_BACKUP_COUNT, take_first, &o, NULL, SQL_INT(account_id));
+}
+
+static int access_pass_set(struct kunci_store *s, int64_t account_id, const uint8_t *digest,
+                           int64_t now, int64_t expires_at, bool one_time)
+{
+    return RUN(s, ST_PASS_SET, NULL, NULL, NULL, SQL_INT(account_id),
+               SQL_BLOB(digest, KUNCI_DIGEST_BYTES), SQL_INT(now), SQL_INT(expires_at),
+               SQL_INT(one_time ? 1 : 0));
+}
+
+static int access_pass_use(struct kunci_store *s, int64_t account_id, const uint8_t *digest,
+                           int64_t now)
+{
+    int64_t changes = 0;
+    return changed(RUN(s, ST_PASS_USE, NULL, NULL, &changes, SQL_INT(account_id),
+                       SQL_BLOB(digest, KUNCI_DIGEST_BYTES), SQL_INT(now)),
+                   &changes);
+}
+
+static int access_pass_delete(struct kunci_store *s, int64_t account_id)
+{
+    return RUN(s, ST_PASS_DELETE, NULL, NULL, NULL, SQL_INT(account_id));
 }
 
 static int legacy_client_seen(struct kunci_store *s, int64_t account_id, const char *protocol,
@@ -1056,6 +1125,12 @@ static const struct kunci_store_backend sql_backend = {
     .app_password_count = app_password_count,
     .account_signed_in = account_signed_in,
     .account_setup_deferred = account_setup_deferred,
+    .backup_codes_replace = backup_codes_replace,
+    .backup_code_use = backup_code_use,
+    .backup_codes_count = backup_codes_count,
+    .access_pass_set = access_pass_set,
+    .access_pass_use = access_pass_use,
+    .access_pass_delete = access_pass_delete,
     .legacy_client_seen = legacy_client_seen,
     .legacy_client_list = legacy_client_list,
     .app_password_insert = app_password_insert,

@@ -210,6 +210,22 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (account_id, protocol, client_ip));",
     /* The first "Not now" to set-up (mfa_setup_grace_days counts from it). */
     "ALTER TABLE accounts ADD COLUMN setup_deferred_at INTEGER;",
+    /* Recovery: backup codes (keyed hashes, each used once) and an administrator's
+     * temporary access pass (one per account). */
+    "CREATE TABLE backup_codes ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
+    "  digest BLOB NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  used_at INTEGER,"
+    "  UNIQUE (account_id, digest));"
+    "CREATE TABLE access_passes ("
+    "  account_id INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,"
+    "  digest BLOB NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  one_time INTEGER NOT NULL,"
+    "  used_at INTEGER);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -48,6 +48,10 @@ enum MHD_Result api_admin_users_manage(struct web_request *rq);
 enum MHD_Result api_admin_readiness(struct web_request *rq);
 /* An account's mail clients on its password lately, or NULL when the store failed. */
 json_t *web_legacy_clients(struct web_request *rq, int64_t account_id);
+/* api_recovery.c: backup codes, the temporary access pass */
+enum MHD_Result api_backup_codes_new(struct web_request *rq);
+enum MHD_Result api_session_backup_code(struct web_request *rq);
+enum MHD_Result api_admin_access_pass(struct web_request *rq);
 /* api_admin.c */
 enum MHD_Result api_admin_lockouts(struct web_request *rq);
 enum MHD_Result api_admin_lockout_clear(struct web_request *rq);

@@ -8,6 +8,7 @@
 
 #include "core/accounts.h"
 #include "core/err.h"
+#include "core/recovery.h"
 #include "core/settings.h"
 #include "core/netmask.h"
 #include "core/guard.h"
@@ -95,6 +96,15 @@ enum MHD_Result api_sign_in(struct web_request *rq)
         return api_error(rq, 400, "invalid", "Enter your account and password.");
     enum kunci_auth_result result = password_check(rq, login, pw, &out);
     int64_t account_id = out.account_id, retry_after = out.retry_after;
+    /* Not the password: perhaps the temporary access pass an administrator issued for a
+     * lost phone. It stands for both factors and leads to registering a new method. */
+    bool by_pass =
+        result == KUNCI_AUTH_WRONG_SECRET && account_id != 0 &&
+        kunci_access_pass_use(rq->ctx, rq->h, account_id, pw, strlen(pw), rq->now) == KUNCI_OK;
+    if (by_pass) {
+        result = KUNCI_AUTH_ALLOWED;
+        (void)kunci_guard_password_success(rq->ctx, rq->h, out.login, rq->client_ip, rq->now);
+    }
     if (result != KUNCI_AUTH_ALLOWED || rq->ctx->cfg.log_allowed)
         kunci_log_decision(&(struct kunci_log_decision){
             .event = "web.sign_in",
@@ -116,6 +126,8 @@ enum MHD_Result api_sign_in(struct web_request *rq)
     if (result != KUNCI_AUTH_ALLOWED) {
         KUNCI_EVENT_SET(&ev, outcome, result == KUNCI_AUTH_TEMPFAIL ? "tempfail" : "refused");
         KUNCI_EVENT_SET(&ev, reason, kunci_auth_result_name(result));
+    } else if (by_pass) {
+        KUNCI_EVENT_SET(&ev, reason, "access_pass");
     }
     ev.logged = true;
     kunci_event_emit(&ev);
@@ -144,6 +156,16 @@ enum MHD_Result api_sign_in(struct web_request *rq)
     rq->session.stage = KUNCI_SESSION_PASSWORD;
     enum kunci_next_step next = web_next(rq);
     enum kunci_session_stage stage = KUNCI_SESSION_PASSWORD;
+    if (by_pass) {
+        if ((r = web_session_rotate(rq, KUNCI_SESSION_FULL)) != KUNCI_OK)
+            return api_fail(rq, r);
+        rq->session.mfa_at = rq->now; /* the pass proves both: set-up may complete */
+        if ((r = kunci_store_session_update(rq->h, &rq->session)) != KUNCI_OK)
+            return api_fail(rq, r);
+        json_t *s = web_session_json(rq);
+        json_object_set_new(s, "access_pass", json_true());
+        return api_json(rq, 200, s);
+    }
     if (next == KUNCI_NEXT_DONE ||
         (next == KUNCI_NEXT_SECOND_FACTOR &&
          (kunci_device_trusted(rq->ctx, rq->h, rq->account.id, rq->device_cookie, rq->now) ||

@@ -14,11 +14,13 @@ static const struct web_route routes[] = {
     {"DELETE", "/session", WEB_PUBLIC, false, false, false, api_sign_out},
     {"POST", "/session/code", WEB_SESSION, false, false, false, api_session_code},
     {"POST", "/session/verify", WEB_SESSION, false, false, false, api_session_verify},
+    {"POST", "/session/backup-code", WEB_SESSION, false, false, false, api_session_backup_code},
     {"POST", "/password", WEB_SESSION, false, true, false, api_password_change},
     {"POST", "/password/strength", WEB_SESSION, false, true, false, api_password_strength},
     /* The wizard re-authenticates too, when its steps took longer than REAUTH_SECONDS. */
     {"POST", "/reauth", WEB_REGISTERING, false, true, false, api_reauth},
     {"GET", "/methods", WEB_FULL, false, false, false, api_methods_list},
+    {"POST", "/methods/backup-codes", WEB_FULL, true, false, true, api_backup_codes_new},
     {"POST", "/methods/{}", WEB_REGISTERING, true, false, false, api_method_begin},
     {"POST", "/methods/{}/verify", WEB_REGISTERING, false, false, false, api_method_verify},
     {"POST", "/methods/{}/default", WEB_FULL, true, false, false, api_method_default},
@@ -44,6 +46,7 @@ static const struct web_route routes[] = {
     {"DELETE", "/admin/users/{}", WEB_ADMIN, true, false, false, api_admin_user_delete},
     {"PATCH", "/admin/users/{}", WEB_ADMIN, true, false, false, api_admin_user_update},
     {"POST", "/admin/users/{}/password", WEB_ADMIN, true, true, false, api_admin_user_password},
+    {"POST", "/admin/users/{}/access-pass", WEB_ADMIN, true, false, false, api_admin_access_pass},
     {"DELETE", "/admin/users/{}/app-passwords", WEB_ADMIN, true, false, false,
      api_admin_user_app_passwords_delete},
 };

@@ -21,6 +21,17 @@ json_t *web_session_json(struct web_request *rq)
                   a->login, "display_name", a->display_name, "role", kunci_role_name(a->role),
                   "mfa_state", kunci_mfa_state_name(a->mfa_state), "must_change_password",
                   a->must_change_password, "methods", web_methods_json(rq));
+    int total = 0, unused = 0;
+    int64_t made = 0;
+    char made_at[32];
+    if (out != NULL &&
+        kunci_store_backup_codes_count(rq->h, a->id, &total, &unused, &made) == KUNCI_OK &&
+        total > 0) {
+        kunci_time_format(made, made_at, sizeof(made_at));
+        json_object_set_new(
+            out, "backup_codes",
+            json_pack("{s:i, s:i, s:s}", "total", total, "unused", unused, "created_at", made_at));
+    }
     /* While MFA is required and not set up: the mail apps that "enforced" will cut off, and
      * how long set-up may still be put off ("Not now"). */
     if (out != NULL && a->mfa_state == KUNCI_MFA_ENABLED) {

@@ -2,6 +2,7 @@
 // mail app was refused, "This wasn't me", and the administrators' sign-in log.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { startStack, launch, newPage, screenshot, totp, newUser, signIn } from "./harness.mjs";
 
 let stack, browser;
@@ -202,4 +203,80 @@ test("Manage user settings: deleting all app passwords refuses the user's IMAP a
   assert.notEqual(stack.imap(user.login, ap), "OK");
   assert.equal(JSON.parse(stack.kunci("app-password", "list", user.login, "--json")).length, 0);
   await context.close();
+});
+
+test("a lost phone: the administrator's temporary access pass signs in to register a new method", async () => {
+  const tag = "lost" + Date.now().toString(36);
+  const user = { login: `${tag}@example.org`, password: "Primary-pass-1" };
+  stack.kunci("user", "add", user.login, "--password-stdin", { input: user.password + "\n" });
+  stack.kunci("mfa", "set", user.login, "enabled");
+  const first = await newPage(browser);
+  await registered(first.page, user);
+  await first.context.close();
+  // The phone is gone; the administrator issues a pass in /admin.
+  const { page, context } = await adminPage(tag);
+  page.once("dialog", (d) => d.accept());
+  await page.click(`#users tr[data-login="${user.login}"] button[aria-label="Temporary access pass for ${user.login}"]`);
+  await page.waitForSelector("#pass-valid");
+  await page.selectOption("#pass-valid", "1h");
+  await page.click("#dialog-confirm");
+  await page.waitForSelector("#access-pass");
+  const pass = (await page.textContent("#access-pass")).trim();
+  await screenshot(page, "admin-access-pass");
+  await context.close();
+  // The user signs in with it and is led to register a new method.
+  const again = await newPage(browser);
+  await signIn(again.page, stack, { login: user.login, password: pass });
+  await again.page.waitForSelector("#method");
+  assert.match(await again.page.textContent("#notice"), /temporary access pass/);
+  await again.page.selectOption("#method", "totp");
+  await again.page.waitForSelector("#totp-secret");
+  const secret = (await again.page.textContent("#totp-secret")).replace(/\s/g, "");
+  await again.page.fill("#code", totp(secret));
+  await again.page.click("#verify");
+  await again.page.waitForSelector("#verified");
+  await again.page.click("#next"); // "Done" when adding from Security info
+  await again.page.waitForSelector("#methods");
+  assert.equal(await again.page.locator("#methods li").count(), 2);
+  await again.context.close();
+  // Used once: it no longer signs in.
+  const third = await newPage(browser);
+  await signIn(third.page, stack, { login: user.login, password: pass });
+  await third.page.waitForSelector("#error:not(:empty)");
+  assert.match(await third.page.textContent("#error"), /incorrect/);
+  await third.context.close();
+});
+
+test("backup codes: shown once with Copy and Download, each signs in once", async () => {
+  const user = newUser(stack, "enabled");
+  const { page, context } = await newPage(browser);
+  await registered(page, user);
+  await page.click("#new-backup-codes");
+  await page.waitForSelector("#backup-codes");
+  const codes = await page.$$eval("#backup-codes li", (lis) => lis.map((li) => li.textContent.trim()));
+  assert.equal(codes.length, 10);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-codes")]);
+  const saved = readFileSync(await download.path(), "utf8");
+  for (const c of codes) assert.ok(saved.includes(c));
+  await screenshot(page, "backup-codes");
+  await page.click("#done");
+  await page.waitForSelector("#backup-status");
+  assert.match(await page.textContent("#backup-status"), /10 of 10 left/);
+  await context.close();
+  // One code signs in once; the same code a second time does not.
+  const once = await newPage(browser);
+  await signIn(once.page, stack, user);
+  await once.page.click("#use-backup-code");
+  await once.page.fill("#backup-code", codes[0]);
+  await once.page.click("#verify-backup");
+  await once.page.waitForSelector("#backup-status");
+  assert.match(await once.page.textContent("#backup-status"), /9 of 10 left/);
+  await once.context.close();
+  const twice = await newPage(browser);
+  await signIn(twice.page, stack, user);
+  await twice.page.click("#use-backup-code");
+  await twice.page.fill("#backup-code", codes[0]);
+  await twice.page.click("#verify-backup");
+  await twice.page.waitForFunction(() => /didn't work/.test(document.querySelector("#error")?.textContent));
+  await twice.context.close();
 });

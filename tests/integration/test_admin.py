@@ -222,3 +222,63 @@ def test_setup_grace(env):
         assert c3.call("POST", "/setup/later", {})[0] == 403
     finally:
         env.kunci("settings", "set", "mfa_setup_grace_days", "0")
+
+
+def test_backup_codes(env):
+    c, login, pw, secret, _ = enrolled(env)
+    status, body, _ = c.call("POST", "/methods/backup-codes", {})
+    assert status == 201 and len(body["codes"]) == 10 and len(set(body["codes"])) == 10
+    codes = body["codes"]
+    assert c.call("GET", "/session")[1]["backup_codes"]["unused"] == 10
+    # At sign-in, one code once, however it is typed.
+    s = web(env)
+    assert s.sign_in(login, pw)[1]["next"] == "second_factor"
+    status, body, _ = s.call("POST", "/session/backup-code", {"code": codes[0].replace(" ", "-")})
+    assert status == 200 and body["next"] == "done" and body["backup_codes"]["unused"] == 9
+    s2 = web(env)
+    s2.sign_in(login, pw)
+    status, body, _ = s2.call("POST", "/session/backup-code", {"code": codes[0]})
+    assert status == 400 and body["error"] == "wrong_code"  # used
+    assert s2.call("POST", "/session/backup-code", {"code": codes[1]})[0] == 200
+    # A new set: the old codes stop working.
+    fresh = c.call("POST", "/methods/backup-codes", {})[1]["codes"]
+    s3 = web(env)
+    s3.sign_in(login, pw)
+    assert s3.call("POST", "/session/backup-code", {"code": codes[2]})[0] == 400
+    assert s3.call("POST", "/session/backup-code", {"code": fresh[0]})[0] == 200
+    # Stored as keyed hashes: no code in the database.
+    dump = env.sql("SELECT digest FROM backup_codes")
+    for code in fresh:
+        assert all(code.replace(" ", "").encode() not in bytes(r[0]) for r in dump)
+
+
+def test_temporary_access_pass(env):
+    a, _ = admin(env)
+    c, login, pw, secret, method_id = enrolled(env)
+    # The phone is lost: the administrator issues a pass.
+    status, body, _ = a.call("POST", f"/admin/users/{login}/access-pass", {"valid": "8h"})
+    assert status == 201 and body["one_time"] is True
+    tap = body["pass"]
+    s = web(env)
+    status, body, _ = s.sign_in(login, tap)
+    assert status == 200 and body["access_pass"] is True and body["next"] == "done"
+    # Straight to a new method: the session may register (it proved both factors).
+    _, t, _ = s.call("POST", "/methods/totp", {})
+    assert s.call("POST", f"/methods/{t['method_id']}/verify", {"code": totp(t["secret"])})[0] == 200
+    assert s.call("DELETE", f"/methods/{method_id}")[0] == 200
+    # One sign-in only.
+    assert web(env).sign_in(login, tap)[0] == 401
+    # The CLI issues one too; a reusable pass works until it expires.
+    out = json.loads(env.kunci("--json", "user", "temporary-pass", login, "--valid", "1h",
+                               "--reusable").stdout)
+    assert web(env).sign_in(login, out["pass"])[0] == 200
+    assert web(env).sign_in(login, out["pass"])[0] == 200
+    env.sql("UPDATE access_passes SET expires_at = 1 WHERE account_id = "
+            "(SELECT id FROM accounts WHERE login = ?)", login)
+    assert web(env).sign_in(login, out["pass"])[0] == 401
+    assert env.kunci("user", "temporary-pass", login, "--valid", "60d", check=False).returncode == 64
+    # Never a way in for mail apps.
+    fresh = json.loads(env.kunci("--json", "user", "temporary-pass", login).stdout)["pass"]
+    assert env.auth_nginx(login, fresh, "imap")[1]["Auth-Status"] != "OK"
+    kinds = [e["event"] for e in a.call("GET", f"/admin/activity?user={login}")[1]["items"]]
+    assert "access_pass_issued" in kinds
