@@ -14,6 +14,8 @@
 #include "core/accounts.h"
 #include "core/err.h"
 #include "core/events.h"
+#include "core/notify.h"
+#include "delivery/delivery.h"
 #include "core/settings.h"
 #include "core/secret.h"
 
@@ -113,6 +115,10 @@ static void write_event(void *arg, const struct kunci_event *ev)
     if (kunci_settings_load(&cli->store, &s) == KUNCI_OK && s.activity_days == 0)
         return;
     int r = kunci_store_event_write(&cli->store, ev, 1);
+    char subject[KUNCI_NOTIFY_SUBJECT_MAX], text[KUNCI_NOTIFY_TEXT_MAX], err[256] = "";
+    if (r == KUNCI_OK && kunci_notify_message(ev, subject, text) &&
+        kunci_delivery_notify(&cli->cfg, ev->subject, subject, text, err, sizeof(err)) != KUNCI_OK)
+        fprintf(stderr, "kunci: warning: %s was not told by e-mail (%s)\n", ev->subject, err);
     if (r != KUNCI_OK)
         fprintf(stderr,
                 "kunci: warning: the change was made, but not recorded in the activity "

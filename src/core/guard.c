@@ -1,5 +1,6 @@
 #include "core/guard.h"
 #include "core/err.h"
+#include "core/events.h"
 #include "core/login.h"
 #include "core/netmask.h"
 
@@ -231,6 +232,17 @@ static int password_begin(const struct kunci_ctx *ctx, struct kunci_store_handle
                              s->lockout_hard_limit, now, lrow.locked_until);
         if ((rc = kunci_store_lockout_save(h, &lrow)) != KUNCI_OK)
             return rc;
+        /* It was open a moment ago (see above): this guess locked it. The owner is told. */
+        if (locked_now(&lrow, now)) {
+            struct kunci_event ev;
+            kunci_event_init(&ev, "account_locked", now);
+            KUNCI_EVENT_SET(&ev, subject, login);
+            KUNCI_EVENT_SET(&ev, client_ip, ip);
+            KUNCI_EVENT_SET(&ev, reason,
+                            lrow.locked_until == KUNCI_LOCKED_UNTIL_CLEARED ? "until_cleared"
+                                                                            : "for_a_while");
+            kunci_event_emit(&ev);
+        }
     }
     return by_address ? count_address(h, s, &arow, now, r) : KUNCI_OK;
 }

@@ -75,6 +75,17 @@ static const struct {
      "administrator Anda."},
 };
 
+int kunci_delivery_notify(const struct kunci_config *cfg, const char *to, const char *subject,
+                          const char *text, char *err, size_t err_size)
+{
+    struct kunci_message m = {KUNCI_CHANNEL_EMAIL, to, to, NULL, subject, text};
+    const struct kunci_delivery_driver *driver = &kunci_delivery_outbox;
+    for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
+        if (strcmp(cfg->email.driver, drivers[i]->name) == 0)
+            driver = drivers[i];
+    return driver->send(&cfg->email, &m, err, err_size) == KUNCI_OK ? KUNCI_OK : KUNCI_ERR_DELIVERY;
+}
+
 int kunci_delivery_send(void *arg, const struct kunci_message *original, char *err, size_t err_size)
 {
     const struct kunci_delivery_request *req = arg;

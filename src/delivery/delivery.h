@@ -24,4 +24,9 @@ struct kunci_delivery_request {
  * worded in the request's language. */
 int kunci_delivery_send(void *arg, const struct kunci_message *msg, char *err, size_t err_size);
 
+/* A notice to the account's owner (core/notify.h) by the e-mail channel: to is the
+ * login's address. */
+int kunci_delivery_notify(const struct kunci_config *cfg, const char *to, const char *subject,
+                          const char *text, char *err, size_t err_size);
+
 #endif

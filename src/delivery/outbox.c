@@ -28,7 +28,7 @@ static int deliver_outbox(const struct kunci_channel_config *cfg, const struct k
     snprintf(final, sizeof(final), "%s/%lld%09ld-%08x.json", cfg->outbox_dir, (long long)ts.tv_sec,
              ts.tv_nsec, rnd);
     snprintf(tmp, sizeof(tmp), "%s/.%08x.tmp", cfg->outbox_dir, rnd);
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "channel",
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?}", "channel",
                           kunci_channel_name(msg->channel), "to", msg->to, "login", msg->login,
                           "subject", msg->subject, "text", msg->text, "code", msg->code);
     /* Written whole, then renamed: a reader never sees half a message. */

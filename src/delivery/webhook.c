@@ -18,7 +18,7 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
 static int deliver_webhook(const struct kunci_channel_config *cfg, const struct kunci_message *msg,
                            char *err, size_t err_size)
 {
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "channel",
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?}", "channel",
                           kunci_channel_name(msg->channel), "to", msg->to, "login", msg->login,
                           "subject", msg->subject, "text", msg->text, "code", msg->code);
     char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;

@@ -36,6 +36,8 @@ struct event_queue {
     atomic_ulong dropped;
     struct kunci_event batch[BATCH_MAX];
     int batch_len;
+    event_written_fn written; /* each event once it is stored (notifications), or NULL */
+    void *written_arg;
 };
 
 static void enqueue(void *arg, const struct kunci_event *ev)
@@ -136,6 +138,8 @@ static void *writer(void *arg)
                           kunci_strerror(r));
                 r = KUNCI_OK;
             }
+            for (int i = 0; r == KUNCI_OK && q->written != NULL && i < q->batch_len; i++)
+                q->written(q->written_arg, &q->batch[i]);
             if (r == KUNCI_OK)
                 q->batch_len = 0;
         }
@@ -165,13 +169,15 @@ static void *writer(void *arg)
 
 static void flush(void *arg);
 
-int event_queue_start(struct event_queue **q_r)
+int event_queue_start(event_written_fn written, void *arg, struct event_queue **q_r)
 {
     struct event_queue *q = calloc(1, sizeof(*q));
     if (q == NULL || (q->ring = calloc(QUEUE_MAX, sizeof(*q->ring))) == NULL) {
         free(q);
         return KUNCI_ERR_NOMEM;
     }
+    q->written = written;
+    q->written_arg = arg;
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->wake, NULL);
     pthread_cond_init(&q->flushed, NULL);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/events.h"
+#include "core/notify.h"
 #include "core/log.h"
 #include "core/err.h"
 #include "core/protocol.h"
@@ -401,6 +402,19 @@ static void drain(struct server *srv, struct MHD_Daemon *auth, struct MHD_Daemon
         usleep(20 * 1000);
 }
 
+/* The account's owner is told of what they should know (core/notify.h), by e-mail, once
+ * the event is stored. */
+static void notify_owner(void *arg, const struct kunci_event *ev)
+{
+    const struct kunci_ctx *ctx = arg;
+    char subject[KUNCI_NOTIFY_SUBJECT_MAX], text[KUNCI_NOTIFY_TEXT_MAX], err[256] = "";
+    if (!kunci_notify_message(ev, subject, text))
+        return;
+    if (kunci_delivery_notify(&ctx->cfg, ev->subject, subject, text, err, sizeof(err)) != KUNCI_OK)
+        kunci_log("notify.failed", "notice \"%s\" to %s not delivered: %s", subject, ev->subject,
+                  err);
+}
+
 int kunci_serve(struct kunci_ctx *ctx)
 {
     struct server srv;
@@ -419,7 +433,7 @@ int kunci_serve(struct kunci_ctx *ctx)
                              : KUNCI_LOG_TEXT);
     if ((r = listen_thread_store_init(ctx)) != KUNCI_OK)
         return r;
-    if ((r = event_queue_start(&srv.events)) != KUNCI_OK)
+    if ((r = event_queue_start(notify_owner, ctx, &srv.events)) != KUNCI_OK)
         return r;
     if ((r = load_server_files(&srv, &ctx->cfg)) != KUNCI_OK)
         goto out;

@@ -74,6 +74,29 @@ static size_t password_problem(int err)
     return i; /* anything else: the last, the length rule */
 }
 
+static int found_event(void *arg, const struct kunci_event *ev)
+{
+    (void)ev;
+    *(bool *)arg = true;
+    return KUNCI_OK;
+}
+
+/* A sign-in from an address this account never signed in from (in the activity record),
+ * when it has signed in before: worth telling its owner. */
+static bool new_network(struct web_request *rq, int64_t account_id)
+{
+    struct kunci_event_query q = {.account_id = account_id, .limit = 1};
+    bool before = false, here = false;
+    if (account_id == 0 || rq->client_ip[0] == '\0')
+        return false;
+    kunci_event_set(q.event, sizeof(q.event), "sign_in");
+    kunci_event_set(q.outcome, sizeof(q.outcome), "ok");
+    if (kunci_store_event_list(rq->h, &q, found_event, &before) != KUNCI_OK || !before)
+        return false;
+    kunci_event_set(q.client_ip, sizeof(q.client_ip), rq->client_ip);
+    return kunci_store_event_list(rq->h, &q, found_event, &here) == KUNCI_OK && !here;
+}
+
 /* Sign-ins from the organization's trusted networks skip the second factor; said in the
  * activity record. */
 static bool from_trusted_network(struct web_request *rq)
@@ -128,6 +151,8 @@ enum MHD_Result api_sign_in(struct web_request *rq)
         KUNCI_EVENT_SET(&ev, reason, kunci_auth_result_name(result));
     } else if (by_pass) {
         KUNCI_EVENT_SET(&ev, reason, "access_pass");
+    } else if (new_network(rq, account_id)) {
+        KUNCI_EVENT_SET(&ev, reason, "new_network"); /* the owner is told (core/notify.h) */
     }
     ev.logged = true;
     kunci_event_emit(&ev);

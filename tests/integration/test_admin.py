@@ -282,3 +282,31 @@ def test_temporary_access_pass(env):
     assert env.auth_nginx(login, fresh, "imap")[1]["Auth-Status"] != "OK"
     kinds = [e["event"] for e in a.call("GET", f"/admin/activity?user={login}")[1]["items"]]
     assert "access_pass_issued" in kinds
+
+
+def wait_message(env, to, subject, timeout=15):
+    import time
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for m in env.messages():
+            if f"To: <{to}>".encode() in m and f"Subject: {subject}".encode() in m:
+                return m.decode(errors="replace")
+        time.sleep(0.1)
+    return None
+
+
+def test_the_owner_is_told_by_email(env):
+    c, login, pw, _, _ = enrolled(env)
+    ap = env.app_password(login, "Thunderbird")["password"]
+    note = wait_message(env, login, "New app password")
+    assert note and "Thunderbird" in note and "This wasn't me" in note and "Ini bukan saya" in note
+    assert ap.replace(" ", "") not in note.replace(" ", "")  # never the secret
+    a, _ = admin(env)
+    a.call("POST", "/admin/users/mfa", {"logins": [login], "mfa_state": "enabled"})
+    assert wait_message(env, login, "Multi-factor authentication changed")
+    # Ten wrong passwords lock the password; the owner hears of it.
+    for i in range(10):
+        env.auth_nginx(login, f"Wrong-guess-{i:03d}", "imap", client_ip="198.51.100.7")
+    note = wait_message(env, login, "Account locked")
+    assert note and "198.51.100.7" in note
+    env.kunci("lockout", "clear", login)
