@@ -248,6 +248,7 @@ async function route() {
   const path = location.pathname;
   // The wizard's steps have URLs of their own under /setup (so Back goes one step back).
   const setupStep = want === "/setup" && path === "/setup/method";
+  if (path === "/reset" && !state.session.signed_in) return resetPassword();
   if (want !== "/security" && path !== want && !setupStep) return go(want, true);
   // Set-up put off ("Not now") may be done from Security info at any time.
   const deferred = state.session.user && state.session.user.mfa_state === "enabled" && ["/setup", "/setup/method"].includes(path);
@@ -257,6 +258,73 @@ async function route() {
      "/verify": verify, "/password": changePassword, "/security": security,
      "/security/activity": recentActivity, "/admin": admin, "/admin/activity": adminActivity,
      "/admin/settings": adminSettings })[path]();
+}
+
+// ---- Forgotten password ----------------------------------------------------------------
+// A code to the phone or alternate e-mail, the other method if there is one, a new password.
+function resetPassword() {
+  const err = errorBox("error", "reset-code");
+  const step = (title, ...content) => show(title, ...content, err,
+    h("button", { type: "button", class: "secondary", onclick: () => go("/") }, t("common.cancel")));
+  const codeForm = (intro, send) => {
+    const form = h("form", {}, h("p", {}, intro),
+      ...field("code.label", { type: "text", name: "code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "12", required: true, id: "reset-code" }),
+      h("button", { type: "submit", id: "reset-verify" }, t("code.verify")));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      clearMessages(form);
+      await working(form.querySelector("#reset-verify"), async () => {
+        try { next(await send(form.code.value.trim())); } catch (e) { say(err, problem(e)); form.code.select(); }
+      });
+    });
+    return form;
+  };
+  const next = (r) => {
+    if (r.next === "new_password") return newPassword();
+    // Another method: the second proof.
+    const pick = h("ul", { class: "list", id: "reset-methods" }, ...r.methods.map((m) => h("li", {},
+      h("button", { type: "button", class: "secondary", onclick: async () => {
+        if (m.kind !== "totp") {
+          try { await api("POST", "/password-reset/code", { method_id: m.id, lang: state.lang }); } catch (e) { return say(err, problem(e)); }
+        }
+        step(t("reset.title"), codeForm(m.kind === "totp" ? t("verify.totp_intro") : t("code.sent_to", { target: m.target }),
+          (code) => api("POST", "/password-reset/second", { method_id: m.id, code })));
+      } }, methodLabel(m)))));
+    step(t("reset.title"), h("p", {}, t("reset.second")), pick);
+  };
+  const newPassword = () => {
+    const form = h("form", {},
+      ...field("password.new", { type: "password", name: "fresh", autocomplete: "new-password", required: true, id: "new-password" }),
+      ...field("password.repeat", { type: "password", name: "again", autocomplete: "new-password", required: true, id: "repeat-password" }),
+      h("button", { type: "submit", id: "reset-save" }, t("password.button")));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      clearMessages(form);
+      if (form.fresh.value !== form.again.value) return say(err, t("password.mismatch"));
+      await working(form.querySelector("#reset-save"), async () => {
+        try {
+          await api("POST", "/password-reset/complete", { new: form.fresh.value });
+          state.notice = t("reset.done");
+          go("/");
+        } catch (e) { say(err, problem(e)); }
+      });
+    });
+    step(t("reset.title"), h("p", {}, t("reset.new_password")), form);
+  };
+  const form = h("form", {},
+    ...field("signin.account", { type: "email", name: "login", autocomplete: "username", required: true, id: "reset-login" }),
+    h("button", { type: "submit", id: "reset-send" }, t("reset.send")));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearMessages(form);
+    await working(form.querySelector("#reset-send"), async () => {
+      try {
+        await api("POST", "/password-reset", { login: form.login.value.trim(), lang: state.lang });
+        step(t("reset.title"), codeForm(t("reset.sent"), (code) => api("POST", "/password-reset/verify", { code })));
+      } catch (e) { say(err, problem(e)); }
+    });
+  });
+  step(t("reset.title"), h("p", {}, t("reset.intro")), form);
 }
 
 // ---- Sign in ------------------------------------------------------------------------
@@ -292,8 +360,10 @@ function signIn() {
       } catch (e) { say(err, problem(e)); form.password.value = ""; form.password.focus(); }
     });
   });
+  const forgot = state.config && state.config.password_reset_allowed
+    ? h("p", {}, h("a", { href: "/reset", id: "forgot-password", onclick: (ev) => { ev.preventDefault(); go("/reset"); } }, t("reset.link"))) : null;
   show(t("signin.title"), notice ? h("p", { class: "notice", id: "notice", role: "status" }, notice) : null,
-    h("p", {}, t("signin.intro")), form);
+    h("p", {}, t("signin.intro")), form, forgot);
 }
 
 // A strength meter for a new password: the server's estimate (the same rule it applies),
@@ -1138,7 +1208,7 @@ async function adminSettings() {
   const err = errorBox();
   let list = [];
   try { list = await api("GET", "/admin/settings"); } catch (e) { say(err, problem(e)); }
-  const groups = ["app_passwords", "verification", "remember", "trusted_networks", "setup", "lockouts", "codes", "activity"];
+  const groups = ["app_passwords", "verification", "remember", "trusted_networks", "setup", "reset", "lockouts", "codes", "activity"];
   const inputs = {};
   const form = h("form", { id: "settings-form" });
   for (const g of groups) {

@@ -9,7 +9,7 @@
 /* last_seen_at is written at most this often, not on every request. */
 #define TOUCH_INTERVAL 60
 
-static void new_token(char out[KUNCI_TOKEN_MAX])
+void kunci_random_token(char out[KUNCI_TOKEN_MAX])
 {
     uint8_t raw[32];
 
@@ -42,8 +42,8 @@ int kunci_session_start(const struct kunci_ctx *ctx, struct kunci_store_handle *
     struct kunci_session s;
 
     memset(&s, 0, sizeof(s));
-    new_token(token_r);
-    new_token(s.csrf);
+    kunci_random_token(token_r);
+    kunci_random_token(s.csrf);
     kunci_token_hash(ctx, token_r, s.token_hash);
     s.account_id = account_id;
     s.stage = stage;
@@ -92,7 +92,7 @@ int kunci_device_remember(const struct kunci_ctx *ctx, struct kunci_store_handle
 {
     uint8_t hash[KUNCI_TOKEN_HASH_BYTES];
 
-    new_token(token_r);
+    kunci_random_token(token_r);
     kunci_token_hash(ctx, token_r, hash);
     return kunci_store_device_insert(h, account_id, hash, now, now + (int64_t)days * 86400);
 }

@@ -17,6 +17,8 @@ struct kunci_session_policy {
     int64_t max_seconds;
 };
 
+/* 32 random bytes as URL-safe base64: a session's or a device's token, a CSRF token. */
+void kunci_random_token(char out[KUNCI_TOKEN_MAX]);
 void kunci_token_hash(const struct kunci_ctx *ctx, const char *token,
                       uint8_t hash_r[KUNCI_TOKEN_HASH_BYTES]);
 /* A fresh session (and a fresh token: never reuse one across sign-ins). */

@@ -38,6 +38,9 @@ const struct kunci_setting_def kunci_setting_defs[] = {
      "second factor, and mail apps from them may use the account password while the user has "
      "no app password",
      0, "trusted_networks"},
+    B("reset", password_reset_allowed, "false",
+      "users may reset a forgotten password themselves with a code to their phone or "
+      "alternate e-mail (and their second method, if they have another)"),
     I("setup", mfa_setup_grace_days, "0", 0, 90,
       "days a user may answer \"Not now\" to \"More information required\", counted from the "
       "first time (0: set-up at once)"),

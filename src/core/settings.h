@@ -48,6 +48,7 @@ struct kunci_settings {
     int code_destinations_per_day;
     int activity_days;
     int mfa_setup_grace_days;
+    bool password_reset_allowed;
 };
 
 extern const struct kunci_setting_def kunci_setting_defs[];

@@ -63,6 +63,9 @@ struct kunci_app_password {
 enum kunci_session_stage {
     KUNCI_SESSION_PASSWORD = 1, /* first factor done: only MFA set-up or the code may follow */
     KUNCI_SESSION_FULL = 2,
+    /* Self-service password reset: only the /password-reset routes may use it. mfa_at is when its
+     * first code was proven, password_at when its second (if the account has another). */
+    KUNCI_SESSION_RESET = 3,
 };
 
 /* A web session. The cookie holds a random token; the store holds only its HMAC. */

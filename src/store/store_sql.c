@@ -87,8 +87,10 @@ static void decode_session(const struct kunci_sql_row *row, struct kunci_session
     x->account_id = row->integer(row, 1);
     copy_exact(x->token_hash, KUNCI_TOKEN_HASH_BYTES, row, 2);
     copy_text(x->csrf, sizeof(x->csrf), row, 3);
-    x->stage =
-        row->integer(row, 4) == KUNCI_SESSION_FULL ? KUNCI_SESSION_FULL : KUNCI_SESSION_PASSWORD;
+    int64_t stage = row->integer(row, 4);
+    x->stage = stage == KUNCI_SESSION_FULL    ? KUNCI_SESSION_FULL
+               : stage == KUNCI_SESSION_RESET ? KUNCI_SESSION_RESET
+                                              : KUNCI_SESSION_PASSWORD;
     x->created_at = row->integer(row, 5);
     x->last_seen_at = row->integer(row, 6);
     x->password_at = row->integer(row, 7);

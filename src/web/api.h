@@ -52,6 +52,14 @@ json_t *web_legacy_clients(struct web_request *rq, int64_t account_id);
 enum MHD_Result api_backup_codes_new(struct web_request *rq);
 enum MHD_Result api_session_backup_code(struct web_request *rq);
 enum MHD_Result api_admin_access_pass(struct web_request *rq);
+/* api_reset.c: self-service password reset */
+enum MHD_Result api_reset_begin(struct web_request *rq);
+enum MHD_Result api_reset_verify(struct web_request *rq);
+enum MHD_Result api_reset_code(struct web_request *rq);
+enum MHD_Result api_reset_second(struct web_request *rq);
+enum MHD_Result api_reset_complete(struct web_request *rq);
+/* A new password the rule refuses (core/password.h), as the API says it. */
+enum MHD_Result web_password_refused(struct web_request *rq, int err);
 /* api_admin.c */
 enum MHD_Result api_admin_lockouts(struct web_request *rq);
 enum MHD_Result api_admin_lockout_clear(struct web_request *rq);

@@ -109,6 +109,12 @@ static bool from_trusted_network(struct web_request *rq)
     return true;
 }
 
+enum MHD_Result web_password_refused(struct web_request *rq, int err)
+{
+    return api_error(rq, 400, password_problems[password_problem(err)].code,
+                     password_problems[password_problem(err)].message);
+}
+
 enum MHD_Result api_sign_in(struct web_request *rq)
 {
     const char *login = web_body_string(rq, "login"), *pw = web_body_string(rq, "password");
@@ -289,8 +295,7 @@ enum MHD_Result api_password_change(struct web_request *rq)
                                          rq->account.role};
     int r = kunci_password_acceptable(fresh, strlen(fresh), &owner);
     if (r != KUNCI_OK)
-        return api_error(rq, 400, password_problems[password_problem(r)].code,
-                         password_problems[password_problem(r)].message);
+        return web_password_refused(rq, r);
     rq->account.must_change_password = false;
     /* Every other session ends and remembered devices are forgotten. */
     r = kunci_account_set_password(rq->ctx, rq->h, &rq->account, fresh, strlen(fresh), rq->now,

@@ -118,11 +118,12 @@ enum MHD_Result api_config(struct web_request *rq)
         json_array_append_new(methods, json_string("email"));
     return api_json(
         rq, 200,
-        json_pack("{s:s, s:[s,s], s:o, s:i, s:b, s:s?, s:b}", "language", rq->language, "languages",
-                  "en", "id", "methods", methods, "remember_device_days", s.remember_device_days,
-                  "app_passwords_allowed", s.app_passwords_allowed, "organization_name",
-                  rq->ctx->cfg.organization_name[0] ? rq->ctx->cfg.organization_name : NULL, "logo",
-                  rq->ctx->cfg.logo_file[0] != '\0'));
+        json_pack(
+            "{s:s, s:[s,s], s:o, s:i, s:b, s:s?, s:b, s:b}", "language", rq->language, "languages",
+            "en", "id", "methods", methods, "remember_device_days", s.remember_device_days,
+            "app_passwords_allowed", s.app_passwords_allowed, "organization_name",
+            rq->ctx->cfg.organization_name[0] ? rq->ctx->cfg.organization_name : NULL, "logo",
+            rq->ctx->cfg.logo_file[0] != '\0', "password_reset_allowed", s.password_reset_allowed));
 }
 
 static void resolve_session(struct web_request *rq)
@@ -241,10 +242,17 @@ static enum MHD_Result handle_api(struct web_request *rq, struct web_conn *wc)
         }
     }
     resolve_session(rq);
-    /* Every change but signing in carries the session's CSRF token. */
-    bool signing_in = strcmp(rq->path, "/session") == 0 && strcmp(rq->method, "POST") == 0;
+    /* Every change but signing in (or starting a password reset) carries the session's CSRF
+     * token. */
+    bool signing_in = strcmp(rq->method, "POST") == 0 && (strcmp(rq->path, "/session") == 0 ||
+                                                          strcmp(rq->path, "/password-reset") == 0);
     const struct web_route *route = web_route_find(rq);
-    if (changes && !signing_in && !csrf_ok(rq))
+    if (route != NULL && route->stage == WEB_RESET &&
+        (!rq->has_session || rq->session.stage != KUNCI_SESSION_RESET))
+        /* A reset begun for a login that does not exist has no session: it fails as a wrong
+         * code would, so the answers do not tell accounts apart. */
+        ret = api_error(rq, 400, "wrong_code", "That code didn't work. Check it and try again.");
+    else if (changes && !signing_in && !csrf_ok(rq))
         ret = api_error(rq, 403, "csrf", "Reload the page and try again.");
     else if (!web_route_allows(rq, route, &ret))
         ; /* answered */
@@ -283,10 +291,10 @@ static const char *content_type(const char *path)
 /* The UI's pages all load index.html; the script shows the page for the path. */
 static bool is_page(const char *url)
 {
-    static const char *const pages[] = {"/",        "/setup",          "/setup/method",
-                                        "/verify",  "/security",       "/security/activity",
-                                        "/admin",   "/admin/activity", "/admin/settings",
-                                        "/password"};
+    static const char *const pages[] = {"/",         "/setup",          "/setup/method",
+                                        "/verify",   "/security",       "/security/activity",
+                                        "/admin",    "/admin/activity", "/admin/settings",
+                                        "/password", "/reset"};
     for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++)
         if (strcmp(url, pages[i]) == 0)
             return true;

@@ -9,6 +9,11 @@
 /* {method, pattern, stage, reauth, on_pool, once, handler} */
 static const struct web_route routes[] = {
     {"GET", "/config", WEB_PUBLIC, false, false, false, api_config},
+    {"POST", "/password-reset", WEB_PUBLIC, false, false, false, api_reset_begin},
+    {"POST", "/password-reset/verify", WEB_RESET, false, false, false, api_reset_verify},
+    {"POST", "/password-reset/code", WEB_RESET, false, false, false, api_reset_code},
+    {"POST", "/password-reset/second", WEB_RESET, false, false, false, api_reset_second},
+    {"POST", "/password-reset/complete", WEB_RESET, false, true, false, api_reset_complete},
     {"GET", "/session", WEB_PUBLIC, false, false, false, api_session_get},
     {"POST", "/session", WEB_PUBLIC, false, true, false, api_sign_in},
     {"DELETE", "/session", WEB_PUBLIC, false, false, false, api_sign_out},
@@ -103,6 +108,9 @@ bool web_param_id(const struct web_request *rq, int i, int64_t *id_r)
 
 static bool stage_reached(struct web_request *rq, enum web_stage stage)
 {
+    /* A reset under way opens its own routes, nothing else a session could. */
+    if (rq->has_session && rq->session.stage == KUNCI_SESSION_RESET)
+        return stage == WEB_RESET || stage == WEB_PUBLIC;
     switch (stage) {
     case WEB_PUBLIC:
         return true;
@@ -113,6 +121,8 @@ static bool stage_reached(struct web_request *rq, enum web_stage stage)
     case WEB_FULL:
     case WEB_ADMIN:
         return rq->has_session && rq->session.stage == KUNCI_SESSION_FULL;
+    case WEB_RESET:
+        return false; /* only a reset session, above */
     }
     return false;
 }

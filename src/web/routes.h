@@ -14,6 +14,7 @@ enum web_stage {
     WEB_REGISTERING, /* a full session, or one setting up its first method */
     WEB_FULL,        /* a full session */
     WEB_ADMIN,       /* an administrator's full session */
+    WEB_RESET,       /* a self-service password reset under way */
 };
 
 struct web_route {

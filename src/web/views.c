@@ -12,7 +12,7 @@
 
 json_t *web_session_json(struct web_request *rq)
 {
-    if (!rq->has_session)
+    if (!rq->has_session || rq->session.stage == KUNCI_SESSION_RESET)
         return json_pack("{s:b}", "signed_in", 0);
     const struct kunci_account *a = &rq->account;
     json_t *out =

@@ -3,6 +3,7 @@ pages, columns), MFA for many users at once, Manage user settings, readiness bef
 "enforced", and every administrator endpoint refused to a user."""
 
 import json
+import time
 import uuid
 
 from test_web_api import enrolled, user, web
@@ -310,3 +311,65 @@ def test_the_owner_is_told_by_email(env):
     note = wait_message(env, login, "Account locked")
     assert note and "198.51.100.7" in note
     env.kunci("lockout", "clear", login)
+
+
+def mailed_code(env, address, after=0, timeout=15):
+    import time
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for m in reversed(env.messages()[after:]):
+            if f"To: <{address}>".encode() in m and b"code is " in m:
+                return m.split(b"code is ")[1][:6].decode()
+        time.sleep(0.1)
+    return None
+
+
+def test_self_service_password_reset(env):
+    c, login, pw, secret, totp_id = enrolled(env)
+    alt = f"alt.{uuid.uuid4().hex[:6]}@example.net"
+    seen = len(env.messages())
+    _, email, _ = c.call("POST", "/methods/email", {"address": alt})
+    assert c.call("POST", f"/methods/{email['method_id']}/verify",
+                  {"code": mailed_code(env, alt, seen)})[0] == 200
+    r = web(env)
+    # Off by default.
+    status, body, _ = r.call("POST", "/password-reset", {"login": login})
+    assert status == 403 and body["error"] == "password_reset_off"
+    env.kunci("settings", "set", "password_reset_allowed", "true")
+    # The e-mail method's code went out a moment ago: no wait before the reset's.
+    env.kunci("settings", "set", "code_resend_seconds", "0")
+    try:
+        # An unknown account gets the same answer, and its "code" fails like a wrong one.
+        ghost = web(env)
+        status, g, _ = ghost.call("POST", "/password-reset", {"login": "ghost@example.org"})
+        assert status == 200 and g == {"sent": True, "csrf": g["csrf"]}
+        status, body, _ = ghost.call("POST", "/password-reset/verify", {"code": "123456"})
+        assert (status, body["error"]) == (400, "wrong_code")
+        seen = len(env.messages())
+        status, body, _ = r.call("POST", "/password-reset", {"login": login})
+        assert status == 200 and set(body) == {"sent", "csrf"}
+        # The reset session opens nothing else.
+        assert r.call("GET", "/session")[1]["signed_in"] is False
+        assert r.call("GET", "/app-passwords")[0] == 401
+        early = r.call("POST", "/password-reset/complete", {"new": "Fresh-Lantern-88"})
+        assert early[0] == 409, early[1]
+        assert r.call("POST", "/password-reset/verify", {"code": "000000"})[1]["error"] == "wrong_code"
+        status, body, _ = r.call("POST", "/password-reset/verify",
+                                 {"code": mailed_code(env, alt, seen)})
+        assert status == 200 and body["next"] == "second_factor"
+        assert [m["kind"] for m in body["methods"]] == ["totp"]
+        assert r.call("POST", "/password-reset/complete", {"new": "Fresh-Lantern-88"})[0] == 409
+        # The next step's code: the current one was used when the app was registered.
+        status, body, _ = r.call("POST", "/password-reset/second",
+                                 {"method_id": totp_id, "code": totp(secret, time.time() + 30)})
+        assert status == 200 and body["next"] == "new_password"
+        assert r.call("POST", "/password-reset/complete", {"new": "password1"})[1]["error"] == "common_password"
+        status, body, _ = r.call("POST", "/password-reset/complete", {"new": "Fresh-Lantern-88"})
+        assert status == 200 and body["done"] is True
+        # The old password and every session are gone; the new one signs in.
+        assert c.call("GET", "/session")[1]["signed_in"] is False
+        assert web(env).sign_in(login, pw)[0] == 401
+        assert web(env).sign_in(login, "Fresh-Lantern-88")[0] == 200
+    finally:
+        env.kunci("settings", "set", "password_reset_allowed", "false")
+        env.kunci("settings", "set", "code_resend_seconds", "60")
