@@ -361,8 +361,10 @@ static int account_search(struct kunci_store *s, const char *prefix, const char 
     display_key(prefix, low, sizeof(low));
     /* Everything that starts with low sorts below low + U+10FFFF's UTF-8 bytes. */
     snprintf(high, sizeof(high), "%s\xf4\x8f\xbf\xbf", low);
-    return RUN(s, ST_ACCOUNT_SEARCH, each_summary, &e, NULL, SQL_TEXT(low), SQL_TEXT(high),
-               SQL_TEXT(after_login), SQL_INT(limit), SQL_INT(legacy_since));
+    /* Both statements take all five arguments, so that ?5 means the same in each. */
+    return RUN(s, low[0] != '\0' ? ST_ACCOUNT_SEARCH : ST_ACCOUNT_PAGE, each_summary, &e, NULL,
+               SQL_TEXT(low), SQL_TEXT(high), SQL_TEXT(after_login), SQL_INT(limit),
+               SQL_INT(legacy_since));
 }
 
 static int account_signed_in(struct kunci_store *s, int64_t account_id, int64_t now)

@@ -41,6 +41,11 @@ def test_search_pages_and_columns(env):
     assert row["methods"] == 1 and row["app_passwords"] == 2 and row["mfa_state"] == "enforced"
     assert row["last_sign_in_at"] and row["legacy_clients"] == 0
     assert a.call("GET", "/admin/users?limit=0")[0] == 400
+    # Without a search: everyone, in login order, page by page.
+    first = a.call("GET", "/admin/users?limit=2")[1]
+    assert len(first["items"]) == 2 and first["items"][0]["login"] < first["items"][1]["login"]
+    after = a.call("GET", f"/admin/users?limit=2&after={first['next_after']}")[1]["items"]
+    assert after[0]["login"] > first["items"][1]["login"]
 
 
 def test_bulk_mfa_and_readiness(env):
