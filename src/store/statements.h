@@ -19,11 +19,12 @@
 /* A row of the users list: the account, and what the administrator sorts users by. ?5 is
  * since when a mail client on the account password counts. */
 #define SUMMARY_COLUMNS                                                                            \
-    ACCOUNT_COLUMNS ", "                                                                           \
-    "(SELECT count(*) FROM mfa_methods m WHERE m.account_id = a.id AND m.verified = 1), "          \
-    "(SELECT count(*) FROM app_passwords ap WHERE ap.account_id = a.id), "                         \
-    "COALESCE(a.last_sign_in_at, 0), "                                                             \
-    "(SELECT count(*) FROM legacy_clients l WHERE l.account_id = a.id AND l.last_at > ?5)"
+    ACCOUNT_COLUMNS                                                                                \
+        ", "                                                                                       \
+        "(SELECT count(*) FROM mfa_methods m WHERE m.account_id = a.id AND m.verified = 1), "      \
+        "(SELECT count(*) FROM app_passwords ap WHERE ap.account_id = a.id), "                     \
+        "COALESCE(a.last_sign_in_at, 0), "                                                         \
+        "(SELECT count(*) FROM legacy_clients l WHERE l.account_id = a.id AND l.last_at > ?5)"
 #define METHOD_COLUMNS                                                                             \
     "id, account_id, kind, target, channel, secret, is_default, verified, last_totp_step, "        \
     "created_at"
@@ -41,17 +42,17 @@
                       "must_change_password = ?8, display_key = ?9 WHERE id = ?1")                 \
     /* A page of the users list: a prefix of the login or the display name (lowercase, ranges      \
      * over indexes compared bytewise), after the last login of the previous page. */              \
-    /* ?1 (the empty search) is named only so that PostgreSQL knows every parameter's type. */ \
+    /* ?1 (the empty search) is named only so that PostgreSQL knows every parameter's type. */     \
     X(ACCOUNT_PAGE, "SELECT " SUMMARY_COLUMNS " FROM accounts a WHERE a.login > ?3 "               \
                     "AND CAST(?1 AS TEXT) = '' AND CAST(?2 AS TEXT) <> '' "                        \
                     "ORDER BY a.login LIMIT ?4")                                                   \
-    /* Each prefix a range over its own index, each cut to a page before they are merged. */    \
+    /* Each prefix a range over its own index, each cut to a page before they are merged. */       \
     X(ACCOUNT_SEARCH,                                                                              \
       "SELECT " SUMMARY_COLUMNS " FROM accounts a WHERE a.id IN ("                                 \
       "SELECT id FROM (SELECT id FROM accounts WHERE login >= ?1 AND login < ?2 AND login > ?3 "   \
       "ORDER BY login LIMIT ?4) AS by_login UNION "                                                \
       "SELECT id FROM (SELECT id FROM accounts WHERE display_key >= ?1 AND display_key < ?2 "      \
-      "AND login > ?3 ORDER BY login LIMIT ?4) AS by_name) ORDER BY a.login LIMIT ?4")            \
+      "AND login > ?3 ORDER BY login LIMIT ?4) AS by_name) ORDER BY a.login LIMIT ?4")             \
     X(ACCOUNT_SIGNED_IN, "UPDATE accounts SET last_sign_in_at = ?2 WHERE id = ?1")                 \
     X(ACCOUNT_DEFER_SETUP, "UPDATE accounts SET setup_deferred_at = "                              \
                            "COALESCE(setup_deferred_at, ?2) WHERE id = ?1 "                        \
