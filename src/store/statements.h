@@ -19,12 +19,10 @@
 /* A row of the users list: the account, and what the administrator sorts users by. ?5 is
  * since when a mail client on the account password counts. */
 #define SUMMARY_COLUMNS                                                                            \
-    ACCOUNT_COLUMNS                                                                                \
-        ", "                                                                                       \
-        "(SELECT count(*) FROM mfa_methods m WHERE m.account_id = a.id AND m.verified = 1), "      \
-        "(SELECT count(*) FROM app_passwords ap WHERE ap.account_id = a.id), "                     \
-        "COALESCE(a.last_sign_in_at, 0), "                                                         \
-        "(SELECT count(*) FROM legacy_clients l WHERE l.account_id = a.id AND l.last_at > ?5)"
+    ACCOUNT_COLUMNS ", (SELECT count(*) FROM mfa_methods m WHERE m.account_id = a.id AND "         \
+                    "m.verified = 1), (SELECT count(*) FROM app_passwords ap WHERE "               \
+                    "ap.account_id = a.id), COALESCE(a.last_sign_in_at, 0), (SELECT count(*) "     \
+                    "FROM legacy_clients l WHERE l.account_id = a.id AND l.last_at > ?5)"
 #define METHOD_COLUMNS                                                                             \
     "id, account_id, kind, target, channel, secret, is_default, verified, last_totp_step, "        \
     "created_at"
