@@ -111,6 +111,15 @@ def test_no_secret_reaches_the_record_or_the_log(env):
     secrets.append("Not-the-password-9")
     status, made, _ = c.call("POST", "/app-passwords", {"name": "Tablet"})
     secrets.append(made["password"])
+    # Recovery's secrets too: backup codes, one used; a temporary access pass, used.
+    codes = c.call("POST", "/methods/backup-codes", {})[1]["codes"]
+    secrets += codes
+    s = web(env)
+    s.sign_in(login, pw)
+    assert s.call("POST", "/session/backup-code", {"code": codes[0]})[0] == 200
+    tap = json.loads(env.kunci("--json", "user", "temporary-pass", login).stdout)["pass"]
+    secrets.append(tap)
+    assert web(env).sign_in(login, tap)[0] == 200
     dump = env.kunci("audit", "export").stdout + env.log("kunci")
     for s in secrets:
         for form in {s, s.replace(" ", ""), s.replace(" ", "").upper()}:

@@ -120,7 +120,10 @@ def test_edit_delete_and_users_get_403_everywhere(env):
                                ("DELETE", f"/admin/users/{login}/app-passwords", None),
                                ("GET", "/admin/lockouts", None),
                                ("DELETE", f"/admin/lockouts/{login}", None),
-                               ("GET", "/admin/activity", None)):
+                               ("GET", "/admin/activity", None),
+                               ("GET", "/admin/settings", None),
+                               ("PATCH", "/admin/settings", {"activity_days": 1}),
+                               ("POST", f"/admin/users/{login}/access-pass", {})):
         status, answer, _ = plain.call(method, path, body)
         assert status == 403 and answer["error"] == "not_admin", (method, path, status)
     assert a.call("DELETE", f"/admin/users/{login}")[0] == 200
