@@ -173,6 +173,11 @@ enum MHD_Result api_sign_in(struct web_request *rq)
     int r = kunci_store_account_by_id(rq->h, account_id, &a);
     if (r != KUNCI_OK)
         return api_fail(rq, r == KUNCI_ERR_NOT_FOUND ? KUNCI_ERR_TEMPFAIL : r);
+    if (!a.enabled) { /* a temporary access pass does not open a disabled account */
+        sodium_memzero(&a, sizeof(a));
+        return api_error(rq, 403, "account_disabled",
+                         "Your account is disabled. Contact your administrator.");
+    }
     /* The users list's "last sign-in"; informational. */
     kunci_store_best_effort(kunci_store_account_signed_in(rq->h, account_id, rq->now));
     struct kunci_session_policy policy;

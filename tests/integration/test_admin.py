@@ -286,6 +286,11 @@ def test_temporary_access_pass(env):
             "(SELECT id FROM accounts WHERE login = ?)", login)
     assert web(env).sign_in(login, out["pass"])[0] == 401
     assert env.kunci("user", "temporary-pass", login, "--valid", "60d", check=False).returncode == 64
+    # Not for a disabled account.
+    env.kunci("user", "disable", login)
+    off = json.loads(env.kunci("--json", "user", "temporary-pass", login).stdout)["pass"]
+    assert web(env).sign_in(login, off)[1]["error"] == "account_disabled"
+    env.kunci("user", "enable", login)
     # Never a way in for mail apps.
     fresh = json.loads(env.kunci("--json", "user", "temporary-pass", login).stdout)["pass"]
     assert env.auth_nginx(login, fresh, "imap")[1]["Auth-Status"] != "OK"
