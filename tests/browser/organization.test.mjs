@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { startStack, launch, newPage, screenshot, totp, newUser, signIn } from "./harness.mjs";
+import { startStack, launch, newPage, screenshot, totp, newUser, signIn, waitFor, mailedCode } from "./harness.mjs";
 
 let stack, browser;
 before(async () => { stack = await startStack(); browser = await launch(); });
@@ -127,7 +127,7 @@ async function adminPage(tag) {
   await signIn(session.page, stack, boss);
   await session.page.waitForSelector("#admin-link");
   await session.page.goto(stack.web + "/admin?q=" + tag);
-  await session.page.waitForSelector("#users tbody tr[data-login]");
+  await session.page.waitForSelector("#users tbody tr");
   return session;
 }
 
@@ -279,4 +279,77 @@ test("backup codes: shown once with Copy and Download, each signs in once", asyn
   await twice.page.click("#verify-backup");
   await twice.page.waitForFunction(() => /didn't work/.test(document.querySelector("#error")?.textContent));
   await twice.context.close();
+});
+
+test("service settings in /admin; Not now while the grace lasts; a forgotten password reset", async () => {
+  const tag = "grace" + Date.now().toString(36);
+  const { page, context } = await adminPage(tag + "-boss");
+  await page.goto(stack.web + "/admin/settings");
+  await page.waitForSelector("#settings-form");
+  assert.match(await page.textContent("#group-trusted_networks"), /second factor/);
+  await page.fill("#setting-mfa_setup_grace_days", "3");
+  await page.check("#setting-password_reset_allowed");
+  await screenshot(page, "admin-settings");
+  await page.click("#save-settings");
+  await page.waitForFunction(() => /Saved 2 settings/.test(document.querySelector("#error")?.textContent));
+  assert.equal(stack.kunci("settings", "get", "mfa_setup_grace_days").trim(), "3");
+  // A bad value is refused and nothing is saved.
+  await page.fill("#setting-remember_device_days", "999");
+  await page.click("#save-settings");
+  await page.waitForFunction(() => document.querySelector("#setting-remember_device_days:invalid") || /range/.test(document.querySelector("#error")?.textContent));
+  assert.equal(stack.kunci("settings", "get", "remember_device_days").trim(), "14");
+  await context.close();
+  try {
+    // Not now, then Security info says by when.
+    const user = newUser(stack, "enabled");
+    const s = await newPage(browser);
+    await signIn(s.page, stack, user);
+    await s.page.waitForSelector("#not-now");
+    assert.match(await s.page.textContent("#grace"), /put this off until/);
+    await s.page.click("#not-now");
+    await s.page.waitForSelector("#setup-pending");
+    assert.match(await s.page.textContent("#setup-pending"), /Set it up by/);
+    await s.context.close();
+    // A forgotten password: a code to the alternate e-mail, then the new password.
+    const forgetful = newUser(stack, "enabled");
+    const w = await newPage(browser);
+    await signIn(w.page, stack, forgetful);
+    await w.page.click("#setup-now");
+    await w.page.selectOption("#method", "email");
+    const alt = `reset-${Date.now()}@example.net`;
+    await w.page.fill("#alt-email", alt);
+    await w.page.click("#send-email");
+    await w.page.waitForSelector("#code");
+    await w.page.fill("#code", await waitFor(() => mailedCode(stack, alt)));
+    await w.page.click("#verify");
+    await w.page.waitForSelector("#verified");
+    await w.context.close();
+    stack.kunci("settings", "set", "code_resend_seconds", "0");
+    const r = await newPage(browser);
+    await r.page.goto(stack.web + "/");
+    await r.page.click("#forgot-password");
+    await r.page.fill("#reset-login", forgetful.login);
+    const before = mailedCode(stack, alt);
+    await r.page.click("#reset-send");
+    await r.page.waitForSelector("#reset-code");
+    const code = await waitFor(() => { const c = mailedCode(stack, alt); return c && c !== before ? c : null; });
+    await r.page.fill("#reset-code", code);
+    await r.page.click("#reset-verify");
+    await r.page.waitForSelector("#new-password");
+    await r.page.fill("#new-password", "Fresh-Lantern-88");
+    await r.page.fill("#repeat-password", "Fresh-Lantern-88");
+    await r.page.click("#reset-save");
+    await r.page.waitForSelector("#notice");
+    assert.match(await r.page.textContent("#notice"), /password was changed/);
+    await screenshot(r.page, "reset-done");
+    await r.context.close();
+    const again = await newPage(browser);
+    await signIn(again.page, stack, { login: forgetful.login, password: "Fresh-Lantern-88" });
+    await again.page.waitForSelector("#setup-now, #methods, #code");
+    await again.context.close();
+  } finally {
+    stack.kunci("settings", "set", "mfa_setup_grace_days", "0");
+    stack.kunci("settings", "set", "password_reset_allowed", "false");
+    stack.kunci("settings", "set", "code_resend_seconds", "60");
+  }
 });
