@@ -952,9 +952,10 @@ function activityText(e) {
   const method = ["totp", "phone", "email"].includes(kind)
     ? methodName({ kind, target: space < 0 ? "" : detail.slice(space + 1) }) : detail;
   const states = detail.split(" -> ");
+  const dated = ["access_pass_issued", "setup_deferred"].includes(e.event) && detail;
   const vars = { protocol: (e.agent || "").toUpperCase(), name: e.app_password || "", ip: e.client_ip || "",
     detail: e.event === "mfa_state_changed" && states.length === 2
-      ? states.map((s) => t("mfa." + s)).join(" → ") : detail, method };
+      ? states.map((s) => t("mfa." + s)).join(" → ") : dated ? when(detail) : detail, method };
   if (e.event === "mail_login") {
     if (e.outcome === "ok") return t(e.app_password ? "activity.mail_ok_app" : e.app_password_id ? "activity.mail_ok_deleted" : "activity.mail_ok_password", vars);
     const key = "activity.mail_" + e.reason;
@@ -965,6 +966,8 @@ function activityText(e) {
     const why = "error." + (e.reason === "wrong_secret" || e.reason === "unknown_user" ? "invalid_credentials" : e.reason);
     return t("activity." + e.event + "_refused", vars) + " " + (state.strings[why] ? t(why) : "");
   }
+  const managed = "activity.user_managed_" + detail;
+  if (e.event === "user_managed" && state.strings[managed]) return t(managed);
   const key = "activity." + e.event;
   return state.strings[key] ? t(key, vars) : e.event;
 }
@@ -1269,7 +1272,9 @@ async function adminActivity() {
   const events = ["", "sign_in", "second_factor", "mail_login", "method_added", "method_removed",
     "app_password_created", "app_password_deleted", "app_passwords_deleted", "mfa_state_changed",
     "password_changed", "password_reset", "user_created", "user_disabled", "user_enabled",
-    "user_deleted", "settings_changed", "lockout_cleared", "sessions_revoked"];
+    "user_deleted", "settings_changed", "lockout_cleared", "sessions_revoked", "user_managed",
+    "methods_reset", "devices_forgotten", "backup_codes_created", "access_pass_issued",
+    "password_reset_started", "setup_deferred", "account_locked"];
   const input = (name, label, attrs) => [h("label", { for: "filter-" + name }, t(label)),
     h("input", { ...attrs, id: "filter-" + name, name, value: params.get(name) || "" })];
   const select = (name, label, values, prefix) => [h("label", { for: "filter-" + name }, t(label)),
