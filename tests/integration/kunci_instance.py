@@ -135,7 +135,9 @@ driver = outbox
     def web(self):
         return Client(f"http://127.0.0.1:{self.ports['web']}")
 
-    def outbox(self, to=None):
+    def outbox(self, to=None, notices=False):
+        """The codes sent (to one address), oldest first; with notices=True the notices to
+        account owners instead (core/notify.h), which carry no code."""
         folder = os.path.join(self.data, "outbox")
         if not os.path.isdir(folder):
             return []
@@ -144,7 +146,7 @@ driver = outbox
             if name.endswith(".json"):
                 with open(os.path.join(folder, name)) as f:
                     m = json.load(f)
-                if to is None or m.get("to") == to:
+                if (to is None or m.get("to") == to) and (m.get("code") is None) == notices:
                     out.append(m)
         return out
 
