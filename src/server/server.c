@@ -433,8 +433,6 @@ int kunci_serve(struct kunci_ctx *ctx)
                              : KUNCI_LOG_TEXT);
     if ((r = listen_thread_store_init(ctx)) != KUNCI_OK)
         return r;
-    if ((r = event_queue_start(notify_owner, ctx, &srv.events)) != KUNCI_OK)
-        return r;
     if ((r = load_server_files(&srv, &ctx->cfg)) != KUNCI_OK)
         goto out;
     /* Computed before the first request, so the first unknown user costs no more than the
@@ -448,6 +446,9 @@ int kunci_serve(struct kunci_ctx *ctx)
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* A thread of its own: started with the signals blocked, like every other. */
+    if ((r = event_queue_start(notify_owner, ctx, &srv.events)) != KUNCI_OK)
+        goto out;
 
     if ((r = start_guards(&srv, &limit)) != KUNCI_OK)
         goto out;
