@@ -38,10 +38,19 @@ export async function startStack() {
   info.sql = (statement) => info.pg_uri
     ? execFileSync("psql", ["-q", "-v", "ON_ERROR_STOP=1", info.pg_uri, "-c", statement], { encoding: "utf8" })
     : execFileSync("sqlite3", [join(info.data, "kunci.db"), statement], { encoding: "utf8" });
-  info.imap = (user, password) =>
-    execFileSync(PYTHON, [join(here, "imap_login.py"), String(info.ports.imap), user, password], { encoding: "utf8" }).trim();
-  info.pop3 = (user, password) =>
-    execFileSync(PYTHON, [join(here, "imap_login.py"), String(info.ports.pop3), user, password, "pop3"], { encoding: "utf8" }).trim();
+  // A mail login that cannot even connect says what nginx logged (a flake to find, not hide).
+  const mailLogin = (args) => {
+    try {
+      return execFileSync(PYTHON, [join(here, "imap_login.py"), ...args], { encoding: "utf8" }).trim();
+    } catch (e) {
+      let log = "";
+      try { log = readFileSync(join(info.root, "nginx", "error.log"), "utf8").split("\n").slice(-30).join("\n"); } catch (x) { /* none */ }
+      e.message += "\nnginx error.log (last lines):\n" + log;
+      throw e;
+    }
+  };
+  info.imap = (user, password) => mailLogin([String(info.ports.imap), user, password]);
+  info.pop3 = (user, password) => mailLogin([String(info.ports.pop3), user, password, "pop3"]);
   return info;
 }
 

@@ -38,10 +38,13 @@ class Env:
     def __init__(self, root):
         self.root = root
         self.data = os.path.join(root, "kunci")
-        self.ports = {k: free_port() for k in
-                      ("auth", "web", "imap", "pop3", "smtp", "http",
-                       "d_imap", "d_pop3", "d_submission",
-                       "p_relay", "p_submission", "p_smtps")}
+        names = ("auth", "web", "imap", "pop3", "smtp", "http", "d_imap", "d_pop3",
+                 "d_submission", "p_relay", "p_submission", "p_smtps")
+        # Distinct: two services handed the same free port would meet only at bind time.
+        ports = set()
+        while len(ports) < len(names):
+            ports.add(free_port())
+        self.ports = dict(zip(names, ports))
         self.procs = []
 
     # --- kunci -----------------------------------------------------------
