@@ -58,8 +58,9 @@ enum MHD_Result api_reset_verify(struct web_request *rq);
 enum MHD_Result api_reset_code(struct web_request *rq);
 enum MHD_Result api_reset_second(struct web_request *rq);
 enum MHD_Result api_reset_complete(struct web_request *rq);
-/* A new password the rule refuses (core/password.h), as the API says it. */
-enum MHD_Result web_password_refused(struct web_request *rq, int err);
+/* A failed kunci_account_set_password: the rule's refusal (core/password.h) as the API says
+ * it, anything else as api_fail. */
+enum MHD_Result web_password_set_failed(struct web_request *rq, int err);
 /* api_admin.c */
 enum MHD_Result api_admin_lockouts(struct web_request *rq);
 enum MHD_Result api_admin_lockout_clear(struct web_request *rq);

@@ -11,7 +11,6 @@
 #include "core/err.h"
 #include "core/login.h"
 #include "core/mfa.h"
-#include "core/password.h"
 #include "core/session.h"
 #include "core/settings.h"
 #include "delivery/delivery.h"
@@ -200,17 +199,13 @@ enum MHD_Result api_reset_complete(struct web_request *rq)
         return api_error(rq, 409, "verify_first", "Enter the codes first.");
     if (fresh == NULL)
         return api_error(rq, 400, "invalid", "Enter your new password.");
-    struct kunci_password_owner owner = {rq->account.login, rq->account.display_name,
-                                         rq->account.role};
-    int r = kunci_password_acceptable(fresh, strlen(fresh), &owner);
-    if (r != KUNCI_OK)
-        return web_password_refused(rq, r);
     rq->account.must_change_password = false;
-    /* Every session ends, this one too, and remembered devices are forgotten. */
-    r = kunci_account_set_password(rq->ctx, rq->h, &rq->account, fresh, strlen(fresh), rq->now, 0,
-                                   &revoked);
+    /* The rule is checked there; every session ends, this one too, and remembered devices
+     * are forgotten. */
+    int r = kunci_account_set_password(rq->ctx, rq->h, &rq->account, fresh, strlen(fresh), rq->now,
+                                       0, &revoked);
     if (r != KUNCI_OK)
-        return api_fail(rq, r);
+        return web_password_set_failed(rq, r);
     web_event(rq, "password_changed", NULL, NULL, "self_service_reset", NULL);
     rq->has_session = false;
     web_set_session_cookie(rq, "", true);

@@ -109,10 +109,12 @@ static bool from_trusted_network(struct web_request *rq)
     return true;
 }
 
-enum MHD_Result web_password_refused(struct web_request *rq, int err)
+enum MHD_Result web_password_set_failed(struct web_request *rq, int err)
 {
-    return api_error(rq, 400, password_problems[password_problem(err)].code,
-                     password_problems[password_problem(err)].message);
+    size_t i = password_problem(err);
+    if (password_problems[i].err != err)
+        return api_fail(rq, err); /* not the rule's refusal: the store's failure */
+    return api_error(rq, 400, password_problems[i].code, password_problems[i].message);
 }
 
 enum MHD_Result api_sign_in(struct web_request *rq)
@@ -296,17 +298,13 @@ enum MHD_Result api_password_change(struct web_request *rq)
         return ret;
     if (strcmp(current, fresh) == 0)
         return api_error(rq, 400, "same_password", "Choose a password you have not used here.");
-    struct kunci_password_owner owner = {rq->account.login, rq->account.display_name,
-                                         rq->account.role};
-    int r = kunci_password_acceptable(fresh, strlen(fresh), &owner);
-    if (r != KUNCI_OK)
-        return web_password_refused(rq, r);
     rq->account.must_change_password = false;
-    /* Every other session ends and remembered devices are forgotten. */
-    r = kunci_account_set_password(rq->ctx, rq->h, &rq->account, fresh, strlen(fresh), rq->now,
-                                   rq->session.id, &revoked);
+    /* The rule is checked there (kunci_password_acceptable); every other session ends and
+     * remembered devices are forgotten. */
+    int r = kunci_account_set_password(rq->ctx, rq->h, &rq->account, fresh, strlen(fresh), rq->now,
+                                       rq->session.id, &revoked);
     if (r != KUNCI_OK)
-        return api_fail(rq, r);
+        return web_password_set_failed(rq, r);
     web_event(rq, "password_changed", NULL, NULL, NULL, NULL);
     enum kunci_session_stage stage = rq->session.stage;
     if (stage != KUNCI_SESSION_FULL && web_next(rq) == KUNCI_NEXT_DONE)
