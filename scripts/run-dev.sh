@@ -33,7 +33,7 @@ if ! "$KUNCI" user list | grep -q ' admin '; then
         sed -n 's/.*"password": "\([^"]*\)".*/\1/p')
     cat <<MSG
 
-First administrator created. Sign in at http://127.0.0.1:8080/ with
+First administrator created. Sign in at http://localhost:8080/ with
     login:    admin@example.org
     password: $pw   (one-time: you choose your own at the first sign-in)
 
@@ -42,6 +42,6 @@ The CLI works on the same data: KUNCI_DATA_DIR=$DATA $KUNCI --help
 
 MSG
 else
-    echo "Web UI: http://127.0.0.1:8080/  (forgot the admin password? KUNCI_DATA_DIR=$DATA $KUNCI user passwd admin@example.org --temporary)"
+    echo "Web UI: http://localhost:8080/  (forgot the admin password? KUNCI_DATA_DIR=$DATA $KUNCI user passwd admin@example.org --temporary)"
 fi
 exec "$KUNCI" serve

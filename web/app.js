@@ -40,6 +40,88 @@ function requestKey() {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
+// ---- Passkeys (WebAuthn) ------------------------------------------------------------------
+// The API speaks WebAuthn's JSON: binary fields as base64url. The browser's API wants
+// ArrayBuffers; these convert both ways.
+// Offered where the browser has WebAuthn and the page is on the relying party's domain
+// (browsers refuse it on an IP address, such as http://127.0.0.1: use http://localhost).
+function passkeysSupported() {
+  const rp = state.config && state.config.rp_id;
+  const host = location.hostname;
+  return typeof window.PublicKeyCredential === "function" && !!(navigator.credentials && navigator.credentials.create) &&
+    !!rp && (host === rp || host.endsWith("." + rp));
+}
+
+function fromB64url(s) {
+  const b = atob(s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4));
+  return Uint8Array.from(b, (c) => c.charCodeAt(0)).buffer;
+}
+
+function toB64url(buf) {
+  let s = "";
+  for (const x of new Uint8Array(buf)) s += String.fromCharCode(x);
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function creationOptions(o) {
+  return { ...o, challenge: fromB64url(o.challenge), user: { ...o.user, id: fromB64url(o.user.id) },
+    excludeCredentials: (o.excludeCredentials || []).map((c) => ({ ...c, id: fromB64url(c.id) })) };
+}
+
+function requestOptions(o) {
+  return { ...o, challenge: fromB64url(o.challenge),
+    allowCredentials: (o.allowCredentials || []).map((c) => ({ ...c, id: fromB64url(c.id) })) };
+}
+
+// What navigator.credentials returned, as the API takes it.
+function credentialJson(cred) {
+  const r = cred.response;
+  const out = { id: toB64url(cred.rawId), type: cred.type, response: { clientDataJSON: toB64url(r.clientDataJSON) } };
+  if (r.attestationObject) {
+    out.response.attestationObject = toB64url(r.attestationObject);
+    out.response.transports = r.getTransports ? r.getTransports() : [];
+    const ext = cred.getClientExtensionResults ? cred.getClientExtensionResults() : {};
+    out.discoverable = !!(ext.credProps && ext.credProps.rk);
+  } else {
+    out.response.authenticatorData = toB64url(r.authenticatorData);
+    out.response.signature = toB64url(r.signature);
+    out.response.userHandle = r.userHandle ? toB64url(r.userHandle) : null;
+  }
+  return out;
+}
+
+// A browser that refused or was cancelled: a message of ours, not the browser's.
+function passkeyProblem(e) {
+  // The API's errors carry a word; a DOMException's code is a legacy number.
+  if (e && typeof e.code === "string") return problem(e);
+  if (e && e.name === "InvalidStateError") return t("passkey.exists");
+  if (e && e.name === "NotAllowedError") return t("passkey.cancelled");
+  if (e && e.name === "AbortError") return "";
+  return t("passkey.failed");
+}
+
+// Passwordless sign-in: the passkey is both factors.
+let passkeyAbort = null;
+async function passkeySignIn(err, conditional) {
+  if (passkeyAbort) passkeyAbort.abort();
+  const abort = new AbortController();
+  passkeyAbort = abort;
+  try {
+    const begin = await api("POST", "/session/passkey/begin", {});
+    const cred = await navigator.credentials.get({ publicKey: requestOptions(begin.publicKey),
+      signal: abort.signal, ...(conditional ? { mediation: "conditional" } : {}) });
+    if (!cred) return;
+    state.session = await api("POST", "/session/passkey/finish", credentialJson(cred));
+    go(nextPath(state.session));
+  } catch (e) {
+    if (abort.signal.aborted) return;
+    const text = passkeyProblem(e);
+    if (text) say(err, text);
+  } finally {
+    if (passkeyAbort === abort) passkeyAbort = null;
+  }
+}
+
 async function api(method, path, body, retried, key) {
   const headers = {};
   if (method !== "GET") {
@@ -154,6 +236,8 @@ function sessionEnded() {
 }
 
 function show(title, ...content) {
+  // A passkey request waiting in the sign-in page's suggestions ends with the page.
+  if (passkeyAbort) passkeyAbort.abort();
   const main = app();
   // The administrators' tables get the width of the screen.
   main.classList.toggle("wide", location.pathname.startsWith("/admin"));
@@ -330,10 +414,11 @@ function resetPassword() {
 // ---- Sign in ------------------------------------------------------------------------
 function signIn() {
   const err = errorBox();
+  const offerPasskeys = passkeysSupported();
   const notice = state.notice;
   state.notice = null;
   const form = h("form", { novalidate: true },
-    ...field("signin.account", { type: "email", name: "login", autocomplete: "username", required: true, id: "login" }),
+    ...field("signin.account", { type: "email", name: "login", autocomplete: offerPasskeys ? "username webauthn" : "username", required: true, id: "login" }),
     ...field("signin.password", { type: "password", name: "password", autocomplete: "current-password", required: true, id: "password" }),
     err,
     h("button", { type: "submit", id: "signin" }, t("signin.button")));
@@ -347,6 +432,7 @@ function signIn() {
     if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(login)) return fieldError(form.login, t("error.bad_login"));
     if (!form.password.value) return fieldError(form.password, t("signin.password_missing"));
     delete err.dataset.for;
+    if (passkeyAbort) passkeyAbort.abort();
     await working(form.querySelector("#signin"), async () => {
       try {
         state.session = await api("POST", "/session", { login, password: form.password.value });
@@ -362,8 +448,17 @@ function signIn() {
   });
   const forgot = state.config && state.config.password_reset_allowed
     ? h("p", {}, h("a", { href: "/reset", id: "forgot-password", onclick: (ev) => { ev.preventDefault(); go("/reset"); } }, t("reset.link"))) : null;
+  const passkeyButton = offerPasskeys ? h("button", { type: "button", class: "secondary", id: "passkey-sign-in",
+    onclick: (ev) => working(ev.currentTarget, () => { clearMessages(form); return passkeySignIn(err, false); }) },
+  t("passkey.sign_in")) : null;
   show(t("signin.title"), notice ? h("p", { class: "notice", id: "notice", role: "status" }, notice) : null,
-    h("p", {}, t("signin.intro")), form, forgot);
+    h("p", {}, t("signin.intro")), form, passkeyButton, forgot);
+  // Where the browser offers passkeys in the account field's suggestions, they are there.
+  if (offerPasskeys && PublicKeyCredential.isConditionalMediationAvailable) {
+    PublicKeyCredential.isConditionalMediationAvailable().then((yes) => {
+      if (yes && document.getElementById("login") === form.login) passkeySignIn(err, true);
+    }).catch(() => {});
+  }
 }
 
 // A strength meter for a new password: the server's estimate (the same rule it applies),
@@ -452,8 +547,10 @@ function setupIntro() {
 // takes its place, and its default, once verified.
 async function chooseMethod(adding, replacing) {
   if (!state.config) state.config = await api("GET", "/config");
-  const names = { totp: "method.totp", phone: "method.phone", email: "method.email" };
-  const kinds = replacing ? [replacing.kind] : state.config.methods;
+  const names = { passkey: "method.passkey", totp: "method.totp", phone: "method.phone", email: "method.email" };
+  // Passkeys first where the browser can make one; only them where the organization says so.
+  let kinds = replacing ? [replacing.kind] : state.config.methods.filter((m) => m !== "passkey" || passkeysSupported());
+  if (!replacing && state.session.passkey_required) kinds = kinds.filter((m) => m === "passkey");
   const picker = h("select", { id: "method" },
     ...kinds.map((m) => h("option", { value: m }, t(names[m]))));
   const area = h("div", { id: "method-area" });
@@ -534,6 +631,7 @@ async function renderMethod(kind, area, adding, replacing) {
   const shown = ++methodShown;
   area.replaceChildren();
   let methodId = null;
+  if (kind === "passkey") return renderPasskey(area, err, adding, replacing);
   if (kind === "totp") {
     try {
       let e;
@@ -604,6 +702,32 @@ async function renderMethod(kind, area, adding, replacing) {
   }
 }
 
+// "Passkey or security key": the browser makes it (a fingerprint, a face, a PIN, or a key
+// touched); kunci checks what it returns. The name is optional: kunci names it after its maker
+// when it knows it.
+function renderPasskey(area, err, adding, replacing) {
+  const name = h("input", { type: "text", id: "passkey-name", maxlength: "64", autocomplete: "off", placeholder: t("passkey.name_placeholder") });
+  const create = h("button", { type: "button", id: "create-passkey" }, t("passkey.create"));
+  create.addEventListener("click", () => working(create, async () => {
+    clearMessages(area);
+    let begin;
+    try { begin = await api("POST", "/methods/webauthn/begin", {}); } catch (e) {
+      if (e.code === "reauth_required") { if (await reauthenticate()) chooseMethod(adding); return; }
+      return say(err, problem(e));
+    }
+    try {
+      const cred = await navigator.credentials.create({ publicKey: creationOptions(begin.publicKey) });
+      const body = credentialJson(cred);
+      if (name.value.trim()) body.name = name.value.trim();
+      const r = await api("POST", "/methods/webauthn/finish", body);
+      area.replaceChildren(h("p", { class: "ok", id: "passkey-created" }, t("passkey.created")));
+      verifiedStep(adding, replacing, r.method_id);
+    } catch (e) { say(err, passkeyProblem(e)); create.focus(); }
+  }));
+  area.append(h("p", {}, t("passkey.intro")),
+    h("label", { for: "passkey-name" }, t("passkey.name_label")), name, create, err);
+}
+
 async function finishSetup() {
   try {
     state.setupKey = state.setupKey || requestKey();
@@ -659,11 +783,13 @@ function showNewAppPassword(title, password, intro, done, step) {
 // ---- Second factor at sign-in -------------------------------------------------------
 // What a method is, as Security info lists it: "Authenticator app", "Phone +62 ••••7890".
 function methodName(m) {
+  if (m.kind === "passkey") return m.target || t("method.passkey");
   if (m.kind === "totp") return t("method.name_totp");
   return t(m.kind === "phone" ? "method.name_phone" : "method.name_email", { target: m.target });
 }
 
 function methodLabel(m) {
+  if (m.kind === "passkey") return t("verify.passkey_named", { name: m.target });
   if (m.kind === "totp") return t("method.totp");
   if (m.kind === "phone") return t(m.channel === "voice" ? "verify.call_to" : "verify.text_to", { target: m.target });
   return t("verify.email_to", { target: m.target });
@@ -671,8 +797,13 @@ function methodLabel(m) {
 
 async function verify(chosenId) {
   if (!state.config) state.config = await api("GET", "/config");
-  const methods = state.session.methods;
-  const m = methods.find((x) => x.id === chosenId) || methods.find((x) => x.default) || methods[0];
+  // A browser without WebAuthn cannot use a passkey; an organization may accept nothing else.
+  const usable = (x) => x.kind !== "passkey" || passkeysSupported();
+  const methods = state.session.methods.filter((x) => usable(x) && (!state.session.passkey_only || x.kind === "passkey"));
+  const m = methods.find((x) => x.id === chosenId) || methods.find((x) => x.kind === "passkey") ||
+    methods.find((x) => x.default) || methods[0];
+  if (!m) return show(t("verify.title"), h("p", { class: "error", role: "alert", id: "error" }, t("passkey.unsupported")), signOutButton());
+  if (m.kind === "passkey") return verifyPasskey(m, methods);
   const err = errorBox("error", "code");
   const remember = h("input", { type: "checkbox", id: "remember" });
   const form = h("form", {},
@@ -712,14 +843,40 @@ async function verify(chosenId) {
     if (!state.codesSent.has(m.id)) sendNow = send;
   }
   // Other methods below the code field, as "I can't use my authenticator app right now".
-  const others = methods.filter((x) => x.id !== m.id);
-  const backup = state.session.backup_codes && state.session.backup_codes.unused > 0
+  show(t("verify.title"), ...top, form, ...otherMethods(m, methods), signOutButton());
+  if (sendNow) sendNow();
+}
+
+// "Other ways to sign in": every usable method but the one shown, and backup codes.
+function otherMethods(m, methods) {
+  const others = methods.filter((x) => x.id !== m.id && (m.kind !== "passkey" || x.kind !== "passkey"));
+  const backup = !state.session.passkey_only && state.session.backup_codes && state.session.backup_codes.unused > 0
     ? h("li", {}, h("button", { type: "button", class: "secondary", id: "use-backup-code", onclick: backupCodeSignIn }, t("verify.backup_code"))) : null;
-  const below = others.length || backup ? [h("h2", {}, t("verify.other")),
+  return others.length || backup ? [h("h2", {}, t("verify.other")),
     h("ul", { class: "list", id: "other-methods" }, ...others.map((o) => h("li", {},
       h("button", { type: "button", class: "secondary", onclick: () => verify(o.id) }, methodLabel(o)))), backup)] : [];
-  show(t("verify.title"), ...top, form, ...below, signOutButton());
-  if (sendNow) sendNow();
+}
+
+// The second factor with a passkey: any of the account's (the browser offers those it has).
+function verifyPasskey(m, methods) {
+  const err = errorBox("error");
+  const remember = h("input", { type: "checkbox", id: "remember" });
+  const use = h("button", { type: "button", id: "use-passkey" }, t("verify.passkey_button"));
+  use.addEventListener("click", () => working(use, async () => {
+    clearMessages(app());
+    try {
+      const begin = await api("POST", "/session/webauthn/begin", {});
+      const cred = await navigator.credentials.get({ publicKey: requestOptions(begin.publicKey) });
+      const body = credentialJson(cred);
+      body.remember = remember.checked;
+      state.session = await api("POST", "/session/webauthn/finish", body);
+      go(nextPath(state.session));
+    } catch (e) { say(err, passkeyProblem(e)); use.focus(); }
+  }));
+  show(t("verify.title"), h("p", {}, t("verify.passkey_intro")), use,
+    state.session.passkey_only ? null : h("label", { class: "inline", for: "remember" }, remember, t("verify.remember", { days: state.config.remember_device_days })),
+    err, ...otherMethods(m, methods), signOutButton());
+  use.focus();
 }
 
 // A backup code instead of the usual second factor (the phone is lost).
@@ -794,11 +951,16 @@ async function security() {
       h("span", { class: "method-name" }, methodName(m)), " ",
       m.default ? h("span", { class: "badge" }, t("security.default")) : null,
       h("span", { class: "muted method-added" }, " ", t("security.added", { date: when(m.created_at) })),
+      m.kind === "passkey" ? h("span", { class: "muted passkey-details" }, " · ",
+        m.provider && m.provider !== m.target ? m.provider + " · " : "",
+        m.last_used_at ? t("passkey.last_used", { date: when(m.last_used_at) }) : t("passkey.never_used"),
+        m.synced ? " · " + t("passkey.synced") : "") : null,
       h("div", {},
         m.default ? null : h("button", { class: "secondary", "aria-label": t("security.make_default_named", { method: methodName(m) }), onclick: async () => {
           try { await withPassword(() => api("POST", "/methods/" + m.id + "/default")); route(); } catch (e) { say(err, problem(e)); }
         } }, t("security.make_default")),
-        m.kind === "totp" ? null : h("button", { class: "secondary change", "aria-label": t("security.change_named", { method: methodName(m) }), onclick: () => chooseMethod(true, m) }, t("security.change")),
+        m.kind === "passkey" ? h("button", { class: "secondary rename", "aria-label": t("passkey.rename_named", { method: methodName(m) }), onclick: (ev) => renamePasskey(m, ev.currentTarget.closest("li"), err) }, t("passkey.rename")) : null,
+        m.kind === "totp" || m.kind === "passkey" ? null : h("button", { class: "secondary change", "aria-label": t("security.change_named", { method: methodName(m) }), onclick: () => chooseMethod(true, m) }, t("security.change")),
         lastStays ? null : h("button", { class: "danger", "aria-label": t("security.remove_named", { method: methodName(m) }), onclick: async () => {
           if (!confirm(t("security.remove_confirm"))) return;
           try { await withPassword(() => api("DELETE", "/methods/" + m.id)); route(); } catch (e) { say(err, problem(e)); }
@@ -846,6 +1008,23 @@ async function security() {
   if (user.role === "admin") parts.push(h("button", { class: "secondary", id: "admin-link", onclick: () => go("/admin") }, t("admin.title")));
   parts.push(signOutButton());
   show(t("security.title"), ...parts);
+}
+
+// Rename, in place: a field with the name, Save and Cancel.
+function renamePasskey(m, li, err) {
+  const input = h("input", { type: "text", class: "passkey-rename", maxlength: "64", value: m.target, "aria-label": t("passkey.name_label") });
+  const save = h("button", { type: "submit", class: "save-name" }, t("passkey.save_name"));
+  const form = h("form", { class: "row" }, input, save,
+    h("button", { type: "button", class: "secondary", onclick: () => route() }, t("common.cancel")));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    return working(save, async () => {
+      try { await api("PATCH", "/methods/" + m.id, { name: input.value.trim() }); route(); }
+      catch (e) { say(err, problem(e)); input.focus(); }
+    });
+  });
+  li.replaceChildren(form);
+  input.select();
 }
 
 // "…from 192.0.2.7 over IMAP", or without an address "…over IMAP"; "Never" when unused.
@@ -962,7 +1141,7 @@ function activityText(e) {
     return state.strings[key] ? t(key, vars) : t("activity.mail_refused", vars);
   }
   if (e.event === "sign_in" || e.event === "second_factor") {
-    if (e.outcome === "ok") return t("activity." + e.event, vars);
+    if (e.outcome === "ok") return t(e.event === "sign_in" && e.reason === "passkey" ? "activity.sign_in_passkey" : "activity." + e.event, vars);
     const why = "error." + (e.reason === "wrong_secret" || e.reason === "unknown_user" ? "invalid_credentials" : e.reason);
     return t("activity." + e.event + "_refused", vars) + " " + (state.strings[why] ? t(why) : "");
   }
@@ -1269,7 +1448,7 @@ async function adminActivity() {
   const err = errorBox();
   const params = new URLSearchParams(location.search);
   const outcomes = ["", "ok", "refused", "tempfail"];
-  const events = ["", "sign_in", "second_factor", "mail_login", "method_added", "method_removed",
+  const events = ["", "sign_in", "second_factor", "mail_login", "method_added", "method_renamed", "method_removed",
     "app_password_created", "app_password_deleted", "app_passwords_deleted", "mfa_state_changed",
     "password_changed", "password_reset", "user_created", "user_disabled", "user_enabled",
     "user_deleted", "settings_changed", "lockout_cleared", "sessions_revoked", "user_managed",

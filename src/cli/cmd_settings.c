@@ -119,6 +119,10 @@ static int settings_set(struct cli *cli, int argc, char **argv)
                       d->key, KUNCI_TRUSTED_NETWORKS_MAX, argv[optind + 1]);
         else if (d->type == KUNCI_SETTING_BOOL)
             cli_error("%s takes true or false, not '%s'", d->key, argv[optind + 1]);
+        else if (d->type == KUNCI_SETTING_USERS)
+            cli_error("%s takes none, admins, everyone, or logins like a@example.org,b@example.org "
+                      "(at most %d characters), not '%s'",
+                      d->key, KUNCI_SETTING_VALUE_MAX - 1, argv[optind + 1]);
         else
             cli_error("%s takes a whole number from %ld to %ld, not '%s'", d->key, d->min, d->max,
                       argv[optind + 1]);

@@ -1,4 +1,5 @@
 #include "cli/cli.h"
+#include "core/webauthn.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -209,6 +210,78 @@ static int user_list(struct cli *cli, int argc, char **argv)
     return EXIT_OK;
 }
 
+static int add_method(void *arg, const struct kunci_mfa_method *m)
+{
+    char added[32];
+    if (!m->verified)
+        return 0;
+    kunci_time_format(m->created_at, added, sizeof(added));
+    json_array_append_new(arg, json_pack("{s:I, s:s, s:s, s:b, s:s}", "id", (json_int_t)m->id,
+                                         "kind", kunci_method_kind_name(m->kind), "name", m->target,
+                                         "default", m->is_default, "created_at", added));
+    return 0;
+}
+
+static int add_passkey(void *arg, const struct kunci_passkey *pk, const char *name)
+{
+    json_t *m;
+    size_t i;
+    char aaguid[37], used[32] = "";
+    (void)name;
+    kunci_aaguid_format(pk->aaguid, aaguid);
+    if (pk->last_used_at != 0)
+        kunci_time_format(pk->last_used_at, used, sizeof(used));
+    json_array_foreach((json_t *)arg, i, m)
+    {
+        if (json_integer_value(json_object_get(m, "id")) == pk->method_id)
+            json_object_set_new(
+                m, "passkey",
+                json_pack("{s:s, s:b, s:b, s:b, s:s, s:I, s:s?}", "aaguid", aaguid, "discoverable",
+                          pk->discoverable, "synced", pk->backup_state, "user_verified",
+                          pk->user_verified, "transports", pk->transports, "sign_count",
+                          (json_int_t)pk->sign_count, "last_used_at", used[0] ? used : NULL));
+    }
+    return 0;
+}
+
+/* The account's verified methods, passkeys with what kunci knows of them. */
+static int methods_json(struct cli *cli, int64_t account_id, json_t **list_r)
+{
+    json_t *list = json_array();
+    int r = kunci_store_method_list(&cli->store, account_id, add_method, list);
+    if (r == KUNCI_OK)
+        r = kunci_store_passkey_list(&cli->store, account_id, add_passkey, list);
+    if (r != KUNCI_OK) {
+        json_decref(list);
+        return r;
+    }
+    *list_r = list;
+    return KUNCI_OK;
+}
+
+static void methods_print(json_t *list)
+{
+    json_t *m;
+    size_t i;
+    printf("methods:          %s\n", json_array_size(list) ? "" : "none");
+    json_array_foreach(list, i, m)
+    {
+        json_t *pk = json_object_get(m, "passkey");
+        printf("  %-8s %s%s (added %s", json_string_value(json_object_get(m, "kind")),
+               json_string_value(json_object_get(m, "name")),
+               json_is_true(json_object_get(m, "default")) ? ", default" : "",
+               json_string_value(json_object_get(m, "created_at")));
+        if (pk != NULL) {
+            const char *used = json_string_value(json_object_get(pk, "last_used_at"));
+            printf("; %s%s; last used %s; aaguid %s",
+                   json_is_true(json_object_get(pk, "discoverable")) ? "passkey" : "security key",
+                   json_is_true(json_object_get(pk, "synced")) ? ", synced" : "",
+                   used ? used : "never", json_string_value(json_object_get(pk, "aaguid")));
+        }
+        printf(")\n");
+    }
+}
+
 static int user_show(struct cli *cli, int argc, char **argv)
 {
     struct kunci_account a;
@@ -217,10 +290,18 @@ static int user_show(struct cli *cli, int argc, char **argv)
         return r;
     if ((r = cli_account(cli, argv[optind], &a)) != EXIT_OK)
         return r;
-    if (cli->json)
-        cli_print_json(account_json(&a));
-    else
+    json_t *methods = NULL;
+    if ((r = methods_json(cli, a.id, &methods)) != KUNCI_OK)
+        return cli_fail(r, "user show");
+    if (cli->json) {
+        json_t *o = account_json(&a);
+        json_object_set_new(o, "methods", methods);
+        cli_print_json(o);
+    } else {
         account_print(&a);
+        methods_print(methods);
+        json_decref(methods);
+    }
     return EXIT_OK;
 }
 

@@ -4,10 +4,12 @@
 #include "core/netmask.h"
 #include "kunci_version.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define LINE_MAX_LEN 1024
@@ -45,8 +47,59 @@ void kunci_config_defaults(struct kunci_config *cfg)
     cfg->argon2_memory_kib = 19 * 1024;
 }
 
+/* The origin's host: "https://login.example.org:8443" gives "login.example.org". */
+static void origin_host(const char *origin, char *out, size_t size)
+{
+    const char *p = strstr(origin, "://");
+    p = p != NULL ? p + 3 : origin;
+    size_t n = strcspn(p, ":/");
+    snprintf(out, size, "%.*s", (int)n, p);
+}
+
+/* WebAuthn's relying party from what was given, or from web_listen on a loopback address
+ * (browsers refuse an IP address as the id, and http only for localhost). */
+static void derive_rp(struct kunci_config *cfg)
+{
+    char host[KUNCI_ADDR_MAX];
+    unsigned port = 0;
+
+    if (cfg->origin[0] != '\0' && cfg->rp_id[0] == '\0')
+        origin_host(cfg->origin, cfg->rp_id, sizeof(cfg->rp_id));
+    else if (cfg->rp_id[0] != '\0' && cfg->origin[0] == '\0')
+        snprintf(cfg->origin, sizeof(cfg->origin), "https://%s", cfg->rp_id);
+    else if (cfg->rp_id[0] == '\0' &&
+             kunci_addr_parse(cfg->web_listen, host, sizeof(host), &port) == KUNCI_OK &&
+             (strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0)) {
+        snprintf(cfg->rp_id, sizeof(cfg->rp_id), "localhost");
+        snprintf(cfg->origin, sizeof(cfg->origin), "http://localhost:%u", port);
+    }
+}
+
+/* What is wrong with a relying party given in kunci.conf, or NULL. */
+static const char *rp_problem(const struct kunci_config *cfg)
+{
+    char host[sizeof(cfg->origin)];
+    struct in6_addr ip;
+
+    if (cfg->rp_id[0] == '\0')
+        return NULL;
+    if (inet_pton(AF_INET, cfg->rp_id, &ip) == 1 || strchr(cfg->rp_id, ':') != NULL ||
+        strchr(cfg->rp_id, '/') != NULL)
+        return "[web] rp_id must be a domain name (browsers refuse an IP address)";
+    if (strncmp(cfg->origin, "https://", 8) != 0 &&
+        strncmp(cfg->origin, "http://localhost", 16) != 0)
+        return "[web] origin must start with https:// (or be http://localhost...)";
+    origin_host(cfg->origin, host, sizeof(host));
+    size_t hl = strlen(host), rl = strlen(cfg->rp_id);
+    if (!(hl == rl && strcasecmp(host, cfg->rp_id) == 0) &&
+        !(hl > rl && host[hl - rl - 1] == '.' && strcasecmp(host + hl - rl, cfg->rp_id) == 0))
+        return "[web] rp_id must be the origin's host or a domain it is under";
+    return NULL;
+}
+
 void kunci_config_finish(struct kunci_config *cfg)
 {
+    derive_rp(cfg);
     if (cfg->hash_queue_per_address == 0)
         cfg->hash_queue_per_address = cfg->hash_queue / 16 > 4 ? cfg->hash_queue / 16 : 4;
     if (cfg->store_location[0] == '\0')
@@ -93,7 +146,16 @@ int kunci_addr_parse(const char *addr, char *host, size_t host_size, unsigned *p
     return KUNCI_OK;
 }
 
-enum value_kind { V_STRING, V_INT, V_ADDR, V_BOOL, V_MODE, V_NETWORKS, V_LOG_FORMAT };
+enum value_kind {
+    V_STRING,
+    V_INT,
+    V_ADDR,
+    V_BOOL,
+    V_MODE,
+    V_NETWORKS,
+    V_LOG_FORMAT,
+    V_USER_VERIFICATION
+};
 
 struct config_key {
     const char *section, *key;
@@ -149,6 +211,10 @@ static const struct config_key config_keys[] = {
     STR("serve", "web_root", web_root),
     STR("web", "organization_name", organization_name),
     STR("web", "logo_file", logo_file),
+    STR("web", "rp_id", rp_id),
+    STR("web", "origin", origin),
+    {"web", "webauthn_user_verification", V_USER_VERIFICATION,
+     offsetof(struct kunci_config, webauthn_uv_required), sizeof(int), 0, 1},
     INT("serve", "session_idle_minutes", session_idle_minutes, 1, 24 * 60),
     INT("serve", "session_max_hours", session_max_hours, 1, 24 * 30),
     STR("serve", "issuer", issuer),
@@ -193,6 +259,14 @@ static int set_value(struct kunci_config *cfg, const struct config_key *k, const
     if (k->kind == V_LOG_FORMAT && kunci_log_format_parse(value) < 0) {
         *why_r = "expected text or json";
         return KUNCI_ERR_INVALID;
+    }
+    if (k->kind == V_USER_VERIFICATION) {
+        if (strcmp(value, "required") != 0 && strcmp(value, "preferred") != 0) {
+            *why_r = "expected required or preferred";
+            return KUNCI_ERR_INVALID;
+        }
+        *(int *)(void *)field = strcmp(value, "required") == 0;
+        return KUNCI_OK;
     }
     if (k->kind == V_BOOL) {
         if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 || strcmp(value, "on") == 0)
@@ -316,6 +390,15 @@ int kunci_config_load(struct kunci_config *cfg, const char *path, char *err, siz
     if (r == KUNCI_OK && ferror(f)) {
         why = strerror(errno);
         r = KUNCI_ERR_IO;
+    }
+    if (r == KUNCI_OK && (cfg->rp_id[0] != '\0' || cfg->origin[0] != '\0')) {
+        struct kunci_config copy = *cfg;
+        derive_rp(&copy);
+        if ((why = rp_problem(&copy)) != NULL) {
+            snprintf(err, err_size, "%s: %s", path, why);
+            fclose(f);
+            return KUNCI_ERR_INVALID;
+        }
     }
     if (r != KUNCI_OK)
         snprintf(err, err_size, "%s:%u: %s", path, lineno, why ? why : "invalid");

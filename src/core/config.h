@@ -61,6 +61,12 @@ struct kunci_config {
     char issuer[64];           /* the name authenticator apps show */
     int secure_cookies;        /* always mark cookies Secure (also when X-Forwarded-Proto: https) */
     char trusted_proxies[512]; /* canonical CIDR list whose X-Forwarded-For is believed */
+    /* [web] WebAuthn: the relying party's id (a domain) and the origin browsers show; by
+     * default "localhost" and http://localhost:PORT for a loopback web_listen, else unset
+     * (passkeys are then off: browsers refuse an IP address as the id). */
+    char rp_id[254];
+    char origin[300];
+    int webauthn_uv_required; /* [web] webauthn_user_verification = required | preferred */
     /* [phone], [email] */
     struct kunci_channel_config phone;
     struct kunci_channel_config email;

@@ -58,6 +58,9 @@ const char *kunci_strerror(int err)
         return "the password is built from the login or the name; choose another";
     case KUNCI_ERR_PASSWORD_SHORT:
         return "an administrator's password must have at least 15 characters";
+    case KUNCI_ERR_COUNTER:
+        return "the passkey's signature counter went backwards: the authenticator may have been "
+               "copied";
     }
     return "unknown error";
 }

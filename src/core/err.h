@@ -30,6 +30,7 @@ enum {
     KUNCI_ERR_PASSWORD_COMMON = -23,   /* a new password that is common or easy to guess */
     KUNCI_ERR_PASSWORD_PERSONAL = -24, /* a new password built from the login or the name */
     KUNCI_ERR_PASSWORD_SHORT = -25,    /* an administrator's new password under 15 characters */
+    KUNCI_ERR_COUNTER = -26,           /* a passkey's signature counter went backwards: a clone? */
 };
 
 const char *kunci_strerror(int err);

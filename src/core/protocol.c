@@ -125,6 +125,8 @@ const char *kunci_method_kind_name(enum kunci_method_kind kind)
         return "phone";
     case KUNCI_METHOD_EMAIL:
         return "email";
+    case KUNCI_METHOD_PASSKEY:
+        return "passkey";
     }
     return "unknown";
 }
@@ -137,6 +139,8 @@ int kunci_method_kind_parse(const char *s, enum kunci_method_kind *kind_r)
         *kind_r = KUNCI_METHOD_PHONE;
     else if (strcmp(s, "email") == 0)
         *kind_r = KUNCI_METHOD_EMAIL;
+    else if (strcmp(s, "passkey") == 0)
+        *kind_r = KUNCI_METHOD_PASSKEY;
     else
         return KUNCI_ERR_INVALID;
     return KUNCI_OK;

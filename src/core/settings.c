@@ -1,5 +1,6 @@
 #include "core/settings.h"
 #include "core/err.h"
+#include "core/login.h"
 #include "core/netmask.h"
 #include "core/secret.h"
 #include "core/store.h"
@@ -31,6 +32,12 @@ const struct kunci_setting_def kunci_setting_defs[] = {
     B("verification", mfa_totp_allowed, "true", "the authenticator app method"),
     B("verification", mfa_phone_allowed, "true", "codes by text message or call"),
     B("verification", mfa_email_allowed, "true", "codes to an alternate e-mail"),
+    B("verification", mfa_webauthn_allowed, "true",
+      "passkeys and security keys (WebAuthn), offered first where the browser supports them"),
+    {"mfa_phishing_resistant_required", KUNCI_SETTING_USERS, "none", 0, 0,
+     "who may prove the second factor on the web only with a passkey or security key: none, "
+     "admins, everyone, or logins (comma-separated); app passwords are not affected",
+     0, "verification"},
     I("remember", remember_device_days, "14", 1, 365,
       "days a browser may skip the second factor after \"don't ask again\""),
     {"trusted_networks", KUNCI_SETTING_NETWORKS, "", 0, KUNCI_TRUSTED_NETWORKS_MAX,
@@ -112,6 +119,40 @@ static int parse_long(const char *v, long *l_r)
     return KUNCI_OK;
 }
 
+/* "none", "admins", "everyone", or canonical logins joined by commas. */
+static int users_canonical(const char *value, char out[KUNCI_SETTING_VALUE_MAX])
+{
+    static const char *const words[] = {"none", "admins", "everyone"};
+    size_t used = 0;
+
+    while (*value == ' ')
+        value++;
+    for (size_t i = 0; i < 3; i++)
+        if (strcasecmp(value, words[i]) == 0 || (i == 0 && *value == '\0')) {
+            snprintf(out, KUNCI_SETTING_VALUE_MAX, "%s", words[i]);
+            return KUNCI_OK;
+        }
+    out[0] = '\0';
+    for (const char *p = value; *p != '\0';) {
+        size_t n = strcspn(p, ", ");
+        if (n > 0) {
+            char login[KUNCI_LOGIN_MAX + 1];
+            if (kunci_login_canonical(p, n, login) != KUNCI_OK)
+                return KUNCI_ERR_INVALID;
+            size_t len = strlen(login);
+            if (used + len + 2 > KUNCI_SETTING_VALUE_MAX)
+                return KUNCI_ERR_TOO_LONG;
+            if (used > 0)
+                out[used++] = ',';
+            memcpy(out + used, login, len + 1);
+            used += len;
+        }
+        p += n;
+        p += strspn(p, ", ");
+    }
+    return used > 0 ? KUNCI_OK : KUNCI_ERR_INVALID;
+}
+
 int kunci_setting_canonical(const struct kunci_setting_def *def, const char *value,
                             char out[KUNCI_SETTING_VALUE_MAX])
 {
@@ -126,6 +167,8 @@ int kunci_setting_canonical(const struct kunci_setting_def *def, const char *val
             n += *p == ',';
         return n <= KUNCI_TRUSTED_NETWORKS_MAX ? KUNCI_OK : KUNCI_ERR_TOO_LONG;
     }
+    if (def->type == KUNCI_SETTING_USERS)
+        return users_canonical(value, out);
     if (def->type == KUNCI_SETTING_BOOL) {
         if (parse_bool(value, &b) != KUNCI_OK)
             return KUNCI_ERR_INVALID;
@@ -147,8 +190,8 @@ static void apply_def(struct kunci_settings *s, const struct kunci_setting_def *
     bool b = false;
     long l = 0;
 
-    if (def->type == KUNCI_SETTING_NETWORKS)
-        return; /* read where it is needed: kunci_trusted_networks_load */
+    if (def->type == KUNCI_SETTING_NETWORKS || def->type == KUNCI_SETTING_USERS)
+        return; /* read where it is needed: kunci_trusted_networks_load, kunci_policy_names */
     if (def->type == KUNCI_SETTING_BOOL) {
         if (value == NULL || parse_bool(value, &b) != KUNCI_OK)
             parse_bool(def->default_value, &b);
@@ -209,5 +252,42 @@ int kunci_trusted_networks_load(struct kunci_store_handle *h, char out[KUNCI_SET
     int r = kunci_store_settings_each(h, take_networks, out);
     if (r != KUNCI_OK)
         out[0] = '\0';
+    return r;
+}
+
+struct policy_read {
+    const char *key;
+    const struct kunci_account *acct;
+    bool named;
+};
+
+static int take_policy(void *arg, const char *key, const char *value)
+{
+    struct policy_read *p = arg;
+    char canon[KUNCI_SETTING_VALUE_MAX];
+    if (strcmp(key, p->key) != 0)
+        return KUNCI_OK;
+    /* Unreadable: the default ("none"), as for every setting. */
+    if (users_canonical(value, canon) != KUNCI_OK || strcmp(canon, "none") == 0)
+        return KUNCI_OK;
+    if (strcmp(canon, "everyone") == 0)
+        p->named = true;
+    else if (strcmp(canon, "admins") == 0)
+        p->named = p->acct->role == KUNCI_ROLE_ADMIN;
+    else {
+        size_t n = strlen(p->acct->login);
+        for (const char *s = canon; *s != '\0'; s += strcspn(s, ","), s += *s == ',')
+            if (strncmp(s, p->acct->login, n) == 0 && (s[n] == ',' || s[n] == '\0'))
+                p->named = true;
+    }
+    return KUNCI_OK;
+}
+
+int kunci_policy_names(struct kunci_store_handle *h, const char *key,
+                       const struct kunci_account *acct, bool *named_r)
+{
+    struct policy_read p = {key, acct, false};
+    int r = kunci_store_settings_each(h, take_policy, &p);
+    *named_r = p.named;
     return r;
 }

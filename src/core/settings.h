@@ -12,6 +12,9 @@ enum kunci_setting_type {
     /* A list of up to KUNCI_TRUSTED_NETWORKS_MAX CIDR ranges: not in struct kunci_settings
      * (read where it is needed, kunci_trusted_networks_load), so every check stays small. */
     KUNCI_SETTING_NETWORKS,
+    /* Who a policy applies to: "none", "admins", "everyone", or logins (comma-separated).
+     * Read where it is needed too (kunci_policy_names). */
+    KUNCI_SETTING_USERS,
 };
 
 struct kunci_setting_def {
@@ -34,7 +37,7 @@ struct kunci_settings {
     int app_password_length;
     bool app_passwords_revoke_on_password_change;
     int remember_device_days;
-    bool mfa_totp_allowed, mfa_phone_allowed, mfa_email_allowed;
+    bool mfa_totp_allowed, mfa_phone_allowed, mfa_email_allowed, mfa_webauthn_allowed;
     int lockout_threshold;
     int lockout_minutes;
     int lockout_hard_limit;
@@ -66,6 +69,10 @@ struct kunci_store_handle;
 int kunci_settings_load(struct kunci_store_handle *h, struct kunci_settings *settings_r);
 /* The trusted networks' canonical list ("" for none). */
 int kunci_trusted_networks_load(struct kunci_store_handle *h, char out[KUNCI_SETTING_VALUE_MAX]);
+struct kunci_account;
+/* Whether the policy setting `key` (KUNCI_SETTING_USERS) names acct. */
+int kunci_policy_names(struct kunci_store_handle *h, const char *key,
+                       const struct kunci_account *acct, bool *named_r);
 /* One boolean setting from its stored value (its default when absent or unreadable). */
 bool kunci_setting_true(const char *key, const char *value);
 

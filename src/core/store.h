@@ -26,6 +26,7 @@ typedef int (*kunci_account_cb)(void *arg, const struct kunci_account *acct);
 typedef int (*kunci_app_password_cb)(void *arg, const struct kunci_app_password *ap);
 typedef int (*kunci_setting_cb)(void *arg, const char *key, const char *value);
 typedef int (*kunci_method_cb)(void *arg, const struct kunci_mfa_method *method);
+typedef int (*kunci_passkey_cb)(void *arg, const struct kunci_passkey *pk, const char *name);
 
 /* account_update flags */
 #define KUNCI_UPDATE_REVOKE_APP_PASSWORDS 1u
@@ -179,6 +180,25 @@ struct kunci_store_backend {
     int (*method_use_totp_step)(struct kunci_store *store, int64_t id, int64_t step);
     /* Marks a method verified; the account's first verified method becomes its default. */
     int (*method_verify)(struct kunci_store *store, int64_t account_id, int64_t id);
+
+    /* Passkeys (core/passkey.h). passkey_insert adds the method (m: kind, target, created_at;
+     * verified, the default if the account has none) and its credential in one transaction;
+     * KUNCI_ERR_EXISTS when the credential id is registered already. passkey_use records a
+     * sign-in: KUNCI_ERR_COUNTER when the counter did not grow (the rule is in the statement,
+     * so two sign-ins at once cannot both pass with one value). */
+    int (*passkey_insert)(struct kunci_store *store, struct kunci_mfa_method *m,
+                          const struct kunci_passkey *pk);
+    int (*passkey_find)(struct kunci_store *store, const uint8_t *credential_id, size_t len,
+                        struct kunci_passkey *pk_r);
+    int (*passkey_list)(struct kunci_store *store, int64_t account_id, kunci_passkey_cb cb,
+                        void *arg);
+    int (*passkey_use)(struct kunci_store *store, int64_t method_id, uint32_t sign_count,
+                       bool backup_state, int64_t now);
+    int (*method_rename)(struct kunci_store *store, int64_t account_id, int64_t id,
+                         const char *name);
+    /* Records a challenge as answered until it expires: KUNCI_ERR_REUSED the second time. */
+    int (*challenge_use)(struct kunci_store *store, const uint8_t *challenge, size_t len,
+                         int64_t expires_at);
 
     /* One pending code per method: a new one replaces the old. */
     int (*code_put)(struct kunci_store *store, struct kunci_code *code);
@@ -417,6 +437,36 @@ KUNCI_STORE_OP kunci_store_method_verify(struct kunci_store_handle *h, int64_t a
                                          int64_t id)
 {
     KUNCI_STORE_CALL(method_verify, account_id, id);
+}
+KUNCI_STORE_OP kunci_store_passkey_insert(struct kunci_store_handle *h, struct kunci_mfa_method *m,
+                                          const struct kunci_passkey *pk)
+{
+    KUNCI_STORE_CALL(passkey_insert, m, pk);
+}
+KUNCI_STORE_OP kunci_store_passkey_find(struct kunci_store_handle *h, const uint8_t *credential_id,
+                                        size_t len, struct kunci_passkey *pk_r)
+{
+    KUNCI_STORE_CALL(passkey_find, credential_id, len, pk_r);
+}
+KUNCI_STORE_OP kunci_store_passkey_list(struct kunci_store_handle *h, int64_t account_id,
+                                        kunci_passkey_cb cb, void *arg)
+{
+    KUNCI_STORE_CALL(passkey_list, account_id, cb, arg);
+}
+KUNCI_STORE_OP kunci_store_passkey_use(struct kunci_store_handle *h, int64_t method_id,
+                                       uint32_t sign_count, bool backup_state, int64_t now)
+{
+    KUNCI_STORE_CALL(passkey_use, method_id, sign_count, backup_state, now);
+}
+KUNCI_STORE_OP kunci_store_method_rename(struct kunci_store_handle *h, int64_t account_id,
+                                         int64_t id, const char *name)
+{
+    KUNCI_STORE_CALL(method_rename, account_id, id, name);
+}
+KUNCI_STORE_OP kunci_store_challenge_use(struct kunci_store_handle *h, const uint8_t *challenge,
+                                         size_t len, int64_t expires_at)
+{
+    KUNCI_STORE_CALL(challenge_use, challenge, len, expires_at);
 }
 KUNCI_STORE_OP kunci_store_code_put(struct kunci_store_handle *h, struct kunci_code *code)
 {

@@ -82,9 +82,10 @@ struct kunci_session {
 };
 
 enum kunci_method_kind {
-    KUNCI_METHOD_TOTP = 1,  /* authenticator app */
-    KUNCI_METHOD_PHONE = 2, /* code by text message or voice call */
-    KUNCI_METHOD_EMAIL = 3, /* code to an alternate address */
+    KUNCI_METHOD_TOTP = 1,    /* authenticator app */
+    KUNCI_METHOD_PHONE = 2,   /* code by text message or voice call */
+    KUNCI_METHOD_EMAIL = 3,   /* code to an alternate address */
+    KUNCI_METHOD_PASSKEY = 4, /* a passkey or a security key (WebAuthn); target: its name */
 };
 
 struct kunci_mfa_method {
@@ -99,6 +100,30 @@ struct kunci_mfa_method {
     bool verified;
     int64_t last_totp_step; /* a TOTP code is accepted once */
     int64_t created_at;
+};
+
+#define KUNCI_CREDENTIAL_ID_MAX 1023 /* WebAuthn's limit on a credential id */
+#define KUNCI_PASSKEY_KEY_MAX   300  /* libfido2's raw key: RS256 259 bytes, ES256 64, EdDSA 32 */
+#define KUNCI_AAGUID_BYTES      16
+
+/* What kunci keeps of a WebAuthn credential besides its method row (whose target is the
+ * name the user gave it). */
+struct kunci_passkey {
+    int64_t method_id;
+    int64_t account_id;
+    uint8_t credential_id[KUNCI_CREDENTIAL_ID_MAX];
+    size_t credential_id_len;
+    uint8_t public_key[KUNCI_PASSKEY_KEY_MAX]; /* as libfido2's es256/rs256/eddsa_pk_from_ptr */
+    size_t public_key_len;
+    int algorithm;       /* COSE: -7 ES256, -8 EdDSA, -257 RS256 */
+    uint32_t sign_count; /* the authenticator's counter: it must grow (or stay 0) */
+    uint8_t aaguid[KUNCI_AAGUID_BYTES];
+    bool backup_eligible, backup_state; /* synced passkey: may be copied to other devices */
+    bool user_verified;                 /* a PIN or biometric at registration */
+    bool discoverable;                  /* a resident key: can sign in without a login */
+    char transports[64];                /* "internal,hybrid", as the browser reported */
+    int64_t created_at;
+    int64_t last_used_at; /* 0: never */
 };
 
 /* A one-time code sent by text, call or e-mail; only its HMAC is stored. */

@@ -23,6 +23,10 @@
                     "m.verified = 1), (SELECT count(*) FROM app_passwords ap WHERE "               \
                     "ap.account_id = a.id), COALESCE(a.last_sign_in_at, 0), (SELECT count(*) "     \
                     "FROM legacy_clients l WHERE l.account_id = a.id AND l.last_at > ?5)"
+#define PASSKEY_COLUMNS                                                                            \
+    "p.method_id, p.account_id, p.credential_id, p.public_key, p.algorithm, p.sign_count, "        \
+    "p.aaguid, p.backup_eligible, p.backup_state, p.user_verified, p.discoverable, p.transports, " \
+    "m.created_at, COALESCE(p.last_used_at, 0)"
 #define METHOD_COLUMNS                                                                             \
     "id, account_id, kind, target, channel, secret, is_default, verified, last_totp_step, "        \
     "created_at"
@@ -224,6 +228,22 @@
     X(PASS_USE, "UPDATE access_passes SET used_at = ?3 WHERE account_id = ?1 AND digest = ?2 "     \
                 "AND expires_at > ?3 AND (one_time = 0 OR used_at IS NULL)")                       \
     X(PASS_DELETE, "DELETE FROM access_passes WHERE account_id = ?1")                              \
+    X(PASSKEY_INSERT,                                                                              \
+      "INSERT INTO passkeys (method_id, account_id, credential_id, public_key, algorithm, "        \
+      "sign_count, aaguid, backup_eligible, backup_state, user_verified, discoverable, "           \
+      "transports) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")                    \
+    X(PASSKEY_BY_CREDENTIAL, "SELECT " PASSKEY_COLUMNS " FROM passkeys p JOIN mfa_methods m ON "   \
+                             "m.id = p.method_id WHERE p.credential_id = ?1")                      \
+    X(PASSKEY_LIST, "SELECT " PASSKEY_COLUMNS " FROM passkeys p JOIN mfa_methods m ON "            \
+                    "m.id = p.method_id WHERE p.account_id = ?1 ORDER BY p.method_id")             \
+    /* The counter must grow, or stay 0 where the authenticator keeps none. */                     \
+    X(PASSKEY_USE, "UPDATE passkeys SET sign_count = ?2, backup_state = ?3, last_used_at = ?4 "    \
+                   "WHERE method_id = ?1 AND (sign_count < ?2 OR (sign_count = 0 AND ?2 = 0))")    \
+    X(METHOD_RENAME, "UPDATE mfa_methods SET target = ?3 WHERE account_id = ?1 AND id = ?2 AND "   \
+                     "kind = 'passkey'")                                                           \
+    X(CHALLENGE_USE, "INSERT INTO webauthn_challenges (challenge, expires_at) VALUES (?1, ?2) "    \
+                     "ON CONFLICT (challenge) DO NOTHING RETURNING 1")                             \
+    X(PURGE_CHALLENGES, "DELETE FROM webauthn_challenges WHERE expires_at <= ?1")                  \
     X(HEARTBEAT, "UPDATE heartbeat SET at = ?1 WHERE id = 1")
 
 enum stmt_id {

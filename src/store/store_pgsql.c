@@ -188,6 +188,29 @@ static const char *const migrations[] = {
     "  expires_at BIGINT NOT NULL,"
     "  one_time INTEGER NOT NULL,"
     "  used_at BIGINT);",
+    /* Passkeys and security keys (WebAuthn): a method of kind 'passkey', its credential
+     * beside it, and the challenges already answered (each is used once). */
+    "ALTER TABLE mfa_methods DROP CONSTRAINT mfa_methods_kind_check;"
+    "ALTER TABLE mfa_methods ADD CONSTRAINT mfa_methods_kind_check"
+    "  CHECK (kind IN ('totp', 'phone', 'email', 'passkey'));"
+    "CREATE TABLE passkeys ("
+    "  method_id BIGINT PRIMARY KEY REFERENCES mfa_methods (id) ON DELETE CASCADE,"
+    "  account_id BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
+    "  credential_id BYTEA NOT NULL UNIQUE,"
+    "  public_key BYTEA NOT NULL,"
+    "  algorithm INTEGER NOT NULL,"
+    "  sign_count BIGINT NOT NULL DEFAULT 0,"
+    "  aaguid BYTEA NOT NULL,"
+    "  backup_eligible INTEGER NOT NULL DEFAULT 0,"
+    "  backup_state INTEGER NOT NULL DEFAULT 0,"
+    "  user_verified INTEGER NOT NULL DEFAULT 0,"
+    "  discoverable INTEGER NOT NULL DEFAULT 0,"
+    "  transports TEXT NOT NULL DEFAULT '',"
+    "  last_used_at BIGINT);"
+    "CREATE INDEX passkeys_account ON passkeys (account_id);"
+    "CREATE TABLE webauthn_challenges ("
+    "  challenge BYTEA PRIMARY KEY,"
+    "  expires_at BIGINT NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

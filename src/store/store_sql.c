@@ -672,6 +672,8 @@ static int purge_expired(struct kunci_store *s, int64_t idle_before, int64_t cre
         r = RUN(s, ST_PURGE_DEVICES, NULL, NULL, NULL, SQL_INT(now));
     if (r == KUNCI_OK)
         r = RUN(s, ST_PURGE_CODES, NULL, NULL, NULL, SQL_INT(now));
+    if (r == KUNCI_OK)
+        r = RUN(s, ST_PURGE_CHALLENGES, NULL, NULL, NULL, SQL_INT(now));
     return sql_finish(s, r);
 }
 
@@ -764,6 +766,110 @@ static int method_verify(struct kunci_store *s, int64_t account_id, int64_t id)
     if (r == KUNCI_OK)
         r = RUN(s, ST_METHOD_DEFAULT_IF_NONE, NULL, NULL, NULL, SQL_INT(account_id), SQL_INT(id));
     return sql_finish(s, r);
+}
+
+/* ---- Passkeys ---- */
+
+static void decode_passkey(const struct kunci_sql_row *row, struct kunci_passkey *pk)
+{
+    memset(pk, 0, sizeof(*pk));
+    pk->method_id = row->integer(row, 0);
+    pk->account_id = row->integer(row, 1);
+    /* A value too long reads as empty: it matches nothing and no key is built from it. */
+    size_t n = row->blob(row, 2, pk->credential_id, sizeof(pk->credential_id));
+    pk->credential_id_len = n <= sizeof(pk->credential_id) ? n : 0;
+    n = row->blob(row, 3, pk->public_key, sizeof(pk->public_key));
+    pk->public_key_len = n <= sizeof(pk->public_key) ? n : 0;
+    pk->algorithm = (int)row->integer(row, 4);
+    pk->sign_count = (uint32_t)row->integer(row, 5);
+    copy_exact(pk->aaguid, KUNCI_AAGUID_BYTES, row, 6);
+    pk->backup_eligible = row->integer(row, 7) != 0;
+    pk->backup_state = row->integer(row, 8) != 0;
+    pk->user_verified = row->integer(row, 9) != 0;
+    pk->discoverable = row->integer(row, 10) != 0;
+    copy_text(pk->transports, sizeof(pk->transports), row, 11);
+    pk->created_at = row->integer(row, 12);
+    pk->last_used_at = row->integer(row, 13);
+}
+AS_DECODER(decode_passkey_v, decode_passkey, struct kunci_passkey)
+
+static int passkey_insert(struct kunci_store *s, struct kunci_mfa_method *m,
+                          const struct kunci_passkey *pk)
+{
+    int r = sql_begin(s);
+    if (r != KUNCI_OK)
+        return r;
+    m->kind = KUNCI_METHOD_PASSKEY;
+    m->secret_len = 0;
+    m->channel[0] = '\0';
+    r = method_insert(s, m);
+    if (r == KUNCI_OK)
+        r = RUN(s, ST_PASSKEY_INSERT, NULL, NULL, NULL, SQL_INT(m->id), SQL_INT(m->account_id),
+                SQL_BLOB(pk->credential_id, pk->credential_id_len),
+                SQL_BLOB(pk->public_key, pk->public_key_len), SQL_INT(pk->algorithm),
+                SQL_INT(pk->sign_count), SQL_BLOB(pk->aaguid, KUNCI_AAGUID_BYTES),
+                SQL_INT(pk->backup_eligible), SQL_INT(pk->backup_state), SQL_INT(pk->user_verified),
+                SQL_INT(pk->discoverable), SQL_TEXT(pk->transports));
+    if (r == KUNCI_OK)
+        r = RUN(s, ST_METHOD_VERIFY, NULL, NULL, NULL, SQL_INT(m->account_id), SQL_INT(m->id));
+    if (r == KUNCI_OK)
+        r = RUN(s, ST_METHOD_DEFAULT_IF_NONE, NULL, NULL, NULL, SQL_INT(m->account_id),
+                SQL_INT(m->id));
+    return sql_finish(s, r);
+}
+
+static int passkey_find(struct kunci_store *s, const uint8_t *credential_id, size_t len,
+                        struct kunci_passkey *pk)
+{
+    struct into o = {decode_passkey_v, pk, false};
+    return one_row(
+        RUN(s, ST_PASSKEY_BY_CREDENTIAL, take_first, &o, NULL, SQL_BLOB(credential_id, len)), &o);
+}
+
+struct each_passkey {
+    kunci_passkey_cb cb;
+    void *arg;
+};
+
+static int each_passkey(void *arg, const struct kunci_sql_row *row)
+{
+    struct each_passkey *e = arg;
+    struct kunci_passkey pk;
+    decode_passkey(row, &pk);
+    return e->cb(e->arg, &pk, NULL);
+}
+
+static int passkey_list(struct kunci_store *s, int64_t account_id, kunci_passkey_cb cb, void *arg)
+{
+    struct each_passkey e = {cb, arg};
+    return RUN(s, ST_PASSKEY_LIST, each_passkey, &e, NULL, SQL_INT(account_id));
+}
+
+static int passkey_use(struct kunci_store *s, int64_t method_id, uint32_t sign_count,
+                       bool backup_state, int64_t now)
+{
+    int64_t changes = 0;
+    int r = changed(RUN(s, ST_PASSKEY_USE, NULL, NULL, &changes, SQL_INT(method_id),
+                        SQL_INT(sign_count), SQL_INT(backup_state), SQL_INT(now)),
+                    &changes);
+    return r == KUNCI_ERR_NOT_FOUND ? KUNCI_ERR_COUNTER : r;
+}
+
+static int method_rename(struct kunci_store *s, int64_t account_id, int64_t id, const char *name)
+{
+    int64_t changes = 0;
+    return changed(RUN(s, ST_METHOD_RENAME, NULL, NULL, &changes, SQL_INT(account_id), SQL_INT(id),
+                       SQL_TEXT(name)),
+                   &changes);
+}
+
+static int challenge_use(struct kunci_store *s, const uint8_t *challenge, size_t len,
+                         int64_t expires_at)
+{
+    struct into o = {NULL, NULL, false};
+    int r = RUN(s, ST_CHALLENGE_USE, take_first, &o, NULL, SQL_BLOB(challenge, len),
+                SQL_INT(expires_at));
+    return r == KUNCI_OK && !o.found ? KUNCI_ERR_REUSED : r;
 }
 
 /* ---- One-time codes and remembered devices ---- */
@@ -1158,6 +1264,12 @@ static const struct kunci_store_backend sql_backend = {
     .method_set_default = method_set_default,
     .method_use_totp_step = method_use_totp_step,
     .method_verify = method_verify,
+    .passkey_insert = passkey_insert,
+    .passkey_find = passkey_find,
+    .passkey_list = passkey_list,
+    .passkey_use = passkey_use,
+    .method_rename = method_rename,
+    .challenge_use = challenge_use,
     .code_put = code_put,
     .code_get = code_get,
     .code_count_attempt = code_count_attempt,

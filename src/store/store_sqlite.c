@@ -226,6 +226,44 @@ static const char *const migrations[] = {
     "  expires_at INTEGER NOT NULL,"
     "  one_time INTEGER NOT NULL,"
     "  used_at INTEGER);",
+    /* Passkeys and security keys (WebAuthn): a method of kind 'passkey' (the table is built
+     * again for the new kind; pending codes go with the old one, they are minutes-long), its
+     * credential beside it, and the challenges already answered (each is used once). */
+    "CREATE TABLE mfa_methods_new ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('totp', 'phone', 'email', 'passkey')),"
+    "  target TEXT NOT NULL DEFAULT '',"
+    "  channel TEXT NOT NULL DEFAULT '',"
+    "  secret BLOB,"
+    "  is_default INTEGER NOT NULL DEFAULT 0,"
+    "  verified INTEGER NOT NULL DEFAULT 0,"
+    "  last_totp_step INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL);"
+    "INSERT INTO mfa_methods_new (id, account_id, kind, target, channel, secret, is_default,"
+    "  verified, last_totp_step, created_at) SELECT id, account_id, kind, target, channel,"
+    "  secret, is_default, verified, last_totp_step, created_at FROM mfa_methods;"
+    "DROP TABLE mfa_methods;"
+    "ALTER TABLE mfa_methods_new RENAME TO mfa_methods;"
+    "CREATE INDEX mfa_methods_account ON mfa_methods (account_id);"
+    "CREATE TABLE passkeys ("
+    "  method_id INTEGER PRIMARY KEY REFERENCES mfa_methods (id) ON DELETE CASCADE,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
+    "  credential_id BLOB NOT NULL UNIQUE,"
+    "  public_key BLOB NOT NULL,"
+    "  algorithm INTEGER NOT NULL,"
+    "  sign_count INTEGER NOT NULL DEFAULT 0,"
+    "  aaguid BLOB NOT NULL,"
+    "  backup_eligible INTEGER NOT NULL DEFAULT 0,"
+    "  backup_state INTEGER NOT NULL DEFAULT 0,"
+    "  user_verified INTEGER NOT NULL DEFAULT 0,"
+    "  discoverable INTEGER NOT NULL DEFAULT 0,"
+    "  transports TEXT NOT NULL DEFAULT '',"
+    "  last_used_at INTEGER);"
+    "CREATE INDEX passkeys_account ON passkeys (account_id);"
+    "CREATE TABLE webauthn_challenges ("
+    "  challenge BLOB PRIMARY KEY,"
+    "  expires_at INTEGER NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

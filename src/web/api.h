@@ -24,6 +24,22 @@ enum MHD_Result api_session_verify(struct web_request *rq);
 enum MHD_Result api_password_change(struct web_request *rq);
 enum MHD_Result api_password_strength(struct web_request *rq);
 enum MHD_Result api_reauth(struct web_request *rq);
+/* A second factor proven at sign-in: the session gains full rights under a new token, and
+ * the browser is remembered when asked. */
+enum MHD_Result web_second_factor_proven(struct web_request *rq, bool remember);
+/* Whether the organization accepts only a passkey as this user's second factor on the web
+ * (mfa_phishing_resistant_required names them, and they have one). */
+bool web_passkey_only(struct web_request *rq);
+/* Whether mfa_phishing_resistant_required names this user (they may register passkeys only). */
+bool web_passkey_named(struct web_request *rq);
+/* api_passkey.c: passkeys and security keys (WebAuthn) */
+enum MHD_Result api_passkey_register_begin(struct web_request *rq);
+enum MHD_Result api_passkey_register_finish(struct web_request *rq);
+enum MHD_Result api_passkey_second_begin(struct web_request *rq);
+enum MHD_Result api_passkey_second_finish(struct web_request *rq);
+enum MHD_Result api_passkey_sign_in_begin(struct web_request *rq);
+enum MHD_Result api_passkey_sign_in_finish(struct web_request *rq);
+enum MHD_Result api_method_rename(struct web_request *rq);
 /* api_mfa.c: the wizard and the methods on Security info */
 enum MHD_Result api_methods_list(struct web_request *rq);
 enum MHD_Result api_method_begin(struct web_request *rq);

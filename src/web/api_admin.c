@@ -270,7 +270,7 @@ static json_t *setting_value(const struct kunci_setting_def *d, const char *v)
 
 enum MHD_Result api_admin_settings(struct web_request *rq)
 {
-    static const char *const types[] = {"bool", "int", "networks"};
+    static const char *const types[] = {"bool", "int", "networks", "users"};
     struct settings_collect c = {calloc(kunci_setting_count, sizeof(*c.values))};
     if (c.values == NULL)
         return api_fail(rq, KUNCI_ERR_NOMEM);
@@ -289,7 +289,7 @@ enum MHD_Result api_admin_settings(struct web_request *rq)
             json_pack("{s:s, s:s, s:s, s:o, s:o, s:s}", "key", d->key, "group", d->group, "type",
                       types[d->type], "value", setting_value(d, c.values[i]), "default",
                       setting_value(d, d->default_value), "description", d->description);
-        if (d->type != KUNCI_SETTING_BOOL) {
+        if (d->type == KUNCI_SETTING_INT || d->type == KUNCI_SETTING_NETWORKS) {
             json_object_set_new(o, "min", json_integer(d->min));
             json_object_set_new(o, "max", json_integer(d->max));
         }

@@ -139,8 +139,13 @@ enum MHD_Result api_method_begin(struct web_request *rq)
 {
     enum kunci_method_kind kind;
 
-    if (kunci_method_kind_parse(rq->params[0], &kind) != KUNCI_OK)
+    /* Passkeys register through /methods/webauthn/begin and finish. */
+    if (kunci_method_kind_parse(rq->params[0], &kind) != KUNCI_OK || kind == KUNCI_METHOD_PASSKEY)
         return api_error(rq, 404, "not_found", "No such endpoint.");
+    if (web_passkey_named(rq))
+        return api_error(rq, 403, "passkey_required",
+                         "Your organization requires a passkey or security key: add one "
+                         "instead.");
     if (!method_allowed(rq, kind))
         return api_error(rq, 403, "method_not_allowed",
                          "Your organization does not offer this method.");

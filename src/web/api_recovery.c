@@ -33,6 +33,9 @@ enum MHD_Result api_session_backup_code(struct web_request *rq)
 
     if (web_next(rq) != KUNCI_NEXT_SECOND_FACTOR)
         return api_error(rq, 409, "not_needed", "No code is needed now.");
+    if (web_passkey_only(rq))
+        return api_error(rq, 403, "passkey_required",
+                         "Your organization requires your passkey or security key here.");
     if (code == NULL)
         return api_error(rq, 400, "invalid", "Enter a backup code.");
     int r = kunci_backup_code_check(rq->ctx, rq->h, &rq->account, code, rq->now, &retry_after);

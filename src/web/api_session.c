@@ -205,7 +205,7 @@ enum MHD_Result api_sign_in(struct web_request *rq)
         return api_json(rq, 200, s);
     }
     if (next == KUNCI_NEXT_DONE ||
-        (next == KUNCI_NEXT_SECOND_FACTOR &&
+        (next == KUNCI_NEXT_SECOND_FACTOR && !web_passkey_only(rq) &&
          (kunci_device_trusted(rq->ctx, rq->h, rq->account.id, rq->device_cookie, rq->now) ||
           from_trusted_network(rq))))
         stage = KUNCI_SESSION_FULL;
@@ -238,6 +238,9 @@ enum MHD_Result api_session_code(struct web_request *rq)
 
     if (web_next(rq) != KUNCI_NEXT_SECOND_FACTOR)
         return api_error(rq, 409, "not_needed", "No code is needed now.");
+    if (web_passkey_only(rq))
+        return api_error(rq, 403, "passkey_required",
+                         "Your organization requires your passkey or security key here.");
     int r = kunci_mfa_send_code(rq->ctx, rq->h, &rq->account, body_id(rq, "method_id"), rq->now,
                                 kunci_delivery_send, &dr, err, sizeof(err), &retry_after);
     if (r == KUNCI_ERR_DELIVERY)
@@ -258,6 +261,9 @@ enum MHD_Result api_session_verify(struct web_request *rq)
 
     if (web_next(rq) != KUNCI_NEXT_SECOND_FACTOR)
         return api_error(rq, 409, "not_needed", "No code is needed now.");
+    if (web_passkey_only(rq))
+        return api_error(rq, 403, "passkey_required",
+                         "Your organization requires your passkey or security key here.");
     int64_t id = body_id(rq, "method_id");
     if (code == NULL || kunci_store_method_get(rq->h, rq->account.id, id, &m) != 0 || !m.verified)
         return api_error(rq, 400, "invalid", "Choose a method and enter its code.");
@@ -269,10 +275,16 @@ enum MHD_Result api_session_verify(struct web_request *rq)
               r == KUNCI_OK ? NULL : web_code_error_name(r), label);
     if (r != KUNCI_OK)
         return web_code_error(rq, r, retry_after);
+    return web_second_factor_proven(rq, json_is_true(remember));
+}
+
+enum MHD_Result web_second_factor_proven(struct web_request *rq, bool remember)
+{
     rq->session.mfa_at = rq->now;
-    if ((r = web_session_rotate(rq, KUNCI_SESSION_FULL)) != KUNCI_OK)
+    int r = web_session_rotate(rq, KUNCI_SESSION_FULL);
+    if (r != KUNCI_OK)
         return api_fail(rq, r);
-    if (json_is_true(remember)) {
+    if (remember) {
         struct kunci_settings s;
         char token[KUNCI_TOKEN_MAX];
         if (kunci_settings_load(rq->h, &s) == KUNCI_OK &&

@@ -110,6 +110,10 @@ enum MHD_Result api_config(struct web_request *rq)
     if (r != KUNCI_OK)
         return api_fail(rq, r);
     json_t *methods = json_array();
+    /* Passkeys first (the UI offers them where the browser has WebAuthn). */
+    bool passkeys = s.mfa_webauthn_allowed && rq->ctx->cfg.rp_id[0] != '\0';
+    if (passkeys)
+        json_array_append_new(methods, json_string("passkey"));
     if (s.mfa_totp_allowed)
         json_array_append_new(methods, json_string("totp"));
     if (s.mfa_phone_allowed)
@@ -118,12 +122,13 @@ enum MHD_Result api_config(struct web_request *rq)
         json_array_append_new(methods, json_string("email"));
     return api_json(
         rq, 200,
-        json_pack(
-            "{s:s, s:[s,s], s:o, s:i, s:b, s:s?, s:b, s:b}", "language", rq->language, "languages",
-            "en", "id", "methods", methods, "remember_device_days", s.remember_device_days,
-            "app_passwords_allowed", s.app_passwords_allowed, "organization_name",
-            rq->ctx->cfg.organization_name[0] ? rq->ctx->cfg.organization_name : NULL, "logo",
-            rq->ctx->cfg.logo_file[0] != '\0', "password_reset_allowed", s.password_reset_allowed));
+        json_pack("{s:s, s:[s,s], s:o, s:i, s:b, s:s?, s:b, s:b, s:s?}", "language", rq->language,
+                  "languages", "en", "id", "methods", methods, "remember_device_days",
+                  s.remember_device_days, "app_passwords_allowed", s.app_passwords_allowed,
+                  "organization_name",
+                  rq->ctx->cfg.organization_name[0] ? rq->ctx->cfg.organization_name : NULL, "logo",
+                  rq->ctx->cfg.logo_file[0] != '\0', "password_reset_allowed",
+                  s.password_reset_allowed, "rp_id", passkeys ? rq->ctx->cfg.rp_id : NULL));
 }
 
 static void resolve_session(struct web_request *rq)
@@ -242,10 +247,14 @@ static enum MHD_Result handle_api(struct web_request *rq, struct web_conn *wc)
         }
     }
     resolve_session(rq);
-    /* Every change but signing in (or starting a password reset) carries the session's CSRF
-     * token. */
-    bool signing_in = strcmp(rq->method, "POST") == 0 && (strcmp(rq->path, "/session") == 0 ||
-                                                          strcmp(rq->path, "/password-reset") == 0);
+    /* Every change but signing in (with a password or a passkey) or starting a password reset
+     * carries the session's CSRF token. Those are checked for their Origin, and a passkey's
+     * answer names the page that asked for it besides. */
+    bool signing_in =
+        strcmp(rq->method, "POST") == 0 &&
+        (strcmp(rq->path, "/session") == 0 || strcmp(rq->path, "/session/passkey/begin") == 0 ||
+         strcmp(rq->path, "/session/passkey/finish") == 0 ||
+         strcmp(rq->path, "/password-reset") == 0);
     const struct web_route *route = web_route_find(rq);
     if (route != NULL && route->stage == WEB_RESET &&
         (!rq->has_session || rq->session.stage != KUNCI_SESSION_RESET))

@@ -9,6 +9,7 @@
 #include "core/protocol.h"
 #include "core/settings.h"
 #include "core/timespec.h"
+#include "core/webauthn.h"
 
 json_t *web_session_json(struct web_request *rq)
 {
@@ -21,6 +22,11 @@ json_t *web_session_json(struct web_request *rq)
                   a->login, "display_name", a->display_name, "role", kunci_role_name(a->role),
                   "mfa_state", kunci_mfa_state_name(a->mfa_state), "must_change_password",
                   a->must_change_password, "methods", web_methods_json(rq));
+    /* mfa_phishing_resistant_required: only passkeys are offered where it names the user. */
+    bool named = web_passkey_named(rq);
+    json_object_set_new(out, "passkey_required", json_boolean(named));
+    if (named && web_next(rq) == KUNCI_NEXT_SECOND_FACTOR)
+        json_object_set_new(out, "passkey_only", json_boolean(web_passkey_only(rq)));
     int total = 0, unused = 0;
     int64_t made = 0;
     char made_at[32];
@@ -62,6 +68,8 @@ static void mask_target(const struct kunci_mfa_method *m, char *out, size_t size
         const char *space = strchr(t, ' ');
         int cc = space ? (int)(space - t) : 0;
         snprintf(out, size, "%.*s \u2022\u2022\u2022\u2022%s", cc, t, len > 4 ? t + len - 4 : t);
+    } else if (m->kind == KUNCI_METHOD_PASSKEY) {
+        snprintf(out, size, "%s", t); /* the name its owner gave it */
     } else {
         out[0] = '\0';
     }
@@ -88,10 +96,51 @@ static int add_method(void *arg, const struct kunci_mfa_method *m)
     return 0;
 }
 
+struct passkey_details {
+    json_t *list;
+    const char *web_root;
+};
+
+/* A passkey's details beside its method: last used, synced, where it lives. */
+static int add_passkey_details(void *arg, const struct kunci_passkey *pk, const char *name)
+{
+    struct passkey_details *d = arg;
+    json_t *m;
+    size_t i;
+    char used[32] = "", aaguid[37];
+    (void)name;
+    json_array_foreach(d->list, i, m)
+    {
+        if (json_integer_value(json_object_get(m, "id")) != pk->method_id)
+            continue;
+        if (pk->last_used_at != 0)
+            kunci_time_format(pk->last_used_at, used, sizeof(used));
+        kunci_aaguid_format(pk->aaguid, aaguid);
+        json_t *more = json_pack("{s:s?, s:b, s:b, s:s, s:s, s:s?}", "last_used_at",
+                                 used[0] ? used : NULL, "discoverable", pk->discoverable, "synced",
+                                 pk->backup_state, "transports", pk->transports, "aaguid", aaguid,
+                                 "provider", web_passkey_provider(d->web_root, pk->aaguid));
+        json_object_update(m, more);
+        json_decref(more);
+    }
+    return 0;
+}
+
 json_t *web_methods_json(struct web_request *rq)
 {
     json_t *list = json_array();
     kunci_store_best_effort(kunci_store_method_list(rq->h, rq->account.id, add_method, list));
+    size_t i;
+    json_t *m;
+    json_array_foreach(list, i, m)
+    {
+        if (strcmp(json_string_value(json_object_get(m, "kind")), "passkey") == 0) {
+            struct passkey_details d = {list, rq->ctx->cfg.web_root};
+            kunci_store_best_effort(
+                kunci_store_passkey_list(rq->h, rq->account.id, add_passkey_details, &d));
+            break;
+        }
+    }
     return list;
 }
 
