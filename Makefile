@@ -107,7 +107,7 @@ unit-pgsql: $(KUNCI)
 	d=$$(mktemp -d /tmp/kunci-pg-XXXXXX) && chmod 755 $$d && \
 	uri=$$(scripts/test-postgres.sh start $$d/pg $(PG_PORT)) && \
 	KUNCI_TEST_PG=$$uri meson test -C $(BUILD) --print-errorlogs --num-processes 1 \
-	  test_decision test_mfa; rc=$$?; scripts/test-postgres.sh stop $$d/pg; rm -rf $$d; exit $$rc
+	  test_decision test_mfa test_webauthn; rc=$$?; scripts/test-postgres.sh stop $$d/pg; rm -rf $$d; exit $$rc
 
 integration-pgsql: $(KUNCI)
 	KUNCI_BIN=$(CURDIR)/$(KUNCI) KUNCI_TEST_STORE=postgresql $(PYTHON) -m pytest -q tests/integration
