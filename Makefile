@@ -93,7 +93,7 @@ browser-pgsql: $(KUNCI)
 # Each fuzz target for FUZZ_SECONDS on its seed corpus (in a scratch copy); prints each
 # target's coverage before and after (scripts/fuzz.sh).
 FUZZ_SECONDS ?= 12
-FUZZ_TARGETS = inputs config nginx_escape basic socket_line cookie accept_language forwarded_for json_body route
+FUZZ_TARGETS = inputs config webauthn nginx_escape basic socket_line cookie accept_language forwarded_for json_body route
 build-fuzz/build.ninja:
 	CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
 

@@ -7,6 +7,7 @@
 #include <fido/rs256.h>
 #include <jansson.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,50 @@ int kunci_webauthn_client_data(const uint8_t *json, size_t len,
         r = KUNCI_OK;
     json_decref(cd);
     return r;
+}
+
+/* A walk over CBOR's items, before anything is built from them: libcbor allocates a map's or
+ * an array's declared size up front, and a few bytes may declare billions. A declared count
+ * that the bytes left cannot hold, or an indefinite length (WebAuthn's encoding has none),
+ * makes the input implausible. */
+struct cbor_walk {
+    size_t left; /* bytes from the item being decoded to the end */
+    bool bad;
+};
+
+static void walk_collection(void *ctx, size_t n)
+{
+    struct cbor_walk *w = ctx;
+    if (n > w->left)
+        w->bad = true;
+}
+
+static void walk_map(void *ctx, size_t n)
+{
+    walk_collection(ctx, n > SIZE_MAX / 2 ? SIZE_MAX : n * 2);
+}
+
+static void walk_indefinite(void *ctx)
+{
+    ((struct cbor_walk *)ctx)->bad = true;
+}
+
+static bool cbor_plausible(const uint8_t *p, size_t len)
+{
+    struct cbor_callbacks cb = cbor_empty_callbacks;
+    struct cbor_walk w = {0, false};
+    cb.array_start = walk_collection;
+    cb.map_start = walk_map;
+    cb.indef_array_start = cb.indef_map_start = walk_indefinite;
+    cb.byte_string_start = cb.string_start = walk_indefinite;
+    for (size_t pos = 0; pos < len && !w.bad;) {
+        w.left = len - pos; /* the item's own header is in it: a bound, not an exact count */
+        struct cbor_decoder_result res = cbor_stream_decode(p + pos, len - pos, &cb, &w);
+        if (res.status != CBOR_DECODER_FINISHED || res.read == 0)
+            return false;
+        pos += res.read;
+    }
+    return !w.bad;
 }
 
 /* The rp id's hash and the flags every ceremony checks, over raw authenticator data. */
@@ -128,6 +173,8 @@ int kunci_webauthn_register(const char *rp_id, const uint8_t *client_data, size_
 
     if (attestation_len == 0 || attestation_len > KUNCI_ATTESTATION_MAX)
         return refuse(why_r, "attestation missing or too long");
+    if (!cbor_plausible(attestation, attestation_len))
+        return refuse(why_r, "attestation object is not CBOR of a plausible size");
     cbor_item_t *obj = cbor_load(attestation, attestation_len, &res);
     if (obj == NULL || res.error.code != CBOR_ERR_NONE || res.read != attestation_len ||
         !cbor_isa_map(obj)) {
@@ -150,6 +197,16 @@ int kunci_webauthn_register(const char *rp_id, const uint8_t *client_data, size_
     }
     if ((r = check_auth_data(rp_id, auth_data, auth_data_len, require_uv, why_r)) != KUNCI_OK)
         goto out;
+    /* The credential's COSE key and any extensions after it are CBOR too, read by libfido2:
+     * the same walk first. */
+    size_t key_at = 37 + KUNCI_AAGUID_BYTES + 2;
+    if (auth_data_len < key_at ||
+        auth_data_len - key_at < (size_t)(auth_data[53] << 8 | auth_data[54]) ||
+        !cbor_plausible(auth_data + key_at + (auth_data[53] << 8 | auth_data[54]),
+                        auth_data_len - key_at - (size_t)(auth_data[53] << 8 | auth_data[54]))) {
+        r = refuse(why_r, "malformed attested credential data");
+        goto out;
+    }
     if ((cred = cred_from_auth_data(auth_data, auth_data_len)) == NULL) {
         r = refuse(why_r, "no credential of an offered algorithm in the authenticator data");
         goto out;
@@ -215,6 +272,9 @@ int kunci_webauthn_assert(const char *rp_id, const uint8_t *client_data, size_t 
         return refuse(why_r, "authenticator data or signature missing or too long");
     if ((r = check_auth_data(rp_id, auth_data, auth_data_len, require_uv, why_r)) != KUNCI_OK)
         return r;
+    /* Extensions, if any, follow the fixed 37 bytes as CBOR. */
+    if (auth_data_len > 37 && !cbor_plausible(auth_data + 37, auth_data_len - 37))
+        return refuse(why_r, "malformed authenticator data extensions");
     switch (key->algorithm) {
     case COSE_ES256:
         if ((es = es256_pk_new()) != NULL &&
