@@ -414,7 +414,7 @@ function resetPassword() {
 // ---- Sign in ------------------------------------------------------------------------
 function signIn() {
   const err = errorBox();
-  const offerPasskeys = passkeysSupported();
+  const offerPasskeys = passkeysSupported() && state.config.methods.includes("passkey");
   const notice = state.notice;
   state.notice = null;
   const form = h("form", { novalidate: true },

@@ -73,11 +73,21 @@ const char *web_passkey_provider(const char *web_root, const uint8_t aaguid[16])
     return json_string_value(json_object_get(providers, id));
 }
 
-/* Whether passkeys may be used at all: the organization allows them and kunci.conf names a
- * relying party browsers accept. Else the refusal is queued in *ret_r. */
-static bool passkeys_on(struct web_request *rq, enum MHD_Result *ret_r)
+/* Whether passkeys may be used: kunci.conf names a relying party browsers accept and, to
+ * register one or to sign in without a password, the organization offers them (a passkey
+ * registered before mfa_webauthn_allowed was turned off stays a second factor, as an
+ * authenticator app does when its method is turned off). Else the refusal is queued. */
+static bool passkeys_usable(struct web_request *rq, bool offered_needed, enum MHD_Result *ret_r)
 {
     struct kunci_settings s;
+    if (rq->ctx->cfg.rp_id[0] == '\0') {
+        *ret_r = api_error(rq, 503, "passkeys_unconfigured",
+                           "Passkeys are not set up on this server: its administrator sets "
+                           "[web] origin in kunci.conf.");
+        return false;
+    }
+    if (!offered_needed)
+        return true;
     int r = kunci_settings_load(rq->h, &s);
     if (r != KUNCI_OK) {
         *ret_r = api_fail(rq, r);
@@ -88,13 +98,12 @@ static bool passkeys_on(struct web_request *rq, enum MHD_Result *ret_r)
             api_error(rq, 403, "method_not_allowed", "Your organization does not offer passkeys.");
         return false;
     }
-    if (rq->ctx->cfg.rp_id[0] == '\0') {
-        *ret_r = api_error(rq, 503, "passkeys_unconfigured",
-                           "Passkeys are not set up on this server: its administrator sets "
-                           "[web] origin in kunci.conf.");
-        return false;
-    }
     return true;
+}
+
+static bool passkeys_on(struct web_request *rq, enum MHD_Result *ret_r)
+{
+    return passkeys_usable(rq, true, ret_r);
 }
 
 static const char *uv_word(bool required)
@@ -365,7 +374,7 @@ enum MHD_Result api_passkey_second_begin(struct web_request *rq)
 
     if (web_next(rq) != KUNCI_NEXT_SECOND_FACTOR)
         return api_error(rq, 409, "not_needed", "No second factor is needed now.");
-    if (!passkeys_on(rq, &ret))
+    if (!passkeys_usable(rq, false, &ret))
         return ret;
     int r = account_credentials(rq, &c);
     if (r != KUNCI_OK || c.n == 0) {
@@ -390,7 +399,7 @@ enum MHD_Result api_passkey_second_finish(struct web_request *rq)
 
     if (web_next(rq) != KUNCI_NEXT_SECOND_FACTOR)
         return api_error(rq, 409, "not_needed", "No second factor is needed now.");
-    if (!passkeys_on(rq, &ret))
+    if (!passkeys_usable(rq, false, &ret))
         return ret;
     if (!response_read(rq, false, &x)) {
         response_free(&x);

@@ -128,7 +128,8 @@ enum MHD_Result api_config(struct web_request *rq)
                   "organization_name",
                   rq->ctx->cfg.organization_name[0] ? rq->ctx->cfg.organization_name : NULL, "logo",
                   rq->ctx->cfg.logo_file[0] != '\0', "password_reset_allowed",
-                  s.password_reset_allowed, "rp_id", passkeys ? rq->ctx->cfg.rp_id : NULL));
+                  s.password_reset_allowed, "rp_id",
+                  rq->ctx->cfg.rp_id[0] ? rq->ctx->cfg.rp_id : NULL));
 }
 
 static void resolve_session(struct web_request *rq)
