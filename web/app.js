@@ -1410,7 +1410,8 @@ async function adminSettings() {
         input = h("input", { type: "number", id, min: String(s.min), max: String(s.max), value: String(s.value), required: true, "aria-describedby": id + "-help" });
         section.append(h("div", { class: "setting" }, h("label", { for: id }, s.key), input, help));
       } else {
-        input = h("textarea", { id, rows: "3", "aria-describedby": id + "-help", placeholder: "10.0.0.0/8, 2001:db8::/32" });
+        input = h("textarea", { id, rows: "3", "aria-describedby": id + "-help",
+          placeholder: s.type === "users" ? "none, admins, everyone, dewi@example.org" : "10.0.0.0/8, 2001:db8::/32" });
         input.value = s.value.split(",").filter(Boolean).join(", ");
         section.append(h("div", { class: "setting" }, h("label", { for: id }, s.key), input, help));
       }
