@@ -76,7 +76,7 @@ browser: $(KUNCI)
 # The sanitizer and PostgreSQL passes run the browser files named here (BROWSER_AGAIN; all
 # of them with BROWSER_AGAIN=): the whole suite three times would not fit the CI's 25
 # minutes on two cores. The integration suite runs in full on both stores and under ASan.
-BROWSER_AGAIN ?= organization.test.mjs
+BROWSER_AGAIN ?= organization.test.mjs passkeys.test.mjs
 
 browser-asan: unit-asan
 	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error

@@ -185,10 +185,12 @@ int kunci_passkey_authenticate(const struct kunci_ctx *ctx, struct kunci_store_h
             return KUNCI_ERR_INVALID;
         }
     }
+    /* A passkey (a discoverable credential) verifies its user at every use, as at its
+     * registration; a security key as [web] webauthn_user_verification says. */
+    bool uv = kunci_passkey_uv_required(ctx, purpose) || pk_r->discoverable;
     r = kunci_webauthn_assert(ctx->cfg.rp_id, resp->client_data, resp->client_data_len,
                               resp->auth_data, resp->auth_data_len, resp->signature,
-                              resp->signature_len, pk_r, kunci_passkey_uv_required(ctx, purpose),
-                              &count, &flags, why_r);
+                              resp->signature_len, pk_r, uv, &count, &flags, why_r);
     if (r != KUNCI_OK)
         return r;
     if (!kunci_webauthn_counter_ok(pk_r->sign_count, count)) {

@@ -51,8 +51,9 @@ void kunci_passkey_challenge(const struct kunci_ctx *ctx, enum kunci_passkey_pur
 void kunci_passkey_user_handle(const struct kunci_ctx *ctx, int64_t account_id,
                                uint8_t out[KUNCI_USER_HANDLE_BYTES]);
 
-/* Whether a passkey's signature must carry user verification: always for passwordless
- * sign-in (it stands for both factors), else as [web] webauthn_user_verification says. */
+/* Whether a signature must carry user verification: always for passwordless sign-in (it
+ * stands for both factors), else as [web] webauthn_user_verification says; a discoverable
+ * credential (a passkey) always, at registration and at every use. */
 bool kunci_passkey_uv_required(const struct kunci_ctx *ctx, enum kunci_passkey_purpose purpose);
 
 /* Registers the credential in resp for acct under name: the challenge (ours, this session's,

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <cbor.h>
+#include <jansson.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -396,6 +397,98 @@ static void test_assertions(void **state)
     soft_free(&keys[1]);
 }
 
+/* ---- What Chromium sent (tests/browser/record_webauthn_vectors.mjs recorded it) ---- */
+
+static size_t vector(json_t *obj, const char *key, uint8_t *out, size_t max)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    size_t n = 0;
+    assert_non_null(s);
+    assert_int_equal(sodium_base642bin(out, max, s, strlen(s), NULL, &n, NULL,
+                                       sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                     0);
+    return n;
+}
+
+static void test_chromium_vectors(void **state)
+{
+    json_error_t jerr;
+    json_t *v = json_load_file(VECTORS_DIR "/chromium.json", 0, &jerr);
+    uint8_t cd[1024], att[4096], ad[256], sig[128], want[32], got[32];
+    struct kunci_passkey pk, packed;
+    const char *why = NULL;
+    uint32_t count;
+    uint8_t flags;
+    (void)state;
+
+    assert_non_null(v);
+    const char *origin = json_string_value(json_object_get(v, "origin"));
+    json_t *none = json_object_get(v, "registration_none");
+    json_t *direct = json_object_get(v, "registration_packed");
+    json_t *as = json_object_get(v, "assertion");
+
+    /* Attestation "none", then "packed" with Chromium's x5c certificate. */
+    size_t cd_len = vector(none, "clientDataJSON", cd, sizeof(cd));
+    vector(none, "challenge", want, sizeof(want));
+    assert_int_equal(
+        kunci_webauthn_client_data(cd, cd_len, KUNCI_CEREMONY_CREATE, origin, got, &why), KUNCI_OK);
+    assert_memory_equal(got, want, 32);
+    assert_int_equal(kunci_webauthn_client_data(cd, cd_len, KUNCI_CEREMONY_CREATE,
+                                                "http://localhost", got, &why),
+                     KUNCI_ERR_INVALID);
+    size_t att_len = vector(none, "attestationObject", att, sizeof(att));
+    assert_int_equal(
+        kunci_webauthn_register("localhost", cd, cd_len, att, att_len, true, &pk, &why), KUNCI_OK);
+    assert_int_equal(pk.algorithm, -7);
+    uint8_t id[KUNCI_CREDENTIAL_ID_MAX];
+    size_t id_len = vector(none, "id", id, sizeof(id));
+    assert_int_equal(pk.credential_id_len, id_len);
+    assert_memory_equal(pk.credential_id, id, id_len);
+    assert_true(pk.user_verified);
+    assert_int_equal(
+        kunci_webauthn_register("example.org", cd, cd_len, att, att_len, true, &pk, &why),
+        KUNCI_ERR_INVALID);
+    assert_int_equal(
+        kunci_webauthn_register("localhost", cd, cd_len, att, att_len, true, &pk, &why), KUNCI_OK);
+
+    size_t cd2_len = vector(direct, "clientDataJSON", cd, sizeof(cd));
+    att_len = vector(direct, "attestationObject", att, sizeof(att));
+    assert_non_null(memmem(att, att_len, "cx5c", 4));
+    assert_int_equal(
+        kunci_webauthn_register("localhost", cd, cd2_len, att, att_len, true, &packed, &why),
+        KUNCI_OK);
+    /* Its statement signs this clientDataJSON, not another. */
+    cd[cd2_len - 2] ^= 0x01;
+    assert_int_equal(
+        kunci_webauthn_register("localhost", cd, cd2_len, att, att_len, true, &packed, &why),
+        KUNCI_ERR_INVALID);
+
+    /* The assertion by the first credential. */
+    cd_len = vector(as, "clientDataJSON", cd, sizeof(cd));
+    size_t ad_len = vector(as, "authenticatorData", ad, sizeof(ad));
+    size_t sig_len = vector(as, "signature", sig, sizeof(sig));
+    assert_int_equal(kunci_webauthn_client_data(cd, cd_len, KUNCI_CEREMONY_GET, origin, got, &why),
+                     KUNCI_OK);
+    assert_int_equal(kunci_webauthn_assert("localhost", cd, cd_len, ad, ad_len, sig, sig_len, &pk,
+                                           true, &count, &flags, &why),
+                     KUNCI_OK);
+    assert_true(kunci_webauthn_counter_ok(pk.sign_count, count) || count == 0);
+    assert_true(flags & KUNCI_AUTHDATA_UV);
+    /* Under the other credential's key, tampered, or for another relying party: refused. */
+    assert_int_equal(kunci_webauthn_assert("localhost", cd, cd_len, ad, ad_len, sig, sig_len,
+                                           &packed, true, &count, &flags, &why),
+                     KUNCI_ERR_INVALID);
+    sig[sig_len / 2] ^= 0x01;
+    assert_int_equal(kunci_webauthn_assert("localhost", cd, cd_len, ad, ad_len, sig, sig_len, &pk,
+                                           true, &count, &flags, &why),
+                     KUNCI_ERR_INVALID);
+    sig[sig_len / 2] ^= 0x01;
+    assert_int_equal(kunci_webauthn_assert("example.org", cd, cd_len, ad, ad_len, sig, sig_len, &pk,
+                                           true, &count, &flags, &why),
+                     KUNCI_ERR_INVALID);
+    json_decref(v);
+}
+
 /* ---- core/passkey.c on a store ---- */
 
 struct fixture {
@@ -533,6 +626,39 @@ static void test_challenges(void **state)
     assert_int_equal(kunci_passkey_authenticate(&f->t.ctx, &f->t.h, KUNCI_PASSKEY_SECOND,
                                                 f->alice.id, f->session, &x.r, NOW, &pk, &why),
                      KUNCI_ERR_REUSED);
+    /* A passkey (discoverable) verifies its user at every use; a security key registered
+     * without a resident key or user verification needs only a touch (preferred). */
+    a.flags = KUNCI_AUTHDATA_UP;
+    kunci_passkey_challenge(&f->t.ctx, KUNCI_PASSKEY_SECOND, f->session, NOW, c);
+    answer_get(&a, c, &x);
+    assert_int_equal(kunci_passkey_authenticate(&f->t.ctx, &f->t.h, KUNCI_PASSKEY_SECOND,
+                                                f->alice.id, f->session, &x.r, NOW, &pk, &why),
+                     KUNCI_ERR_INVALID);
+    a.flags = KUNCI_AUTHDATA_UP | KUNCI_AUTHDATA_UV;
+    struct soft_auth key;
+    soft_new(&key, false);
+    key.flags = KUNCI_AUTHDATA_UP;
+    kunci_passkey_challenge(&f->t.ctx, KUNCI_PASSKEY_REGISTER, f->session, NOW, c);
+    answer_create(&key, c, false, &x);
+    assert_int_equal(kunci_passkey_register(&f->t.ctx, &f->t.h, &f->alice, f->session,
+                                            "Security key", &x.r, NOW, &pk, &why),
+                     KUNCI_OK);
+    assert_false(pk.discoverable);
+    kunci_passkey_challenge(&f->t.ctx, KUNCI_PASSKEY_SECOND, f->session, NOW, c);
+    answer_get(&key, c, &x);
+    assert_int_equal(kunci_passkey_authenticate(&f->t.ctx, &f->t.h, KUNCI_PASSKEY_SECOND,
+                                                f->alice.id, f->session, &x.r, NOW, &pk, &why),
+                     KUNCI_OK);
+    /* A touch alone registers no passkey (a discoverable credential). */
+    soft_free(&key);
+    soft_new(&key, false);
+    key.flags = KUNCI_AUTHDATA_UP;
+    kunci_passkey_challenge(&f->t.ctx, KUNCI_PASSKEY_REGISTER, f->session, NOW, c);
+    answer_create(&key, c, true, &x);
+    assert_int_equal(kunci_passkey_register(&f->t.ctx, &f->t.h, &f->alice, f->session, "Passkey",
+                                            &x.r, NOW, &pk, &why),
+                     KUNCI_ERR_INVALID);
+    soft_free(&key);
     /* Alice's passkey is not Bob's second factor. */
     kunci_passkey_challenge(&f->t.ctx, KUNCI_PASSKEY_SECOND, f->session, NOW, c);
     answer_get(&a, c, &x);
@@ -624,6 +750,7 @@ int main(void)
         cmocka_unit_test(test_registration_formats),
         cmocka_unit_test(test_registration_refused),
         cmocka_unit_test(test_assertions),
+        cmocka_unit_test(test_chromium_vectors),
         cmocka_unit_test_setup_teardown(test_challenges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counter_and_user_handle, setup, teardown),
     };
