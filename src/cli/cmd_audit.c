@@ -25,10 +25,10 @@ static const char audit_usage[] =
     "WHEN is 7d, 12h, 2w (that long ago) or a date: 2026-11-01 or 2026-11-01T08:00:00Z (UTC).\n"
     "'list' prints a table (--json: an array), at most --limit rows (default 100, at most\n"
     "1000); 'export' prints every matching event as one JSON object per line, oldest last.\n"
-    "Events: sign_in second_factor mail_login method_added method_removed method_default\n"
-    "app_password_created app_password_deleted app_passwords_deleted mfa_state_changed\n"
-    "password_changed password_reset user_created user_enabled user_disabled user_changed\n"
-    "user_deleted settings_changed lockout_cleared sessions_revoked\n";
+    "Events: sign_in second_factor mail_login method_added method_removed method_renamed\n"
+    "method_default app_password_created app_password_deleted app_passwords_deleted\n"
+    "mfa_state_changed password_changed password_reset user_created user_enabled user_disabled\n"
+    "user_changed user_deleted settings_changed lockout_cleared sessions_revoked\n";
 
 struct audit {
     json_t *json; /* list --json: the array */
