@@ -124,9 +124,15 @@ static int users_canonical(const char *value, char out[KUNCI_SETTING_VALUE_MAX])
 {
     static const char *const words[] = {"none", "admins", "everyone"};
     size_t used = 0;
+    bool b;
 
     while (*value == ' ')
         value++;
+    /* Said as a switch: on for everyone, off for no one. */
+    if (parse_bool(value, &b) == KUNCI_OK) {
+        snprintf(out, KUNCI_SETTING_VALUE_MAX, "%s", b ? "everyone" : "none");
+        return KUNCI_OK;
+    }
     for (size_t i = 0; i < 3; i++)
         if (strcasecmp(value, words[i]) == 0 || (i == 0 && *value == '\0')) {
             snprintf(out, KUNCI_SETTING_VALUE_MAX, "%s", words[i]);

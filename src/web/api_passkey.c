@@ -367,13 +367,20 @@ enum MHD_Result api_passkey_register_finish(struct web_request *rq)
 
 /* ---- The second factor at sign-in ---- */
 
+/* /session/webauthn without a session that owes its second factor is passwordless sign-in
+ * (the same as /session/passkey). */
+static bool owes_second_factor(struct web_request *rq)
+{
+    return rq->has_session && web_next(rq) == KUNCI_NEXT_SECOND_FACTOR;
+}
+
 enum MHD_Result api_passkey_second_begin(struct web_request *rq)
 {
     enum MHD_Result ret;
     struct credential_list c;
 
-    if (web_next(rq) != KUNCI_NEXT_SECOND_FACTOR)
-        return api_error(rq, 409, "not_needed", "No second factor is needed now.");
+    if (!owes_second_factor(rq))
+        return api_passkey_sign_in_begin(rq);
     if (!passkeys_usable(rq, false, &ret))
         return ret;
     int r = account_credentials(rq, &c);
@@ -397,8 +404,8 @@ enum MHD_Result api_passkey_second_finish(struct web_request *rq)
     struct kunci_passkey pk;
     const char *why = NULL;
 
-    if (web_next(rq) != KUNCI_NEXT_SECOND_FACTOR)
-        return api_error(rq, 409, "not_needed", "No second factor is needed now.");
+    if (!owes_second_factor(rq))
+        return api_passkey_sign_in_finish(rq);
     if (!passkeys_usable(rq, false, &ret))
         return ret;
     if (!response_read(rq, false, &x)) {

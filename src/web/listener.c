@@ -251,11 +251,15 @@ static enum MHD_Result handle_api(struct web_request *rq, struct web_conn *wc)
     /* Every change but signing in (with a password or a passkey) or starting a password reset
      * carries the session's CSRF token. Those are checked for their Origin, and a passkey's
      * answer names the page that asked for it besides. */
+    bool owes_proof = rq->has_session && rq->session.stage == KUNCI_SESSION_PASSWORD;
+    bool passkey_in = strcmp(rq->path, "/session/passkey/begin") == 0 ||
+                      strcmp(rq->path, "/session/passkey/finish") == 0 ||
+                      /* passwordless there too, unless the session owes a second factor */
+                      (!owes_proof && (strcmp(rq->path, "/session/webauthn/begin") == 0 ||
+                                       strcmp(rq->path, "/session/webauthn/finish") == 0));
     bool signing_in =
-        strcmp(rq->method, "POST") == 0 &&
-        (strcmp(rq->path, "/session") == 0 || strcmp(rq->path, "/session/passkey/begin") == 0 ||
-         strcmp(rq->path, "/session/passkey/finish") == 0 ||
-         strcmp(rq->path, "/password-reset") == 0);
+        strcmp(rq->method, "POST") == 0 && (strcmp(rq->path, "/session") == 0 || passkey_in ||
+                                            strcmp(rq->path, "/password-reset") == 0);
     const struct web_route *route = web_route_find(rq);
     if (route != NULL && route->stage == WEB_RESET &&
         (!rq->has_session || rq->session.stage != KUNCI_SESSION_RESET))

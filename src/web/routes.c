@@ -20,8 +20,9 @@ static const struct web_route routes[] = {
     {"POST", "/session/code", WEB_SESSION, false, false, false, api_session_code},
     {"POST", "/session/verify", WEB_SESSION, false, false, false, api_session_verify},
     {"POST", "/session/backup-code", WEB_SESSION, false, false, false, api_session_backup_code},
-    {"POST", "/session/webauthn/begin", WEB_SESSION, false, false, false, api_passkey_second_begin},
-    {"POST", "/session/webauthn/finish", WEB_SESSION, false, false, false,
+    /* The second factor when the session owes it, else passwordless sign-in. */
+    {"POST", "/session/webauthn/begin", WEB_PUBLIC, false, false, false, api_passkey_second_begin},
+    {"POST", "/session/webauthn/finish", WEB_PUBLIC, false, false, false,
      api_passkey_second_finish},
     {"POST", "/session/passkey/begin", WEB_PUBLIC, false, false, false, api_passkey_sign_in_begin},
     {"POST", "/session/passkey/finish", WEB_PUBLIC, false, false, false,

@@ -223,6 +223,12 @@ def test_passwordless(kunci):
     status, s, _ = c.call("POST", "/session/passkey/finish", answer)
     assert status == 200 and s["user"]["login"] == login and s["next"] == "done"
     assert is_full(c)
+    # /session/webauthn without a session that owes a second factor is the same sign-in.
+    other = kunci.web()
+    _, opts, _ = other.call("POST", "/session/webauthn/begin", {})
+    assert "allowCredentials" in opts["publicKey"] and not opts["publicKey"]["allowCredentials"]
+    status, s2, _ = other.call("POST", "/session/webauthn/finish", auth.get(opts, origin(kunci)))
+    assert status == 200 and s2["user"]["login"] == login
     # Replayed, by anyone.
     assert kunci.web().call("POST", "/session/passkey/finish", answer)[1]["error"] == "passkey_replayed"
     # Another account's user handle with this credential.

@@ -22,6 +22,7 @@
 #include "core/accounts.h"
 #include "core/err.h"
 #include "core/passkey.h"
+#include "core/settings.h"
 #include "core/webauthn.h"
 #include "fixture.h"
 
@@ -744,6 +745,41 @@ static void test_counter_and_user_handle(void **state)
     soft_free(&synced);
 }
 
+/* mfa_phishing_resistant_required: whom it names. */
+static void test_policy_names(void **state)
+{
+    struct fixture *f = *state;
+    const struct kunci_setting_def *d = kunci_setting_find("mfa_phishing_resistant_required");
+    char canon[KUNCI_SETTING_VALUE_MAX];
+    bool alice, bob;
+    static const struct {
+        const char *value, *canonical;
+        bool alice, bob;
+    } cases[] = {
+        {"none", "none", false, false},
+        {"", "none", false, false},
+        {"Everyone", "everyone", true, true},
+        {"true", "everyone", true, true},
+        {"off", "none", false, false},
+        {"admins", "admins", true, false},
+        {" Bob@Example.org, carol@example.org", "bob@example.org,carol@example.org", false, true},
+        {"bob@example.org.evil", "bob@example.org.evil", false, false},
+    };
+
+    f->alice.role = KUNCI_ROLE_ADMIN;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(kunci_setting_canonical(d, cases[i].value, canon), KUNCI_OK);
+        assert_string_equal(canon, cases[i].canonical);
+        assert_int_equal(kunci_store_setting_set(&f->t.h, d->key, canon), KUNCI_OK);
+        assert_int_equal(kunci_policy_names(&f->t.h, d->key, &f->alice, &alice), KUNCI_OK);
+        assert_int_equal(kunci_policy_names(&f->t.h, d->key, &f->bob, &bob), KUNCI_OK);
+        assert_int_equal(alice, cases[i].alice);
+        assert_int_equal(bob, cases[i].bob);
+    }
+    assert_int_equal(kunci_setting_canonical(d, "bob", canon), KUNCI_ERR_INVALID);
+    assert_int_equal(kunci_setting_canonical(d, ",,", canon), KUNCI_ERR_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -753,6 +789,7 @@ int main(void)
         cmocka_unit_test(test_chromium_vectors),
         cmocka_unit_test_setup_teardown(test_challenges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counter_and_user_handle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_names, setup, teardown),
     };
     if (sodium_init() < 0)
         return 1;
