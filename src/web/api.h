@@ -48,6 +48,9 @@ enum MHD_Result api_method_default(struct web_request *rq);
 enum MHD_Result api_method_delete(struct web_request *rq);
 enum MHD_Result api_setup_complete(struct web_request *rq);
 enum MHD_Result api_setup_later(struct web_request *rq);
+/* A method was verified (a code, or a passkey registered) in this session: set-up may
+ * complete in it; one still setting up gets a new token. */
+int web_method_verified(struct web_request *rq);
 /* api_app_passwords.c */
 enum MHD_Result api_app_passwords_list(struct web_request *rq);
 enum MHD_Result api_app_passwords_create(struct web_request *rq);

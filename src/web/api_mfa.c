@@ -100,6 +100,17 @@ static void method_event(struct web_request *rq, const char *name, int64_t id)
     web_event(rq, name, NULL, NULL, NULL, label);
 }
 
+int web_method_verified(struct web_request *rq)
+{
+    /* Set-up may complete in this session, and only in one where a method was verified.
+     * A session still setting up has just proven a second factor: it gets a new token
+     * (a full session adding a method keeps its own, so its other tabs go on). */
+    rq->session.mfa_at = rq->now;
+    if (rq->session.stage == KUNCI_SESSION_FULL)
+        return kunci_store_session_update(rq->h, &rq->session);
+    return web_session_rotate(rq, rq->session.stage);
+}
+
 enum MHD_Result api_method_verify(struct web_request *rq)
 {
     int64_t id;
@@ -113,15 +124,7 @@ enum MHD_Result api_method_verify(struct web_request *rq)
     if (r != KUNCI_OK)
         return web_code_error(rq, r, retry_after);
     method_event(rq, "method_added", id);
-    /* Set-up may complete in this session, and only in one where a method was verified.
-     * A session still setting up has just proven a second factor: it gets a new token
-     * (a full session adding a method keeps its own, so its other tabs go on). */
-    rq->session.mfa_at = rq->now;
-    if (rq->session.stage == KUNCI_SESSION_FULL)
-        r = kunci_store_session_update(rq->h, &rq->session);
-    else
-        r = web_session_rotate(rq, rq->session.stage);
-    if (r != KUNCI_OK)
+    if ((r = web_method_verified(rq)) != KUNCI_OK)
         return api_fail(rq, r);
     /* csrf: the new token's, when the session was given one. */
     return api_json(rq, 200,

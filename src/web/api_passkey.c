@@ -350,14 +350,7 @@ enum MHD_Result api_passkey_register_finish(struct web_request *rq)
     char label[320];
     passkey_label(rq, pk.method_id, label, sizeof(label));
     web_event(rq, "method_added", NULL, NULL, NULL, label);
-    /* As a verified code (api_method_verify): set-up may complete in this session; one still
-     * setting up has just proven a second factor and gets a new token. */
-    rq->session.mfa_at = rq->now;
-    if (rq->session.stage == KUNCI_SESSION_FULL)
-        r = kunci_store_session_update(rq->h, &rq->session);
-    else
-        r = web_session_rotate(rq, rq->session.stage);
-    if (r != KUNCI_OK)
+    if ((r = web_method_verified(rq)) != KUNCI_OK)
         return api_fail(rq, r);
     return api_json(rq, 200,
                     json_pack("{s:b, s:I, s:o, s:s}", "verified", 1, "method_id",
@@ -458,16 +451,21 @@ enum MHD_Result api_passkey_sign_in_finish(struct web_request *rq)
                                        &x.r, rq->now, &pk, &why);
     response_free(&x);
     memset(&a, 0, sizeof(a));
-    if (r == KUNCI_OK &&
-        (r = kunci_store_account_by_id(rq->h, pk.account_id, &a)) == KUNCI_ERR_NOT_FOUND)
-        r = KUNCI_ERR_NOT_FOUND;
+    if (r == KUNCI_OK) /* its account deleted meanwhile: as if unknown */
+        r = kunci_store_account_by_id(rq->h, pk.account_id, &a);
+    if (r == KUNCI_OK && rq->ctx->cfg.log_allowed)
+        kunci_log_decision(&(struct kunci_log_decision){
+            .event = "web.sign_in",
+            .endpoint = rq->path,
+            .login = a.login,
+            .protocol = "web",
+            .client_ip = rq->client_ip,
+            .result = a.enabled ? "allowed" : "disabled",
+            .via = "passkey",
+            .duration_us = kunci_log_now_us() - rq->started_us,
+        });
     struct kunci_event ev;
-    kunci_event_init(&ev, "sign_in", rq->now);
-    KUNCI_EVENT_SET(&ev, actor, a.login);
-    KUNCI_EVENT_SET(&ev, subject, a.login);
-    ev.account_id = a.id;
-    KUNCI_EVENT_SET(&ev, client_ip, rq->client_ip);
-    KUNCI_EVENT_SET(&ev, agent, rq->user_agent);
+    web_sign_in_event(rq, a.login, a.id, &ev);
     KUNCI_EVENT_SET(&ev, detail, "passkey");
     if (r != KUNCI_OK) {
         KUNCI_EVENT_SET(&ev, outcome, r == KUNCI_ERR_TEMPFAIL ? "tempfail" : "refused");

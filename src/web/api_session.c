@@ -148,12 +148,7 @@ enum MHD_Result api_sign_in(struct web_request *rq)
             .duration_us = kunci_log_now_us() - rq->started_us,
         });
     struct kunci_event ev;
-    kunci_event_init(&ev, "sign_in", rq->now);
-    KUNCI_EVENT_SET(&ev, actor, out.login);
-    KUNCI_EVENT_SET(&ev, subject, out.login);
-    ev.account_id = out.account_id;
-    KUNCI_EVENT_SET(&ev, client_ip, rq->client_ip);
-    KUNCI_EVENT_SET(&ev, agent, rq->user_agent);
+    web_sign_in_event(rq, out.login, out.account_id, &ev);
     if (result != KUNCI_AUTH_ALLOWED) {
         KUNCI_EVENT_SET(&ev, outcome, result == KUNCI_AUTH_TEMPFAIL ? "tempfail" : "refused");
         KUNCI_EVENT_SET(&ev, reason, kunci_auth_result_name(result));

@@ -253,6 +253,17 @@ enum MHD_Result web_codes_refused(struct web_request *rq, int64_t retry_after)
                      "Too many codes were sent. Wait before asking for another one.", retry_after);
 }
 
+void web_sign_in_event(struct web_request *rq, const char *login, int64_t account_id,
+                       struct kunci_event *ev)
+{
+    kunci_event_init(ev, "sign_in", rq->now);
+    KUNCI_EVENT_SET(ev, actor, login);
+    KUNCI_EVENT_SET(ev, subject, login);
+    ev->account_id = account_id;
+    KUNCI_EVENT_SET(ev, client_ip, rq->client_ip);
+    KUNCI_EVENT_SET(ev, agent, rq->user_agent);
+}
+
 void web_event(struct web_request *rq, const char *name, const struct kunci_account *subject,
                const char *outcome, const char *reason, const char *detail)
 {

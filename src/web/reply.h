@@ -33,6 +33,10 @@ void web_set_device_cookie(struct web_request *rq, const char *token, int days);
  * gains rights), keeping when its password and second factor were proven; sets the cookie. */
 int web_session_rotate(struct web_request *rq, enum kunci_session_stage stage);
 
+/* A web sign-in's event, begun: who (login, account_id 0 when unknown), from the browser's
+ * address and user agent; the caller adds the outcome and emits it. */
+void web_sign_in_event(struct web_request *rq, const char *login, int64_t account_id,
+                       struct kunci_event *ev);
 /* An event in the activity record for this request: the signed-in user (or the login
  * trying to sign in) acts on subject (NULL: their own account), from the browser's address
  * and user agent; outcome NULL is "ok". */
