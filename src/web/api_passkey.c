@@ -51,25 +51,24 @@ static bool b64_member(json_t *obj, const char *key, size_t max, uint8_t **bin_r
     return true;
 }
 
-/* The providers' table (web/passkey-providers.json), read once. */
+/* The providers' table (web/passkey-providers.json), read once: it is data kunci ships, so
+ * a missing or damaged file only leaves passkeys with their default names. */
 static json_t *providers;
-static char providers_root[4096];
-static pthread_once_t providers_once = PTHREAD_ONCE_INIT;
-
-static void providers_load(void)
-{
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/passkey-providers.json", providers_root);
-    providers = json_load_file(path, 0, NULL);
-}
+static bool providers_read;
+static pthread_mutex_t providers_lock = PTHREAD_MUTEX_INITIALIZER;
 
 const char *web_passkey_provider(const char *web_root, const uint8_t aaguid[16])
 {
-    char id[37];
-    if (providers_root[0] == '\0')
-        snprintf(providers_root, sizeof(providers_root), "%s", web_root);
-    pthread_once(&providers_once, providers_load);
+    char id[37], path[4200];
+    pthread_mutex_lock(&providers_lock);
+    if (!providers_read) {
+        snprintf(path, sizeof(path), "%s/passkey-providers.json", web_root);
+        providers = json_load_file(path, 0, NULL);
+        providers_read = true;
+    }
+    pthread_mutex_unlock(&providers_lock);
     kunci_aaguid_format(aaguid, id);
+    /* Read-only from here on: jansson's lookups of an unchanging object are safe together. */
     return json_string_value(json_object_get(providers, id));
 }
 
