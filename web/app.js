@@ -551,6 +551,11 @@ async function chooseMethod(adding, replacing) {
   // Passkeys first where the browser can make one; only them where the organization says so.
   let kinds = replacing ? [replacing.kind] : state.config.methods.filter((m) => m !== "passkey" || passkeysSupported());
   if (!replacing && state.session.passkey_required) kinds = kinds.filter((m) => m === "passkey");
+  if (!kinds.length) {
+    return show(adding ? t("security.add_method") : t("setup.step_method"),
+      h("p", { class: "error", role: "alert", id: "error" }, t("passkey.unsupported")),
+      h("button", { type: "button", class: "secondary", id: "cancel-setup", onclick: () => go(adding ? "/security" : "/setup") }, t("common.cancel")));
+  }
   const picker = h("select", { id: "method" },
     ...kinds.map((m) => h("option", { value: m }, t(names[m]))));
   const area = h("div", { id: "method-area" });
