@@ -31,8 +31,14 @@ struct guarded_conn {
     _Atomic int64_t started_ms; /* when its current request began */
     atomic_bool in_request;     /* its headers are in: the deadline no longer applies */
     bool shut;
+    /* Not a connection yet: a place an accepted address holds until libmicrohttpd says the
+     * connection started (0 once it did). The thread pool's threads accept at once, so the
+     * cap is checked and the place taken in one step; a place never taken expires. */
+    int64_t reserved_ms;
     char address[KUNCI_IP_MAX + 1];
 };
+
+#define RESERVATION_MS 2000
 
 struct conn_guard {
     struct conn_guard_options opt;
@@ -106,14 +112,43 @@ static bool exempt(const struct conn_guard *g, const char *address)
            kunci_ip_parse(address, &ip) == KUNCI_OK && kunci_networks_allow(g->opt.exempt, &ip);
 }
 
-/* Connections of one address; lock held. Only counted when the total could exceed the cap. */
-static unsigned address_count(const struct conn_guard *g, const char *address)
+static void unlink_conn(struct conn_guard *g, struct guarded_conn *c)
+{
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        g->head = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    g->count--;
+}
+
+static void link_conn(struct conn_guard *g, struct guarded_conn *c)
+{
+    c->prev = NULL;
+    c->next = g->head;
+    if (g->head != NULL)
+        g->head->prev = c;
+    g->head = c;
+    g->count++;
+}
+
+/* Connections (and places held) of one address; lock held. Only counted when the total
+ * could exceed the cap; places that were never taken are dropped on the way. */
+static unsigned address_count(struct conn_guard *g, const char *address, int64_t now)
 {
     unsigned n = 0;
     if (g->count < g->opt.per_address)
         return 0;
-    for (const struct guarded_conn *c = g->head; c != NULL; c = c->next)
+    for (struct guarded_conn *c = g->head, *next; c != NULL; c = next) {
+        next = c->next;
+        if (c->reserved_ms != 0 && now - c->reserved_ms > RESERVATION_MS) {
+            unlink_conn(g, c);
+            free(c);
+            continue;
+        }
         n += strcmp(c->address, address) == 0;
+    }
     return n;
 }
 
@@ -126,10 +161,20 @@ enum MHD_Result conn_guard_accept(void *cls, const struct sockaddr *addr, sockle
 
     if (!http_sockaddr_text(addr, address, sizeof(address)))
         return MHD_YES;
+    struct guarded_conn *place = calloc(1, sizeof(*place));
+    if (place == NULL)
+        return MHD_NO;
+    place->fd = -1;
+    place->reserved_ms = now_ms();
+    snprintf(place->address, sizeof(place->address), "%s", address);
     pthread_mutex_lock(&g->lock);
     ok = g->stopping == false &&
-         (exempt(g, address) || address_count(g, address) < g->opt.per_address);
+         (exempt(g, address) || address_count(g, address, place->reserved_ms) < g->opt.per_address);
+    if (ok)
+        link_conn(g, place);
     pthread_mutex_unlock(&g->lock);
+    if (!ok)
+        free(place);
     if (!ok)
         conn_guard_say(g,
                        "refused a connection from %s: it holds %u already "
@@ -149,20 +194,24 @@ void conn_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_con
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         const union MHD_ConnectionInfo *ad =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        c = calloc(1, sizeof(*c));
-        if (c == NULL)
-            return; /* unguarded but served; the MHD limits still hold */
-        c->fd = fd != NULL ? fd->connect_fd : -1;
-        atomic_store(&c->started_ms, now_ms());
-        http_sockaddr_text(ad != NULL ? ad->client_addr : NULL, c->address, sizeof(c->address));
+        char address[KUNCI_IP_MAX + 1] = "";
+        http_sockaddr_text(ad != NULL ? ad->client_addr : NULL, address, sizeof(address));
+        /* The place its address took when it was accepted, else a new entry. */
         pthread_mutex_lock(&g->lock);
-        c->next = g->head;
-        if (g->head != NULL)
-            g->head->prev = c;
-        g->head = c;
-        g->count++;
+        for (c = g->head; c != NULL; c = c->next)
+            if (c->reserved_ms != 0 && strcmp(c->address, address) == 0)
+                break;
+        if (c == NULL && (c = calloc(1, sizeof(*c))) != NULL) {
+            snprintf(c->address, sizeof(c->address), "%s", address);
+            link_conn(g, c);
+        }
+        if (c != NULL) {
+            c->reserved_ms = 0;
+            c->fd = fd != NULL ? fd->connect_fd : -1;
+            atomic_store(&c->started_ms, now_ms());
+        }
         pthread_mutex_unlock(&g->lock);
-        *socket_context = c;
+        *socket_context = c; /* NULL: unguarded but served; the MHD limits still hold */
         return;
     }
     if (c == NULL)
@@ -170,13 +219,7 @@ void conn_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_con
     /* MHD closes the socket only after this returns: the sweeper, under the same lock,
      * never shuts down a descriptor that was closed and reused. */
     pthread_mutex_lock(&g->lock);
-    if (c->prev != NULL)
-        c->prev->next = c->next;
-    else
-        g->head = c->next;
-    if (c->next != NULL)
-        c->next->prev = c->prev;
-    g->count--;
+    unlink_conn(g, c);
     pthread_mutex_unlock(&g->lock);
     free(c);
     *socket_context = NULL;
@@ -302,6 +345,12 @@ void conn_guard_free(struct conn_guard *g)
     conn_guard_stop_accepting(g);
     if (g->sweeping)
         pthread_join(g->sweeper, NULL);
+    /* Places accepted addresses held for connections that never started. */
+    while (g->head != NULL) {
+        struct guarded_conn *c = g->head;
+        unlink_conn(g, c);
+        free(c);
+    }
     pthread_cond_destroy(&g->stop_cond);
     pthread_mutex_destroy(&g->lock);
     free(g);
