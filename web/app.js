@@ -971,7 +971,11 @@ async function security() {
           try { await withPassword(() => api("DELETE", "/methods/" + m.id)); route(); } catch (e) { say(err, problem(e)); }
         } }, t("security.remove"))))));
   const grace = state.session.setup_grace;
+  const needsPasskey = state.session.passkey_required && !state.session.methods.some((m) => m.kind === "passkey");
   const parts = [
+    needsPasskey ? h("div", { class: "notice", id: "passkey-required" },
+      h("p", {}, t("passkey.required_notice")),
+      passkeysSupported() ? h("button", { id: "add-passkey", onclick: () => chooseMethod(true) }, t("passkey.add")) : null) : null,
     user.mfa_state === "enabled" ? h("div", { class: "notice", id: "setup-pending" },
       h("p", {}, grace ? t("security.setup_by", { date: when(grace.until) }) : t("security.setup_pending")),
       h("button", { id: "setup-from-security", onclick: () => go("/setup") }, t("setup.button"))) : null,

@@ -201,13 +201,20 @@ test("mfa_phishing_resistant_required: only the passkey opens the web; app passw
   await page.waitForSelector("#app-password");
   const appPassword = (await page.textContent("#app-password")).trim();
   await page.click("#done");
-  await page.click("#add-method");
-  await page.waitForSelector("#create-passkey");
-  await page.click("#create-passkey");
-  await page.waitForSelector("#verified");
-
   stack.kunci("settings", "set", "mfa_phishing_resistant_required", user.login);
   try {
+    // Named, without a passkey yet: Security info asks for one; the wizard offers only that.
+    await page.goto(web + "/security");
+    await page.waitForSelector("#passkey-required");
+    await page.click("#add-passkey");
+    await page.waitForSelector("#create-passkey");
+    assert.deepEqual(await page.$$eval("#method option", (os) => os.map((o) => o.value)), ["passkey"]);
+    await page.click("#create-passkey");
+    await page.waitForSelector("#verified");
+    await page.goto(web + "/security");
+    await page.waitForSelector("#methods");
+    assert.equal(await page.$("#passkey-required"), null);
+
     await page.goto(web + "/security");
     await auth.presence(false);
     await signOut(page);
