@@ -788,7 +788,12 @@ function showNewAppPassword(title, password, intro, done, step) {
 // ---- Second factor at sign-in -------------------------------------------------------
 // What a method is, as Security info lists it: "Authenticator app", "Phone +62 ••••7890".
 function methodName(m) {
-  if (m.kind === "passkey") return m.target || t("method.passkey");
+  if (m.kind === "passkey") {
+    // "Work laptop (passkey)"; a default name already says what it is.
+    const what = t(m.discoverable === false ? "method.security_key" : "method.a_passkey");
+    if (!m.target) return t("method.passkey");
+    return m.target.toLowerCase() === what.toLowerCase() ? m.target : t("method.name_passkey", { name: m.target, what });
+  }
   if (m.kind === "totp") return t("method.name_totp");
   return t(m.kind === "phone" ? "method.name_phone" : "method.name_email", { target: m.target });
 }
@@ -878,7 +883,7 @@ function verifyPasskey(m, methods) {
       go(nextPath(state.session));
     } catch (e) { say(err, passkeyProblem(e)); use.focus(); }
   }));
-  show(t("verify.title"), h("p", {}, t("verify.passkey_intro")), use,
+  show(t("verify.passkey_title"), h("p", {}, t("verify.passkey_intro")), use,
     state.session.passkey_only ? null : h("label", { class: "inline", for: "remember" }, remember, t("verify.remember", { days: state.config.remember_device_days })),
     err, ...otherMethods(m, methods), signOutButton());
   use.focus();
