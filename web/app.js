@@ -1323,7 +1323,9 @@ async function admin(created) {
   }
   more.addEventListener("click", () => working(more, page));
   const list = () => [...selected];
-  const done = (key, n) => { admin(); setTimeout(() => say(document.getElementById("error"), t(key, { n }), true), 0); };
+  // The list again, then the message on it: said before the new page was shown, it went
+  // with the old one (a flash, and a test that sometimes missed it).
+  const done = async (key, n) => { await admin(); say(document.getElementById("error"), t(key, { n }), true); };
   bulk.forEach((button, i) => {
     const st = ["enabled", "enforced", "disabled"][i];
     button.addEventListener("click", async () => {
@@ -1344,7 +1346,7 @@ async function admin(created) {
       if (!(await confirmDialog(t("admin.bulk_" + st + "_title", { n: logins.length }), text, extra, t("admin.bulk_" + st), st !== "enabled"))) return;
       try {
         const r = await withPassword(() => api("POST", "/admin/users/mfa", { logins, mfa_state: st }));
-        if (r !== false) done("admin.bulk_done", logins.length);
+        if (r !== false) await done("admin.bulk_done", logins.length);
       } catch (e) { say(err, problem(e)); }
     });
   });
@@ -1359,7 +1361,7 @@ async function admin(created) {
     if (!chosen.length) return;
     try {
       const r = await withPassword(() => api("POST", "/admin/users/manage", { logins, actions: chosen }));
-      if (r !== false) done("admin.bulk_done", logins.length);
+      if (r !== false) await done("admin.bulk_done", logins.length);
     } catch (e) { say(err, problem(e)); }
   });
   await page();
