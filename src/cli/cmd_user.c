@@ -222,12 +222,11 @@ static int add_method(void *arg, const struct kunci_mfa_method *m)
     return 0;
 }
 
-static int add_passkey(void *arg, const struct kunci_passkey *pk, const char *name)
+static int add_passkey(void *arg, const struct kunci_passkey *pk)
 {
     json_t *m;
     size_t i;
     char aaguid[37], used[32] = "";
-    (void)name;
     kunci_aaguid_format(pk->aaguid, aaguid);
     if (pk->last_used_at != 0)
         kunci_time_format(pk->last_used_at, used, sizeof(used));

@@ -117,8 +117,6 @@ int kunci_passkey_register(const struct kunci_ctx *ctx, struct kunci_store_handl
                            const struct kunci_passkey_response *resp, int64_t now,
                            struct kunci_passkey *pk_r, const char **why_r)
 {
-    struct kunci_passkey existing;
-
     *why_r = NULL;
     memset(pk_r, 0, sizeof(*pk_r));
     if (!kunci_passkey_name_ok(name)) {
@@ -134,11 +132,6 @@ int kunci_passkey_register(const struct kunci_ctx *ctx, struct kunci_store_handl
                                 resp->attestation, resp->attestation_len, uv, pk_r, why_r);
     if (r != KUNCI_OK)
         return r;
-    r = kunci_store_passkey_find(h, pk_r->credential_id, pk_r->credential_id_len, &existing);
-    if (r == KUNCI_OK)
-        return KUNCI_ERR_EXISTS;
-    if (r != KUNCI_ERR_NOT_FOUND)
-        return r;
     pk_r->account_id = acct->id;
     pk_r->discoverable = resp->discoverable;
     pk_r->created_at = now;
@@ -149,6 +142,7 @@ int kunci_passkey_register(const struct kunci_ctx *ctx, struct kunci_store_handl
     m.account_id = acct->id;
     m.created_at = now;
     snprintf(m.target, sizeof(m.target), "%s", name);
+    /* A credential registered already (to anyone) meets the unique constraint: EXISTS. */
     r = kunci_store_passkey_insert(h, &m, pk_r);
     pk_r->method_id = m.id;
     return r;

@@ -26,7 +26,7 @@ typedef int (*kunci_account_cb)(void *arg, const struct kunci_account *acct);
 typedef int (*kunci_app_password_cb)(void *arg, const struct kunci_app_password *ap);
 typedef int (*kunci_setting_cb)(void *arg, const char *key, const char *value);
 typedef int (*kunci_method_cb)(void *arg, const struct kunci_mfa_method *method);
-typedef int (*kunci_passkey_cb)(void *arg, const struct kunci_passkey *pk, const char *name);
+typedef int (*kunci_passkey_cb)(void *arg, const struct kunci_passkey *pk);
 
 /* account_update flags */
 #define KUNCI_UPDATE_REVOKE_APP_PASSWORDS 1u

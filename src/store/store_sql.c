@@ -836,7 +836,7 @@ static int each_passkey(void *arg, const struct kunci_sql_row *row)
     struct each_passkey *e = arg;
     struct kunci_passkey pk;
     decode_passkey(row, &pk);
-    return e->cb(e->arg, &pk, NULL);
+    return e->cb(e->arg, &pk);
 }
 
 static int passkey_list(struct kunci_store *s, int64_t account_id, kunci_passkey_cb cb, void *arg)

@@ -93,10 +93,8 @@ static enum MHD_Result begin_code(struct web_request *rq, enum kunci_method_kind
 
 static void method_event(struct web_request *rq, const char *name, int64_t id)
 {
-    char label[320] = "";
-    struct kunci_mfa_method m;
-    if (kunci_store_method_get(rq->h, rq->account.id, id, &m) == KUNCI_OK)
-        web_method_label(&m, label, sizeof(label));
+    char label[320];
+    web_method_label_of(rq, id, "", label, sizeof(label));
     web_event(rq, name, NULL, NULL, NULL, label);
 }
 
@@ -171,10 +169,8 @@ enum MHD_Result api_method_delete(struct web_request *rq)
     int64_t id;
     if (!web_param_id(rq, 0, &id))
         return api_error(rq, 404, "not_found", "No such method.");
-    char label[320] = "";
-    struct kunci_mfa_method m;
-    if (kunci_store_method_get(rq->h, rq->account.id, id, &m) == KUNCI_OK)
-        web_method_label(&m, label, sizeof(label));
+    char label[320];
+    web_method_label_of(rq, id, "", label, sizeof(label));
     int r = kunci_mfa_remove(rq->h, &rq->account, id);
     if (r == KUNCI_OK)
         web_event(rq, "method_removed", NULL, NULL, NULL, label);

@@ -4,7 +4,6 @@
  * Binary fields travel as base64url without padding, as WebAuthn's JSON forms do. */
 #include "web/api.h"
 
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,27 +50,6 @@ static bool b64_member(json_t *obj, const char *key, size_t max, uint8_t **bin_r
     return true;
 }
 
-/* The providers' table (web/passkey-providers.json), read once: it is data kunci ships, so
- * a missing or damaged file only leaves passkeys with their default names. */
-static json_t *providers;
-static bool providers_read;
-static pthread_mutex_t providers_lock = PTHREAD_MUTEX_INITIALIZER;
-
-const char *web_passkey_provider(const char *web_root, const uint8_t aaguid[16])
-{
-    char id[37], path[4200];
-    pthread_mutex_lock(&providers_lock);
-    if (!providers_read) {
-        snprintf(path, sizeof(path), "%s/passkey-providers.json", web_root);
-        providers = json_load_file(path, 0, NULL);
-        providers_read = true;
-    }
-    pthread_mutex_unlock(&providers_lock);
-    kunci_aaguid_format(aaguid, id);
-    /* Read-only from here on: jansson's lookups of an unchanging object are safe together. */
-    return json_string_value(json_object_get(providers, id));
-}
-
 /* Whether passkeys may be used: kunci.conf names a relying party browsers accept and, to
  * register one or to sign in without a password, the organization offers them (a passkey
  * registered before mfa_webauthn_allowed was turned off stays a second factor, as an
@@ -100,11 +78,6 @@ static bool passkeys_usable(struct web_request *rq, bool offered_needed, enum MH
     return true;
 }
 
-static bool passkeys_on(struct web_request *rq, enum MHD_Result *ret_r)
-{
-    return passkeys_usable(rq, true, ret_r);
-}
-
 static const char *uv_word(bool required)
 {
     return required ? "required" : "preferred";
@@ -115,10 +88,9 @@ struct credential_list {
     int n;
 };
 
-static int add_credential(void *arg, const struct kunci_passkey *pk, const char *name)
+static int add_credential(void *arg, const struct kunci_passkey *pk)
 {
     struct credential_list *c = arg;
-    (void)name;
     json_t *d = json_pack("{s:s, s:o}", "type", "public-key", "id",
                           b64url(pk->credential_id, pk->credential_id_len));
     if (pk->transports[0] != '\0') {
@@ -239,15 +211,6 @@ static const char *passkey_error_name(int r)
     return "internal";
 }
 
-/* "passkey Laptop": the method as the activity record names it. */
-static void passkey_label(struct web_request *rq, int64_t method_id, char *out, size_t size)
-{
-    struct kunci_mfa_method m;
-    snprintf(out, size, "passkey");
-    if (kunci_store_method_get(rq->h, rq->account.id, method_id, &m) == KUNCI_OK)
-        web_method_label(&m, out, size);
-}
-
 /* A refusal as the API says it; the reason goes to the log, not to the browser. */
 static enum MHD_Result passkey_refused(struct web_request *rq, int r, const char *why,
                                        const char *login)
@@ -285,7 +248,7 @@ enum MHD_Result api_passkey_register_begin(struct web_request *rq)
     struct credential_list c;
     uint8_t handle[KUNCI_USER_HANDLE_BYTES];
 
-    if (!passkeys_on(rq, &ret))
+    if (!passkeys_usable(rq, true, &ret))
         return ret;
     int r = account_credentials(rq, &c);
     if (r != KUNCI_OK) {
@@ -318,7 +281,7 @@ enum MHD_Result api_passkey_register_finish(struct web_request *rq)
     const char *why = NULL;
     char name[KUNCI_PASSKEY_NAME_MAX * 4 + 1];
 
-    if (!passkeys_on(rq, &ret))
+    if (!passkeys_usable(rq, true, &ret))
         return ret;
     if (!response_read(rq, true, &x)) {
         response_free(&x);
@@ -347,7 +310,7 @@ enum MHD_Result api_passkey_register_finish(struct web_request *rq)
     if (r != KUNCI_OK)
         return passkey_refused(rq, r, why, rq->account.login);
     char label[320];
-    passkey_label(rq, pk.method_id, label, sizeof(label));
+    web_method_label_of(rq, pk.method_id, "passkey", label, sizeof(label));
     web_event(rq, "method_added", NULL, NULL, NULL, label);
     if ((r = web_method_verified(rq)) != KUNCI_OK)
         return api_fail(rq, r);
@@ -409,7 +372,7 @@ enum MHD_Result api_passkey_second_finish(struct web_request *rq)
     response_free(&x);
     char label[320] = "passkey";
     if (r == KUNCI_OK)
-        passkey_label(rq, pk.method_id, label, sizeof(label));
+        web_method_label_of(rq, pk.method_id, "passkey", label, sizeof(label));
     web_event(rq, "second_factor", NULL, r == KUNCI_OK ? NULL : "refused",
               r == KUNCI_OK ? NULL : passkey_error_name(r), label);
     if (r != KUNCI_OK)
@@ -423,7 +386,7 @@ enum MHD_Result api_passkey_second_finish(struct web_request *rq)
 enum MHD_Result api_passkey_sign_in_begin(struct web_request *rq)
 {
     enum MHD_Result ret;
-    if (!passkeys_on(rq, &ret))
+    if (!passkeys_usable(rq, true, &ret))
         return ret;
     json_t *options = json_pack("{s:o, s:s, s:i, s:[], s:s}", "challenge",
                                 challenge_json(rq, KUNCI_PASSKEY_PASSWORDLESS, no_session), "rpId",
@@ -440,7 +403,7 @@ enum MHD_Result api_passkey_sign_in_finish(struct web_request *rq)
     struct kunci_account a;
     const char *why = NULL;
 
-    if (!passkeys_on(rq, &ret))
+    if (!passkeys_usable(rq, true, &ret))
         return ret;
     if (!response_read(rq, false, &x)) {
         response_free(&x);

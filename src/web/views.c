@@ -2,6 +2,7 @@
 #include "web/views.h"
 #include "web/api.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,8 +26,15 @@ json_t *web_session_json(struct web_request *rq)
     /* mfa_phishing_resistant_required: only passkeys are offered where it names the user. */
     bool named = web_passkey_named(rq);
     json_object_set_new(out, "passkey_required", json_boolean(named));
-    if (named && web_next(rq) == KUNCI_NEXT_SECOND_FACTOR)
-        json_object_set_new(out, "passkey_only", json_boolean(web_passkey_only(rq)));
+    if (named && web_next(rq) == KUNCI_NEXT_SECOND_FACTOR) {
+        /* web_passkey_only, from the methods listed above rather than read again */
+        bool has = false;
+        size_t i;
+        json_t *m;
+        json_array_foreach(json_object_get(out, "methods"), i, m) has =
+            has || strcmp(json_string_value(json_object_get(m, "kind")), "passkey") == 0;
+        json_object_set_new(out, "passkey_only", json_boolean(has));
+    }
     int total = 0, unused = 0;
     int64_t made = 0;
     char made_at[32];
@@ -82,6 +90,15 @@ void web_method_label(const struct kunci_mfa_method *m, char *out, size_t size)
     snprintf(out, size, "%s%s%s", kunci_method_kind_name(m->kind), masked[0] ? " " : "", masked);
 }
 
+void web_method_label_of(struct web_request *rq, int64_t id, const char *fallback, char *out,
+                         size_t size)
+{
+    struct kunci_mfa_method m;
+    snprintf(out, size, "%s", fallback);
+    if (kunci_store_method_get(rq->h, rq->account.id, id, &m) == KUNCI_OK)
+        web_method_label(&m, out, size);
+}
+
 static int add_method(void *arg, const struct kunci_mfa_method *m)
 {
     char masked[300], added[32];
@@ -96,19 +113,39 @@ static int add_method(void *arg, const struct kunci_mfa_method *m)
     return 0;
 }
 
+/* The providers' table (web/passkey-providers.json), read once: it is data kunci ships, so
+ * a missing or damaged file only leaves passkeys with their default names. */
+static json_t *providers;
+static bool providers_read;
+static pthread_mutex_t providers_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const char *web_passkey_provider(const char *web_root, const uint8_t aaguid[16])
+{
+    char id[37], path[4200];
+    pthread_mutex_lock(&providers_lock);
+    if (!providers_read) {
+        snprintf(path, sizeof(path), "%s/passkey-providers.json", web_root);
+        providers = json_load_file(path, 0, NULL);
+        providers_read = true;
+    }
+    pthread_mutex_unlock(&providers_lock);
+    kunci_aaguid_format(aaguid, id);
+    /* Read-only from here on: jansson's lookups of an unchanging object are safe together. */
+    return json_string_value(json_object_get(providers, id));
+}
+
 struct passkey_details {
     json_t *list;
     const char *web_root;
 };
 
 /* A passkey's details beside its method: last used, synced, where it lives. */
-static int add_passkey_details(void *arg, const struct kunci_passkey *pk, const char *name)
+static int add_passkey_details(void *arg, const struct kunci_passkey *pk)
 {
     struct passkey_details *d = arg;
     json_t *m;
     size_t i;
     char used[32] = "", aaguid[37];
-    (void)name;
     json_array_foreach(d->list, i, m)
     {
         if (json_integer_value(json_object_get(m, "id")) != pk->method_id)
