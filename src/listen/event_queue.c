@@ -1,7 +1,9 @@
 /* The server's sink for the activity record (core/events.h). A request thread copies its
  * event into a bounded queue under a mutex and goes on; one writer thread, with its own
- * store handle, writes the queue in batches (one transaction each), merging aggregated
- * events of the same row first, and once an hour deletes what is older than activity_days.
+ * store handle, drains the queue into a batch, merging aggregated events of the same row as
+ * they come, and writes the batch (one transaction) every FLUSH_MS or when it holds BATCH_MAX
+ * rows; once an hour it deletes what is older than activity_days. Commits follow the rows,
+ * not the requests: each one also empties every auth thread's cache (lookup_cache.h).
  * A full queue drops events and says how many in the log; a database away keeps the batch
  * and tries again. */
 #include "listen/event_queue.h"
@@ -36,6 +38,8 @@ struct event_queue {
     atomic_ulong dropped;
     struct kunci_event batch[BATCH_MAX];
     int batch_len;
+    int16_t slots[BATCH_MAX * 2]; /* aggregated rows of the batch by key: index + 1, 0 free */
+    bool flush_asked;
     event_written_fn written; /* each event once it is stored (notifications), or NULL */
     void *written_arg;
 };
@@ -48,45 +52,51 @@ static void enqueue(void *arg, const struct kunci_event *ev)
         atomic_fetch_add(&q->dropped, 1);
     } else {
         q->ring[(q->head + q->len) % QUEUE_MAX] = *ev;
-        if (++q->len == BATCH_MAX)
+        if (++q->len == QUEUE_MAX / 2)
             pthread_cond_signal(&q->wake);
     }
     pthread_mutex_unlock(&q->mu);
 }
 
-/* Takes up to BATCH_MAX queued events into the batch (after what a failed write left). */
+static size_t slot_of(const struct kunci_event *e)
+{
+    uint64_t h;
+    memcpy(&h, e->agg_key, sizeof(h)); /* SipHash output (core/events.c): evenly spread */
+    return (size_t)((h ^ (uint64_t)e->agg_bucket * 0x9e3779b97f4a7c15u) % (BATCH_MAX * 2));
+}
+
+/* Moves queued events into the batch until it holds BATCH_MAX rows: an aggregated event of a
+ * row the batch has already adds its count to that row. */
 static void take(struct event_queue *q)
 {
+    if (q->batch_len == 0)
+        memset(q->slots, 0, sizeof(q->slots));
     while (q->len > 0 && q->batch_len < BATCH_MAX) {
-        q->batch[q->batch_len++] = q->ring[q->head];
+        struct kunci_event *e = &q->ring[q->head];
+        struct kunci_event *row = NULL;
+        size_t i = 0;
+        if (e->aggregate) {
+            for (i = slot_of(e); q->slots[i] != 0; i = (i + 1) % (BATCH_MAX * 2)) {
+                struct kunci_event *b = &q->batch[q->slots[i] - 1];
+                if (b->agg_bucket == e->agg_bucket &&
+                    memcmp(b->agg_key, e->agg_key, KUNCI_EVENT_AGG_BYTES) == 0) {
+                    row = b;
+                    break;
+                }
+            }
+        }
+        if (row != NULL) {
+            row->count += e->count;
+            if (e->last_at > row->last_at)
+                row->last_at = e->last_at;
+        } else {
+            if (e->aggregate)
+                q->slots[i] = (int16_t)(q->batch_len + 1);
+            q->batch[q->batch_len++] = *e;
+        }
         q->head = (q->head + 1) % QUEUE_MAX;
         q->len--;
     }
-}
-
-/* Aggregated events of one row become one event with their counts summed. */
-static void merge(struct event_queue *q)
-{
-    int n = 0;
-    for (int i = 0; i < q->batch_len; i++) {
-        struct kunci_event *e = &q->batch[i];
-        int j = 0;
-        if (e->aggregate)
-            for (j = 0; j < n; j++)
-                if (q->batch[j].aggregate && q->batch[j].agg_bucket == e->agg_bucket &&
-                    memcmp(q->batch[j].agg_key, e->agg_key, KUNCI_EVENT_AGG_BYTES) == 0)
-                    break;
-        if (e->aggregate && j < n) {
-            q->batch[j].count += e->count;
-            if (e->last_at > q->batch[j].last_at)
-                q->batch[j].last_at = e->last_at;
-        } else {
-            if (n != i)
-                q->batch[n] = *e;
-            n++;
-        }
-    }
-    q->batch_len = n;
 }
 
 static void deadline_in(struct timespec *ts, int ms)
@@ -107,15 +117,25 @@ static void *writer(void *arg)
     int days = 30;
     bool failing = false;
 
+    struct timespec due;
+    deadline_in(&due, FLUSH_MS);
     pthread_mutex_lock(&q->mu);
     for (;;) {
-        struct timespec ts;
-        if (!q->stopping && (q->len < BATCH_MAX || failing)) {
-            deadline_in(&ts, failing ? RETRY_MS : FLUSH_MS);
-            pthread_cond_timedwait(&q->wake, &q->mu, &ts);
+        /* Until the batch is due (its time, a full batch, a flush asked, the stop), events
+         * waiting in the queue are merged into it; a failed write waits RETRY_MS. */
+        for (;;) {
+            take(q);
+            if (q->stopping || q->flush_asked || (q->batch_len == BATCH_MAX && !failing))
+                break;
+            struct timespec now_ts;
+            clock_gettime(CLOCK_REALTIME, &now_ts);
+            if (now_ts.tv_sec > due.tv_sec ||
+                (now_ts.tv_sec == due.tv_sec && now_ts.tv_nsec >= due.tv_nsec))
+                break;
+            pthread_cond_timedwait(&q->wake, &q->mu, &due);
         }
         bool stopping = q->stopping;
-        take(q);
+        q->flush_asked = false;
         pthread_mutex_unlock(&q->mu);
 
         int64_t now = (int64_t)time(NULL);
@@ -129,7 +149,6 @@ static void *writer(void *arg)
                 next_settings = now + SETTINGS_SECONDS;
             }
         }
-        merge(q);
         if (h != NULL && q->batch_len > 0) {
             r = kunci_store_event_write(h, q->batch, q->batch_len);
             if (r != KUNCI_OK && r != KUNCI_ERR_TEMPFAIL) {
@@ -154,6 +173,7 @@ static void *writer(void *arg)
         if (lost > 0)
             kunci_log("activity.dropped", "%lu events not recorded: the queue was full", lost);
 
+        deadline_in(&due, failing ? RETRY_MS : FLUSH_MS);
         pthread_mutex_lock(&q->mu);
         q->writes_done++;
         pthread_cond_broadcast(&q->flushed);
@@ -197,9 +217,11 @@ static void flush(void *arg)
     struct event_queue *q = arg;
     pthread_mutex_lock(&q->mu);
     unsigned long target = q->writes_done + 2; /* a whole pass after this call */
-    pthread_cond_signal(&q->wake);
-    while (q->writes_done < target && !q->stopping)
+    while (q->writes_done < target && !q->stopping) {
+        q->flush_asked = true;
+        pthread_cond_signal(&q->wake);
         pthread_cond_wait(&q->flushed, &q->mu);
+    }
     pthread_mutex_unlock(&q->mu);
 }
 
