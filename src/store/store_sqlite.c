@@ -10,7 +10,11 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,6 +277,11 @@ struct sqlite_db {
     char *path;
     int busy_timeout_ms;
     bool warned_invalid, warned_moved;
+    int64_t moved_checked_ms;                /* when the file was last seen where it was opened */
+    struct pin *pin;                         /* its path's (never freed), or NULL */
+    unsigned pin_events;                     /* the pin's events when it was seen there */
+    bool has_read;                           /* a read went through: the WAL index exists */
+    const volatile unsigned char *wal_index; /* its header, as SQLite maps it; NULL: unknown */
 };
 
 static int db_ready(struct sqlite_db *s);
@@ -321,10 +330,65 @@ struct pin {
     dev_t dev;
     ino_t ino;
     bool warned;
+    atomic_uint events; /* what happened to the path in its folder (inotify): look again */
+    int watch;          /* the folder's inotify watch, or -1 */
+    const char *name;   /* the file's name in it */
     char path[];
 };
 static pthread_mutex_t pin_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pin *pins;
+
+/* What happens in the folders of the databases a process opened (inotify): the file
+ * renamed away or over, deleted, or the folder itself moved. Every handle reads the queue
+ * (without waiting) before it trusts its file, so a rename that returned before a request
+ * came is seen by that request; what one handle reads, the others see in the pins' counts.
+ * Without inotify, handles look every MOVED_CHECK_MS. */
+static int watch_fd = -1;
+
+static void watch_read(void)
+{
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    ssize_t n;
+
+    if (watch_fd < 0)
+        return;
+    while ((n = read(watch_fd, buf, sizeof(buf))) > 0) {
+        pthread_mutex_lock(&pin_lock);
+        for (char *p = buf; p < buf + n;) {
+            const struct inotify_event *ev = (const struct inotify_event *)p;
+            for (struct pin *pin = pins; pin != NULL; pin = pin->next)
+                if ((ev->mask & IN_Q_OVERFLOW) ||
+                    (pin->watch == ev->wd &&
+                     ((ev->mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_IGNORED)) ||
+                      (ev->len > 0 && strcmp(ev->name, pin->name) == 0))))
+                    atomic_fetch_add(&pin->events, 1);
+            p += sizeof(*ev) + ev->len;
+        }
+        pthread_mutex_unlock(&pin_lock);
+    }
+}
+
+/* Under pin_lock. */
+static void pin_watch(struct pin *p)
+{
+    static bool tried;
+    p->watch = -1;
+    if (!tried) {
+        tried = true;
+        watch_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    }
+    if (watch_fd < 0)
+        return;
+    char dir[PATH_MAX];
+    const char *slash = strrchr(p->path, '/');
+    snprintf(dir, sizeof(dir), "%.*s",
+             slash == NULL ? 1 : (int)(slash - p->path + (slash == p->path)),
+             slash == NULL ? "." : p->path);
+    p->name = slash == NULL ? p->path : slash + 1;
+    p->watch = inotify_add_watch(watch_fd, dir,
+                                 IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | IN_CREATE |
+                                     IN_MOVE_SELF | IN_DELETE_SELF);
+}
 
 static struct pin *pin_find(const char *path)
 {
@@ -342,6 +406,7 @@ static void pin_add(const char *path, const struct stat *st)
     p->dev = st->st_dev;
     p->ino = st->st_ino;
     memcpy(p->path, path, strlen(path) + 1);
+    pin_watch(p);
     p->next = pins;
     pins = p;
 }
@@ -462,6 +527,9 @@ static int finish(struct sqlite_db *s, int r)
 
 static void db_close(struct sqlite_db *s)
 {
+    s->wal_index = NULL;
+    s->has_read = false;
+    s->moved_checked_ms = 0;
     for (int i = 0; i < ST_COUNT; i++) {
         sqlite3_finalize(s->stmts[i]);
         s->stmts[i] = NULL;
@@ -510,24 +578,95 @@ fail:
     return r;
 }
 
+/* How often a handle looks whether its file is still at its path when nothing was heard of
+ * it (watch_read), for what a folder's watch cannot tell (a folder above it renamed): a
+ * stat(2) per statement cost the auth path a tenth of its speed. */
+#define MOVED_CHECK_MS 100
+
+static int64_t coarse_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* A database file that was removed or replaced under a running server is an outage, not an
  * empty database: the handle stays on the file it has and answers "try again later" until
  * that file is back at its path (see check_file); a handle that has none opens one, never
- * creating it. The check is one stat(2). */
+ * creating it. The check is one stat(2), at most every MOVED_CHECK_MS while the file is in
+ * place, on every call while it is not. */
 static int db_ready(struct sqlite_db *s)
 {
     int moved = 0;
 
     if (s->db == NULL)
         return db_open(s, false, false);
+    int64_t now = coarse_ms();
+    if (s->pin == NULL) {
+        pthread_mutex_lock(&pin_lock);
+        s->pin = pin_find(s->path);
+        pthread_mutex_unlock(&pin_lock);
+    }
+    watch_read();
+    unsigned events = s->pin != NULL ? atomic_load(&s->pin->events) : 0;
+    if (s->moved_checked_ms != 0 && events == s->pin_events &&
+        now - s->moved_checked_ms < MOVED_CHECK_MS)
+        return KUNCI_OK;
     if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK || moved) {
         if (!s->warned_moved)
             kunci_log("store.replaced",
                       "%s was moved away or replaced: try again later until it is back", s->path);
         s->warned_moved = true;
+        s->moved_checked_ms = 0;
         return KUNCI_ERR_TEMPFAIL;
     }
     s->warned_moved = false;
+    s->moved_checked_ms = now;
+    s->pin_events = events; /* read before the look: an event since makes the next one look */
+    return KUNCI_OK;
+}
+
+/* The WAL index header (https://www.sqlite.org/walformat.html#the_wal_index_file_format):
+ * two copies of 48 bytes that every commit rewrites (the last frame, its checksum, the WAL's
+ * salt when it starts over), the second copy first. Copies that agree are a header no
+ * writer is changing; a header that changed is a commit (or a checkpoint) since. */
+#define WAL_INDEX_HEADER 48
+#define WAL_INDEX_REGION (32 * 1024)
+
+static const volatile unsigned char *wal_index_map(struct sqlite_db *s)
+{
+    sqlite3_file *f = NULL;
+    volatile void *p = NULL;
+
+    /* Mapped by SQLite itself (the same pages its readers read), through the VFS's public
+     * xShmMap, once a read has opened it; never extended from here. */
+    if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK ||
+        f == NULL || f->pMethods == NULL || f->pMethods->iVersion < 2 ||
+        f->pMethods->xShmMap == NULL ||
+        f->pMethods->xShmMap(f, 0, WAL_INDEX_REGION, 0, &p) != SQLITE_OK)
+        return NULL;
+    return p;
+}
+
+static int sqlite_generation(void *db, struct kunci_sql_generation *gen_r)
+{
+    struct sqlite_db *s = db;
+    unsigned char second[WAL_INDEX_HEADER];
+
+    if (db_ready(s) != KUNCI_OK || !s->has_read)
+        return KUNCI_ERR_TEMPFAIL;
+    if (s->wal_index == NULL && (s->wal_index = wal_index_map(s)) == NULL)
+        return KUNCI_ERR_TEMPFAIL;
+    _Static_assert(sizeof(gen_r->bytes) >= WAL_INDEX_HEADER, "a generation holds the header");
+    memset(gen_r, 0, sizeof(*gen_r));
+    for (size_t i = 0; i < WAL_INDEX_HEADER; i++)
+        gen_r->bytes[i] = s->wal_index[i];
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    for (size_t i = 0; i < WAL_INDEX_HEADER; i++)
+        second[i] = s->wal_index[WAL_INDEX_HEADER + i];
+    /* isInit (byte 12) is 0 while the index is being rebuilt. */
+    if (memcmp(gen_r->bytes, second, WAL_INDEX_HEADER) != 0 || gen_r->bytes[12] == 0)
+        return KUNCI_ERR_TEMPFAIL;
     return KUNCI_OK;
 }
 
@@ -660,6 +799,8 @@ static int sqlite_run(void *db, int id, const struct kunci_sql_arg *args, int na
     r = done_with(st, r);
     if (r == KUNCI_OK && changes_r != NULL)
         *changes_r = sqlite3_changes(s->db);
+    if (r == KUNCI_OK)
+        s->has_read = true;
     return r;
 }
 
@@ -682,4 +823,5 @@ const struct kunci_sql_driver kunci_sql_sqlite = {
     .begin = sqlite_begin,
     .finish = sqlite_finish,
     .run = sqlite_run,
+    .generation = sqlite_generation,
 };
