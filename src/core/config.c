@@ -26,6 +26,7 @@ void kunci_config_defaults(struct kunci_config *cfg)
     cfg->threads = cores > 0 ? (int)cores : 2;
     cfg->hash_workers = cfg->threads;
     cfg->hash_queue = 256;
+    cfg->app_password_cache = 1024;
     cfg->header_timeout = 5;
     cfg->auth_wait = 3;
     cfg->socket_mode = 0660;
@@ -194,6 +195,7 @@ static const struct config_key config_keys[] = {
     INT("serve", "threads", threads, 1, 256),
     INT("serve", "hash_workers", hash_workers, 1, 256),
     INT("serve", "hash_queue", hash_queue, 1, 100000),
+    INT("serve", "app_password_cache", app_password_cache, 0, 1048576),
     INT("serve", "hash_queue_per_address", hash_queue_per_address, 1, 100000),
     INT("serve", "max_connections", max_connections, 16, 100000),
     INT("serve", "max_connections_per_address", max_connections_per_address, 1, 100000),

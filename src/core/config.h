@@ -35,6 +35,7 @@ struct kunci_config {
     char auth_listen[KUNCI_ADDR_MAX];
     char auth_key_file[PATH_MAX];
     int threads;                     /* threads answering requests; default: the number of cores */
+    int app_password_cache;          /* app-password lookups kept per request thread; 0: none */
     int hash_workers;                /* threads computing Argon2id; default: the number of cores */
     int hash_queue;                  /* primary-password checks waiting before "try again later" */
     int hash_queue_per_address;      /* of those, one client address's at most; 0: hash_queue/16 */

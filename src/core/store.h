@@ -102,6 +102,8 @@ struct kunci_store_backend {
     const char *name;
 
     void (*close)(struct kunci_store *store);
+    /* How often app_password_lookup was answered from the handle's cache, and not. */
+    void (*cache_counts)(struct kunci_store *store, uint64_t *hits_r, uint64_t *misses_r);
     /* Brings the schema to the newest version; KUNCI_ERR_SCHEMA if it is newer still. */
     int (*migrate)(struct kunci_store *store, int *version_r);
     int (*begin)(struct kunci_store *store);
@@ -140,6 +142,8 @@ struct kunci_store_backend {
     /* Inserts unless the account already has max_per_account (KUNCI_ERR_LIMIT). */
     int (*app_password_insert)(struct kunci_store *store, struct kunci_app_password *ap,
                                int max_per_account);
+    /* The app password with this digest, its account (without the password hash) and the
+     * organization's app_passwords_allowed, as committed now. */
     int (*app_password_lookup)(struct kunci_store *store, const uint8_t *digest,
                                struct kunci_app_password_match *match_r);
     int (*app_password_list)(struct kunci_store *store, int64_t account_id,
@@ -673,6 +677,14 @@ KUNCI_STORE_OP kunci_store_write_probe(struct kunci_store_handle *h, int64_t now
 static inline void kunci_store_best_effort(int r)
 {
     (void)r;
+}
+
+static inline void kunci_store_cache_counts(struct kunci_store_handle *h, uint64_t *hits_r,
+                                            uint64_t *misses_r)
+{
+    *hits_r = *misses_r = 0;
+    if (h->backend != NULL && h->store != NULL && h->backend->cache_counts != NULL)
+        h->backend->cache_counts(h->store, hits_r, misses_r);
 }
 
 /* Closes the handle (safe on one that never opened, and twice). */

@@ -32,7 +32,7 @@ struct kunci_store_handle *listen_thread_store(void)
     h = calloc(1, sizeof(*h));
     if (h == NULL)
         return NULL;
-    int r = kunci_store_open_config(&store_ctx->cfg, 0, h);
+    int r = kunci_store_open_config(&store_ctx->cfg, KUNCI_STORE_CACHE, h);
     if (r != KUNCI_OK) {
         kunci_log("store.unavailable", "cannot open %s: %s", store_ctx->cfg.store_location,
                   kunci_strerror(r));

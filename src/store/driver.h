@@ -35,6 +35,12 @@ struct kunci_sql_row {
 };
 typedef int (*kunci_sql_row_cb)(void *arg, const struct kunci_sql_row *row);
 
+/* The state of a database as its driver can read it without a query: equal generations,
+ * no change committed in between (lookup_cache.h). */
+struct kunci_sql_generation {
+    unsigned char bytes[48];
+};
+
 /* Statements only some databases need. */
 #define KUNCI_SQL_ROW_LOCKS 1u /* SELECT ... FOR UPDATE (SQLite's BEGIN IMMEDIATE locks all) */
 
@@ -54,6 +60,10 @@ struct kunci_sql_driver {
      * KUNCI_ERR_EXISTS. */
     int (*run)(void *db, int stmt, const struct kunci_sql_arg *args, int nargs, kunci_sql_row_cb cb,
                void *arg, int64_t *changes_r);
+    /* Optional: the database's generation now, without a query. KUNCI_OK when the driver
+     * can vouch for it (every committed change, from any process or node, gives another);
+     * anything else when it cannot tell now. */
+    int (*generation)(void *db, struct kunci_sql_generation *gen_r);
 };
 
 extern const struct kunci_sql_driver kunci_sql_sqlite;

@@ -26,6 +26,7 @@ int kunci_store_open_config(const struct kunci_config *cfg, unsigned flags,
         .location = cfg->store_location,
         .busy_timeout_ms = cfg->busy_timeout_ms,
         .create = (flags & KUNCI_STORE_CREATE) != 0,
+        .lookup_cache = (flags & KUNCI_STORE_CACHE) ? (size_t)cfg->app_password_cache : 0,
     };
     int r = kunci_store_open(cfg->store_backend, &opts, h_r);
     if (r == KUNCI_OK && (flags & KUNCI_STORE_MIGRATE))

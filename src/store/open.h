@@ -4,6 +4,7 @@
 #define KUNCI_STORE_OPEN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "core/config.h"
 #include "core/store.h"
@@ -12,6 +13,7 @@ struct kunci_store_options {
     const char *location; /* backend-specific: a file path, a connection string */
     int busy_timeout_ms;  /* how long to wait on a lock before KUNCI_ERR_TEMPFAIL */
     bool create;          /* create the database if missing (kunci init only) */
+    size_t lookup_cache;  /* app-password lookups kept per handle (0: none; the server's) */
 };
 
 /* KUNCI_ERR_INVALID for a backend kunci does not have. */
@@ -19,6 +21,7 @@ int kunci_store_open(const char *backend, const struct kunci_store_options *opts
                      struct kunci_store_handle *h_r);
 #define KUNCI_STORE_CREATE  1u /* make the database if it is missing (kunci init only) */
 #define KUNCI_STORE_MIGRATE 2u /* bring its schema up to date */
+#define KUNCI_STORE_CACHE   4u /* keep app-password lookups ([serve] app_password_cache) */
 /* Opens the store kunci.conf names. */
 int kunci_store_open_config(const struct kunci_config *cfg, unsigned flags,
                             struct kunci_store_handle *h_r);

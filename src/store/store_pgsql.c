@@ -8,6 +8,7 @@
 #include "store/statements.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <libpq-fe.h>
 #include <poll.h>
 #include <sodium.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *const migrations[] = {
     /* 1: the foundation */
@@ -211,8 +213,21 @@ static const char *const migrations[] = {
     "CREATE TABLE webauthn_challenges ("
     "  challenge BYTEA PRIMARY KEY,"
     "  expires_at BIGINT NOT NULL);",
+    /* Every change the auth path's cache depends on is announced to every server (LISTEN
+     * kunci_changes): an app password's (not its last use), an account's, a setting's. */
+    "CREATE FUNCTION kunci_changed() RETURNS trigger LANGUAGE plpgsql AS "
+    "  $$BEGIN PERFORM pg_notify('kunci_changes', ''); RETURN NULL; END$$;"
+    "CREATE TRIGGER kunci_changes_app_passwords AFTER INSERT OR DELETE OR TRUNCATE"
+    "  OR UPDATE OF id, account_id, name, digest, protocols, networks, created_at, expires_at"
+    "  ON app_passwords FOR EACH STATEMENT EXECUTE FUNCTION kunci_changed();"
+    "CREATE TRIGGER kunci_changes_accounts AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
+    "  ON accounts FOR EACH STATEMENT EXECUTE FUNCTION kunci_changed();"
+    "CREATE TRIGGER kunci_changes_settings AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
+    "  ON settings FOR EACH STATEMENT EXECUTE FUNCTION kunci_changed();",
 };
-#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+/* The triggers above: a server whose database lacks them keeps no cache. */
+#define CHANGE_TRIGGERS 3
+#define SCHEMA_VERSION  ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 struct pg_db {
     PGconn *conn;
@@ -519,6 +534,171 @@ static int64_t col_int(PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
+/* ---- Changes: one connection per process that LISTENs ----
+ *
+ * The generation of a PostgreSQL store is a counter this thread bumps on every
+ * kunci_changes notification (the triggers of the last migration), on every reconnection,
+ * and whenever it loses the connection. It vouches for it only while the connection is
+ * known to be alive: it sends itself a notification every PING_MS on a channel of its own,
+ * and the generation is good for ALIVE_MS after the last one came back. Notifications
+ * arrive in commit order, so a ping that came back also brought every change committed
+ * before it. A server that closes the connection (a restart) is noticed at once; one that
+ * goes silent, within ALIVE_MS. docs/cache.md has the argument. */
+#define PING_MS  500
+#define ALIVE_MS 1500
+
+static struct {
+    pthread_mutex_t lock;
+    bool started;
+    char *location;
+    int deadline_ms;
+    atomic_ullong counter;
+    atomic_llong alive_until_ms;
+    atomic_int fd;      /* the listening connection's socket, -1 when there is none */
+    atomic_bool taking; /* the listener is between reading its socket and counting */
+} changes = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
+
+static void changes_lost(void)
+{
+    atomic_store(&changes.alive_until_ms, 0);
+    atomic_store(&changes.fd, -1);
+    atomic_fetch_add(&changes.counter, 1);
+}
+
+/* Listens on conn until it breaks or stops answering. */
+static void changes_listen(PGconn *conn, const char *ping_channel)
+{
+    char sql[160];
+    int64_t ping_sent = 0, next_ping = 0;
+    bool ping_out = false;
+
+    snprintf(sql, sizeof(sql), "LISTEN kunci_changes; LISTEN %s", ping_channel);
+    PGresult *res = PQexec(conn, sql);
+    bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+    res = PQexec(conn, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'kunci_changes_%'");
+    ok = ok && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+         atoi(PQgetvalue(res, 0, 0)) >= CHANGE_TRIGGERS;
+    PQclear(res);
+    if (!ok)
+        return; /* not (yet) migrated: no cache; looked at again after a while */
+    if (PQsetnonblocking(conn, 1) != 0)
+        return;
+    atomic_fetch_add(&changes.counter, 1); /* anything may have changed while away */
+    atomic_store(&changes.fd, PQsocket(conn));
+    for (;;) {
+        int64_t now = now_ms();
+        if (ping_out && now - ping_sent > ALIVE_MS)
+            return; /* silent */
+        if (!ping_out && now >= next_ping) {
+            snprintf(sql, sizeof(sql), "NOTIFY %s", ping_channel);
+            if (!PQsendQuery(conn, sql))
+                return;
+            ping_out = true;
+            ping_sent = now;
+            next_ping = now + PING_MS;
+        }
+        if (PQflush(conn) < 0)
+            return;
+        struct pollfd p = {PQsocket(conn), POLLIN, 0};
+        if (poll(&p, 1, 100) < 0 && errno != EINTR)
+            return;
+        /* What leaves the socket is counted before `taking` drops (pg_generation). */
+        atomic_store(&changes.taking, true);
+        if (!PQconsumeInput(conn)) {
+            atomic_store(&changes.taking, false);
+            return;
+        }
+        while (!PQisBusy(conn) && (res = PQgetResult(conn)) != NULL)
+            PQclear(res);
+        PGnotify *n;
+        while ((n = PQnotifies(conn)) != NULL) {
+            if (strcmp(n->relname, "kunci_changes") == 0) {
+                atomic_fetch_add(&changes.counter, 1);
+            } else if (ping_out) {
+                ping_out = false;
+                atomic_store(&changes.alive_until_ms, (long long)(now_ms() + ALIVE_MS));
+            }
+            PQfreemem(n);
+        }
+        atomic_store(&changes.taking, false);
+        if (PQstatus(conn) != CONNECTION_OK)
+            return;
+    }
+}
+
+static void *changes_main(void *arg)
+{
+    unsigned char nonce[8];
+    char ping_channel[40], user_timeout[24];
+    (void)arg;
+
+    randombytes_buf(nonce, sizeof(nonce));
+    snprintf(ping_channel, sizeof(ping_channel), "kunci_ping_");
+    sodium_bin2hex(ping_channel + strlen(ping_channel), sizeof(ping_channel) - strlen(ping_channel),
+                   nonce, sizeof(nonce));
+    snprintf(user_timeout, sizeof(user_timeout), "%d", changes.deadline_ms);
+    const char *keys[] = {"connect_timeout",
+                          "keepalives",
+                          "keepalives_idle",
+                          "keepalives_interval",
+                          "keepalives_count",
+                          "tcp_user_timeout",
+                          "dbname",
+                          "application_name",
+                          NULL};
+    const char *values[] = {
+        "2", "1", "5", "1", "3", user_timeout, changes.location, "kunci changes", NULL};
+    for (;;) {
+        PGconn *conn = PQconnectdbParams(keys, values, 1);
+        if (conn != NULL && PQstatus(conn) == CONNECTION_OK) {
+            PQsetNoticeProcessor(conn, quiet, NULL);
+            changes_listen(conn, ping_channel);
+        }
+        changes_lost();
+        PQfinish(conn);
+        sleep(1);
+    }
+    return NULL;
+}
+
+/* Started by the first handle that keeps a cache (the server's); it lives as long as the
+ * process. */
+static void changes_start(const char *location, int deadline_ms)
+{
+    pthread_t t;
+    pthread_attr_t attr;
+
+    pthread_mutex_lock(&changes.lock);
+    if (!changes.started && (changes.location = strdup(location)) != NULL) {
+        changes.deadline_ms = deadline_ms;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        changes.started = pthread_create(&t, &attr, changes_main, NULL) == 0;
+        pthread_attr_destroy(&attr);
+    }
+    pthread_mutex_unlock(&changes.lock);
+}
+
+static int pg_generation(void *db, struct kunci_sql_generation *gen_r)
+{
+    (void)db;
+    if (now_ms() >= atomic_load(&changes.alive_until_ms))
+        return KUNCI_ERR_TEMPFAIL;
+    /* Whatever already reached the listener's socket (a notification, the server closing the
+     * connection) counts for this request, however busy the listener's thread is: still in
+     * the socket, it sends the request to the database; taken out of it, it is counted
+     * before `taking` drops; so the counter is read last. A loss clears the deadline before
+     * it adds to the counter: a counter read as alive is from before the loss. */
+    struct pollfd p = {atomic_load(&changes.fd), POLLIN | POLLRDHUP, 0};
+    if (p.fd < 0 || poll(&p, 1, 0) != 0 || atomic_load(&changes.taking))
+        return KUNCI_ERR_TEMPFAIL;
+    unsigned long long counter = atomic_load(&changes.counter);
+    memset(gen_r, 0, sizeof(*gen_r));
+    memcpy(gen_r->bytes, &counter, sizeof(counter));
+    return KUNCI_OK;
+}
+
 static int pg_open(const struct kunci_store_options *opts, void **store_r)
 {
     struct pg_db *s = calloc(1, sizeof(*s));
@@ -536,6 +716,8 @@ static int pg_open(const struct kunci_store_options *opts, void **store_r)
         free(s);
         return r;
     }
+    if (opts->lookup_cache > 0)
+        changes_start(s->location, s->deadline_ms);
     *store_r = s;
     return KUNCI_OK;
 }
@@ -670,4 +852,5 @@ const struct kunci_sql_driver kunci_sql_pgsql = {
     .begin = pg_begin,
     .finish = pg_finish,
     .run = pg_run,
+    .generation = pg_generation,
 };

@@ -5,6 +5,7 @@
 #include "core/protocol.h"
 #include "core/settings.h"
 #include "store/driver.h"
+#include "store/lookup_cache.h"
 #include "store/statements.h"
 
 #include <sodium.h>
@@ -15,6 +16,8 @@
 struct kunci_store {
     const struct kunci_sql_driver *driver;
     void *db;
+    struct lookup_cache *cache; /* NULL: none */
+    bool in_transaction;        /* what it reads may differ from what is committed */
 };
 
 #define ARGS(...)                                                                                  \
@@ -203,6 +206,8 @@ int kunci_store_sql_open(const struct kunci_sql_driver *driver,
         free(s);
         return r;
     }
+    if (driver->generation != NULL && opts->lookup_cache > 0)
+        s->cache = lookup_cache_new(opts->lookup_cache); /* none when memory is short */
     h_r->backend = &sql_backend;
     h_r->store = s;
     return KUNCI_OK;
@@ -210,8 +215,17 @@ int kunci_store_sql_open(const struct kunci_sql_driver *driver,
 
 static void sql_close(struct kunci_store *s)
 {
+    lookup_cache_free(s->cache);
     s->driver->close(s->db);
     free(s);
+}
+
+static void sql_cache_counts(struct kunci_store *s, uint64_t *hits_r, uint64_t *misses_r)
+{
+    struct lookup_cache_stats st;
+    lookup_cache_stats(s->cache, &st);
+    *hits_r = st.hits;
+    *misses_r = st.misses;
 }
 
 static int sql_migrate(struct kunci_store *s, int *version_r)
@@ -221,11 +235,14 @@ static int sql_migrate(struct kunci_store *s, int *version_r)
 
 static int sql_begin(struct kunci_store *s)
 {
-    return s->driver->begin(s->db);
+    int r = s->driver->begin(s->db);
+    s->in_transaction = r == KUNCI_OK;
+    return r;
 }
 
 static int sql_finish(struct kunci_store *s, int r)
 {
+    s->in_transaction = false;
     return s->driver->finish(s->db, r);
 }
 
@@ -531,9 +548,20 @@ static void decode_match(const struct kunci_sql_row *row, void *out)
 static int app_password_lookup(struct kunci_store *s, const uint8_t *digest,
                                struct kunci_app_password_match *m)
 {
+    struct kunci_sql_generation gen;
     struct into o = {decode_match, m, false};
-    return one_row(RUN(s, ST_AP_LOOKUP, take_first, &o, NULL, SQL_BLOB(digest, KUNCI_DIGEST_BYTES)),
-                   &o);
+
+    if (s->cache != NULL && !s->in_transaction &&
+        lookup_cache_get(s->cache, s->driver->generation(s->db, &gen) == KUNCI_OK, &gen, digest, m))
+        return KUNCI_OK;
+    int r = one_row(
+        RUN(s, ST_AP_LOOKUP, take_first, &o, NULL, SQL_BLOB(digest, KUNCI_DIGEST_BYTES)), &o);
+    if (r == KUNCI_OK) {
+        sodium_memzero(m->account.password_hash, sizeof(m->account.password_hash));
+        if (!s->in_transaction)
+            lookup_cache_put(s->cache, digest, m);
+    }
+    return r;
 }
 
 struct each_app_password {
@@ -584,8 +612,14 @@ static int app_password_delete_all(struct kunci_store *s, int64_t account_id, in
 static int app_password_touch(struct kunci_store *s, int64_t id, int64_t now, int64_t min_interval,
                               const char *ip, const char *protocol)
 {
-    return RUN(s, ST_AP_TOUCH, NULL, NULL, NULL, SQL_INT(id), SQL_INT(now), SQL_TEXT(ip),
-               SQL_TEXT(protocol), SQL_INT(min_interval));
+    int r = RUN(s, ST_AP_TOUCH, NULL, NULL, NULL, SQL_INT(id), SQL_INT(now), SQL_TEXT(ip),
+                SQL_TEXT(protocol), SQL_INT(min_interval));
+    /* Whether this write or another's recorded it, the use is recent: the cached row says so,
+     * or (on PostgreSQL, where a last use announces no change) every check after the
+     * interval would send the write again. */
+    if (r == KUNCI_OK)
+        lookup_cache_used(s->cache, id, now);
+    return r;
 }
 
 /* ---- Settings ---- */
@@ -1221,6 +1255,7 @@ static int write_probe(struct kunci_store *s, int64_t now)
 static const struct kunci_store_backend sql_backend = {
     .name = "sql",
     .close = sql_close,
+    .cache_counts = sql_cache_counts,
     .migrate = sql_migrate,
     .begin = sql_begin,
     .finish = sql_finish,

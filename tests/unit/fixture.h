@@ -52,9 +52,10 @@ static inline void test_store_open(struct test_store *t)
     kunci_config_finish(&t->cfg);
     assert_int_equal(kunci_keys_create(t->cfg.key_file), KUNCI_OK);
     assert_int_equal(kunci_ctx_init(&t->ctx, &t->cfg), KUNCI_OK);
-    assert_int_equal(
-        kunci_store_open_config(&t->cfg, KUNCI_STORE_CREATE | KUNCI_STORE_MIGRATE, &t->h),
-        KUNCI_OK);
+    /* The cache of app-password lookups on, as in the server: every revocation the tests
+     * check goes through it. */
+    unsigned flags = KUNCI_STORE_CREATE | KUNCI_STORE_MIGRATE | KUNCI_STORE_CACHE;
+    assert_int_equal(kunci_store_open_config(&t->cfg, flags, &t->h), KUNCI_OK);
 }
 
 static inline bool test_store_is_sqlite(const struct test_store *t)

@@ -1,0 +1,40 @@
+/* A store handle's cache of app-password lookups (the auth path's one read), kept only while
+ * its driver can prove that the database has not changed since: a generation read without a
+ * query (SQLite: the WAL index header every commit rewrites; PostgreSQL: a counter bumped by
+ * LISTEN/NOTIFY on every change). A different generation empties the whole cache, so a
+ * deleted or expired app password, a disabled account, MFA turned off or app passwords
+ * turned off is refused by the very next check. docs/cache.md gives the argument. */
+#ifndef KUNCI_STORE_LOOKUP_CACHE_H
+#define KUNCI_STORE_LOOKUP_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/store.h"
+#include "store/driver.h"
+
+struct lookup_cache;
+
+/* entries is rounded down to a power of two; 0 gives NULL (no cache). */
+struct lookup_cache *lookup_cache_new(size_t entries);
+void lookup_cache_free(struct lookup_cache *c);
+
+/* Before a lookup: the driver's generation now (known = false when it cannot tell). True
+ * and *m filled when the digest's row was read under this very generation. */
+bool lookup_cache_get(struct lookup_cache *c, bool known, const struct kunci_sql_generation *gen,
+                      const uint8_t *digest, struct kunci_app_password_match *m);
+/* After a lookup that found the row: kept under the generation given to the get before it
+ * (a change between that read and the query makes the next get miss). */
+void lookup_cache_put(struct lookup_cache *c, const uint8_t *digest,
+                      const struct kunci_app_password_match *m);
+
+/* App password id was used at `now` (its last use recorded): cached copies say so. */
+void lookup_cache_used(struct lookup_cache *c, int64_t id, int64_t now);
+
+struct lookup_cache_stats {
+    uint64_t hits, misses;
+};
+void lookup_cache_stats(const struct lookup_cache *c, struct lookup_cache_stats *st);
+
+#endif
