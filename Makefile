@@ -7,7 +7,7 @@ DATA_DIR   ?= $(CURDIR)/data
 PYTHON     ?= /usr/bin/python3
 KUNCI      := $(BUILD)/kunci
 
-.PHONY: all deps test-deps run test unit unit-asan unit-pgsql integration integration-asan integration-pgsql integration-asan-pgsql attack faults browser browser-asan browser-pgsql fuzz format format-check bench clean
+.PHONY: all deps test-deps run test unit unit-asan unit-pgsql integration integration-asan integration-pgsql integration-asan-pgsql cluster attack faults browser browser-asan browser-pgsql fuzz format format-check bench clean
 
 all: $(KUNCI)
 
@@ -29,7 +29,7 @@ run: $(KUNCI)
 	@scripts/run-dev.sh $(KUNCI) $(DATA_DIR)
 
 # The node test runner goes last: its closing lines summarise the run for CI.
-test: test-deps $(KUNCI) format-check unit unit-asan unit-pgsql fuzz integration integration-asan integration-pgsql integration-asan-pgsql attack faults browser browser-asan browser-pgsql
+test: test-deps $(KUNCI) format-check unit unit-asan unit-pgsql fuzz integration integration-asan integration-pgsql integration-asan-pgsql cluster attack faults browser browser-asan browser-pgsql
 
 unit: $(KUNCI)
 	meson test -C $(BUILD) --print-errorlogs
@@ -55,6 +55,11 @@ integration-asan: unit-asan
 
 integration-asan-pgsql: unit-asan
 	$(ASAN_ENV) KUNCI_TEST_STORE=postgresql $(PYTHON) -m pytest -q tests/integration
+
+# Three kunci servers on one PostgreSQL behind one nginx (tests/cluster): sessions, app
+# passwords and lockouts across nodes, a node killed under load, the database restarted.
+cluster: $(KUNCI)
+	KUNCI_BIN=$(CURDIR)/$(KUNCI) $(PYTHON) -m pytest -q tests/cluster
 
 # The attack suite: each attack of the security review, as it was done, against a kunci of
 # its own per test (tests/attack, SECURITY.md).
