@@ -3,7 +3,8 @@
 # (the machines are noisy; absolute numbers move, ratios hold).
 #
 #  1. throughput: /auth/nginx with valid app passwords vs nginx `return 200`, both over
-#     keep-alive with the same wrk settings, one after the other;
+#     keep-alive with the same wrk settings and the same script (auth.lua: the same request
+#     headers, the same per-answer check), one after the other, at -t1 -c32 and -t2 -c64;
 #  2. isolation: app-password latency (p99) alone, then while 4 clients keep primary-password
 #     checks (Argon2id, 19 MiB, t=2) in flight.
 #
@@ -81,7 +82,7 @@ http {
     fastcgi_temp_path $WORK/nginx/fastcgi;
     uwsgi_temp_path $WORK/nginx/uwsgi;
     scgi_temp_path $WORK/nginx/scgi;
-    server { listen 127.0.0.1:$NGINX; location / { return 200 "ok\n"; } }
+    server { listen 127.0.0.1:$NGINX; location / { add_header Auth-Status OK; return 200 ""; } }
 }
 CONF
 nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
@@ -92,14 +93,18 @@ done
 
 rps() { awk '/^Requests\/sec/ {print $2}'; }
 echo "== store: ${BENCH_STORE:-sqlite}"
-echo "== throughput, ${SECS}s each, wrk -t2 -c64 (2 cores shared with wrk)"
-base=$(wrk -t2 -c64 -d"${SECS}s" "http://127.0.0.1:$NGINX/" | rps)
-out=$(CREDS=$WORK/app.creds wrk -t2 -c64 -d"${SECS}s" -s "$HERE/auth.lua" "http://127.0.0.1:$AUTH/auth/nginx")
-app=$(echo "$out" | rps)
-notok=$(echo "$out" | awk '/^not-ok:/ {print $2}')
-echo "nginx return 200:           $base req/s"
-echo "kunci /auth/nginx app pw:   $app req/s  (answers not OK: $notok)"
-echo "ratio kunci/nginx:          $(python3 -c "print(f'{$app/$base:.2f}')")"
+for W in "-t1 -c32" "-t2 -c64"; do
+    echo "== throughput, ${SECS}s each, wrk $W (2 cores shared with wrk)"
+    # shellcheck disable=SC2086
+    base=$(CREDS=$WORK/app.creds wrk $W -d"${SECS}s" -s "$HERE/auth.lua" "http://127.0.0.1:$NGINX/auth/nginx" | rps)
+    # shellcheck disable=SC2086
+    out=$(CREDS=$WORK/app.creds wrk $W -d"${SECS}s" -s "$HERE/auth.lua" "http://127.0.0.1:$AUTH/auth/nginx")
+    app=$(echo "$out" | rps)
+    notok=$(echo "$out" | awk '/^not-ok:/ {print $2}')
+    echo "nginx return 200:           $base req/s"
+    echo "kunci /auth/nginx app pw:   $app req/s  (answers not OK: $notok)"
+    echo "ratio kunci/nginx:          $(python3 -c "print(f'{$app/$base:.2f}')")"
+done
 
 echo "== isolation: app-password p99 with wrk -t1 -c4, ${SECS}s"
 alone=$(CREDS=$WORK/app.creds wrk -t1 -c4 -d"${SECS}s" -s "$HERE/auth.lua" "http://127.0.0.1:$AUTH/auth/nginx")
