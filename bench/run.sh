@@ -93,6 +93,9 @@ done
 
 rps() { awk '/^Requests\/sec/ {print $2}'; }
 echo "== store: ${BENCH_STORE:-sqlite}"
+# Warm-up: every app password used once (its last use recorded, its row in each thread's
+# cache), as on a server that has been running.
+CREDS=$WORK/app.creds wrk -t2 -c8 -d2s -s "$HERE/auth.lua" "http://127.0.0.1:$AUTH/auth/nginx" >/dev/null
 for W in "-t1 -c32" "-t2 -c64"; do
     echo "== throughput, ${SECS}s each, wrk $W (2 cores shared with wrk)"
     # shellcheck disable=SC2086
