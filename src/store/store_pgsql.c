@@ -374,21 +374,23 @@ static PGresult *query(struct pg_db *s, const char *sql)
     return PQsendQuery(s->conn, sql) ? await_result(s) : NULL;
 }
 
+/* What kunci's connections say besides the location (later keywords override earlier ones,
+ * so the URI may say otherwise, but not about the name); each kind gives its values. */
+static const char *const connect_keys[] = {"connect_timeout",
+                                           "keepalives",
+                                           "keepalives_idle",
+                                           "keepalives_interval",
+                                           "keepalives_count",
+                                           "tcp_user_timeout",
+                                           "dbname",
+                                           "application_name",
+                                           NULL};
+
 static int connect_db(struct pg_db *s)
 {
     char timeout[64], user_timeout[24];
-    /* Keepalives notice a peer that went away; the URI may say otherwise (later keywords
-     * override earlier ones), but not about the name. */
+    /* Keepalives notice a peer that went away. */
     snprintf(user_timeout, sizeof(user_timeout), "%d", s->deadline_ms);
-    const char *keys[] = {"connect_timeout",
-                          "keepalives",
-                          "keepalives_idle",
-                          "keepalives_interval",
-                          "keepalives_count",
-                          "tcp_user_timeout",
-                          "dbname",
-                          "application_name",
-                          NULL};
     const char *values[] = {"2", "1", "30", "10", "3", user_timeout, s->location, "kunci", NULL};
     int64_t deadline = now_ms() + s->deadline_ms;
 
@@ -396,7 +398,7 @@ static int connect_db(struct pg_db *s)
         return KUNCI_ERR_TEMPFAIL;
     /* Connecting without blocking, so a server that accepts and then says nothing cannot
      * hold the thread past the deadline. */
-    s->conn = PQconnectStartParams(keys, values, 1);
+    s->conn = PQconnectStartParams(connect_keys, values, 1);
     if (s->conn == NULL || PQstatus(s->conn) == CONNECTION_BAD) {
         disconnect(s);
         return KUNCI_ERR_TEMPFAIL;
@@ -638,19 +640,10 @@ static void *changes_main(void *arg)
     sodium_bin2hex(ping_channel + strlen(ping_channel), sizeof(ping_channel) - strlen(ping_channel),
                    nonce, sizeof(nonce));
     snprintf(user_timeout, sizeof(user_timeout), "%d", changes.deadline_ms);
-    const char *keys[] = {"connect_timeout",
-                          "keepalives",
-                          "keepalives_idle",
-                          "keepalives_interval",
-                          "keepalives_count",
-                          "tcp_user_timeout",
-                          "dbname",
-                          "application_name",
-                          NULL};
     const char *values[] = {
         "2", "1", "5", "1", "3", user_timeout, changes.location, "kunci changes", NULL};
     for (;;) {
-        PGconn *conn = PQconnectdbParams(keys, values, 1);
+        PGconn *conn = PQconnectdbParams(connect_keys, values, 1);
         if (conn != NULL && PQstatus(conn) == CONNECTION_OK) {
             PQsetNoticeProcessor(conn, quiet, NULL);
             changes_listen(conn, ping_channel);

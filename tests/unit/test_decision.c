@@ -576,6 +576,14 @@ static void behind_its_back(struct fixture *f, const char *sql)
     test_store_sql(&f->t, sql);
 }
 
+static void alice_set(struct fixture *f, const char *assignment)
+{
+    char sql[160];
+    snprintf(sql, sizeof(sql), "UPDATE accounts SET %s WHERE id = %lld", assignment,
+             (long long)f->alice.id);
+    behind_its_back(f, sql);
+}
+
 /* The first check after a change. SQLite's WAL index is shared memory: the very next check
  * sees the commit. PostgreSQL announces it to each process's listener (NOTIFY), a fraction
  * of a millisecond after the commit (BENCHMARKS.md has the measured bound): the checks go on
@@ -607,23 +615,15 @@ static void test_cache_sees_every_change_at_once(void **state)
     }
     assert_true(hits > 0);
 
-    snprintf(sql, sizeof(sql), "UPDATE accounts SET enabled = 0 WHERE id = %lld",
-             (long long)f->alice.id);
-    behind_its_back(f, sql);
+    alice_set(f, "enabled = 0");
     seen(f, pw, KUNCI_AUTH_DISABLED);
-    snprintf(sql, sizeof(sql), "UPDATE accounts SET enabled = 1 WHERE id = %lld",
-             (long long)f->alice.id);
-    behind_its_back(f, sql);
+    alice_set(f, "enabled = 1");
     seen(f, pw, KUNCI_AUTH_ALLOWED);
     cached_check(f, pw, KUNCI_AUTH_ALLOWED);
 
-    snprintf(sql, sizeof(sql), "UPDATE accounts SET mfa_state = 'disabled' WHERE id = %lld",
-             (long long)f->alice.id);
-    behind_its_back(f, sql);
+    alice_set(f, "mfa_state = 'disabled'");
     seen(f, pw, KUNCI_AUTH_WRONG_SECRET);
-    snprintf(sql, sizeof(sql), "UPDATE accounts SET mfa_state = 'enforced' WHERE id = %lld",
-             (long long)f->alice.id);
-    behind_its_back(f, sql);
+    alice_set(f, "mfa_state = 'enforced'");
     seen(f, pw, KUNCI_AUTH_ALLOWED);
 
     behind_its_back(f, "INSERT INTO settings (key, value) VALUES ('app_passwords_allowed', "
