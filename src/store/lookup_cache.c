@@ -13,7 +13,6 @@ struct entry {
 struct lookup_cache {
     size_t mask;
     uint64_t epoch; /* entries of another epoch are stale */
-    bool cacheable; /* the last get knew its generation: its miss may be kept */
     bool have_generation;
     struct kunci_sql_generation generation;
     uint64_t hits, misses;
@@ -55,18 +54,9 @@ static struct entry *slot(struct lookup_cache *c, const uint8_t *digest)
     return &c->entries[x & c->mask];
 }
 
-bool lookup_cache_get(struct lookup_cache *c, bool known, const struct kunci_sql_generation *gen,
+bool lookup_cache_get(struct lookup_cache *c, const struct kunci_sql_generation *gen,
                       const uint8_t *digest, struct kunci_app_password_match *m)
 {
-    if (c == NULL)
-        return false;
-    c->cacheable = known;
-    if (!known) {
-        /* Read from the database, kept nowhere. The entries stay: they count again only under
-         * a generation equal to theirs, and every change makes another. */
-        c->misses++;
-        return false;
-    }
     if (!c->have_generation || memcmp(&c->generation, gen, sizeof(*gen)) != 0) {
         c->generation = *gen;
         c->have_generation = true;
@@ -85,15 +75,15 @@ bool lookup_cache_get(struct lookup_cache *c, bool known, const struct kunci_sql
 void lookup_cache_put(struct lookup_cache *c, const uint8_t *digest,
                       const struct kunci_app_password_match *m)
 {
-    if (c == NULL || !c->cacheable)
-        return;
     struct entry *e = slot(c, digest);
     e->epoch = c->epoch;
     memcpy(e->digest, digest, KUNCI_DIGEST_BYTES);
     e->match = *m;
-    /* The primary password's hash is not the app-password path's to keep. */
-    sodium_memzero(e->match.account.password_hash, sizeof(e->match.account.password_hash));
-    c->cacheable = false;
+}
+
+void lookup_cache_missed(struct lookup_cache *c)
+{
+    c->misses++;
 }
 
 void lookup_cache_used(struct lookup_cache *c, int64_t id, int64_t now)
@@ -106,8 +96,8 @@ void lookup_cache_used(struct lookup_cache *c, int64_t id, int64_t now)
             c->entries[i].match.app_password.last_used_at = now;
 }
 
-void lookup_cache_stats(const struct lookup_cache *c, struct lookup_cache_stats *st)
+void lookup_cache_counts(const struct lookup_cache *c, uint64_t *hits_r, uint64_t *misses_r)
 {
-    st->hits = c != NULL ? c->hits : 0;
-    st->misses = c != NULL ? c->misses : 0;
+    *hits_r = c != NULL ? c->hits : 0;
+    *misses_r = c != NULL ? c->misses : 0;
 }

@@ -20,21 +20,22 @@ struct lookup_cache;
 struct lookup_cache *lookup_cache_new(size_t entries);
 void lookup_cache_free(struct lookup_cache *c);
 
-/* Before a lookup: the driver's generation now (known = false when it cannot tell). True
- * and *m filled when the digest's row was read under this very generation. */
-bool lookup_cache_get(struct lookup_cache *c, bool known, const struct kunci_sql_generation *gen,
+/* Before a lookup, under the driver's generation now: true and *m filled when the digest's
+ * row was read under this very generation. A generation other than the last empties the
+ * cache. */
+bool lookup_cache_get(struct lookup_cache *c, const struct kunci_sql_generation *gen,
                       const uint8_t *digest, struct kunci_app_password_match *m);
 /* After a lookup that found the row: kept under the generation given to the get before it
- * (a change between that read and the query makes the next get miss). */
+ * (a change between that read and the query makes the next get miss). The caller leaves out
+ * what the cache must not hold (the account's password hash). */
 void lookup_cache_put(struct lookup_cache *c, const uint8_t *digest,
                       const struct kunci_app_password_match *m);
+/* A lookup made without the cache (its generation unknown): counted, nothing kept. */
+void lookup_cache_missed(struct lookup_cache *c);
 
 /* App password id was used at `now` (its last use recorded): cached copies say so. */
 void lookup_cache_used(struct lookup_cache *c, int64_t id, int64_t now);
 
-struct lookup_cache_stats {
-    uint64_t hits, misses;
-};
-void lookup_cache_stats(const struct lookup_cache *c, struct lookup_cache_stats *st);
+void lookup_cache_counts(const struct lookup_cache *c, uint64_t *hits_r, uint64_t *misses_r);
 
 #endif

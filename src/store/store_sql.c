@@ -222,10 +222,7 @@ static void sql_close(struct kunci_store *s)
 
 static void sql_cache_counts(struct kunci_store *s, uint64_t *hits_r, uint64_t *misses_r)
 {
-    struct lookup_cache_stats st;
-    lookup_cache_stats(s->cache, &st);
-    *hits_r = st.hits;
-    *misses_r = st.misses;
+    lookup_cache_counts(s->cache, hits_r, misses_r);
 }
 
 static int sql_migrate(struct kunci_store *s, int *version_r)
@@ -545,20 +542,26 @@ static void decode_match(const struct kunci_sql_row *row, void *out)
         "app_passwords_allowed", row->text(row, APP_PASSWORD_NCOLS + ACCOUNT_NCOLS));
 }
 
+/* Through the handle's cache while the driver vouches for its generation (lookup_cache.h);
+ * never inside a transaction, whose reads may differ from what is committed. */
 static int app_password_lookup(struct kunci_store *s, const uint8_t *digest,
                                struct kunci_app_password_match *m)
 {
     struct kunci_sql_generation gen;
     struct into o = {decode_match, m, false};
+    bool cached = s->cache != NULL && !s->in_transaction;
 
-    if (s->cache != NULL && !s->in_transaction &&
-        lookup_cache_get(s->cache, s->driver->generation(s->db, &gen) == KUNCI_OK, &gen, digest, m))
+    if (cached && s->driver->generation(s->db, &gen) != KUNCI_OK) {
+        lookup_cache_missed(s->cache);
+        cached = false;
+    }
+    if (cached && lookup_cache_get(s->cache, &gen, digest, m))
         return KUNCI_OK;
     int r = one_row(
         RUN(s, ST_AP_LOOKUP, take_first, &o, NULL, SQL_BLOB(digest, KUNCI_DIGEST_BYTES)), &o);
     if (r == KUNCI_OK) {
         sodium_memzero(m->account.password_hash, sizeof(m->account.password_hash));
-        if (!s->in_transaction)
+        if (cached)
             lookup_cache_put(s->cache, digest, m);
     }
     return r;

@@ -140,7 +140,7 @@ static void response_free(struct response *x)
     free(x->user_handle);
 }
 
-static bool response_read(struct web_request *rq, bool registering, struct response *x)
+static bool response_decode(struct web_request *rq, bool registering, struct response *x)
 {
     json_t *body = rq->body, *resp = json_object_get(body, "response");
     memset(x, 0, sizeof(*x));
@@ -187,6 +187,17 @@ static bool response_read(struct web_request *rq, bool registering, struct respo
         x->r.user_handle = x->user_handle;
     }
     return true;
+}
+
+/* The browser's answer in the body, or the 400 to send (nothing kept). */
+static bool response_read(struct web_request *rq, bool registering, struct response *x,
+                          enum MHD_Result *ret_r)
+{
+    if (response_decode(rq, registering, x))
+        return true;
+    response_free(x);
+    *ret_r = api_error(rq, 400, "invalid", "Send the browser's answer as it gave it.");
+    return false;
 }
 
 /* The API's word for a refusal (also the activity record's reason). */
@@ -283,10 +294,8 @@ enum MHD_Result api_passkey_register_finish(struct web_request *rq)
 
     if (!passkeys_usable(rq, true, &ret))
         return ret;
-    if (!response_read(rq, true, &x)) {
-        response_free(&x);
-        return api_error(rq, 400, "invalid", "Send the browser's answer as it gave it.");
-    }
+    if (!response_read(rq, true, &x, &ret))
+        return ret;
     const char *given = web_body_string(rq, "name");
     snprintf(name, sizeof(name), "%s", given ? given : "");
     if (given != NULL && !kunci_passkey_name_ok(given)) {
@@ -363,10 +372,8 @@ enum MHD_Result api_passkey_second_finish(struct web_request *rq)
         return api_passkey_sign_in_finish(rq);
     if (!passkeys_usable(rq, false, &ret))
         return ret;
-    if (!response_read(rq, false, &x)) {
-        response_free(&x);
-        return api_error(rq, 400, "invalid", "Send the browser's answer as it gave it.");
-    }
+    if (!response_read(rq, false, &x, &ret))
+        return ret;
     int r = kunci_passkey_authenticate(rq->ctx, rq->h, KUNCI_PASSKEY_SECOND, rq->account.id,
                                        rq->session.token_hash, &x.r, rq->now, &pk, &why);
     response_free(&x);
@@ -405,10 +412,8 @@ enum MHD_Result api_passkey_sign_in_finish(struct web_request *rq)
 
     if (!passkeys_usable(rq, true, &ret))
         return ret;
-    if (!response_read(rq, false, &x)) {
-        response_free(&x);
-        return api_error(rq, 400, "invalid", "Send the browser's answer as it gave it.");
-    }
+    if (!response_read(rq, false, &x, &ret))
+        return ret;
     int r = kunci_passkey_authenticate(rq->ctx, rq->h, KUNCI_PASSKEY_PASSWORDLESS, 0, no_session,
                                        &x.r, rq->now, &pk, &why);
     response_free(&x);

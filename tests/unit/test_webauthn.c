@@ -669,6 +669,26 @@ static void test_challenges(void **state)
     soft_free(&a);
 }
 
+/* A passwordless sign-in by a synced passkey (it signs with 0) whose user handle says it is
+ * `account`'s. */
+static int passwordless(struct fixture *f, struct soft_auth *a, int64_t account,
+                        struct kunci_passkey *pk)
+{
+    const uint8_t *zero = (const uint8_t[KUNCI_TOKEN_HASH_BYTES]){0};
+    uint8_t c[32];
+    struct answer x;
+    const char *why = NULL;
+
+    kunci_passkey_challenge(&f->t.ctx, KUNCI_PASSKEY_PASSWORDLESS, zero, NOW, c);
+    a->count = (uint32_t)-1;
+    answer_get(a, c, &x);
+    kunci_passkey_user_handle(&f->t.ctx, account, x.handle);
+    x.r.user_handle = x.handle;
+    x.r.user_handle_len = sizeof(x.handle);
+    return kunci_passkey_authenticate(&f->t.ctx, &f->t.h, KUNCI_PASSKEY_PASSWORDLESS, 0, zero, &x.r,
+                                      NOW, pk, &why);
+}
+
 static void test_counter_and_user_handle(void **state)
 {
     struct fixture *f = *state;
@@ -677,7 +697,6 @@ static void test_counter_and_user_handle(void **state)
     uint8_t c[32];
     struct answer x;
     const char *why;
-    const uint8_t *zero = (const uint8_t[KUNCI_TOKEN_HASH_BYTES]){0};
 
     soft_new(&a, false);
     a.count = 10;
@@ -709,38 +728,14 @@ static void test_counter_and_user_handle(void **state)
     soft_new(&synced, false);
     assert_int_equal(do_register(f, &synced, &f->bob, f->session, NOW, NOW, &pk), KUNCI_OK);
     for (int i = 0; i < 2; i++) {
-        kunci_passkey_challenge(&f->t.ctx, KUNCI_PASSKEY_PASSWORDLESS, zero, NOW, c);
-        synced.count = (uint32_t)-1;
-        answer_get(&synced, c, &x); /* signs with 0 */
-        kunci_passkey_user_handle(&f->t.ctx, f->bob.id, x.handle);
-        x.r.user_handle = x.handle;
-        x.r.user_handle_len = sizeof(x.handle);
-        assert_int_equal(kunci_passkey_authenticate(&f->t.ctx, &f->t.h, KUNCI_PASSKEY_PASSWORDLESS,
-                                                    0, zero, &x.r, NOW, &pk, &why),
-                         KUNCI_OK);
+        assert_int_equal(passwordless(f, &synced, f->bob.id, &pk), KUNCI_OK);
         assert_int_equal(pk.account_id, f->bob.id);
         assert_int_equal(pk.sign_count, 0);
     }
-    kunci_passkey_challenge(&f->t.ctx, KUNCI_PASSKEY_PASSWORDLESS, zero, NOW, c);
-    synced.count = (uint32_t)-1;
-    answer_get(&synced, c, &x);
-    kunci_passkey_user_handle(&f->t.ctx, f->alice.id, x.handle);
-    x.r.user_handle = x.handle;
-    x.r.user_handle_len = sizeof(x.handle);
-    assert_int_equal(kunci_passkey_authenticate(&f->t.ctx, &f->t.h, KUNCI_PASSKEY_PASSWORDLESS, 0,
-                                                zero, &x.r, NOW, &pk, &why),
-                     KUNCI_ERR_INVALID);
+    assert_int_equal(passwordless(f, &synced, f->alice.id, &pk), KUNCI_ERR_INVALID);
     /* Passwordless sign-in requires user verification. */
     synced.flags = KUNCI_AUTHDATA_UP;
-    kunci_passkey_challenge(&f->t.ctx, KUNCI_PASSKEY_PASSWORDLESS, zero, NOW, c);
-    synced.count = (uint32_t)-1;
-    answer_get(&synced, c, &x);
-    kunci_passkey_user_handle(&f->t.ctx, f->bob.id, x.handle);
-    x.r.user_handle = x.handle;
-    x.r.user_handle_len = sizeof(x.handle);
-    assert_int_equal(kunci_passkey_authenticate(&f->t.ctx, &f->t.h, KUNCI_PASSKEY_PASSWORDLESS, 0,
-                                                zero, &x.r, NOW, &pk, &why),
-                     KUNCI_ERR_INVALID);
+    assert_int_equal(passwordless(f, &synced, f->bob.id, &pk), KUNCI_ERR_INVALID);
     soft_free(&a);
     soft_free(&synced);
 }
