@@ -164,6 +164,8 @@ struct kunci_store_backend {
                           struct kunci_session *sess_r);
     int (*session_update)(struct kunci_store *store, const struct kunci_session *sess);
     int (*session_delete)(struct kunci_store *store, int64_t id);
+    /* Sessions in the database, expired ones not yet purged included (for /metrics). */
+    int (*session_count)(struct kunci_store *store, int64_t *count_r);
     /* Counts a wrong code typed in this session; returns the count so far. */
     int (*session_code_failure)(struct kunci_store *store, int64_t id, int *count_r);
     /* Deletes sessions idle since before idle_before or created before created_before, and
@@ -393,6 +395,10 @@ KUNCI_STORE_OP kunci_store_session_update(struct kunci_store_handle *h,
                                           const struct kunci_session *sess)
 {
     KUNCI_STORE_CALL(session_update, sess);
+}
+KUNCI_STORE_OP kunci_store_session_count(struct kunci_store_handle *h, int64_t *count_r)
+{
+    KUNCI_STORE_CALL(session_count, count_r);
 }
 KUNCI_STORE_OP kunci_store_session_delete(struct kunci_store_handle *h, int64_t id)
 {

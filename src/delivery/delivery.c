@@ -1,3 +1,4 @@
+#include "core/metrics.h"
 #include "delivery/delivery.h"
 #include "delivery/driver.h"
 #include "core/err.h"
@@ -83,7 +84,9 @@ int kunci_delivery_notify(const struct kunci_config *cfg, const char *to, const 
     for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
         if (strcmp(cfg->email.driver, drivers[i]->name) == 0)
             driver = drivers[i];
-    return driver->send(&cfg->email, &m, err, err_size) == KUNCI_OK ? KUNCI_OK : KUNCI_ERR_DELIVERY;
+    int r = driver->send(&cfg->email, &m, err, err_size);
+    kunci_metrics_delivery(driver->name, r == KUNCI_OK);
+    return r == KUNCI_OK ? KUNCI_OK : KUNCI_ERR_DELIVERY;
 }
 
 int kunci_delivery_send(void *arg, const struct kunci_message *original, char *err, size_t err_size)
@@ -110,6 +113,7 @@ int kunci_delivery_send(void *arg, const struct kunci_message *original, char *e
         if (strcmp(ch->driver, drivers[i]->name) == 0)
             driver = drivers[i];
     r = driver->send(ch, msg, err, err_size);
+    kunci_metrics_delivery(driver->name, r == KUNCI_OK);
     sodium_memzero(text, sizeof(text));
     return r == KUNCI_OK ? KUNCI_OK : KUNCI_ERR_DELIVERY;
 }

@@ -170,15 +170,19 @@ int hash_pool_submit(struct hash_pool *pool, struct hash_job *job)
     return r;
 }
 
+int hash_pool_depth(struct hash_pool *pool)
+{
+    pthread_mutex_lock(&pool->lock);
+    int n = pool->queued;
+    for (int i = 0; i < pool->nworkers; i++)
+        n += pool->workers[i].busy;
+    pthread_mutex_unlock(&pool->lock);
+    return n;
+}
+
 bool hash_pool_idle(struct hash_pool *pool)
 {
-    bool idle;
-    pthread_mutex_lock(&pool->lock);
-    idle = pool->head == NULL;
-    for (int i = 0; idle && i < pool->nworkers; i++)
-        idle = !pool->workers[i].busy;
-    pthread_mutex_unlock(&pool->lock);
-    return idle;
+    return hash_pool_depth(pool) == 0;
 }
 
 void hash_pool_stop(struct hash_pool *pool)

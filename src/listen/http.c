@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/config.h"
@@ -22,17 +23,19 @@ bool http_draining(void)
     return atomic_load(&draining);
 }
 
-enum MHD_Result http_respond(struct MHD_Connection *conn, unsigned status,
-                             const struct http_header *headers, const char *body)
+static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status,
+                               const struct http_header *headers, char *body,
+                               enum MHD_ResponseMemoryMode mode)
 {
     struct MHD_Response *resp;
     enum MHD_Result ret;
 
-    if (body == NULL)
-        body = "";
-    resp = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
-    if (resp == NULL)
+    resp = MHD_create_response_from_buffer(strlen(body), body, mode);
+    if (resp == NULL) {
+        if (mode == MHD_RESPMEM_MUST_FREE)
+            free(body);
         return MHD_NO;
+    }
     for (const struct http_header *h = headers; h != NULL && h->name != NULL; h++)
         if (h->value != NULL && http_header_safe(h->value))
             MHD_add_response_header(resp, h->name, h->value);
@@ -42,6 +45,19 @@ enum MHD_Result http_respond(struct MHD_Connection *conn, unsigned status,
     ret = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+enum MHD_Result http_respond(struct MHD_Connection *conn, unsigned status,
+                             const struct http_header *headers, const char *body)
+{
+    return respond(conn, status, headers, (char *)(body != NULL ? body : ""),
+                   MHD_RESPMEM_PERSISTENT);
+}
+
+enum MHD_Result http_respond_owned(struct MHD_Connection *conn, unsigned status,
+                                   const struct http_header *headers, char *body)
+{
+    return respond(conn, status, headers, body, MHD_RESPMEM_MUST_FREE);
 }
 
 bool http_header_copy(struct MHD_Connection *conn, const char *name, char *out, size_t max,

@@ -33,6 +33,8 @@ int hash_pool_start(struct hash_pool **pool_r, int workers, int queue_max, int p
 /* KUNCI_ERR_LIMIT when the queue is full, or holds the address's share already: the caller
  * answers "try again later". */
 int hash_pool_submit(struct hash_pool *pool, struct hash_job *job);
+/* Jobs queued or running. */
+int hash_pool_depth(struct hash_pool *pool);
 /* Nothing queued or running. */
 bool hash_pool_idle(struct hash_pool *pool);
 /* Refuses new jobs (submit says KUNCI_ERR_LIMIT), answers the queued ones "try again later"
@@ -83,6 +85,9 @@ struct http_header {
 };
 enum MHD_Result http_respond(struct MHD_Connection *conn, unsigned status,
                              const struct http_header *headers, const char *body);
+/* The same with a body made for this answer (malloc'ed): freed once it is sent. */
+enum MHD_Result http_respond_owned(struct MHD_Connection *conn, unsigned status,
+                                   const struct http_header *headers, char *body);
 /* Shutting down: every answer from now on closes its connection. */
 void http_set_draining(bool draining);
 bool http_draining(void);

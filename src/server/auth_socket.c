@@ -29,6 +29,7 @@
 
 #include "core/events.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/err.h"
 #include "core/protocol.h"
 #include "listen/wire.h"
@@ -116,8 +117,14 @@ static void decide(struct hash_job *job, struct kunci_store_handle *h)
         .client_ip = strcmp(f->client_ip, "-") == 0 ? sj->local : f->client_ip,
         .now = (int64_t)time(NULL),
     };
-    if (h != NULL) /* without a handle: the database is away, or kunci is stopping */
-        kunci_auth_check(ctx, h, &req, &out);
+    bool hashed = false;
+    /* Without a handle: the database is away, or kunci is stopping. */
+    if (h != NULL && kunci_auth_fast(ctx, h, &req, &out) == KUNCI_AUTH_NEEDS_HASH) {
+        hashed = true;
+        kunci_auth_slow(ctx, h, &req, &out);
+    }
+    kunci_metrics_check(KUNCI_METRIC_SOCKET, out.result, hashed,
+                        kunci_log_now_us() - sj->started_us);
     const char *text = out.result == KUNCI_AUTH_TEMPFAIL || out.result == KUNCI_AUTH_THROTTLED
                            ? "TEMPFAIL\n"
                            : "FAIL\n";

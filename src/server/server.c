@@ -18,6 +18,7 @@
 #include "core/events.h"
 #include "core/notify.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/err.h"
 #include "core/protocol.h"
 #include "delivery/delivery.h"
@@ -160,6 +161,9 @@ static enum MHD_Result finish(struct request *rq)
     struct kunci_event ev;
 
     sodium_memzero(rq->secret, sizeof(rq->secret));
+    kunci_metrics_check(rq->endpoint == &endpoint_basic ? KUNCI_METRIC_BASIC : KUNCI_METRIC_NGINX,
+                        rq->out.result, rq->phase == PHASE_DECIDED,
+                        kunci_log_now_us() - rq->started_us);
     /* Refusals are always logged; allowed logins on request, as Dovecot's auth_verbose. */
     if (rq->out.result != KUNCI_AUTH_ALLOWED || rq->server->ctx->cfg.log_allowed)
         server_log_decision(rq, rq->out.app_password_id ? "app_password" : "password");
@@ -234,6 +238,22 @@ static enum MHD_Result handle_health(struct MHD_Connection *conn)
     return http_respond(conn, MHD_HTTP_OK, NULL, "ok\n");
 }
 
+/* Prometheus's text format; the figures of this server only (each node has its own). */
+static enum MHD_Result handle_metrics(struct server *srv, struct MHD_Connection *conn)
+{
+    static const struct http_header type[] = {
+        {"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}, {NULL, NULL}};
+    struct kunci_store_handle *h = listen_thread_store();
+    struct kunci_metrics_now now = {srv->pool != NULL ? hash_pool_depth(srv->pool) : 0, -1};
+
+    if (h == NULL || kunci_store_session_count(h, &now.sessions) != KUNCI_OK)
+        now.sessions = -1;
+    char *text = kunci_metrics_render(&now);
+    if (text == NULL)
+        return http_respond(conn, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "out of memory\n");
+    return http_respond_owned(conn, MHD_HTTP_OK, type, text);
+}
+
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
                                       const char *method, const char *version,
                                       const char *upload_data, size_t *upload_data_size,
@@ -272,6 +292,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         return handle_auth(rq);
     if (strcmp(url, "/healthz") == 0)
         return handle_health(conn);
+    if (strcmp(url, "/metrics") == 0)
+        return handle_metrics(srv, conn);
     return http_respond(conn, MHD_HTTP_NOT_FOUND, NULL, "not found\n");
 }
 

@@ -1,5 +1,7 @@
 #include "store/lookup_cache.h"
 
+#include "core/metrics.h"
+
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,9 +68,10 @@ bool lookup_cache_get(struct lookup_cache *c, const struct kunci_sql_generation 
     if (e->epoch == c->epoch && sodium_memcmp(e->digest, digest, KUNCI_DIGEST_BYTES) == 0) {
         *m = e->match;
         c->hits++;
+        kunci_metrics_cache(true);
         return true;
     }
-    c->misses++;
+    lookup_cache_missed(c);
     return false;
 }
 
@@ -84,6 +87,7 @@ void lookup_cache_put(struct lookup_cache *c, const uint8_t *digest,
 void lookup_cache_missed(struct lookup_cache *c)
 {
     c->misses++;
+    kunci_metrics_cache(false);
 }
 
 void lookup_cache_used(struct lookup_cache *c, int64_t id, int64_t now)

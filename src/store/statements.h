@@ -106,6 +106,7 @@
     X(SESSIONS_END, "DELETE FROM sessions WHERE account_id = ?1 AND id <> ?2")                     \
     X(DEVICES_FORGET, "DELETE FROM trusted_devices WHERE account_id = ?1")                         \
     X(SESSION_DELETE, "DELETE FROM sessions WHERE id = ?1")                                        \
+    X(SESSION_COUNT, "SELECT count(*) FROM sessions")                                              \
     X(SESSION_FAILURE, "UPDATE sessions SET code_failures = code_failures + 1 WHERE id = ?1 "      \
                        "RETURNING code_failures")                                                  \
     X(PURGE_SESSIONS, "DELETE FROM sessions WHERE last_seen_at < ?1 OR created_at < ?2")           \

@@ -2,6 +2,7 @@
  * (statements.h), their arguments, the row decoders and the rules that fail closed (an
  * unreadable MFA state reads as enforced, an unreadable scope allows no protocol). */
 #include "core/err.h"
+#include "core/metrics.h"
 #include "core/protocol.h"
 #include "core/settings.h"
 #include "store/driver.h"
@@ -24,11 +25,19 @@ struct kunci_store {
     (const struct kunci_sql_arg[]){__VA_ARGS__},                                                   \
         (int)(sizeof((const struct kunci_sql_arg[]){__VA_ARGS__}) / sizeof(struct kunci_sql_arg))
 
+/* The database's failures (not an answer like "not found"), for /metrics. */
+static int counted(int r)
+{
+    if (r == KUNCI_ERR_TEMPFAIL || r == KUNCI_ERR_STORE_ACCESS || r == KUNCI_ERR_STORE_INVALID)
+        kunci_metrics_store_error();
+    return r;
+}
+
 /* RUN(s, statement, row callback, its argument, changes_r, arguments...) */
 #define RUN(s, id, cb, arg, changes, ...)                                                          \
-    ((s)->driver->run((s)->db, (id), ARGS(__VA_ARGS__), (cb), (arg), (changes)))
+    counted((s)->driver->run((s)->db, (id), ARGS(__VA_ARGS__), (cb), (arg), (changes)))
 #define RUN0(s, id, cb, arg, changes)                                                              \
-    ((s)->driver->run((s)->db, (id), NULL, 0, (cb), (arg), (changes)))
+    counted((s)->driver->run((s)->db, (id), NULL, 0, (cb), (arg), (changes)))
 
 /* Seconds a successful sign-in from an address is remembered, and housekeeping ages. */
 #define GUARD_KEEP_SECONDS   (90 * 86400)
@@ -232,7 +241,7 @@ static int sql_migrate(struct kunci_store *s, int *version_r)
 
 static int sql_begin(struct kunci_store *s)
 {
-    int r = s->driver->begin(s->db);
+    int r = counted(s->driver->begin(s->db));
     s->in_transaction = r == KUNCI_OK;
     return r;
 }
@@ -240,7 +249,8 @@ static int sql_begin(struct kunci_store *s)
 static int sql_finish(struct kunci_store *s, int r)
 {
     s->in_transaction = false;
-    return s->driver->finish(s->db, r);
+    int f = s->driver->finish(s->db, r);
+    return f != r ? counted(f) : f; /* a failure of the commit itself */
 }
 
 /* ---- Accounts ---- */
@@ -687,6 +697,13 @@ static int session_delete(struct kunci_store *s, int64_t id)
 {
     int64_t changes = 0;
     return changed(RUN(s, ST_SESSION_DELETE, NULL, NULL, &changes, SQL_INT(id)), &changes);
+}
+
+static int session_count(struct kunci_store *s, int64_t *count_r)
+{
+    struct into o = {decode_int, count_r, false};
+    *count_r = 0;
+    return RUN0(s, ST_SESSION_COUNT, take_first, &o, NULL);
 }
 
 static int session_code_failure(struct kunci_store *s, int64_t id, int *count_r)
@@ -1293,6 +1310,7 @@ static const struct kunci_store_backend sql_backend = {
     .session_lookup = session_lookup,
     .session_update = session_update,
     .session_delete = session_delete,
+    .session_count = session_count,
     .session_code_failure = session_code_failure,
     .purge_expired = purge_expired,
     .method_insert = method_insert,
