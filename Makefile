@@ -123,8 +123,13 @@ format:
 format-check:
 	clang-format --dry-run --Werror src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c
 
+# The benchmarks (BENCHMARKS.md gives each one's command and figures); minutes each.
 bench: test-deps $(KUNCI)
+	scripts/install-deps.sh bench
 	bench/run.sh $(KUNCI)
+	BENCH_STORE=postgresql bench/run.sh $(KUNCI)
+	bench/hash.sh $(KUNCI)
+	KUNCI_BIN=$(CURDIR)/$(KUNCI) $(PYTHON) bench/imap.py
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -9,11 +9,14 @@ libpq-dev libpam0g-dev libbsd-dev libzxcvbn-dev libfido2-dev libcbor-dev libssl-
 TEST="python3 python3-pytest python3-cryptography nginx libnginx-mod-mail dovecot-imapd dovecot-pop3d
 dovecot-submissiond swaks curl wrk oathtool chromium sqlite3 openssl postgresql pamtester
 postfix"
+# bench/hash.sh compares kunci with libargon2 too.
+BENCH="libargon2-dev"
 
 case "${1:-build}" in
 build) wanted="$BUILD" ;;
 test) wanted="$BUILD $TEST" ;;
-*) echo "usage: $0 [build|test]" >&2; exit 64 ;;
+bench) wanted="$BUILD $TEST $BENCH" ;;
+*) echo "usage: $0 [build|test|bench]" >&2; exit 64 ;;
 esac
 
 missing=""
@@ -23,7 +26,7 @@ for p in $wanted; do
 done
 # Node.js may come from elsewhere than Debian (its npm included): only a missing npm
 # command brings Debian's.
-if [ "${1:-build}" = test ] && ! command -v npm >/dev/null 2>&1; then
+if [ "${1:-build}" != build ] && ! command -v npm >/dev/null 2>&1; then
     missing="$missing nodejs npm"
 fi
 [ -z "$missing" ] && exit 0
