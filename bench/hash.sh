@@ -8,21 +8,13 @@ set -euo pipefail
 KUNCI=$(realpath "${1:-build/kunci}")
 SECS=${2:-10}
 WORKERS=${3:-2}
-HERE=$(cd "$(dirname "$0")" && pwd)
-WORK=$(mktemp -d /tmp/kunci-hash-XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 cc -O2 -o "$WORK/hash_rate" "$HERE/hash_rate.c" -lsodium -largon2 -lpthread
 echo "== the library alone, $WORKERS threads, ${SECS}s each"
 "$WORK/hash_rate" "$WORKERS" "$SECS"
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 AUTH=$(port)
 export KUNCI_DATA_DIR=$WORK/data KUNCI_CONFIG=$WORK/kunci.conf
 cat >"$KUNCI_CONFIG" <<CONF
@@ -42,7 +34,7 @@ for i in $(seq 1 8); do
 done
 "$KUNCI" serve 2>"$WORK/kunci.log" &
 PIDS+=($!)
-for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$AUTH) 2>/dev/null && break; sleep 0.05; done
+wait_listen "$AUTH"
 out=$(CREDS=$WORK/primary.creds wrk -t1 -c$((WORKERS * 4)) -d"${SECS}s" -s "$HERE/auth.lua" \
     "http://127.0.0.1:$AUTH/auth/nginx")
 echo "== kunci, hash_workers = $WORKERS, wrk -t1 -c$((WORKERS * 4)) (every worker busy)"

@@ -13,18 +13,9 @@
 set -euo pipefail
 KUNCI=$(realpath "${1:-build/kunci}")
 SECS=${2:-10}
-HERE=$(cd "$(dirname "$0")" && pwd)
-WORK=$(mktemp -d /tmp/kunci-bench-XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    [ -d "$WORK/pg" ] && "$HERE/../scripts/test-postgres.sh" stop "$WORK/pg"
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 AUTH=$(port)
 NGINX=$(port)
 export KUNCI_DATA_DIR=$WORK/data
@@ -87,9 +78,8 @@ http {
 CONF
 nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
 PIDS+=($!)
-for p in $AUTH $NGINX; do
-    for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && break; sleep 0.05; done
-done
+wait_listen "$AUTH"
+wait_listen "$NGINX"
 
 rps() { awk '/^Requests\/sec/ {print $2}'; }
 echo "== store: ${BENCH_STORE:-sqlite}"

@@ -11,17 +11,8 @@ set -euo pipefail
 KUNCI=$(realpath "${1:-build/kunci}")
 SECS=${2:-8}
 FILL=${3:-4000000}
-HERE=$(cd "$(dirname "$0")" && pwd)
-WORK=$(mktemp -d /tmp/kunci-scale-XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    [ -d "$WORK/pg" ] && "$HERE/../scripts/test-postgres.sh" stop "$WORK/pg"
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 AUTH_ON=$(port)
 AUTH_OFF=$(port)
 export KUNCI_DATA_DIR=$WORK/data
@@ -78,7 +69,7 @@ measure() {
         local pid=$!
         local auth=$AUTH_ON
         [ $which = off ] && auth=$AUTH_OFF
-        for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$auth) 2>/dev/null && break; sleep 0.05; done
+        wait_listen "$auth"
         CREDS=$WORK/app.creds wrk -t2 -c8 -d2s -s "$HERE/auth.lua" "http://127.0.0.1:$auth/auth/nginx" >/dev/null
         local out
         out=$(CREDS=$WORK/app.creds wrk -t2 -c64 -d"${SECS}s" -s "$HERE/auth.lua" "http://127.0.0.1:$auth/auth/nginx")
