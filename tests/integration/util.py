@@ -1,6 +1,7 @@
 """What every suite needs to run kunci: its binary, free ports, waiting for a listener."""
 
 import os
+import random
 import socket
 import time
 
@@ -8,17 +9,36 @@ KUNCI = os.environ.get("KUNCI_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "kunci")
 
 
+_given = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port below the kernel's ephemeral range: a port the kernel picked (bind to 0)
+    is one an outgoing connection may take before the server binds it, and a test's server
+    then exits with "in use" (seen once in a clean-clone make test). Never the same port
+    twice in one run."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        ephemeral = int(f.read().split()[0])
+    for _ in range(1000):
+        port = random.randrange(10000, ephemeral)
+        if port in _given:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _given.add(port)
+        return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 def wait_port(port, proc, what, timeout=15):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode}")
+            said = proc.stderr.read() if proc.stderr is not None else ""
+            raise RuntimeError(f"{what} exited with {proc.returncode}: {said}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
