@@ -80,6 +80,7 @@ int kunci_keys_load(const char *path, struct kunci_keys **keys_r)
                                KEY_CONTEXT, master);
     crypto_kdf_derive_from_key(keys->tokens, KUNCI_SUBKEY_BYTES, KUNCI_SUBKEY_TOKENS, KEY_CONTEXT,
                                master);
+    kunci_keys_prepare(keys);
     sodium_mprotect_readonly(keys);
     *keys_r = keys;
     keys = NULL;
@@ -91,6 +92,12 @@ out:
     if (keys != NULL)
         sodium_free(keys);
     return r;
+}
+
+void kunci_keys_prepare(struct kunci_keys *keys)
+{
+    crypto_auth_hmacsha256_init(&keys->app_password_hmac, keys->app_password_pepper,
+                                KUNCI_SUBKEY_BYTES);
 }
 
 void kunci_keys_free(struct kunci_keys *keys)

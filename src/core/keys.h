@@ -5,6 +5,7 @@
 #define KUNCI_KEYS_H
 
 #include <stddef.h>
+#include <sodium.h>
 #include <stdint.h>
 
 #define KUNCI_SUBKEY_BYTES 32
@@ -19,6 +20,9 @@ struct kunci_keys {
     uint8_t app_password_pepper[KUNCI_SUBKEY_BYTES];
     uint8_t encryption[KUNCI_SUBKEY_BYTES];
     uint8_t tokens[KUNCI_SUBKEY_BYTES];
+    /* HMAC-SHA256 keyed with the pepper, ready for a message: a digest on the auth path
+     * copies it instead of hashing the key's pads again (half of its SHA-256 blocks). */
+    crypto_auth_hmacsha256_state app_password_hmac;
 };
 
 /* Writes a new key file (mode 0600, O_EXCL). KUNCI_ERR_EXISTS when it is already there. */
@@ -29,6 +33,10 @@ int kunci_keys_create(const char *path);
 int kunci_keys_load(const char *path, struct kunci_keys **keys_r);
 
 void kunci_keys_free(struct kunci_keys *keys);
+
+/* Computes what follows from the subkeys (app_password_hmac); kunci_keys_load calls it, and
+ * so must whoever fills a struct kunci_keys by hand (the unit tests). */
+void kunci_keys_prepare(struct kunci_keys *keys);
 
 /* Encryption at rest (secretbox under the derived encryption key): out holds nonce, MAC and
  * ciphertext, len + KUNCI_SEAL_OVERHEAD bytes. */

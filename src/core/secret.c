@@ -71,9 +71,8 @@ int kunci_app_password_normalise(const char *in, size_t in_len,
 void kunci_app_password_digest(const struct kunci_keys *keys, const char *normalised, size_t len,
                                uint8_t digest_r[KUNCI_DIGEST_BYTES])
 {
-    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_state st = keys->app_password_hmac;
 
-    crypto_auth_hmacsha256_init(&st, keys->app_password_pepper, KUNCI_SUBKEY_BYTES);
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)normalised, len);
     crypto_auth_hmacsha256_final(&st, digest_r);
     sodium_memzero(&st, sizeof(st));

@@ -39,6 +39,7 @@ typedef int (*kunci_sql_row_cb)(void *arg, const struct kunci_sql_row *row);
  * no change committed in between (lookup_cache.h). */
 struct kunci_sql_generation {
     unsigned char bytes[48];
+    uint64_t local; /* not the driver's: this process's own commits (store_sql.c) */
 };
 
 /* Statements only some databases need. */

@@ -224,6 +224,13 @@ static const char *const migrations[] = {
     "  ON accounts FOR EACH STATEMENT EXECUTE FUNCTION kunci_changed();"
     "CREATE TRIGGER kunci_changes_settings AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
     "  ON settings FOR EACH STATEMENT EXECUTE FUNCTION kunci_changed();",
+    /* An account's last web sign-in and set-up deferral are not read by the auth path: they
+     * no longer empty every server's cache. */
+    "DROP TRIGGER kunci_changes_accounts ON accounts;"
+    "CREATE TRIGGER kunci_changes_accounts AFTER INSERT OR DELETE OR TRUNCATE"
+    "  OR UPDATE OF id, login, display_name, role, enabled, mfa_state, password_hash,"
+    "  created_at, password_changed_at, must_change_password"
+    "  ON accounts FOR EACH STATEMENT EXECUTE FUNCTION kunci_changed();",
 };
 /* The triggers above: a server whose database lacks them keeps no cache. */
 #define CHANGE_TRIGGERS 3

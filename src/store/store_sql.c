@@ -9,7 +9,9 @@
 #include "store/lookup_cache.h"
 #include "store/statements.h"
 
+#include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@ struct kunci_store {
     void *db;
     struct lookup_cache *cache; /* NULL: none */
     bool in_transaction;        /* what it reads may differ from what is committed */
+    bool lookup_changed;        /* this transaction wrote what a lookup reads */
 };
 
 #define ARGS(...)                                                                                  \
@@ -33,11 +36,63 @@ static int counted(int r)
     return r;
 }
 
+/* ---- What this process changed ----
+ *
+ * A driver's generation may learn of a commit a little after it returns (PostgreSQL's
+ * notifications travel through the server), so the commits of this very process are
+ * counted here too: a check on the node that deleted an app password or disabled an account
+ * refuses at once, and only other processes and nodes wait for the driver's bound. A
+ * statement counts when it writes a table an app-password lookup reads (ST_AP_LOOKUP), but
+ * not the columns it never reads (a last use, a last sign-in): those would empty the caches
+ * for nothing. Counted after the commit, so a lookup that read the old row was tagged with
+ * the count before. */
+static atomic_ullong local_changes;
+static bool changes_lookup[ST_COUNT];
+static pthread_once_t changes_lookup_once = PTHREAD_ONCE_INIT;
+
+static bool writes_lookup_table(const char *sql)
+{
+    static const char *const verbs[] = {"INSERT INTO ", "UPDATE ", "DELETE FROM "};
+    static const char *const tables[] = {"accounts", "app_passwords", "settings"};
+    for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++) {
+        size_t n = strlen(verbs[v]);
+        if (strncmp(sql, verbs[v], n) != 0)
+            continue;
+        for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+            size_t m = strlen(tables[t]);
+            if (strncmp(sql + n, tables[t], m) == 0 && strchr(" (", sql[n + m]) != NULL)
+                return true;
+        }
+    }
+    return false;
+}
+
+static void classify_statements(void)
+{
+    for (int i = 0; i < ST_COUNT; i++)
+        changes_lookup[i] = writes_lookup_table(kunci_sql_text[i]);
+    changes_lookup[ST_AP_TOUCH] = false;
+    changes_lookup[ST_ACCOUNT_SIGNED_IN] = false;
+    changes_lookup[ST_ACCOUNT_DEFER_SETUP] = false;
+}
+
+static int run_statement(struct kunci_store *s, int id, const struct kunci_sql_arg *args,
+                         int nargs, kunci_sql_row_cb cb, void *arg, int64_t *changes_r)
+{
+    int r = counted(s->driver->run(s->db, id, args, nargs, cb, arg, changes_r));
+    if (changes_lookup[id]) {
+        if (s->in_transaction)
+            s->lookup_changed = true; /* counted when it ends */
+        else
+            atomic_fetch_add(&local_changes, 1);
+    }
+    return r;
+}
+
 /* RUN(s, statement, row callback, its argument, changes_r, arguments...) */
 #define RUN(s, id, cb, arg, changes, ...)                                                          \
-    counted((s)->driver->run((s)->db, (id), ARGS(__VA_ARGS__), (cb), (arg), (changes)))
-#define RUN0(s, id, cb, arg, changes)                                                              \
-    counted((s)->driver->run((s)->db, (id), NULL, 0, (cb), (arg), (changes)))
+    run_statement((s), (id), ARGS(__VA_ARGS__), (cb), (arg), (changes))
+#define RUN0(s, id, cb, arg, changes) run_statement((s), (id), NULL, 0, (cb), (arg), (changes))
 
 /* Seconds a successful sign-in from an address is remembered, and housekeeping ages. */
 #define GUARD_KEEP_SECONDS   (90 * 86400)
@@ -210,6 +265,7 @@ int kunci_store_sql_open(const struct kunci_sql_driver *driver,
     if (s == NULL)
         return KUNCI_ERR_NOMEM;
     s->driver = driver;
+    pthread_once(&changes_lookup_once, classify_statements);
     int r = driver->open(opts, &s->db);
     if (r != KUNCI_OK) {
         free(s);
@@ -250,6 +306,10 @@ static int sql_finish(struct kunci_store *s, int r)
 {
     s->in_transaction = false;
     int f = s->driver->finish(s->db, r);
+    if (s->lookup_changed) {
+        s->lookup_changed = false;
+        atomic_fetch_add(&local_changes, 1);
+    }
     return f != r ? counted(f) : f; /* a failure of the commit itself */
 }
 
@@ -565,6 +625,8 @@ static int app_password_lookup(struct kunci_store *s, const uint8_t *digest,
         lookup_cache_missed(s->cache);
         cached = false;
     }
+    if (cached)
+        gen.local = atomic_load(&local_changes);
     if (cached && lookup_cache_get(s->cache, &gen, digest, m))
         return KUNCI_OK;
     int r = one_row(

@@ -268,6 +268,34 @@ static const char *const migrations[] = {
     "CREATE TABLE webauthn_challenges ("
     "  challenge BLOB PRIMARY KEY,"
     "  expires_at INTEGER NOT NULL);",
+    /* A count of the changes the auth path's cache depends on (docs/cache.md): an app
+     * password's (not its last use), an account's (not its last sign-in), a setting's. Any
+     * commit moves the WAL index; only these move the count, so a last use or the activity
+     * record does not empty the caches. Triggers are part of the database: every writer,
+     * the sqlite3 shell included, keeps the count. */
+    "CREATE TABLE change_count (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);"
+    "INSERT INTO change_count VALUES (1, 0);"
+    "CREATE TRIGGER change_count_ap_insert AFTER INSERT ON app_passwords"
+    "  BEGIN UPDATE change_count SET n = n + 1; END;"
+    "CREATE TRIGGER change_count_ap_delete AFTER DELETE ON app_passwords"
+    "  BEGIN UPDATE change_count SET n = n + 1; END;"
+    "CREATE TRIGGER change_count_ap_update AFTER UPDATE OF id, account_id, name, digest,"
+    "  protocols, networks, created_at, expires_at ON app_passwords"
+    "  BEGIN UPDATE change_count SET n = n + 1; END;"
+    "CREATE TRIGGER change_count_account_insert AFTER INSERT ON accounts"
+    "  BEGIN UPDATE change_count SET n = n + 1; END;"
+    "CREATE TRIGGER change_count_account_delete AFTER DELETE ON accounts"
+    "  BEGIN UPDATE change_count SET n = n + 1; END;"
+    "CREATE TRIGGER change_count_account_update AFTER UPDATE OF id, login, display_name, role,"
+    "  enabled, mfa_state, password_hash, created_at, password_changed_at,"
+    "  must_change_password ON accounts"
+    "  BEGIN UPDATE change_count SET n = n + 1; END;"
+    "CREATE TRIGGER change_count_setting_insert AFTER INSERT ON settings"
+    "  BEGIN UPDATE change_count SET n = n + 1; END;"
+    "CREATE TRIGGER change_count_setting_delete AFTER DELETE ON settings"
+    "  BEGIN UPDATE change_count SET n = n + 1; END;"
+    "CREATE TRIGGER change_count_setting_update AFTER UPDATE ON settings"
+    "  BEGIN UPDATE change_count SET n = n + 1; END;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -282,6 +310,12 @@ struct sqlite_db {
     unsigned pin_events;                     /* the pin's events when it was seen there */
     bool has_read;                           /* a read went through: the WAL index exists */
     const volatile unsigned char *wal_index; /* its header, as SQLite maps it; NULL: unknown */
+    /* The change count (sqlite_generation) as read under a WAL index header. */
+    sqlite3_stmt *count_stmt;
+    bool count_known;
+    unsigned char count_header[48];
+    int64_t count;
+    uint64_t opened; /* connections opened so far: counts of two connections never mix */
 };
 
 static int db_ready(struct sqlite_db *s);
@@ -534,6 +568,9 @@ static void db_close(struct sqlite_db *s)
         sqlite3_finalize(s->stmts[i]);
         s->stmts[i] = NULL;
     }
+    sqlite3_finalize(s->count_stmt);
+    s->count_stmt = NULL;
+    s->count_known = false;
     sqlite3_close_v2(s->db);
     s->db = NULL;
 }
@@ -551,6 +588,7 @@ static int db_open(struct sqlite_db *s, bool create, bool fresh)
         return r;
     }
     rc = sqlite3_open_v2(s->path, &s->db, flags, NULL);
+    s->opened++;
 
     if (rc != SQLITE_OK) {
         r = map_rc(rc);
@@ -648,25 +686,54 @@ static const volatile unsigned char *wal_index_map(struct sqlite_db *s)
     return p;
 }
 
+static int read_change_count(struct sqlite_db *s, int64_t *count_r)
+{
+    if (s->count_stmt == NULL &&
+        sqlite3_prepare_v3(s->db, "SELECT n FROM change_count WHERE id = 1", -1,
+                           SQLITE_PREPARE_PERSISTENT, &s->count_stmt, NULL) != SQLITE_OK) {
+        s->count_stmt = NULL;
+        return KUNCI_ERR_TEMPFAIL; /* not migrated yet: no cache */
+    }
+    int rc = sqlite3_step(s->count_stmt);
+    *count_r = sqlite3_column_int64(s->count_stmt, 0);
+    int r = rc == SQLITE_ROW ? KUNCI_OK : KUNCI_ERR_TEMPFAIL;
+    return done_with(s->count_stmt, r);
+}
+
+/* The generation is the change count (the last migration's triggers), read again only when
+ * the WAL index header moved. A header equal to the one read before the count was read
+ * means nothing was committed since, so the count still holds; a header that moved (any
+ * commit, from any process) means reading it again, in a read transaction of its own that
+ * starts after the header was read. */
 static int sqlite_generation(void *db, struct kunci_sql_generation *gen_r)
 {
     struct sqlite_db *s = db;
-    unsigned char second[WAL_INDEX_HEADER];
+    unsigned char header[WAL_INDEX_HEADER], second[WAL_INDEX_HEADER];
 
     if (db_ready(s) != KUNCI_OK || !s->has_read)
         return KUNCI_ERR_TEMPFAIL;
     if (s->wal_index == NULL && (s->wal_index = wal_index_map(s)) == NULL)
         return KUNCI_ERR_TEMPFAIL;
-    _Static_assert(sizeof(gen_r->bytes) >= WAL_INDEX_HEADER, "a generation holds the header");
-    memset(gen_r, 0, sizeof(*gen_r));
     for (size_t i = 0; i < WAL_INDEX_HEADER; i++)
-        gen_r->bytes[i] = s->wal_index[i];
+        header[i] = s->wal_index[i];
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     for (size_t i = 0; i < WAL_INDEX_HEADER; i++)
         second[i] = s->wal_index[WAL_INDEX_HEADER + i];
     /* isInit (byte 12) is 0 while the index is being rebuilt. */
-    if (memcmp(gen_r->bytes, second, WAL_INDEX_HEADER) != 0 || gen_r->bytes[12] == 0)
+    if (memcmp(header, second, WAL_INDEX_HEADER) != 0 || header[12] == 0)
         return KUNCI_ERR_TEMPFAIL;
+    if (!s->count_known || memcmp(header, s->count_header, WAL_INDEX_HEADER) != 0) {
+        int64_t count;
+        s->count_known = false;
+        if (read_change_count(s, &count) != KUNCI_OK)
+            return KUNCI_ERR_TEMPFAIL;
+        memcpy(s->count_header, header, WAL_INDEX_HEADER);
+        s->count = count;
+        s->count_known = true;
+    }
+    memset(gen_r, 0, sizeof(*gen_r));
+    memcpy(gen_r->bytes, &s->count, sizeof(s->count));
+    memcpy(gen_r->bytes + sizeof(s->count), &s->opened, sizeof(s->opened));
     return KUNCI_OK;
 }
 

@@ -655,6 +655,94 @@ static void test_cache_sees_every_change_at_once(void **state)
     seen(f, pw, KUNCI_AUTH_WRONG_SECRET);
 }
 
+/* A change made through another handle of this process (the web's, which keeps no cache) is
+ * refused by the very next check on both stores: the node that deleted an app password does
+ * not wait for the database to announce it. */
+static void test_cache_sees_this_process_at_once(void **state)
+{
+    struct fixture *f = *state;
+    struct kunci_store_handle web;
+    char pw[65];
+    uint64_t hits = 0, misses = 0;
+
+    assert_int_equal(kunci_store_open_config(&f->t.cfg, 0, &web), KUNCI_OK);
+    set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
+    for (int round = 0; round < 3; round++) {
+        int64_t id = make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
+        /* The row is in the cache (on PostgreSQL, once the creation's own announcement is
+         * in): a check is answered from it. */
+        bool hit = false;
+        for (int i = 0; i < 300 && !hit; i++) {
+            uint64_t hits_before = hits;
+            cached_check(f, pw, KUNCI_AUTH_ALLOWED);
+            kunci_store_cache_counts(&f->t.h, &hits, &misses);
+            hit = hits > hits_before;
+            if (!hit)
+                usleep(10 * 1000);
+        }
+        assert_true(hit);
+
+        f->alice.enabled = false;
+        assert_int_equal(kunci_store_account_update(&web, &f->alice, 0, 0), KUNCI_OK);
+        cached_check(f, pw, KUNCI_AUTH_DISABLED);
+        f->alice.enabled = true;
+        assert_int_equal(kunci_store_account_update(&web, &f->alice, 0, 0), KUNCI_OK);
+        cached_check(f, pw, KUNCI_AUTH_ALLOWED);
+        assert_int_equal(kunci_store_setting_set(&web, "app_passwords_allowed", "false"),
+                         KUNCI_OK);
+        cached_check(f, pw, KUNCI_AUTH_WRONG_SECRET);
+        assert_int_equal(kunci_store_setting_set(&web, "app_passwords_allowed", "true"),
+                         KUNCI_OK);
+        cached_check(f, pw, KUNCI_AUTH_ALLOWED);
+        cached_check(f, pw, KUNCI_AUTH_ALLOWED);
+        assert_int_equal(kunci_store_app_password_delete(&web, f->alice.id, id), KUNCI_OK);
+        cached_check(f, pw, KUNCI_AUTH_WRONG_SECRET);
+    }
+    kunci_store_close(&web);
+}
+
+/* Commits that change nothing a lookup reads (a last use, a last web sign-in, a session)
+ * leave every cached row in place: the next check is answered from the cache. */
+static void test_cache_outlives_unrelated_commits(void **state)
+{
+    struct fixture *f = *state;
+    char pw[65];
+    uint64_t hits = 0, misses = 0, hits_before, misses_before;
+
+    set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
+    int64_t id = make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
+    /* PostgreSQL: until the listener vouches, and the announcements of the set-up are in. */
+    for (int i = 0; i < 300 && hits == 0; i++) {
+        cached_check(f, pw, KUNCI_AUTH_ALLOWED);
+        kunci_store_cache_counts(&f->t.h, &hits, &misses);
+        if (hits == 0)
+            usleep(10 * 1000);
+    }
+    if (!test_store_is_sqlite(&f->t))
+        usleep(200 * 1000);
+    cached_check(f, pw, KUNCI_AUTH_ALLOWED);
+
+    char unrelated[3][200];
+    snprintf(unrelated[0], sizeof(unrelated[0]),
+             "UPDATE app_passwords SET last_used_at = 7, last_used_ip = '192.0.2.7', "
+             "last_used_protocol = 'imap' WHERE id = %lld",
+             (long long)id);
+    snprintf(unrelated[1], sizeof(unrelated[1]),
+             "UPDATE accounts SET last_sign_in_at = 7 WHERE id = %lld", (long long)f->alice.id);
+    snprintf(unrelated[2], sizeof(unrelated[2]), "UPDATE heartbeat SET at = at + 1");
+    for (size_t i = 0; i < sizeof(unrelated) / sizeof(unrelated[0]); i++) {
+        kunci_store_cache_counts(&f->t.h, &hits_before, &misses_before);
+        behind_its_back(f, unrelated[i]);
+        cached_check(f, pw, KUNCI_AUTH_ALLOWED);
+        kunci_store_cache_counts(&f->t.h, &hits, &misses);
+        assert_int_equal(misses, misses_before);
+        assert_int_equal(hits, hits_before + 1);
+    }
+    /* And one that does still counts. */
+    alice_set(f, "enabled = 0");
+    seen(f, pw, KUNCI_AUTH_DISABLED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -677,6 +765,8 @@ int main(void)
         cmocka_unit_test(test_lock_arithmetic),
         cmocka_unit_test_setup_teardown(test_database_outage_is_temporary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_sees_every_change_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_sees_this_process_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_outlives_unrelated_commits, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

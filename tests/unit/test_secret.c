@@ -111,11 +111,13 @@ static void test_digest_known_answer(void **state)
     memset(&keys, 0, sizeof(keys));
     for (int i = 0; i < 32; i++)
         keys.app_password_pepper[i] = (uint8_t)i;
+    kunci_keys_prepare(&keys);
     kunci_app_password_digest(&keys, "abcdefghijklmnopqrstuvwx", 24, digest);
     sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
     assert_string_equal(hex, "80bb7d3718cf150e827ee6bf07b1d611f7f55977ca35a99d41eb372954d4a7d1");
     /* Another pepper, another digest: a database copied without the key file is useless. */
     keys.app_password_pepper[0] ^= 1;
+    kunci_keys_prepare(&keys);
     uint8_t other[KUNCI_DIGEST_BYTES];
     kunci_app_password_digest(&keys, "abcdefghijklmnopqrstuvwx", 24, other);
     assert_memory_not_equal(digest, other, sizeof(digest));
