@@ -4,12 +4,16 @@
 #
 #  1. throughput: /auth/nginx with valid app passwords vs nginx `return 200`, both over
 #     keep-alive with the same wrk settings and the same script (auth.lua: the same request
-#     headers, the same per-answer check), one after the other, at -t1 -c32 and -t2 -c64;
+#     headers, the same per-answer check), at -t1 -c32 and -t2 -c64, and with the same
+#     parallelism on both sides: nginx with N workers against kunci with N request threads,
+#     N = 1 and 2. Each ratio is the median of ROUNDS rounds that alternate the two servers,
+#     so a moment of noise on the machine moves one round, not the figure;
 #  2. isolation: app-password latency (p99) alone, then while 4 clients keep primary-password
 #     checks (Argon2id, 19 MiB, t=2) in flight.
 #
-# Usage: bench/run.sh [path/to/kunci] [seconds]
+# Usage: bench/run.sh [path/to/kunci] [seconds per measurement]
 #        BENCH_STORE=postgresql bench/run.sh ...   (a scratch PostgreSQL on loopback)
+#        BENCH_ROUNDS=5 bench/run.sh ...            (rounds per ratio, 3 by default)
 set -euo pipefail
 KUNCI=$(realpath "${1:-build/kunci}")
 SECS=${2:-10}
@@ -32,7 +36,7 @@ cat >"$KUNCI_CONFIG" <<CONF
 $STORE
 [serve]
 auth_listen = 127.0.0.1:$AUTH
-threads = ${BENCH_THREADS:-2}
+threads = 2
 hash_workers = 2
 [mail]
 imap = 127.0.0.1:143
@@ -56,12 +60,21 @@ for i in $(seq 1 8); do
     echo "$u Primary-pass-$i" >>"$WORK/primary.creds"
 done
 
-"$KUNCI" serve 2>"$WORK/kunci.log" &
-PIDS+=($!)
-mkdir -p "$WORK/nginx"
-cat >"$WORK/nginx/nginx.conf" <<CONF
+# kunci serve and nginx with N request threads / worker processes (restarted for each N).
+KUNCI_PID=""
+NGINX_PID=""
+start_servers() {
+    local n=$1
+    if [ -n "$KUNCI_PID" ]; then kill "$KUNCI_PID"; wait "$KUNCI_PID" 2>/dev/null || true; fi
+    if [ -n "$NGINX_PID" ]; then kill "$NGINX_PID"; wait "$NGINX_PID" 2>/dev/null || true; fi
+    sed -i "s/^threads = .*/threads = $n/" "$KUNCI_CONFIG"
+    "$KUNCI" serve 2>>"$WORK/kunci.log" &
+    KUNCI_PID=$!
+    PIDS+=("$KUNCI_PID")
+    mkdir -p "$WORK/nginx"
+    cat >"$WORK/nginx/nginx.conf" <<CONF
 daemon off;
-worker_processes 1;
+worker_processes $n;
 pid $WORK/nginx/nginx.pid;
 error_log $WORK/nginx/error.log;
 events { worker_connections 1024; }
@@ -76,28 +89,40 @@ http {
     server { listen 127.0.0.1:$NGINX; location / { add_header Auth-Status OK; return 200 ""; } }
 }
 CONF
-nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
-PIDS+=($!)
-wait_listen "$AUTH"
-wait_listen "$NGINX"
+    nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
+    NGINX_PID=$!
+    PIDS+=("$NGINX_PID")
+    wait_listen "$AUTH"
+    wait_listen "$NGINX"
+    # Warm-up: every app password used once (its last use recorded, its row in each
+    # thread's cache), as on a server that has been running.
+    CREDS=$WORK/app.creds wrk -t2 -c8 -d2s -s "$HERE/auth.lua" "http://127.0.0.1:$AUTH/auth/nginx" >/dev/null
+}
 
 rps() { awk '/^Requests\/sec/ {print $2}'; }
+median() { python3 -c 'import statistics,sys; print(f"{statistics.median(float(x) for x in sys.argv[1:]):.2f}")' "$@"; }
+ROUNDS=${BENCH_ROUNDS:-3}
 echo "== store: ${BENCH_STORE:-sqlite}"
-# Warm-up: every app password used once (its last use recorded, its row in each thread's
-# cache), as on a server that has been running.
-CREDS=$WORK/app.creds wrk -t2 -c8 -d2s -s "$HERE/auth.lua" "http://127.0.0.1:$AUTH/auth/nginx" >/dev/null
-for W in "-t1 -c32" "-t2 -c64"; do
-    echo "== throughput, ${SECS}s each, wrk $W (2 cores shared with wrk)"
-    # shellcheck disable=SC2086
-    base=$(CREDS=$WORK/app.creds wrk $W -d"${SECS}s" -s "$HERE/auth.lua" "http://127.0.0.1:$NGINX/auth/nginx" | rps)
-    # shellcheck disable=SC2086
-    out=$(CREDS=$WORK/app.creds wrk $W -d"${SECS}s" -s "$HERE/auth.lua" "http://127.0.0.1:$AUTH/auth/nginx")
-    app=$(echo "$out" | rps)
-    notok=$(echo "$out" | awk '/^not-ok:/ {print $2}')
-    echo "nginx return 200:           $base req/s"
-    echo "kunci /auth/nginx app pw:   $app req/s  (answers not OK: $notok)"
-    echo "ratio kunci/nginx:          $(python3 -c "print(f'{$app/$base:.2f}')")"
+for N in 1 2; do
+    start_servers "$N"
+    for W in "-t1 -c32" "-t2 -c64"; do
+        echo "== throughput: nginx $N worker(s) vs kunci $N request thread(s), wrk $W, ${SECS}s each, $ROUNDS rounds (2 cores shared with wrk)"
+        ratios=()
+        for r in $(seq 1 "$ROUNDS"); do
+            # shellcheck disable=SC2086
+            base=$(CREDS=$WORK/app.creds wrk $W -d"${SECS}s" -s "$HERE/auth.lua" "http://127.0.0.1:$NGINX/auth/nginx" | rps)
+            # shellcheck disable=SC2086
+            out=$(CREDS=$WORK/app.creds wrk $W -d"${SECS}s" -s "$HERE/auth.lua" "http://127.0.0.1:$AUTH/auth/nginx")
+            app=$(echo "$out" | rps)
+            notok=$(echo "$out" | awk '/^not-ok:/ {print $2}')
+            ratio=$(python3 -c "print(f'{$app/$base:.2f}')")
+            ratios+=("$ratio")
+            echo "round $r: nginx $base req/s, kunci $app req/s (answers not OK: $notok), ratio $ratio"
+        done
+        echo "ratio kunci/nginx (median):  $(median "${ratios[@]}")"
+    done
 done
+curl -s "http://127.0.0.1:$AUTH/metrics" | awk '/^kunci_app_password_cache_total/ {print "cache: " $0}'
 
 echo "== isolation: app-password p99 with wrk -t1 -c4, ${SECS}s"
 alone=$(CREDS=$WORK/app.creds wrk -t1 -c4 -d"${SECS}s" -s "$HERE/auth.lua" "http://127.0.0.1:$AUTH/auth/nginx")

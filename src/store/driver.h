@@ -35,8 +35,8 @@ struct kunci_sql_row {
 };
 typedef int (*kunci_sql_row_cb)(void *arg, const struct kunci_sql_row *row);
 
-/* The state of a database as its driver can read it without a query: equal generations,
- * no change committed in between (lookup_cache.h). */
+/* The state of a database as its driver can read it cheaply: equal generations, no change
+ * that an app-password lookup would see committed in between (lookup_cache.h). */
 struct kunci_sql_generation {
     unsigned char bytes[48];
     uint64_t local; /* not the driver's: this process's own commits (store_sql.c) */
@@ -61,9 +61,9 @@ struct kunci_sql_driver {
      * KUNCI_ERR_EXISTS. */
     int (*run)(void *db, int stmt, const struct kunci_sql_arg *args, int nargs, kunci_sql_row_cb cb,
                void *arg, int64_t *changes_r);
-    /* Optional: the database's generation now, without a query. KUNCI_OK when the driver
-     * can vouch for it (every committed change, from any process or node, gives another);
-     * anything else when it cannot tell now. */
+    /* Optional: the database's generation now, cheaper than the lookup it saves. KUNCI_OK
+     * when the driver can vouch for it (every committed change to what ST_AP_LOOKUP reads,
+     * from any process or node, gives another); anything else when it cannot tell now. */
     int (*generation)(void *db, struct kunci_sql_generation *gen_r);
 };
 

@@ -25,7 +25,7 @@ struct lookup_cache {
     bool have_generation;
     struct kunci_sql_generation generation;
     uint64_t hits, misses;
-    struct tag *tags;                       /* WAYS per set */
+    struct tag *tags;                      /* WAYS per set */
     struct kunci_app_password_match *rows; /* the row of each tag */
 };
 

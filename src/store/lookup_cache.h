@@ -1,7 +1,8 @@
 /* A store handle's cache of app-password lookups (the auth path's one read), kept only while
- * its driver can prove that the database has not changed since: a generation read without a
- * query (SQLite: the WAL index header every commit rewrites; PostgreSQL: a counter bumped by
- * LISTEN/NOTIFY on every change). A different generation empties the whole cache, so a
+ * its driver can prove that nothing it depends on has changed since: a generation (SQLite: a
+ * change count kept by triggers, read again only when the WAL index header moves;
+ * PostgreSQL: a counter bumped by LISTEN/NOTIFY on every change; both: this process's own
+ * commits). A different generation empties the whole cache, so a
  * deleted or expired app password, a disabled account, MFA turned off or app passwords
  * turned off is refused by the very next check. docs/cache.md gives the argument. */
 #ifndef KUNCI_STORE_LOOKUP_CACHE_H
@@ -16,7 +17,7 @@
 
 struct lookup_cache;
 
-/* entries is rounded down to a power of two; 0 gives NULL (no cache). */
+/* entries is rounded down to a power of two, at least 4; 0 gives NULL (no cache). */
 struct lookup_cache *lookup_cache_new(size_t entries);
 void lookup_cache_free(struct lookup_cache *c);
 

@@ -76,8 +76,8 @@ static void classify_statements(void)
     changes_lookup[ST_ACCOUNT_DEFER_SETUP] = false;
 }
 
-static int run_statement(struct kunci_store *s, int id, const struct kunci_sql_arg *args,
-                         int nargs, kunci_sql_row_cb cb, void *arg, int64_t *changes_r)
+static int run_statement(struct kunci_store *s, int id, const struct kunci_sql_arg *args, int nargs,
+                         kunci_sql_row_cb cb, void *arg, int64_t *changes_r)
 {
     int r = counted(s->driver->run(s->db, id, args, nargs, cb, arg, changes_r));
     if (changes_lookup[id]) {

@@ -688,11 +688,9 @@ static void test_cache_sees_this_process_at_once(void **state)
         f->alice.enabled = true;
         assert_int_equal(kunci_store_account_update(&web, &f->alice, 0, 0), KUNCI_OK);
         cached_check(f, pw, KUNCI_AUTH_ALLOWED);
-        assert_int_equal(kunci_store_setting_set(&web, "app_passwords_allowed", "false"),
-                         KUNCI_OK);
+        assert_int_equal(kunci_store_setting_set(&web, "app_passwords_allowed", "false"), KUNCI_OK);
         cached_check(f, pw, KUNCI_AUTH_WRONG_SECRET);
-        assert_int_equal(kunci_store_setting_set(&web, "app_passwords_allowed", "true"),
-                         KUNCI_OK);
+        assert_int_equal(kunci_store_setting_set(&web, "app_passwords_allowed", "true"), KUNCI_OK);
         cached_check(f, pw, KUNCI_AUTH_ALLOWED);
         cached_check(f, pw, KUNCI_AUTH_ALLOWED);
         assert_int_equal(kunci_store_app_password_delete(&web, f->alice.id, id), KUNCI_OK);
