@@ -6,17 +6,18 @@
 #     keep-alive with the same wrk settings and the same script (auth.lua: the same request
 #     headers, the same per-answer check), at -t1 -c32 and -t2 -c64, and with the same
 #     parallelism on both sides: nginx with N workers against kunci with N request threads,
-#     N = 1 and 2. Each ratio is the median of ROUNDS rounds that alternate the two servers,
-#     so a moment of noise on the machine moves one round, not the figure;
+#     N = 1 and 2. Each ratio is the median of ROUNDS rounds that alternate the two servers
+#     (and which of them goes first), so a moment of noise on the machine moves one round,
+#     not the figure;
 #  2. isolation: app-password latency (p99) alone, then while 4 clients keep primary-password
 #     checks (Argon2id, 19 MiB, t=2) in flight.
 #
 # Usage: bench/run.sh [path/to/kunci] [seconds per measurement]
 #        BENCH_STORE=postgresql bench/run.sh ...   (a scratch PostgreSQL on loopback)
-#        BENCH_ROUNDS=5 bench/run.sh ...            (rounds per ratio, 3 by default)
+#        BENCH_ROUNDS=5 bench/run.sh ...            (rounds per ratio, 5 by default)
 set -euo pipefail
 KUNCI=$(realpath "${1:-build/kunci}")
-SECS=${2:-10}
+SECS=${2:-5}
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -101,7 +102,7 @@ CONF
 
 rps() { awk '/^Requests\/sec/ {print $2}'; }
 median() { python3 -c 'import statistics,sys; print(f"{statistics.median(float(x) for x in sys.argv[1:]):.2f}")' "$@"; }
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 echo "== store: ${BENCH_STORE:-sqlite}"
 for N in 1 2; do
     start_servers "$N"
@@ -109,10 +110,17 @@ for N in 1 2; do
         echo "== throughput: nginx $N worker(s) vs kunci $N request thread(s), wrk $W, ${SECS}s each, $ROUNDS rounds (2 cores shared with wrk)"
         ratios=()
         for r in $(seq 1 "$ROUNDS"); do
-            # shellcheck disable=SC2086
-            base=$(CREDS=$WORK/app.creds wrk $W -d"${SECS}s" -s "$HERE/auth.lua" "http://127.0.0.1:$NGINX/auth/nginx" | rps)
+            # Odd rounds nginx first, even rounds kunci first: neither always runs second.
+            if [ $((r % 2)) = 1 ]; then
+                # shellcheck disable=SC2086
+                base=$(CREDS=$WORK/app.creds wrk $W -d"${SECS}s" -s "$HERE/auth.lua" "http://127.0.0.1:$NGINX/auth/nginx" | rps)
+            fi
             # shellcheck disable=SC2086
             out=$(CREDS=$WORK/app.creds wrk $W -d"${SECS}s" -s "$HERE/auth.lua" "http://127.0.0.1:$AUTH/auth/nginx")
+            if [ $((r % 2)) = 0 ]; then
+                # shellcheck disable=SC2086
+                base=$(CREDS=$WORK/app.creds wrk $W -d"${SECS}s" -s "$HERE/auth.lua" "http://127.0.0.1:$NGINX/auth/nginx" | rps)
+            fi
             app=$(echo "$out" | rps)
             notok=$(echo "$out" | awk '/^not-ok:/ {print $2}')
             ratio=$(python3 -c "print(f'{$app/$base:.2f}')")
