@@ -25,15 +25,15 @@ backend = postgresql
 location = $PG_URI"
 fi
 for which in on off; do
-    auth=$AUTH_ON cache=1024
-    [ $which = off ] && auth=$AUTH_OFF cache=0
+    auth=$AUTH_ON cache="" # the default
+    [ $which = off ] && auth=$AUTH_OFF cache="app_password_cache = 0"
     cat >"$WORK/$which.conf" <<CONF
 $STORE
 [serve]
 auth_listen = 127.0.0.1:$auth
 threads = 2
 hash_workers = 2
-app_password_cache = $cache
+$cache
 [mail]
 imap = 127.0.0.1:143
 CONF

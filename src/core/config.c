@@ -26,7 +26,7 @@ void kunci_config_defaults(struct kunci_config *cfg)
     cfg->threads = cores > 0 ? (int)cores : 2;
     cfg->hash_workers = cfg->threads;
     cfg->hash_queue = 256;
-    cfg->app_password_cache = 1024;
+    cfg->app_password_cache = 4096;
     cfg->header_timeout = 5;
     cfg->auth_wait = 3;
     cfg->socket_mode = 0660;

@@ -8,20 +8,22 @@
 
 /* Set-associative: a digest may sit in any of the WAYS entries of its set, so a few
  * passwords whose digests share a set do not push each other out on every check (direct
- * mapping lost a fifth of the lookups with 200 passwords in 1,024 entries). The tags are
- * kept apart from the rows, so a lookup reads a few cache lines. */
+ * mapping lost a fifth of the lookups with 200 passwords in 1,024 entries). A full set gives
+ * up a way chosen at random: mail clients come back in turn, and with more of them than
+ * ways, least-recently-used would always evict the very one to come next. The tags are kept
+ * apart from the rows, so a lookup reads a few cache lines; the rows' pages are touched only
+ * as entries fill. */
 #define WAYS 4
 
 struct tag {
     uint64_t epoch; /* 0: empty */
-    uint64_t used;  /* the cache's clock at its last hit or put: the oldest is replaced */
     uint8_t digest[KUNCI_DIGEST_BYTES];
 };
 
 struct lookup_cache {
     size_t sets_mask;
-    uint64_t epoch; /* entries of another epoch are stale */
-    uint64_t clock;
+    uint64_t epoch;  /* entries of another epoch are stale */
+    uint64_t random; /* xorshift state: which way a full set gives up */
     bool have_generation;
     struct kunci_sql_generation generation;
     uint64_t hits, misses;
@@ -46,6 +48,7 @@ struct lookup_cache *lookup_cache_new(size_t entries)
     }
     c->sets_mask = n / WAYS - 1;
     c->epoch = 1;
+    c->random = 0x9e3779b97f4a7c15u;
     return c;
 }
 
@@ -58,7 +61,10 @@ void lookup_cache_free(struct lookup_cache *c)
 {
     if (c == NULL)
         return;
-    sodium_memzero(c->rows, entry_count(c) * sizeof(*c->rows));
+    for (size_t i = 0; i < entry_count(c);
+         i++) /* the rows ever filled: others were never touched */
+        if (c->tags[i].epoch != 0)
+            sodium_memzero(&c->rows[i], sizeof(c->rows[i]));
     free(c->rows);
     free(c->tags);
     free(c);
@@ -85,7 +91,6 @@ bool lookup_cache_get(struct lookup_cache *c, const struct kunci_sql_generation 
     for (size_t i = first; i < first + WAYS; i++) {
         struct tag *t = &c->tags[i];
         if (t->epoch == c->epoch && sodium_memcmp(t->digest, digest, KUNCI_DIGEST_BYTES) == 0) {
-            t->used = ++c->clock;
             *m = c->rows[i];
             c->hits++;
             kunci_metrics_cache(true);
@@ -99,19 +104,18 @@ bool lookup_cache_get(struct lookup_cache *c, const struct kunci_sql_generation 
 void lookup_cache_put(struct lookup_cache *c, const uint8_t *digest,
                       const struct kunci_app_password_match *m)
 {
-    size_t first = set_of(c, digest), victim = first;
-    for (size_t i = first; i < first + WAYS; i++) {
-        const struct tag *t = &c->tags[i];
-        if (t->epoch != c->epoch) { /* empty or stale: taken at once */
+    size_t first = set_of(c, digest), victim = SIZE_MAX;
+    for (size_t i = first; i < first + WAYS && victim == SIZE_MAX; i++)
+        if (c->tags[i].epoch != c->epoch) /* empty or stale */
             victim = i;
-            break;
-        }
-        if (t->used < c->tags[victim].used)
-            victim = i;
+    if (victim == SIZE_MAX) {
+        c->random ^= c->random << 13;
+        c->random ^= c->random >> 7;
+        c->random ^= c->random << 17;
+        victim = first + (size_t)(c->random % WAYS);
     }
     struct tag *t = &c->tags[victim];
     t->epoch = c->epoch;
-    t->used = ++c->clock;
     memcpy(t->digest, digest, KUNCI_DIGEST_BYTES);
     c->rows[victim] = *m;
 }
