@@ -598,22 +598,31 @@ static void seen(struct fixture *f, const char *pw, enum kunci_auth_result want)
     assert_int_equal(r, want);
 }
 
+/* Checks until one is answered from the cache: on PostgreSQL, once the change listener
+ * vouches and the announcements of earlier changes are in (at most 3 s). */
+static void until_cached(struct fixture *f, const char *pw)
+{
+    uint64_t hits, misses, before;
+
+    kunci_store_cache_counts(&f->t.h, &before, &misses);
+    for (int i = 0; i < 300; i++) {
+        cached_check(f, pw, KUNCI_AUTH_ALLOWED);
+        kunci_store_cache_counts(&f->t.h, &hits, &misses);
+        if (hits > before)
+            return;
+        usleep(10 * 1000);
+    }
+    fail_msg("no check was answered from the cache");
+}
+
 static void test_cache_sees_every_change_at_once(void **state)
 {
     struct fixture *f = *state;
     char pw[65], sql[160];
-    uint64_t hits = 0, misses = 0;
 
     set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
     int64_t id = make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
-    /* PostgreSQL's generation is vouched for once the change listener has heard itself. */
-    for (int i = 0; i < 300 && hits == 0; i++) {
-        cached_check(f, pw, KUNCI_AUTH_ALLOWED);
-        kunci_store_cache_counts(&f->t.h, &hits, &misses);
-        if (hits == 0)
-            usleep(10 * 1000);
-    }
-    assert_true(hits > 0);
+    until_cached(f, pw);
 
     alice_set(f, "enabled = 0");
     seen(f, pw, KUNCI_AUTH_DISABLED);
@@ -646,10 +655,7 @@ static void test_cache_sees_every_change_at_once(void **state)
         check_at(f, "alice@example.org", pw, KUNCI_PROTO_IMAP, "192.0.2.10", NOW + 60, NULL),
         KUNCI_AUTH_EXPIRED);
 
-    uint64_t hits_before = hits;
-    cached_check(f, pw, KUNCI_AUTH_ALLOWED);
-    kunci_store_cache_counts(&f->t.h, &hits, &misses);
-    assert_true(hits > hits_before);
+    until_cached(f, pw); /* so the delete below must empty the cache */
     snprintf(sql, sizeof(sql), "DELETE FROM app_passwords WHERE id = %lld", (long long)id);
     behind_its_back(f, sql);
     seen(f, pw, KUNCI_AUTH_WRONG_SECRET);
@@ -663,24 +669,12 @@ static void test_cache_sees_this_process_at_once(void **state)
     struct fixture *f = *state;
     struct kunci_store_handle web;
     char pw[65];
-    uint64_t hits = 0, misses = 0;
 
     assert_int_equal(kunci_store_open_config(&f->t.cfg, 0, &web), KUNCI_OK);
     set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
     for (int round = 0; round < 3; round++) {
         int64_t id = make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
-        /* The row is in the cache (on PostgreSQL, once the creation's own announcement is
-         * in): a check is answered from it. */
-        bool hit = false;
-        for (int i = 0; i < 300 && !hit; i++) {
-            uint64_t hits_before = hits;
-            cached_check(f, pw, KUNCI_AUTH_ALLOWED);
-            kunci_store_cache_counts(&f->t.h, &hits, &misses);
-            hit = hits > hits_before;
-            if (!hit)
-                usleep(10 * 1000);
-        }
-        assert_true(hit);
+        until_cached(f, pw);
 
         f->alice.enabled = false;
         assert_int_equal(kunci_store_account_update(&web, &f->alice, 0, 0), KUNCI_OK);
@@ -705,20 +699,14 @@ static void test_cache_outlives_unrelated_commits(void **state)
 {
     struct fixture *f = *state;
     char pw[65];
-    uint64_t hits = 0, misses = 0, hits_before, misses_before;
+    uint64_t hits, misses, hits_before, misses_before;
 
     set_mfa(f, &f->alice, KUNCI_MFA_ENFORCED);
     int64_t id = make_app_password(f, &f->alice, "Outlook", 0, 0, NULL, pw);
-    /* PostgreSQL: until the listener vouches, and the announcements of the set-up are in. */
-    for (int i = 0; i < 300 && hits == 0; i++) {
-        cached_check(f, pw, KUNCI_AUTH_ALLOWED);
-        kunci_store_cache_counts(&f->t.h, &hits, &misses);
-        if (hits == 0)
-            usleep(10 * 1000);
-    }
-    if (!test_store_is_sqlite(&f->t))
+    until_cached(f, pw);
+    if (!test_store_is_sqlite(&f->t)) /* an announcement of the set-up still on its way */
         usleep(200 * 1000);
-    cached_check(f, pw, KUNCI_AUTH_ALLOWED);
+    until_cached(f, pw);
 
     char unrelated[3][200];
     snprintf(unrelated[0], sizeof(unrelated[0]),
