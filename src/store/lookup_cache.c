@@ -61,8 +61,8 @@ void lookup_cache_free(struct lookup_cache *c)
 {
     if (c == NULL)
         return;
-    for (size_t i = 0; i < entry_count(c);
-         i++) /* the rows ever filled: others were never touched */
+    /* Only the rows ever filled: the others' pages were never touched. */
+    for (size_t i = 0; i < entry_count(c); i++)
         if (c->tags[i].epoch != 0)
             sodium_memzero(&c->rows[i], sizeof(c->rows[i]));
     free(c->rows);

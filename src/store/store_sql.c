@@ -690,8 +690,8 @@ static int app_password_touch(struct kunci_store *s, int64_t id, int64_t now, in
     int r = RUN(s, ST_AP_TOUCH, NULL, NULL, NULL, SQL_INT(id), SQL_INT(now), SQL_TEXT(ip),
                 SQL_TEXT(protocol), SQL_INT(min_interval));
     /* Whether this write or another's recorded it, the use is recent: the cached row says so,
-     * or (on PostgreSQL, where a last use announces no change) every check after the
-     * interval would send the write again. */
+     * or (a last use changes no generation) every check after the interval would send the
+     * write again. */
     if (r == KUNCI_OK)
         lookup_cache_used(s->cache, id, now);
     return r;

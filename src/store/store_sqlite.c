@@ -722,6 +722,7 @@ static int sqlite_generation(void *db, struct kunci_sql_generation *gen_r)
     /* isInit (byte 12) is 0 while the index is being rebuilt. */
     if (memcmp(header, second, WAL_INDEX_HEADER) != 0 || header[12] == 0)
         return KUNCI_ERR_TEMPFAIL;
+    _Static_assert(sizeof(s->count_header) == WAL_INDEX_HEADER, "the header read is kept whole");
     if (!s->count_known || memcmp(header, s->count_header, WAL_INDEX_HEADER) != 0) {
         int64_t count;
         s->count_known = false;
