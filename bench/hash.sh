@@ -27,11 +27,7 @@ imap = 127.0.0.1:143
 CONF
 "$KUNCI" init >/dev/null
 : >"$WORK/primary.creds"
-for i in $(seq 1 8); do
-    u="legacy$i@example.org"
-    "$KUNCI" user add "$u" --password-stdin <<<"Correct-horse-battery-$i" >/dev/null
-    echo "$u Correct-horse-battery-$i" >>"$WORK/primary.creds"
-done
+add_primary_users 8 "$WORK/primary.creds"
 "$KUNCI" serve 2>"$WORK/kunci.log" &
 PIDS+=($!)
 wait_listen "$AUTH"

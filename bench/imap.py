@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 os.environ.setdefault("KUNCI_BIN", os.path.join(HERE, "..", "build", "kunci"))
 
 from conftest import Env  # noqa: E402
-from util import free_port, wait_port  # noqa: E402
+from util import free_port, nginx_temp_paths, wait_port  # noqa: E402
 
 
 def client(port, login, password, seconds, out):
@@ -72,12 +72,7 @@ mail {{
 }}
 http {{
     access_log off;
-    client_body_temp_path {n}/body;
-    proxy_temp_path {n}/proxy;
-    fastcgi_temp_path {n}/fastcgi;
-    uwsgi_temp_path {n}/uwsgi;
-    scgi_temp_path {n}/scgi;
-    server {{
+{nginx_temp_paths(n)}    server {{
         listen 127.0.0.1:{http};
         location /auth {{
 {answer}        return 204;

@@ -23,3 +23,29 @@ wait_listen() {
     echo "nothing listens on $1" >&2
     return 1
 }
+
+# COUNT users (user1@example.org, ...) with MFA enforced and PER app passwords each; one
+# "login app-password" line per app password is appended to FILE. Uses $KUNCI.
+add_app_password_users() {
+    local count=$1 per=$2 file=$3 i j u
+    for i in $(seq 1 "$count"); do
+        u="user$i@example.org"
+        "$KUNCI" user add "$u" --password-stdin <<<"Primary-pass-$i" >/dev/null
+        "$KUNCI" mfa set "$u" enforced >/dev/null
+        for j in $(seq 1 "$per"); do
+            "$KUNCI" app-password create "$u" --name "app $j" --json |
+                python3 -c 'import json,sys; print(sys.argv[1], json.load(sys.stdin)["password"])' "$u" >>"$file"
+        done
+    done
+}
+
+# COUNT users (legacy1@example.org, ...) who sign in with their account password (no MFA);
+# one "login password" line each is appended to FILE.
+add_primary_users() {
+    local count=$1 file=$2 i u
+    for i in $(seq 1 "$count"); do
+        u="legacy$i@example.org"
+        "$KUNCI" user add "$u" --password-stdin <<<"Primary-pass-$i" >/dev/null
+        echo "$u Primary-pass-$i" >>"$file"
+    done
+}

@@ -46,20 +46,9 @@ CONF
 
 # 200 users with MFA enforced and one app password each; 8 users on primary passwords.
 : >"$WORK/app.creds"
-for i in $(seq 1 200); do
-    u="user$i@example.org"
-    "$KUNCI" user add "$u" --password-stdin <<<"Primary-pass-$i" >/dev/null
-    "$KUNCI" mfa set "$u" enforced >/dev/null
-    pw=$("$KUNCI" app-password create "$u" --name bench --json |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["password"])')
-    echo "$u $pw" >>"$WORK/app.creds"
-done
+add_app_password_users 200 1 "$WORK/app.creds"
 : >"$WORK/primary.creds"
-for i in $(seq 1 8); do
-    u="legacy$i@example.org"
-    "$KUNCI" user add "$u" --password-stdin <<<"Primary-pass-$i" >/dev/null
-    echo "$u Primary-pass-$i" >>"$WORK/primary.creds"
-done
+add_primary_users 8 "$WORK/primary.creds"
 
 # kunci serve and nginx with N request threads / worker processes (restarted for each N).
 KUNCI_PID=""

@@ -43,16 +43,7 @@ export KUNCI_CONFIG=$WORK/on.conf
 
 # 1,000 app passwords: 100 users with 10 each.
 : >"$WORK/app.creds"
-for i in $(seq 1 100); do
-    u="user$i@example.org"
-    "$KUNCI" user add "$u" --password-stdin <<<"Primary-pass-$i" >/dev/null
-    "$KUNCI" mfa set "$u" enforced >/dev/null
-    for j in $(seq 1 10); do
-        pw=$("$KUNCI" app-password create "$u" --name "app $j" --json |
-            python3 -c 'import json,sys; print(json.load(sys.stdin)["password"])')
-        echo "$u $pw" >>"$WORK/app.creds"
-    done
-done
+add_app_password_users 100 10 "$WORK/app.creds"
 
 rps() { awk '/^Requests\/sec/ {print $2}'; }
 ms_per_call() { # command...: the mean wall time of 20 calls, in ms

@@ -14,7 +14,7 @@ HERE = os.path.dirname(__file__)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 from kunci_instance import Kunci  # noqa: E402
-from util import free_port, wait_port  # noqa: E402
+from util import free_port, nginx_temp_paths, wait_port  # noqa: E402
 
 PG_SCRIPT = os.path.join(HERE, "..", "..", "scripts", "test-postgres.sh")
 
@@ -58,12 +58,7 @@ error_log {n}/error.log;
 events {{ worker_connections 1024; }}
 http {{
     access_log off;
-    client_body_temp_path {n}/body;
-    proxy_temp_path {n}/proxy;
-    fastcgi_temp_path {n}/fastcgi;
-    uwsgi_temp_path {n}/uwsgi;
-    scgi_temp_path {n}/scgi;
-    upstream kunci_auth {{ {auth} keepalive 16; }}
+{nginx_temp_paths(n)}    upstream kunci_auth {{ {auth} keepalive 16; }}
     upstream kunci_web {{ {web} keepalive 16; }}
     server {{
         listen 127.0.0.1:{self.ports['auth']};

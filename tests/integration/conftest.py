@@ -19,7 +19,7 @@ import urllib.request
 import pytest
 
 from smtp_tls import make_certificate
-from util import KUNCI, free_port, wait_port  # noqa: F401 (the tests import them from here)
+from util import KUNCI, free_port, nginx_temp_paths, wait_port  # noqa: F401 (the tests import them from here)
 
 # sqlite (default) or postgresql: the store the whole suite runs against.
 STORE = os.environ.get("KUNCI_TEST_STORE", "sqlite")
@@ -376,12 +376,7 @@ mail {{
 }}
 http {{
     access_log {n}/access.log;
-    client_body_temp_path {n}/body;
-    proxy_temp_path {n}/proxy;
-    fastcgi_temp_path {n}/fastcgi;
-    uwsgi_temp_path {n}/uwsgi;
-    scgi_temp_path {n}/scgi;
-    server {{
+{nginx_temp_paths(n)}    server {{
         listen 127.0.0.1:{p['http']};
         location = /_kunci {{
             internal;

@@ -45,3 +45,11 @@ def wait_port(port, proc, what, timeout=15):
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"{what} did not listen on {port}")
+
+
+def nginx_temp_paths(folder):
+    """The http block's temporary folders inside folder (nginx's defaults are under /var/lib,
+    which a test may not write), one directive a line, indented for the http block."""
+    return "".join(f"    {kind}_temp_path {folder}/{name};\n" for kind, name in (
+        ("client_body", "body"), ("proxy", "proxy"), ("fastcgi", "fastcgi"),
+        ("uwsgi", "uwsgi"), ("scgi", "scgi")))
