@@ -23,23 +23,36 @@ bool http_draining(void)
     return atomic_load(&draining);
 }
 
+static struct MHD_Response *make_response(const struct http_header *headers, char *body,
+                                          enum MHD_ResponseMemoryMode mode)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(body), body, mode);
+    if (resp == NULL)
+        return NULL;
+    for (const struct http_header *h = headers; h != NULL && h->name != NULL; h++)
+        if (h->value != NULL && http_header_safe(h->value))
+            MHD_add_response_header(resp, h->name, h->value);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    return resp;
+}
+
+struct MHD_Response *http_response_new(const struct http_header *headers)
+{
+    return make_response(headers, (char *)"", MHD_RESPMEM_PERSISTENT);
+}
+
 static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status,
                                const struct http_header *headers, char *body,
                                enum MHD_ResponseMemoryMode mode)
 {
-    struct MHD_Response *resp;
+    struct MHD_Response *resp = make_response(headers, body, mode);
     enum MHD_Result ret;
 
-    resp = MHD_create_response_from_buffer(strlen(body), body, mode);
     if (resp == NULL) {
         if (mode == MHD_RESPMEM_MUST_FREE)
             free(body);
         return MHD_NO;
     }
-    for (const struct http_header *h = headers; h != NULL && h->name != NULL; h++)
-        if (h->value != NULL && http_header_safe(h->value))
-            MHD_add_response_header(resp, h->name, h->value);
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
     if (http_draining())
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     ret = MHD_queue_response(conn, status, resp);

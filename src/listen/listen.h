@@ -88,6 +88,10 @@ enum MHD_Result http_respond(struct MHD_Connection *conn, unsigned status,
 /* The same with a body made for this answer (malloc'ed): freed once it is sent. */
 enum MHD_Result http_respond_owned(struct MHD_Connection *conn, unsigned status,
                                    const struct http_header *headers, char *body);
+/* An answer without a body that may be queued on many connections (listen/kept_replies.h);
+ * the caller owns the reference. It never says Connection: close: not for use while
+ * draining. NULL when out of memory. */
+struct MHD_Response *http_response_new(const struct http_header *headers);
 /* Shutting down: every answer from now on closes its connection. */
 void http_set_draining(bool draining);
 bool http_draining(void);

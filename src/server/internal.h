@@ -72,6 +72,9 @@ const char *server_backend_password(const struct server *srv);
 const char *server_mail_backend(const struct server *srv, unsigned protocol, unsigned *port_r);
 int server_auth_wait(const struct server *srv);
 bool server_key_ok(const struct server *srv, struct MHD_Connection *conn);
+/* Changes whenever the settings an answer is made of (mail backends, the backend password)
+ * are read: the key under which the endpoints keep answers (listen/kept_replies.h). */
+uint64_t server_replies_epoch(const struct server *srv);
 
 /* Logs one decision of the auth listener (never the secret). */
 void server_log_decision(const struct request *rq, const char *via);

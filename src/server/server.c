@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,8 +40,14 @@ struct server {
     struct {
         char host[KUNCI_ADDR_MAX];
         unsigned port;
-    } mail[3]; /* imap, pop3, smtp */
+    } mail[3];              /* imap, pop3, smtp */
+    uint64_t replies_epoch; /* names the settings kept answers were made under */
 };
+
+uint64_t server_replies_epoch(const struct server *srv)
+{
+    return srv->replies_epoch;
+}
 
 void server_log_decision(const struct request *rq, const char *via)
 {
@@ -315,7 +322,11 @@ static int load_server_files(struct server *srv, const struct kunci_config *cfg)
     char buf[SECRET_FILE_MAX + 1];
     const char *addrs[3] = {cfg->mail_imap, cfg->mail_pop3, cfg->mail_smtp};
     int r;
+    static _Atomic uint64_t epochs;
 
+    /* A new epoch whenever what an answer is made of is (re)read: no thread uses an answer
+     * it kept under older settings. */
+    srv->replies_epoch = atomic_fetch_add(&epochs, 1) + 1;
     for (int i = 0; i < 3; i++)
         if (addrs[i][0] != '\0' &&
             kunci_addr_parse(addrs[i], srv->mail[i].host, sizeof(srv->mail[i].host),

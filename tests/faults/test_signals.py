@@ -3,11 +3,13 @@ queued hashes included, frees nothing that a request can still reach (under ASan
 exits. Faults 4 and 6."""
 
 import concurrent.futures
+import http.client
 import os
 import signal
 import threading
 import time
 import urllib.error
+import urllib.parse
 
 import pytest
 
@@ -63,3 +65,38 @@ def test_sigterm_under_load_answers_every_request(make_kunci):
     assert took < 15
     log = k.log()
     assert "SIGTERM received" in log and "stopped" in log
+
+
+# An OK answer a listener thread keeps and queues again (src/server/auth_nginx.c) has no
+# "Connection: close"; while draining, every answer must have it, or nginx keeps a connection
+# to a kunci that is going away.
+def test_answers_while_draining_close_their_connection(make_kunci):
+    k = make_kunci(passwords=REAL, serve_extra="hash_workers = 1\nhash_queue = 256").start()
+    login, pw = k.user("disabled")
+    mobile, _ = k.user("enforced")
+    app = k.app_password(mobile)
+    conn = http.client.HTTPConnection("127.0.0.1", k.ports["auth"], timeout=30)
+
+    def ask_app_password():
+        conn.request("GET", "/auth/nginx", headers={
+            "Auth-Method": "plain", "Auth-Protocol": "imap", "Client-IP": "198.51.100.9",
+            "Auth-User": mobile, "Auth-Pass": urllib.parse.quote(app)})
+        r = conn.getresponse()
+        r.read()
+        return r.getheader("Auth-Status"), r.getheader("Auth-User"), r.getheader("Connection")
+
+    for _ in range(3):  # the same connection, so the same thread: its answer is kept
+        assert ask_app_password() == ("OK", mobile, None)
+    # Primary-password checks queued on the one hash worker hold the drain open.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=20) as pool:
+        futures = [pool.submit(k.auth, login, pw, f"10.22.0.{i + 1}", "imap", 30)
+                   for i in range(20)]
+        time.sleep(0.2)
+        k.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.1)
+        status, user, connection = ask_app_password()
+        assert (status, user) == ("OK", mobile)
+        assert connection is not None and connection.lower() == "close"
+        assert all(f.result()[0] in ("OK", TEMP) for f in futures)
+    conn.close()
+    assert k.stop() == 0

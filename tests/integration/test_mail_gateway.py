@@ -213,6 +213,27 @@ def test_ok_reply_hides_the_app_password_from_the_backend(env):
     assert h["Auth-Pass"] == "backend-only-Secret-7"
 
 
+def test_kept_ok_answers_name_the_login_and_backend_asked(env):
+    """Each listener thread keeps its OK answers per (protocol, login): asked in turn, every
+    answer still names the login and the protocol's backend, and the decision behind it is
+    made again each time (a deleted app password is refused by the very next check)."""
+    users = [fresh_user(env, "enforced")[0] for _ in range(3)]
+    aps = {u: env.app_password(u, "Kept")["password"] for u in users}
+    backends = {"imap": env.ports["d_imap"], "pop3": env.ports["d_pop3"],
+                "smtp": env.ports["d_submission"]}
+    for _ in range(6):
+        for u in users:
+            for protocol, port in backends.items():
+                _, h = env.auth_nginx(u, aps[u], protocol=protocol)
+                assert (h["Auth-Status"], h["Auth-User"], h["Auth-Port"]) == ("OK", u, str(port))
+                assert h["Auth-Pass"] == "backend-only-Secret-7"
+    env.kunci("app-password", "delete-all", users[0])
+    for protocol in backends:
+        assert env.auth_nginx(users[0], aps[users[0]], protocol=protocol)[1]["Auth-Status"] == \
+            "Invalid login or password"
+    assert env.auth_nginx(users[1], aps[users[1]])[1]["Auth-User"] == users[1]
+
+
 def test_header_injection_and_bad_requests_never_ok(env):
     login, _ = fresh_user(env, "enforced")
     ap = env.app_password(login, "Outlook")["password"]

@@ -1,5 +1,6 @@
-/* The parsers of what arrives on the wire (src/listen/wire.c) and the API's route matcher
- * (src/web/routes.c), as pure functions. */
+/* The parsers of what arrives on the wire (src/listen/wire.c), the API's route matcher
+ * (src/web/routes.c), as pure functions; and the answers a listener thread keeps
+ * (src/listen/kept_replies.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "listen/kept_replies.h"
 #include "listen/wire.h"
 #include "web/routes.h"
 
@@ -212,6 +214,72 @@ static void test_routes(void **state)
     assert_null(web_route_match(table, 4, "DELETE", longer, params));
 }
 
+static struct MHD_Response *answer_for(const char *user)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    assert_non_null(r);
+    MHD_add_response_header(r, "Auth-User", user);
+    return r;
+}
+
+static const char *kept_user(struct kept_replies *t, uint64_t epoch, unsigned kind, const char *key)
+{
+    struct MHD_Response *r = kept_replies_find(t, epoch, kind, key);
+    return r != NULL ? MHD_get_response_header(r, "Auth-User") : NULL;
+}
+
+/* An answer kept for one login is never given for another: in one slot every key collides,
+ * and the newest answer replaces the older; the kind (protocol) and the epoch (settings)
+ * are part of the key. */
+static void test_kept_replies(void **state)
+{
+    (void)state;
+    struct kept_replies *t = kept_replies_new(1);
+    assert_non_null(t);
+
+    assert_null(kept_replies_find(t, 1, 1, "alice@example.org"));
+    kept_replies_put(t, 1, 1, "alice@example.org", answer_for("alice@example.org"));
+    assert_string_equal(kept_user(t, 1, 1, "alice@example.org"), "alice@example.org");
+    assert_null(kept_replies_find(t, 1, 1, "bob@example.org"));
+    assert_null(kept_replies_find(t, 1, 1, "alice@example.or"));
+    assert_null(kept_replies_find(t, 1, 1, "alice@example.org2"));
+    assert_null(kept_replies_find(t, 1, 3, "alice@example.org"));
+    assert_null(kept_replies_find(t, 2, 1, "alice@example.org"));
+
+    kept_replies_put(t, 1, 1, "bob@example.org", answer_for("bob@example.org"));
+    assert_null(kept_replies_find(t, 1, 1, "alice@example.org"));
+    assert_string_equal(kept_user(t, 1, 1, "bob@example.org"), "bob@example.org");
+
+    /* A key too long to keep is refused (and its answer released, for ASan's leak check). */
+    char long_key[KEPT_REPLIES_KEY_MAX + 2];
+    memset(long_key, 'a', sizeof(long_key) - 1);
+    long_key[sizeof(long_key) - 1] = '\0';
+    kept_replies_put(t, 1, 1, long_key, answer_for("long"));
+    assert_null(kept_replies_find(t, 1, 1, long_key));
+    assert_string_equal(kept_user(t, 1, 1, "bob@example.org"), "bob@example.org");
+    kept_replies_free(t);
+
+    /* With many slots, many logins are kept at once, each with its own answer. */
+    t = kept_replies_new(1024);
+    assert_non_null(t);
+    char key[64];
+    for (int i = 0; i < 2000; i++) {
+        snprintf(key, sizeof(key), "user%d@example.org", i);
+        kept_replies_put(t, 7, 1, key, answer_for(key));
+    }
+    int kept = 0;
+    for (int i = 0; i < 2000; i++) {
+        snprintf(key, sizeof(key), "user%d@example.org", i);
+        const char *user = kept_user(t, 7, 1, key);
+        if (user != NULL) {
+            assert_string_equal(user, key);
+            kept++;
+        }
+    }
+    assert_true(kept > 400 && kept <= 1024);
+    kept_replies_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,7 +287,7 @@ int main(void)
         cmocka_unit_test(test_socket_request),  cmocka_unit_test(test_cookie),
         cmocka_unit_test(test_accept_language), cmocka_unit_test(test_forwarded_for),
         cmocka_unit_test(test_json_object),     cmocka_unit_test(test_routes),
-        cmocka_unit_test(test_user_agent),
+        cmocka_unit_test(test_user_agent),      cmocka_unit_test(test_kept_replies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
