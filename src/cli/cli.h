@@ -78,6 +78,7 @@ int cmd_lockout(struct cli *cli, int argc, char **argv);
 int cmd_audit(struct cli *cli, int argc, char **argv);
 int cmd_sessions(struct cli *cli, int argc, char **argv);
 int cmd_devices(struct cli *cli, int argc, char **argv);
+int cmd_checkpassword(struct cli *cli, int argc, char **argv);
 /* Finds argv[1] among cmds and runs it; prints usage on no or unknown subcommand. */
 int cli_dispatch(struct cli *cli, const char *family, const struct command *cmds, int argc,
                  char **argv, const char *usage);

@@ -24,6 +24,7 @@ static const char usage[] =
     "  settings get [KEY] | settings set KEY VALUE\n"
     "  lockout list | lockout clear LOGIN|IP\n"
     "  audit list|export [--user L] [--since 7d] [--event E] ...   the activity record\n"
+    "  checkpassword PROGRAM...      the checkpassword interface (Dovecot), over the socket\n"
     "\n"
     "Options:\n"
     "  --data-dir DIR   data directory (env KUNCI_DATA_DIR; default /var/lib/kunci)\n"
@@ -47,6 +48,7 @@ static const struct command families[] = {
     {"audit", cmd_audit, NULL},
     {"sessions", cmd_sessions, NULL},
     {"devices", cmd_devices, NULL},
+    {"checkpassword", cmd_checkpassword, NULL},
     {NULL, NULL, NULL},
 };
 

@@ -194,22 +194,38 @@ retries = 0
     def start_kunci(self):
         self.kunci_proc = self.spawn("kunci", [KUNCI, "serve"], self.ports["auth"])
 
-    def start_dovecot(self):
-        d = os.path.join(self.root, "dovecot")
+    def start_dovecot(self, name="dovecot", ports=None, passdb=None, auth_user=None, settings=""):
+        """A Dovecot of its own folder: imap, pop3 and (when ports name one) submission on
+        the given ports; passdb by default accepts only the backend password (nginx in
+        front); auth_user: who Dovecot's auth process runs as; settings: more lines for
+        dovecot.conf. Its auth socket for Postfix
+        is <folder>/auth-postfix. Returns the folder."""
+        d = os.path.join(self.root, name)
         mail = os.path.join(self.root, "mail")
         for sub in ("run", "state"):
             os.makedirs(os.path.join(d, sub))
-        os.makedirs(mail)
-        shutil.chown(mail, "nobody", "nogroup")
+        if not os.path.isdir(mail):
+            os.makedirs(mail)
+            shutil.chown(mail, "nobody", "nogroup")
         os.chmod(self.root, 0o755)  # Dovecot's mail processes run as nobody
         p = self.ports
+        ports = ports or {"imap": p["d_imap"], "pop3": p["d_pop3"],
+                          "submission": p["d_submission"]}
+        passdb = passdb or f"driver = static\n  args = password={BACKEND_PASSWORD}"
+        services = "".join(f"""service {proto}-login {{
+  inet_listener {proto} {{
+    port = {port}
+  }}
+  chroot =
+}}
+""" for proto, port in ports.items())
         conf = os.path.join(d, "dovecot.conf")
         with open(conf, "w") as f:
             f.write(f"""base_dir = {d}/run
 state_dir = {d}/state
-instance_name = kunci-test-{p['d_imap']}
+instance_name = kunci-test-{ports['imap']}
 log_path = {d}/dovecot.log
-protocols = imap pop3 submission
+protocols = {" ".join(ports)}
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
@@ -218,56 +234,38 @@ hostname = localhost
 submission_relay_host = 127.0.0.1
 submission_relay_port = {p['p_relay']}
 mail_location = maildir:{mail}/%u
+{settings}
 passdb {{
-  driver = static
-  args = password={BACKEND_PASSWORD}
+  {passdb}
 }}
 userdb {{
   driver = static
   args = uid=nobody gid=nogroup home={mail}/%u
 }}
-service imap-login {{
-  inet_listener imap {{
-    port = {p['d_imap']}
-  }}
+{services}service imap-login {{
   inet_listener imaps {{
     port = 0
   }}
 }}
 service pop3-login {{
-  inet_listener pop3 {{
-    port = {p['d_pop3']}
-  }}
   inet_listener pop3s {{
     port = 0
-  }}
-}}
-service submission-login {{
-  inet_listener submission {{
-    port = {p['d_submission']}
   }}
 }}
 service anvil {{
   chroot =
 }}
 service auth {{
+{f"  user = {auth_user}" if auth_user else ""}
   unix_listener {d}/auth-postfix {{
     mode = 0666
   }}
 }}
-service imap-login {{
-  chroot =
-}}
-service pop3-login {{
-  chroot =
-}}
-service submission-login {{
-  chroot =
-}}
 """)
-        proc = self.spawn("dovecot", ["dovecot", "-F", "-c", conf], p["d_imap"])
-        wait_port(p["d_pop3"], proc, "dovecot pop3")
-        wait_port(p["d_submission"], proc, "dovecot submission")
+        proc = self.spawn(name, ["dovecot", "-F", "-c", conf], ports["imap"])
+        for proto, port in ports.items():
+            wait_port(port, proc, f"{name} {proto}")
+        return d
 
     def start_postfix(self):
         """Postfix of its own (config, queue and maildir in its folder), in the foreground."""
