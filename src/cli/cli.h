@@ -79,7 +79,9 @@ int cmd_audit(struct cli *cli, int argc, char **argv);
 int cmd_sessions(struct cli *cli, int argc, char **argv);
 int cmd_devices(struct cli *cli, int argc, char **argv);
 int cmd_checkpassword(struct cli *cli, int argc, char **argv);
-/* Finds argv[1] among cmds and runs it; prints usage on no or unknown subcommand. */
+int cmd_config(struct cli *cli, int argc, char **argv);
+/* Finds argv[1] among cmds and runs it; prints usage on no or unknown subcommand. With
+ * argv[1] "--list-commands", prints "family name" for each of cmds, one a line. */
 int cli_dispatch(struct cli *cli, const char *family, const struct command *cmds, int argc,
                  char **argv, const char *usage);
 

@@ -395,6 +395,11 @@ int cli_dispatch(struct cli *cli, const char *family, const struct command *cmds
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
+    if (strcmp(argv[1], "--list-commands") == 0) {
+        for (const struct command *c = cmds; c->name != NULL; c++)
+            printf("%s%s%s\n", family, family[0] != '\0' ? " " : "", c->name);
+        return EXIT_OK;
+    }
     for (const struct command *c = cmds; c->name != NULL; c++)
         if (strcmp(c->name, argv[1]) == 0) {
             optind = 0; /* 0 makes glibc getopt start afresh */

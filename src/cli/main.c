@@ -25,12 +25,14 @@ static const char usage[] =
     "  lockout list | lockout clear LOGIN|IP\n"
     "  audit list|export [--user L] [--since 7d] [--event E] ...   the activity record\n"
     "  checkpassword PROGRAM...      the checkpassword interface (Dovecot), over the socket\n"
+    "  config show [--defaults]      the configuration in effect (or the built-in one)\n"
     "\n"
     "Options:\n"
     "  --data-dir DIR   data directory (env KUNCI_DATA_DIR; default /var/lib/kunci)\n"
     "  --config FILE    configuration file (env KUNCI_CONFIG; default DIR/kunci.conf if present)\n"
     "  --json           print records as JSON\n"
     "  --version        print the version\n"
+    "  --list-commands  print every command, one a line\n"
     "  --help           this text; 'kunci COMMAND --help' for a command\n"
     "\n"
     "Exit codes: 0 success, 1 refused or failed, 2 temporary failure (try again later),\n"
@@ -49,8 +51,30 @@ static const struct command families[] = {
     {"sessions", cmd_sessions, NULL},
     {"devices", cmd_devices, NULL},
     {"checkpassword", cmd_checkpassword, NULL},
+    {"config", cmd_config, NULL},
     {NULL, NULL, NULL},
 };
+
+/* Every command, "family subcommand" one a line: for completion scripts, and for the test
+ * that keeps kunci(1) whole. */
+static int list_commands(struct cli *cli)
+{
+    /* The commands above that have no subcommands. */
+    static const char *const single[] = {"init", "serve", "checkpassword", NULL};
+    for (const struct command *f = families; f->name != NULL; f++) {
+        bool leaf = false;
+        for (int i = 0; single[i] != NULL; i++)
+            leaf = leaf || strcmp(single[i], f->name) == 0;
+        if (leaf) {
+            printf("%s\n", f->name);
+            continue;
+        }
+        char *argv[] = {(char *)f->name, "--list-commands", NULL};
+        optind = 0;
+        f->run(cli, 2, argv);
+    }
+    return EXIT_OK;
+}
 
 int main(int argc, char **argv)
 {
@@ -58,6 +82,7 @@ int main(int argc, char **argv)
         {"data-dir", required_argument, NULL, 'd'},
         {"config", required_argument, NULL, 'c'},
         {"version", no_argument, NULL, 'V'},
+        {"list-commands", no_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     struct cli cli;
@@ -83,6 +108,8 @@ int main(int argc, char **argv)
         case 'h':
             fputs(usage, stdout);
             return EXIT_OK;
+        case 'L':
+            return list_commands(&cli);
         default:
             fputs(usage, stderr);
             return EXIT_USAGE;

@@ -241,6 +241,51 @@ static const struct config_key config_keys[] = {
     INT("passwords", "argon2_memory_kib", argon2_memory_kib, 8, 4 * 1024 * 1024),
 };
 
+void kunci_config_each(const struct kunci_config *cfg,
+                       void (*each)(const char *section, const char *key, const char *value,
+                                    void *arg),
+                       void *arg)
+{
+    char text[32];
+    /* Sections in the order of their first key; keys in the table's order within each. */
+    for (size_t s = 0; s < sizeof(config_keys) / sizeof(config_keys[0]); s++) {
+        const char *section = config_keys[s].section;
+        bool first = true;
+        for (size_t i = 0; i < s && first; i++)
+            first = strcmp(config_keys[i].section, section) != 0;
+        if (!first)
+            continue;
+        for (size_t i = s; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
+            const struct config_key *k = &config_keys[i];
+            const char *field = (const char *)cfg + k->offset;
+            const char *value = text;
+            if (strcmp(k->section, section) != 0)
+                continue;
+            bool whole = k->kind == V_INT || k->kind == V_BOOL || k->kind == V_MODE ||
+                         k->kind == V_USER_VERIFICATION;
+            int n = whole ? *(const int *)(const void *)field : 0;
+            switch (k->kind) {
+            case V_INT:
+                snprintf(text, sizeof(text), "%d", n);
+                break;
+            case V_BOOL:
+                value = n ? "yes" : "no";
+                break;
+            case V_MODE:
+                snprintf(text, sizeof(text), "%04o", (unsigned)n);
+                break;
+            case V_USER_VERIFICATION:
+                value = n ? "required" : "preferred";
+                break;
+            default:
+                value = field;
+                break;
+            }
+            each(section, k->key, value, arg);
+        }
+    }
+}
+
 static char *trim(char *s)
 {
     while (*s == ' ' || *s == '\t')

@@ -83,6 +83,12 @@ void kunci_config_defaults(struct kunci_config *cfg);
 int kunci_config_load(struct kunci_config *cfg, const char *path, char *err, size_t err_size);
 /* Fills the paths that derive from data_dir. */
 void kunci_config_finish(struct kunci_config *cfg);
+/* Every key of kunci.conf with its value in cfg, as kunci.conf would write it, grouped by
+ * section (`kunci config show`, and the test that keeps kunci.conf(5) whole). */
+void kunci_config_each(const struct kunci_config *cfg,
+                       void (*each)(const char *section, const char *key, const char *value,
+                                    void *arg),
+                       void *arg);
 /* Splits "127.0.0.1:8081" or "[::1]:8081"; the host must be an IP literal. */
 int kunci_addr_parse(const char *addr, char *host, size_t host_size, unsigned *port_r);
 
