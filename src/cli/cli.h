@@ -80,6 +80,12 @@ int cmd_sessions(struct cli *cli, int argc, char **argv);
 int cmd_devices(struct cli *cli, int argc, char **argv);
 int cmd_checkpassword(struct cli *cli, int argc, char **argv);
 int cmd_config(struct cli *cli, int argc, char **argv);
+int cmd_backup(struct cli *cli, int argc, char **argv);
+int cmd_restore(struct cli *cli, int argc, char **argv);
+/* The serve lock (DATA_DIR/kunci.lock): kunci serve holds it shared, waiting while a restore
+ * holds it alone; kunci restore takes it alone or fails at once (EWOULDBLOCK). Returns the
+ * descriptor to keep open, or -1 with errno. */
+int cli_serve_lock(struct cli *cli, bool alone);
 /* Finds argv[1] among cmds and runs it; prints usage on no or unknown subcommand. With
  * argv[1] "--list-commands", prints "family name" for each of cmds, one a line. */
 int cli_dispatch(struct cli *cli, const char *family, const struct command *cmds, int argc,

@@ -13,6 +13,7 @@
 
 #include "core/accounts.h"
 #include "core/err.h"
+#include "core/key_binding.h"
 #include "core/events.h"
 #include "core/notify.h"
 #include "delivery/delivery.h"
@@ -160,6 +161,21 @@ int cli_open(struct cli *cli)
     }
     if (r != KUNCI_OK)
         return store_problem(&cli->cfg, r);
+    char found[KUNCI_KEY_FINGERPRINT_HEX + 1];
+    r = kunci_key_binding_check(&cli->ctx, &cli->store, found);
+    if (r == KUNCI_ERR_KEY_MISMATCH) {
+        cli_error("the key file %s (fingerprint %.16s) is not the one the database %s was made "
+                  "with (%.16s): app passwords and authenticator codes would all fail. Put back "
+                  "the key file that belongs to this database (a backup's key file goes with "
+                  "that backup)",
+                  cli->cfg.key_file, cli->ctx.keys->fingerprint, cli->cfg.store_location, found);
+        kunci_store_close(&cli->store);
+        return EXIT_FAIL;
+    }
+    if (r != KUNCI_OK) {
+        kunci_store_close(&cli->store);
+        return store_problem(&cli->cfg, r);
+    }
     cli->store_ready = true;
     kunci_events_set_sink(write_event, NULL, cli);
     return EXIT_OK;

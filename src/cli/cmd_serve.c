@@ -1,6 +1,8 @@
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "core/err.h"
@@ -29,6 +31,15 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
         fputs(serve_usage, stderr);
         return EXIT_USAGE;
     }
+    if ((r = cli_load_config(cli)) != EXIT_OK)
+        return r;
+    /* Held (shared) until the process ends: kunci restore waits for no serve to hold it.
+     * Without it (a data directory that takes no new file), kunci restore cannot tell that
+     * kunci serves: said, not refused; the store's own checks decide whether to serve. */
+    if (cli_serve_lock(cli, false) < 0)
+        fprintf(stderr,
+                "kunci: %s/kunci.lock: %s (kunci restore will not know that kunci serves)\n",
+                cli->cfg.data_dir, strerror(errno));
     if ((r = cli_open(cli)) != EXIT_OK)
         return r;
     /* A lockout that cannot count is not a lockout: a database that refuses writes is a

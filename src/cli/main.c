@@ -26,6 +26,7 @@ static const char usage[] =
     "  audit list|export [--user L] [--since 7d] [--event E] ...   the activity record\n"
     "  checkpassword PROGRAM...      the checkpassword interface (Dovecot), over the socket\n"
     "  config show [--defaults]      the configuration in effect (or the built-in one)\n"
+    "  backup FILE | restore FILE    the database to one file (while serving), and back\n"
     "\n"
     "Options:\n"
     "  --data-dir DIR   data directory (env KUNCI_DATA_DIR; default /var/lib/kunci)\n"
@@ -52,6 +53,8 @@ static const struct command families[] = {
     {"devices", cmd_devices, NULL},
     {"checkpassword", cmd_checkpassword, NULL},
     {"config", cmd_config, NULL},
+    {"backup", cmd_backup, NULL},
+    {"restore", cmd_restore, NULL},
     {NULL, NULL, NULL},
 };
 
@@ -60,7 +63,8 @@ static const struct command families[] = {
 static int list_commands(struct cli *cli)
 {
     /* The commands above that have no subcommands. */
-    static const char *const single[] = {"init", "serve", "checkpassword", NULL};
+    static const char *const single[] = {"init",   "serve",   "checkpassword",
+                                         "backup", "restore", NULL};
     for (const struct command *f = families; f->name != NULL; f++) {
         bool leaf = false;
         for (int i = 0; single[i] != NULL; i++)

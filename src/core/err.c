@@ -61,6 +61,8 @@ const char *kunci_strerror(int err)
     case KUNCI_ERR_COUNTER:
         return "the passkey's signature counter went backwards: the authenticator may have been "
                "copied";
+    case KUNCI_ERR_KEY_MISMATCH:
+        return "the key file is not the one this database was made with";
     }
     return "unknown error";
 }

@@ -31,6 +31,7 @@ enum {
     KUNCI_ERR_PASSWORD_PERSONAL = -24, /* a new password built from the login or the name */
     KUNCI_ERR_PASSWORD_SHORT = -25,    /* an administrator's new password under 15 characters */
     KUNCI_ERR_COUNTER = -26,           /* a passkey's signature counter went backwards: a clone? */
+    KUNCI_ERR_KEY_MISMATCH = -27,      /* the key file is not the one the database was made with */
 };
 
 const char *kunci_strerror(int err);

@@ -80,6 +80,10 @@ int kunci_keys_load(const char *path, struct kunci_keys **keys_r)
                                KEY_CONTEXT, master);
     crypto_kdf_derive_from_key(keys->tokens, KUNCI_SUBKEY_BYTES, KUNCI_SUBKEY_TOKENS, KEY_CONTEXT,
                                master);
+    uint8_t fingerprint[KUNCI_KEY_FINGERPRINT_HEX / 2];
+    crypto_kdf_derive_from_key(fingerprint, sizeof(fingerprint), KUNCI_SUBKEY_FINGERPRINT,
+                               KEY_CONTEXT, master);
+    sodium_bin2hex(keys->fingerprint, sizeof(keys->fingerprint), fingerprint, sizeof(fingerprint));
     kunci_keys_prepare(keys);
     sodium_mprotect_readonly(keys);
     *keys_r = keys;

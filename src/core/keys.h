@@ -14,7 +14,12 @@ enum kunci_subkey_id {
     KUNCI_SUBKEY_APP_PASSWORD_PEPPER = 1,
     KUNCI_SUBKEY_ENCRYPTION = 2,
     KUNCI_SUBKEY_TOKENS = 3,
+    KUNCI_SUBKEY_FINGERPRINT = 4,
 };
+
+/* A key's public name: 16 bytes derived from it, in hex. It reveals nothing of the key; the
+ * database keeps the fingerprint of its key file (core/key_binding.h). */
+#define KUNCI_KEY_FINGERPRINT_HEX 32
 
 struct kunci_keys {
     uint8_t app_password_pepper[KUNCI_SUBKEY_BYTES];
@@ -23,6 +28,7 @@ struct kunci_keys {
     /* HMAC-SHA256 keyed with the pepper, ready for a message: a digest on the auth path
      * copies it instead of hashing the key's pads again (half of its SHA-256 blocks). */
     crypto_auth_hmacsha256_state app_password_hmac;
+    char fingerprint[KUNCI_KEY_FINGERPRINT_HEX + 1];
 };
 
 /* Writes a new key file (mode 0600, O_EXCL). KUNCI_ERR_EXISTS when it is already there. */

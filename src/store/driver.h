@@ -70,6 +70,16 @@ struct kunci_sql_driver {
 extern const struct kunci_sql_driver kunci_sql_sqlite;
 extern const struct kunci_sql_driver kunci_sql_pgsql;
 
+/* SQLite's files as a whole (kunci backup, kunci restore; store_sqlite.c), behind
+ * kunci_store_backup and the others in open.h. */
+int kunci_sqlite_inspect(const char *path, struct kunci_backup_facts *facts_r);
+/* A consistent copy of live, taken while others read and write it, as the new file dest
+ * (mode 0600 under kunci's umask; KUNCI_ERR_EXISTS if there is one). */
+int kunci_sqlite_backup(const char *live, const char *dest, int busy_timeout_ms);
+/* Copies file over live, after copying what live held to keep. Only while nothing else
+ * uses live (the caller holds the serve lock). */
+int kunci_sqlite_restore(const char *file, const char *live, const char *keep, int busy_timeout_ms);
+
 /* The operations over a driver (store_sql.c). */
 int kunci_store_sql_open(const struct kunci_sql_driver *driver,
                          const struct kunci_store_options *opts, struct kunci_store_handle *h_r);

@@ -35,3 +35,27 @@ int kunci_store_open_config(const struct kunci_config *cfg, unsigned flags,
         kunci_store_close(h_r);
     return r;
 }
+
+static bool is_sqlite(const struct kunci_config *cfg)
+{
+    return strcmp(cfg->store_backend, "sqlite") == 0;
+}
+
+int kunci_store_backup(const struct kunci_config *cfg, const char *dest)
+{
+    return is_sqlite(cfg) ? kunci_sqlite_backup(cfg->store_location, dest, cfg->busy_timeout_ms)
+                          : KUNCI_ERR_POLICY;
+}
+
+int kunci_store_inspect(const struct kunci_config *cfg, const char *file,
+                        struct kunci_backup_facts *facts_r)
+{
+    return is_sqlite(cfg) ? kunci_sqlite_inspect(file, facts_r) : KUNCI_ERR_POLICY;
+}
+
+int kunci_store_restore(const struct kunci_config *cfg, const char *file, const char *keep)
+{
+    return is_sqlite(cfg)
+               ? kunci_sqlite_restore(file, cfg->store_location, keep, cfg->busy_timeout_ms)
+               : KUNCI_ERR_POLICY;
+}

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "core/config.h"
+#include "core/keys.h"
 #include "core/store.h"
 
 struct kunci_store_options {
@@ -25,5 +26,22 @@ int kunci_store_open(const char *backend, const struct kunci_store_options *opts
 /* Opens the store kunci.conf names. */
 int kunci_store_open_config(const struct kunci_config *cfg, unsigned flags,
                             struct kunci_store_handle *h_r);
+
+/* Backups of the whole database (kunci backup, kunci restore). SQLite only: for PostgreSQL
+ * these are KUNCI_ERR_POLICY (pg_dump and pg_restore do it). */
+struct kunci_backup_facts {
+    int version;                                     /* the schema version it has */
+    int newest_version;                              /* the one this kunci makes */
+    char fingerprint[KUNCI_KEY_FINGERPRINT_HEX + 1]; /* its key file's, or "" */
+};
+/* A consistent copy of the database, taken while kunci serves, as the new file dest. */
+int kunci_store_backup(const struct kunci_config *cfg, const char *dest);
+/* What a backup file is, read without changing it: KUNCI_ERR_STORE_INVALID unless it is
+ * kunci's database, whole. */
+int kunci_store_inspect(const struct kunci_config *cfg, const char *file,
+                        struct kunci_backup_facts *facts_r);
+/* Puts file in the database's place, keeping what was there as keep. Only while no kunci
+ * serves it (the caller holds the serve lock). */
+int kunci_store_restore(const struct kunci_config *cfg, const char *file, const char *keep);
 
 #endif

@@ -3,6 +3,7 @@
  * database moved or replaced under it is an outage, never an empty database). */
 #include "core/log.h"
 #include "core/err.h"
+#include "core/key_binding.h"
 #include "store/driver.h"
 #include "store/statements.h"
 
@@ -893,3 +894,160 @@ const struct kunci_sql_driver kunci_sql_sqlite = {
     .run = sqlite_run,
     .generation = sqlite_generation,
 };
+
+/* --- Backups (kunci backup, kunci restore): SQLite's online backup API ------------------- */
+
+static int exec_on(sqlite3 *db, const char *sql)
+{
+    return map_rc(sqlite3_exec(db, sql, NULL, NULL, NULL));
+}
+
+/* One statement's first column as text (or ""), into out. */
+static int single_text(sqlite3 *db, const char *sql, char *out, size_t size)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    out[0] = '\0';
+    if (rc != SQLITE_OK)
+        return map_rc(rc);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+        snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? KUNCI_OK : map_rc(rc);
+}
+
+/* Copies every page of src's main database into dst's in one step: one read transaction on
+ * src, so the copy is of one moment however many writers go on meanwhile (WAL). */
+static int copy_database(sqlite3 *dst, sqlite3 *src)
+{
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+    if (b == NULL)
+        return map_rc(sqlite3_errcode(dst));
+    int rc = sqlite3_backup_step(b, -1);
+    int finish = sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE)
+        return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? KUNCI_ERR_TEMPFAIL : map_rc(rc);
+    return map_rc(finish);
+}
+
+static int open_file(const char *path, int flags, int busy_timeout_ms, sqlite3 **db_r)
+{
+    int rc = sqlite3_open_v2(path, db_r, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_close(*db_r);
+        *db_r = NULL;
+        return rc == SQLITE_CANTOPEN ? KUNCI_ERR_NOT_FOUND : map_rc(rc);
+    }
+    sqlite3_busy_timeout(*db_r, busy_timeout_ms);
+    return KUNCI_OK;
+}
+
+int kunci_sqlite_inspect(const char *path, struct kunci_backup_facts *facts_r)
+{
+    sqlite3 *db = NULL;
+    char text[64];
+    int r;
+
+    memset(facts_r, 0, sizeof(*facts_r));
+    facts_r->newest_version = SCHEMA_VERSION;
+    if (access(path, R_OK) != 0)
+        return errno == ENOENT ? KUNCI_ERR_NOT_FOUND : KUNCI_ERR_STORE_ACCESS;
+    if ((r = open_file(path, SQLITE_OPEN_READONLY, 2000, &db)) != KUNCI_OK)
+        return r;
+    if ((r = single_text(db, "PRAGMA application_id", text, sizeof(text))) != KUNCI_OK)
+        goto out;
+    if (strtoul(text, NULL, 10) != KUNCI_APPLICATION_ID) {
+        r = KUNCI_ERR_STORE_INVALID;
+        goto out;
+    }
+    if ((r = single_text(db, "PRAGMA quick_check", text, sizeof(text))) != KUNCI_OK)
+        goto out;
+    if (strcmp(text, "ok") != 0) {
+        r = KUNCI_ERR_STORE_INVALID;
+        goto out;
+    }
+    if ((r = single_text(db, "PRAGMA user_version", text, sizeof(text))) != KUNCI_OK)
+        goto out;
+    facts_r->version = atoi(text);
+    r = single_text(db,
+                    "SELECT value FROM settings WHERE key = '" KUNCI_KEY_FINGERPRINT_SETTING "'",
+                    facts_r->fingerprint, sizeof(facts_r->fingerprint));
+out:
+    sqlite3_close(db);
+    return r;
+}
+
+int kunci_sqlite_backup(const char *live, const char *dest, int busy_timeout_ms)
+{
+    char tmp[PATH_MAX];
+    sqlite3 *src = NULL, *dst = NULL;
+    int r;
+
+    if (access(dest, F_OK) == 0)
+        return KUNCI_ERR_EXISTS;
+    if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", dest) >= (int)sizeof(tmp))
+        return KUNCI_ERR_TOO_LONG;
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return errno == EACCES || errno == EPERM || errno == EROFS ? KUNCI_ERR_STORE_ACCESS
+                                                                   : KUNCI_ERR_IO;
+    close(fd);
+    if ((r = check_file(live, false)) != KUNCI_OK ||
+        (r = open_file(live, SQLITE_OPEN_READWRITE, busy_timeout_ms, &src)) != KUNCI_OK ||
+        (r = open_file(tmp, SQLITE_OPEN_READWRITE, busy_timeout_ms, &dst)) != KUNCI_OK)
+        goto out;
+    r = copy_database(dst, src);
+    /* One self-contained file: no -wal beside it to forget. */
+    if (r == KUNCI_OK)
+        r = exec_on(dst, "PRAGMA journal_mode = DELETE");
+    char check[64];
+    if (r == KUNCI_OK &&
+        (r = single_text(dst, "PRAGMA quick_check", check, sizeof(check))) == KUNCI_OK &&
+        strcmp(check, "ok") != 0)
+        r = KUNCI_ERR_STORE_INVALID;
+out:
+    sqlite3_close(src);
+    if (dst != NULL && sqlite3_close(dst) != SQLITE_OK && r == KUNCI_OK)
+        r = KUNCI_ERR_IO;
+    if (r == KUNCI_OK && (fd = open(tmp, O_RDONLY | O_CLOEXEC)) >= 0) {
+        if (fsync(fd) != 0)
+            r = KUNCI_ERR_IO;
+        close(fd);
+    }
+    /* link, not rename: a file that appeared at dest meanwhile is never replaced. */
+    if (r == KUNCI_OK && link(tmp, dest) != 0)
+        r = errno == EEXIST ? KUNCI_ERR_EXISTS : KUNCI_ERR_IO;
+    unlink(tmp);
+    return r;
+}
+
+int kunci_sqlite_restore(const char *file, const char *live, const char *keep, int busy_timeout_ms)
+{
+    sqlite3 *src = NULL, *dst = NULL, *old = NULL;
+    int r;
+
+    if ((r = open_file(file, SQLITE_OPEN_READONLY, busy_timeout_ms, &src)) != KUNCI_OK)
+        return r;
+    /* What was there is kept beside it first: a restore is undone by restoring that. */
+    if (access(live, F_OK) == 0) {
+        unlink(keep);
+        if ((r = open_file(live, SQLITE_OPEN_READWRITE, busy_timeout_ms, &dst)) != KUNCI_OK ||
+            (r = open_file(keep, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, busy_timeout_ms,
+                           &old)) != KUNCI_OK ||
+            (r = copy_database(old, dst)) != KUNCI_OK ||
+            (r = exec_on(old, "PRAGMA journal_mode = DELETE")) != KUNCI_OK)
+            goto out;
+    } else if ((r = open_file(live, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, busy_timeout_ms,
+                              &dst)) != KUNCI_OK) {
+        goto out;
+    }
+    if ((r = copy_database(dst, src)) == KUNCI_OK)
+        r = exec_on(dst, "PRAGMA journal_mode = WAL");
+out:
+    sqlite3_close(src);
+    sqlite3_close(old);
+    if (dst != NULL && sqlite3_close(dst) != SQLITE_OK && r == KUNCI_OK)
+        r = KUNCI_ERR_IO;
+    return r;
+}

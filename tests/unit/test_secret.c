@@ -1,13 +1,19 @@
-/* App passwords: generation, grouping, normalisation, and the HMAC that stores them. */
+/* App passwords: generation, grouping, normalisation, and the HMAC that stores them; the key
+ * file they depend on. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/err.h"
+#include "core/keys.h"
 #include "core/secret.h"
 
 static void test_generate_letters_and_length(void **state)
@@ -123,6 +129,36 @@ static void test_digest_known_answer(void **state)
     assert_memory_not_equal(digest, other, sizeof(digest));
 }
 
+/* A key file's fingerprint: 32 hex digits, the same at every load, another for another key
+ * file; and a key file readable by others is refused. */
+static void test_key_fingerprint(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/kunci-keys-XXXXXX", a[64], b[64];
+    struct kunci_keys *ka = NULL, *ka2 = NULL, *kb = NULL;
+    assert_non_null(mkdtemp(dir));
+    snprintf(a, sizeof(a), "%s/a.key", dir);
+    snprintf(b, sizeof(b), "%s/b.key", dir);
+    assert_int_equal(kunci_keys_create(a), KUNCI_OK);
+    assert_int_equal(kunci_keys_create(b), KUNCI_OK);
+    assert_int_equal(kunci_keys_create(a), KUNCI_ERR_EXISTS);
+    assert_int_equal(kunci_keys_load(a, &ka), KUNCI_OK);
+    assert_int_equal(kunci_keys_load(a, &ka2), KUNCI_OK);
+    assert_int_equal(kunci_keys_load(b, &kb), KUNCI_OK);
+    assert_int_equal(strlen(ka->fingerprint), KUNCI_KEY_FINGERPRINT_HEX);
+    assert_int_equal(strspn(ka->fingerprint, "0123456789abcdef"), KUNCI_KEY_FINGERPRINT_HEX);
+    assert_string_equal(ka->fingerprint, ka2->fingerprint);
+    assert_string_not_equal(ka->fingerprint, kb->fingerprint);
+    kunci_keys_free(ka);
+    kunci_keys_free(ka2);
+    kunci_keys_free(kb);
+    assert_int_equal(chmod(b, 0640), 0);
+    assert_int_equal(kunci_keys_load(b, &kb), KUNCI_ERR_KEY_PERMS);
+    unlink(a);
+    unlink(b);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -132,6 +168,7 @@ int main(void)
         cmocka_unit_test(test_format_groups_of_four),
         cmocka_unit_test(test_normalise),
         cmocka_unit_test(test_digest_known_answer),
+        cmocka_unit_test(test_key_fingerprint),
     };
     if (sodium_init() < 0)
         return 1;
