@@ -38,6 +38,8 @@ struct command {
 
 /* Loads the configuration (file, environment, flags) without touching keys or store. */
 int cli_load_config(struct cli *cli);
+/* The same into cfg, saying in err what is wrong (kunci serve's SIGHUP). */
+int cli_read_config(struct cli *cli, struct kunci_config *cfg, char *err, size_t err_size);
 /* Loads keys and opens the store; prints the reason and returns an exit code on failure. */
 int cli_open(struct cli *cli);
 void cli_close(struct cli *cli);

@@ -74,13 +74,13 @@ static int store_problem(const struct kunci_config *cfg, int err)
     return EXIT_FAIL;
 }
 
-int cli_load_config(struct cli *cli)
+int cli_read_config(struct cli *cli, struct kunci_config *cfg, char *err, size_t err_size)
 {
-    char err[PATH_MAX + 128], implicit[PATH_MAX];
+    char implicit[PATH_MAX];
     const char *env_dir = getenv("KUNCI_DATA_DIR");
     const char *path = cli->config_path ? cli->config_path : getenv("KUNCI_CONFIG");
 
-    kunci_config_defaults(&cli->cfg);
+    kunci_config_defaults(cfg);
     if (path == NULL) {
         /* Without --config, a kunci.conf in the data directory is read if present. */
         const char *dir = cli->data_dir ? cli->data_dir
@@ -90,19 +90,27 @@ int cli_load_config(struct cli *cli)
         if (access(implicit, F_OK) == 0)
             path = implicit;
     }
-    if (path != NULL && kunci_config_load(&cli->cfg, path, err, sizeof(err)) != KUNCI_OK) {
+    if (path != NULL && kunci_config_load(cfg, path, err, err_size) != KUNCI_OK)
+        return KUNCI_ERR_INVALID;
+    const char *dir = cli->data_dir ? cli->data_dir : env_dir;
+    if (dir != NULL) {
+        if (strlen(dir) >= sizeof(cfg->data_dir)) {
+            snprintf(err, err_size, "data directory path too long");
+            return KUNCI_ERR_INVALID;
+        }
+        snprintf(cfg->data_dir, sizeof(cfg->data_dir), "%s", dir);
+    }
+    kunci_config_finish(cfg);
+    return KUNCI_OK;
+}
+
+int cli_load_config(struct cli *cli)
+{
+    char err[PATH_MAX + 128];
+    if (cli_read_config(cli, &cli->cfg, err, sizeof(err)) != KUNCI_OK) {
         cli_error("%s", err);
         return EXIT_USAGE;
     }
-    const char *dir = cli->data_dir ? cli->data_dir : env_dir;
-    if (dir != NULL) {
-        if (strlen(dir) >= sizeof(cli->cfg.data_dir)) {
-            cli_error("data directory path too long");
-            return EXIT_USAGE;
-        }
-        snprintf(cli->cfg.data_dir, sizeof(cli->cfg.data_dir), "%s", dir);
-    }
-    kunci_config_finish(&cli->cfg);
     return EXIT_OK;
 }
 

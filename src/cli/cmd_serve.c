@@ -16,8 +16,15 @@ static const char serve_usage[] =
     "  GET /auth/basic   HTTP Basic for nginx auth_request, Traefik, Caddy\n"
     "  GET /healthz      200 when the database answers\n"
     "On SIGINT or SIGTERM it stops taking connections, answers the requests in flight\n"
-    "(for at most 10 seconds) and exits. SIGHUP is logged and changes nothing.\n"
+    "(for at most 10 seconds) and exits. On SIGHUP it reads kunci.conf and its secret files\n"
+    "again and applies what can change while serving: [log], [mail], [phone], [email],\n"
+    "log_allowed, auth_key_file and the limits per address; the rest needs a restart (logged).\n"
     "See the README for kunci.conf.\n";
+
+static int reread(void *arg, struct kunci_config *cfg_r, char *err, size_t err_size)
+{
+    return cli_read_config(arg, cfg_r, err, err_size);
+}
 
 int cmd_serve(struct cli *cli, int argc, char **argv)
 {
@@ -54,6 +61,6 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     /* Server threads open their own handles; this one only checked and migrated. */
     kunci_store_close(&cli->store);
     cli->store_ready = false;
-    r = kunci_serve(&cli->ctx);
+    r = kunci_serve(&cli->ctx, reread, cli);
     return r == KUNCI_OK ? EXIT_OK : EXIT_FAIL;
 }

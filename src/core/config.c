@@ -241,6 +241,32 @@ static const struct config_key config_keys[] = {
     INT("passwords", "argon2_memory_kib", argon2_memory_kib, 8, 4 * 1024 * 1024),
 };
 
+/* A key's value in cfg as kunci.conf would write it: text, or a pointer into cfg. */
+static const char *format_value(const struct kunci_config *cfg, const struct config_key *k,
+                                char text[32])
+{
+    const char *field = (const char *)cfg + k->offset;
+    bool whole = k->kind == V_INT || k->kind == V_BOOL || k->kind == V_MODE ||
+                 k->kind == V_USER_VERIFICATION;
+    int n = whole ? *(const int *)(const void *)field : 0;
+    switch (k->kind) {
+    case V_INT:
+        snprintf(text, 32, "%d", n);
+        return text;
+    case V_BOOL:
+        return n ? "yes" : "no";
+    case V_MODE:
+        snprintf(text, 32, "%04o", (unsigned)n);
+        return text;
+    case V_USER_VERIFICATION:
+        return n ? "required" : "preferred";
+    default:
+        return field;
+    }
+}
+
+#define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
 void kunci_config_each(const struct kunci_config *cfg,
                        void (*each)(const char *section, const char *key, const char *value,
                                     void *arg),
@@ -248,42 +274,38 @@ void kunci_config_each(const struct kunci_config *cfg,
 {
     char text[32];
     /* Sections in the order of their first key; keys in the table's order within each. */
-    for (size_t s = 0; s < sizeof(config_keys) / sizeof(config_keys[0]); s++) {
+    for (size_t s = 0; s < N_KEYS; s++) {
         const char *section = config_keys[s].section;
         bool first = true;
         for (size_t i = 0; i < s && first; i++)
             first = strcmp(config_keys[i].section, section) != 0;
         if (!first)
             continue;
-        for (size_t i = s; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
-            const struct config_key *k = &config_keys[i];
-            const char *field = (const char *)cfg + k->offset;
-            const char *value = text;
-            if (strcmp(k->section, section) != 0)
-                continue;
-            bool whole = k->kind == V_INT || k->kind == V_BOOL || k->kind == V_MODE ||
-                         k->kind == V_USER_VERIFICATION;
-            int n = whole ? *(const int *)(const void *)field : 0;
-            switch (k->kind) {
-            case V_INT:
-                snprintf(text, sizeof(text), "%d", n);
-                break;
-            case V_BOOL:
-                value = n ? "yes" : "no";
-                break;
-            case V_MODE:
-                snprintf(text, sizeof(text), "%04o", (unsigned)n);
-                break;
-            case V_USER_VERIFICATION:
-                value = n ? "required" : "preferred";
-                break;
-            default:
-                value = field;
-                break;
-            }
-            each(section, k->key, value, arg);
-        }
+        for (size_t i = s; i < N_KEYS; i++)
+            if (strcmp(config_keys[i].section, section) == 0)
+                each(section, config_keys[i].key, format_value(cfg, &config_keys[i], text), arg);
     }
+}
+
+void kunci_config_diff(const struct kunci_config *a, const struct kunci_config *b,
+                       void (*each)(const char *section, const char *key, void *arg), void *arg)
+{
+    char ta[32], tb[32];
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (strcmp(format_value(a, &config_keys[i], ta), format_value(b, &config_keys[i], tb)) != 0)
+            each(config_keys[i].section, config_keys[i].key, arg);
+}
+
+bool kunci_config_copy_key(struct kunci_config *dst, const struct kunci_config *src,
+                           const char *section, const char *key)
+{
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (strcmp(config_keys[i].section, section) == 0 && strcmp(config_keys[i].key, key) == 0) {
+            memcpy((char *)dst + config_keys[i].offset, (const char *)src + config_keys[i].offset,
+                   config_keys[i].size);
+            return true;
+        }
+    return false;
 }
 
 static char *trim(char *s)

@@ -4,6 +4,7 @@
 #define KUNCI_CONFIG_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define KUNCI_ADDR_MAX 64
@@ -89,6 +90,12 @@ void kunci_config_each(const struct kunci_config *cfg,
                        void (*each)(const char *section, const char *key, const char *value,
                                     void *arg),
                        void *arg);
+/* Calls each for every key whose value differs between a and b. */
+void kunci_config_diff(const struct kunci_config *a, const struct kunci_config *b,
+                       void (*each)(const char *section, const char *key, void *arg), void *arg);
+/* Copies one key's value from src to dst; false for a key kunci.conf does not have. */
+bool kunci_config_copy_key(struct kunci_config *dst, const struct kunci_config *src,
+                           const char *section, const char *key);
 /* Splits "127.0.0.1:8081" or "[::1]:8081"; the host must be an IP literal. */
 int kunci_addr_parse(const char *addr, char *host, size_t host_size, unsigned *port_r);
 

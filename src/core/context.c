@@ -23,6 +23,12 @@ int kunci_ctx_init(struct kunci_ctx *ctx, const struct kunci_config *cfg)
     return kunci_keys_load(cfg->key_file, &ctx->keys);
 }
 
+const struct kunci_config *kunci_ctx_live(const struct kunci_ctx *ctx)
+{
+    const struct kunci_config *live = atomic_load(&((struct kunci_ctx *)ctx)->live);
+    return live != NULL ? live : &ctx->cfg;
+}
+
 void kunci_ctx_free(struct kunci_ctx *ctx)
 {
     kunci_keys_free(ctx->keys);

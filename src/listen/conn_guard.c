@@ -172,6 +172,7 @@ enum MHD_Result conn_guard_accept(void *cls, const struct sockaddr *addr, sockle
          (exempt(g, address) || address_count(g, address, place->reserved_ms) < g->opt.per_address);
     if (ok)
         link_conn(g, place);
+    unsigned per_address = g->opt.per_address; /* SIGHUP may change it */
     pthread_mutex_unlock(&g->lock);
     if (!ok)
         free(place);
@@ -179,7 +180,7 @@ enum MHD_Result conn_guard_accept(void *cls, const struct sockaddr *addr, sockle
         conn_guard_say(g,
                        "refused a connection from %s: it holds %u already "
                        "(max_connections_per_address)",
-                       address, g->opt.per_address);
+                       address, per_address);
     return ok ? MHD_YES : MHD_NO;
 }
 
@@ -252,6 +253,19 @@ void conn_guard_request_done(struct conn_guard *g, struct MHD_Connection *conn)
     atomic_store(&c->in_request, false);
 }
 
+unsigned conn_guard_limit(struct conn_guard *g)
+{
+    return g->opt.limit;
+}
+
+void conn_guard_set_limits(struct conn_guard *g, unsigned per_address, unsigned header_seconds)
+{
+    pthread_mutex_lock(&g->lock);
+    g->opt.per_address = per_address;
+    g->opt.header_seconds = header_seconds;
+    pthread_mutex_unlock(&g->lock);
+}
+
 unsigned conn_guard_count(struct conn_guard *g)
 {
     pthread_mutex_lock(&g->lock);
@@ -289,9 +303,10 @@ static void *sweeper_main(void *arg)
             shut++;
         }
         if (shut > 0) {
+            unsigned seconds = g->opt.header_seconds;
             pthread_mutex_unlock(&g->lock);
             conn_guard_say(g, "closed %u connections that did not send a request within %u s", shut,
-                           g->opt.header_seconds);
+                           seconds);
             pthread_mutex_lock(&g->lock);
         }
         clock_gettime(CLOCK_REALTIME, &until);

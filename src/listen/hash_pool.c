@@ -170,6 +170,13 @@ int hash_pool_submit(struct hash_pool *pool, struct hash_job *job)
     return r;
 }
 
+void hash_pool_set_per_address(struct hash_pool *pool, int per_address)
+{
+    pthread_mutex_lock(&pool->lock);
+    pool->per_address = per_address;
+    pthread_mutex_unlock(&pool->lock);
+}
+
 int hash_pool_depth(struct hash_pool *pool)
 {
     pthread_mutex_lock(&pool->lock);

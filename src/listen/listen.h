@@ -33,6 +33,8 @@ int hash_pool_start(struct hash_pool **pool_r, int workers, int queue_max, int p
 /* KUNCI_ERR_LIMIT when the queue is full, or holds the address's share already: the caller
  * answers "try again later". */
 int hash_pool_submit(struct hash_pool *pool, struct hash_job *job);
+/* A new share per address (SIGHUP), for the jobs submitted from now on. */
+void hash_pool_set_per_address(struct hash_pool *pool, int per_address);
 /* Jobs queued or running. */
 int hash_pool_depth(struct hash_pool *pool);
 /* Nothing queued or running. */
@@ -63,6 +65,10 @@ void conn_guard_free(struct conn_guard *g);
 /* No new connections from now on (shutting down). */
 void conn_guard_stop_accepting(struct conn_guard *g);
 unsigned conn_guard_count(struct conn_guard *g);
+/* Connections it holds at most (its options' limit). */
+unsigned conn_guard_limit(struct conn_guard *g);
+/* New limits per address and for a request's headers (SIGHUP), for what comes next. */
+void conn_guard_set_limits(struct conn_guard *g, unsigned per_address, unsigned header_seconds);
 /* Connections with a request in progress (headers in, not yet answered). */
 unsigned conn_guard_busy(struct conn_guard *g);
 /* The hooks, with the guard as their closure: MHD's accept policy, NOTIFY_CONNECTION and

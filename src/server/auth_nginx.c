@@ -97,9 +97,10 @@ static struct kept_replies *thread_kept(void)
     return t;
 }
 
-static enum MHD_Result respond_ok(struct request *rq, const char *server, unsigned port)
+static enum MHD_Result respond_ok(struct request *rq, const struct server_settings *s,
+                                  const char *server, unsigned port)
 {
-    uint64_t epoch = server_replies_epoch(rq->server);
+    uint64_t epoch = s->replies_epoch;
     /* While draining every answer says Connection: close, which a kept one does not. */
     struct kept_replies *kept = http_draining() ? NULL : thread_kept();
     struct MHD_Response *resp;
@@ -114,7 +115,7 @@ static enum MHD_Result respond_ok(struct request *rq, const char *server, unsign
                                     {"Auth-Server", server},
                                     {"Auth-Port", port_str},
                                     {"Auth-User", rq->out.login},
-                                    {"Auth-Pass", server_backend_password(rq->server)},
+                                    {"Auth-Pass", s->backend_password},
                                     {NULL, NULL}};
     if (kept == NULL || (resp = http_response_new(h)) == NULL)
         return http_respond(rq->conn, MHD_HTTP_OK, h, NULL);
@@ -127,11 +128,12 @@ static enum MHD_Result nginx_respond(struct request *rq)
 {
     unsigned port = 0;
     bool smtp = rq->protocol == KUNCI_PROTO_SMTP;
+    const struct server_settings *s = server_settings(rq->server);
 
     if (rq->out.result == KUNCI_AUTH_ALLOWED) {
-        const char *server = server_mail_backend(rq->server, rq->protocol, &port);
+        const char *server = server_mail_backend(s, rq->protocol, &port);
         if (server != NULL && http_header_safe(rq->out.login))
-            return respond_ok(rq, server, port);
+            return respond_ok(rq, s, server, port);
         /* Allowed, but nowhere to send it: a configuration problem, never an OK. */
         kunci_log("auth.config", "/auth/nginx: no [mail] backend for protocol %s",
                   kunci_protocol_name(rq->protocol));
@@ -142,7 +144,7 @@ static enum MHD_Result nginx_respond(struct request *rq)
     bool temp = rq->out.result == KUNCI_AUTH_TEMPFAIL || throttled;
     /* nginx holds the client this long before it may try again: longer the more failures
      * its address has made lately, and as long as a block lasts (within reason). */
-    int64_t seconds = server_auth_wait(rq->server) * (1 + rq->out.address_level / 5);
+    int64_t seconds = (int64_t)s->auth_wait * (1 + rq->out.address_level / 5);
     if (throttled && rq->out.retry_after > seconds)
         seconds = rq->out.retry_after;
     if (seconds > 60)

@@ -132,7 +132,7 @@ static void decide(struct hash_job *job, struct kunci_store_handle *h)
         snprintf(reply, sizeof(reply), "OK\t%s\n", out.login);
         text = reply;
     }
-    if (out.result != KUNCI_AUTH_ALLOWED || ctx->cfg.log_allowed)
+    if (out.result != KUNCI_AUTH_ALLOWED || kunci_ctx_live(ctx)->log_allowed)
         kunci_log_decision(&(struct kunci_log_decision){
             .event = "auth",
             .endpoint = "socket",

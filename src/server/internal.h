@@ -67,14 +67,23 @@ struct endpoint {
 extern const struct endpoint endpoint_nginx;
 extern const struct endpoint endpoint_basic;
 
-/* Server facts the endpoints read. */
-const char *server_backend_password(const struct server *srv);
-const char *server_mail_backend(const struct server *srv, unsigned protocol, unsigned *port_r);
-int server_auth_wait(const struct server *srv);
+/* What the endpoints answer from, read from kunci.conf and its secret files at start and at
+ * each SIGHUP. A request reads the snapshot once (server_settings) and answers from it. */
+struct server_settings {
+    struct {
+        char host[KUNCI_ADDR_MAX];
+        unsigned port;
+    } mail[3];              /* imap, pop3, smtp */
+    char *backend_password; /* sodium_malloc'd, or NULL */
+    uint8_t auth_key_hash[32];
+    bool auth_key_required;
+    int auth_wait;
+    uint64_t replies_epoch; /* names the settings kept answers were made under */
+};
+const struct server_settings *server_settings(const struct server *srv);
+const char *server_mail_backend(const struct server_settings *s, unsigned protocol,
+                                unsigned *port_r);
 bool server_key_ok(const struct server *srv, struct MHD_Connection *conn);
-/* Changes whenever the settings an answer is made of (mail backends, the backend password)
- * are read: the key under which the endpoints keep answers (listen/kept_replies.h). */
-uint64_t server_replies_epoch(const struct server *srv);
 
 /* Logs one decision of the auth listener (never the secret). */
 void server_log_decision(const struct request *rq, const char *via);

@@ -33,20 +33,25 @@ struct server {
     struct hash_pool *pool;
     struct event_queue *events;
     struct conn_guard *auth_guard, *web_guard;
-    char *backend_password; /* sodium_malloc'd, or NULL */
-    uint8_t auth_key_hash[crypto_generichash_BYTES];
-    bool auth_key_required;
-    int auth_wait;
-    struct {
-        char host[KUNCI_ADDR_MAX];
-        unsigned port;
-    } mail[3];              /* imap, pop3, smtp */
-    uint64_t replies_epoch; /* names the settings kept answers were made under */
+    /* What SIGHUP may change, as one snapshot: a request reads it once and answers from
+     * it, so it never mixes two configurations. A replaced snapshot stays valid (a request
+     * may hold it) until the server stops: each reload keeps about two kilobytes. */
+    _Atomic(const struct server_settings *) settings;
+    struct retired {
+        struct retired *next;
+        struct server_settings *settings;
+        struct kunci_config *cfg;
+    } * retired;
+    int (*reread)(void *arg, struct kunci_config *cfg_r, char *err, size_t err_size);
+    void *reread_arg;
 };
 
-uint64_t server_replies_epoch(const struct server *srv)
+_Static_assert(sizeof(((struct server_settings *)0)->auth_key_hash) == crypto_generichash_BYTES,
+               "the auth key's hash");
+
+const struct server_settings *server_settings(const struct server *srv)
 {
-    return srv->replies_epoch;
+    return atomic_load(&((struct server *)srv)->settings);
 }
 
 void server_log_decision(const struct request *rq, const char *via)
@@ -68,11 +73,6 @@ void server_log_decision(const struct request *rq, const char *via)
     kunci_log_decision(&d);
 }
 
-const char *server_backend_password(const struct server *srv)
-{
-    return srv->backend_password;
-}
-
 static int mail_index(unsigned protocol)
 {
     return protocol == KUNCI_PROTO_IMAP   ? 0
@@ -81,18 +81,14 @@ static int mail_index(unsigned protocol)
                                           : -1;
 }
 
-const char *server_mail_backend(const struct server *srv, unsigned protocol, unsigned *port_r)
+const char *server_mail_backend(const struct server_settings *s, unsigned protocol,
+                                unsigned *port_r)
 {
     int i = mail_index(protocol);
-    if (i < 0 || srv->mail[i].host[0] == '\0')
+    if (i < 0 || s->mail[i].host[0] == '\0')
         return NULL;
-    *port_r = srv->mail[i].port;
-    return srv->mail[i].host;
-}
-
-int server_auth_wait(const struct server *srv)
-{
-    return srv->auth_wait;
+    *port_r = s->mail[i].port;
+    return s->mail[i].host;
 }
 
 bool server_key_ok(const struct server *srv, struct MHD_Connection *conn)
@@ -100,15 +96,16 @@ bool server_key_ok(const struct server *srv, struct MHD_Connection *conn)
     char key[SECRET_FILE_MAX + 1];
     uint8_t hash[crypto_generichash_BYTES];
     size_t len;
+    const struct server_settings *s = server_settings(srv);
 
-    if (!srv->auth_key_required)
+    if (!s->auth_key_required)
         return true;
     if (!http_header_copy(conn, "X-Kunci-Key", key, SECRET_FILE_MAX, &len))
         return false;
     /* Hashing both sides first makes the comparison constant-time whatever the lengths. */
     crypto_generichash(hash, sizeof(hash), (const unsigned char *)key, len, NULL, 0);
     sodium_memzero(key, sizeof(key));
-    return sodium_memcmp(hash, srv->auth_key_hash, sizeof(hash)) == 0;
+    return sodium_memcmp(hash, s->auth_key_hash, sizeof(hash)) == 0;
 }
 
 /* Reads a one-line secret file: mode 0600 or stricter, printable, no spaces. */
@@ -172,7 +169,7 @@ static enum MHD_Result finish(struct request *rq)
                         rq->out.result, rq->phase == PHASE_DECIDED,
                         kunci_log_now_us() - rq->started_us);
     /* Refusals are always logged; allowed logins on request, as Dovecot's auth_verbose. */
-    if (rq->out.result != KUNCI_AUTH_ALLOWED || rq->server->ctx->cfg.log_allowed)
+    if (rq->out.result != KUNCI_AUTH_ALLOWED || kunci_ctx_live(rq->server->ctx)->log_allowed)
         server_log_decision(rq, rq->out.app_password_id ? "app_password" : "password");
     if (kunci_events_recording()) {
         kunci_event_mail_login(&ev, rq->req.now ? rq->req.now : (int64_t)time(NULL), rq->out.login,
@@ -317,40 +314,66 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     }
 }
 
-static int load_server_files(struct server *srv, const struct kunci_config *cfg)
+static void settings_free(struct server_settings *s)
+{
+    if (s == NULL)
+        return;
+    if (s->backend_password != NULL)
+        sodium_free(s->backend_password);
+    sodium_memzero(s, sizeof(*s));
+    free(s);
+}
+
+/* Reads what the endpoints answer from: kunci.conf's values and the secret files they name
+ * (read again at each reload, so a changed secret is taken up). */
+static int load_settings(const struct kunci_config *cfg, struct server_settings **s_r)
 {
     char buf[SECRET_FILE_MAX + 1];
     const char *addrs[3] = {cfg->mail_imap, cfg->mail_pop3, cfg->mail_smtp};
-    int r;
+    int r = KUNCI_ERR_NOMEM;
     static _Atomic uint64_t epochs;
+    struct server_settings *s = calloc(1, sizeof(*s));
 
+    *s_r = NULL;
+    if (s == NULL)
+        return KUNCI_ERR_NOMEM;
     /* A new epoch whenever what an answer is made of is (re)read: no thread uses an answer
      * it kept under older settings. */
-    srv->replies_epoch = atomic_fetch_add(&epochs, 1) + 1;
+    s->replies_epoch = atomic_fetch_add(&epochs, 1) + 1;
+    s->auth_wait = cfg->auth_wait;
     for (int i = 0; i < 3; i++)
         if (addrs[i][0] != '\0' &&
-            kunci_addr_parse(addrs[i], srv->mail[i].host, sizeof(srv->mail[i].host),
-                             &srv->mail[i].port) != KUNCI_OK)
-            return KUNCI_ERR_INVALID;
+            kunci_addr_parse(addrs[i], s->mail[i].host, sizeof(s->mail[i].host),
+                             &s->mail[i].port) != KUNCI_OK) {
+            r = KUNCI_ERR_INVALID;
+            goto fail;
+        }
     if (cfg->auth_key_file[0] != '\0') {
         if ((r = read_secret_file(cfg->auth_key_file, buf, sizeof(buf), "auth_key_file")) != 0)
-            return r;
-        crypto_generichash(srv->auth_key_hash, sizeof(srv->auth_key_hash),
-                           (const unsigned char *)buf, strlen(buf), NULL, 0);
-        srv->auth_key_required = true;
+            goto fail;
+        crypto_generichash(s->auth_key_hash, sizeof(s->auth_key_hash), (const unsigned char *)buf,
+                           strlen(buf), NULL, 0);
+        s->auth_key_required = true;
     }
     if (cfg->backend_password_file[0] != '\0') {
         r = read_secret_file(cfg->backend_password_file, buf, sizeof(buf), "backend_password_file");
         if (r != KUNCI_OK)
-            return r;
-        srv->backend_password = sodium_malloc(strlen(buf) + 1);
-        if (srv->backend_password == NULL)
-            return KUNCI_ERR_NOMEM;
-        memcpy(srv->backend_password, buf, strlen(buf) + 1);
-        sodium_mprotect_readonly(srv->backend_password);
+            goto fail;
+        s->backend_password = sodium_malloc(strlen(buf) + 1);
+        if (s->backend_password == NULL) {
+            r = KUNCI_ERR_NOMEM;
+            goto fail;
+        }
+        memcpy(s->backend_password, buf, strlen(buf) + 1);
+        sodium_mprotect_readonly(s->backend_password);
     }
     sodium_memzero(buf, sizeof(buf));
+    *s_r = s;
     return KUNCI_OK;
+fail:
+    sodium_memzero(buf, sizeof(buf));
+    settings_free(s);
+    return r;
 }
 
 /* Bytes of memory per connection for a request and its answer. An auth request is a few
@@ -450,16 +473,135 @@ static void notify_owner(void *arg, const struct kunci_event *ev)
     char subject[KUNCI_NOTIFY_SUBJECT_MAX], text[KUNCI_NOTIFY_TEXT_MAX], err[256] = "";
     if (!kunci_notify_message(ev, subject, text))
         return;
-    if (kunci_delivery_notify(&ctx->cfg, ev->subject, subject, text, err, sizeof(err)) != KUNCI_OK)
+    if (kunci_delivery_notify(kunci_ctx_live(ctx), ev->subject, subject, text, err, sizeof(err)) !=
+        KUNCI_OK)
         kunci_log("notify.failed", "notice \"%s\" to %s not delivered: %s", subject, ev->subject,
                   err);
 }
 
-int kunci_serve(struct kunci_ctx *ctx)
+/* The keys SIGHUP applies to a running server; any other that changed is logged as taking
+ * effect at the next restart. A section with key NULL: every key of it. */
+static const struct {
+    const char *section, *key;
+} reloadable[] = {
+    {"log", "format"},
+    {"serve", "log_allowed"},
+    {"serve", "auth_key_file"},
+    {"serve", "header_timeout"},
+    {"serve", "max_connections_per_address"},
+    {"serve", "hash_queue_per_address"},
+    {"mail", NULL},
+    {"phone", NULL},
+    {"email", NULL},
+};
+
+static bool is_reloadable(const char *section, const char *key)
+{
+    for (size_t i = 0; i < sizeof(reloadable) / sizeof(reloadable[0]); i++)
+        if (strcmp(reloadable[i].section, section) == 0 &&
+            (reloadable[i].key == NULL || strcmp(reloadable[i].key, key) == 0))
+            return true;
+    return false;
+}
+
+struct changes {
+    struct kunci_config *merged; /* the running configuration, reloadable keys from the file */
+    const struct kunci_config *fresh;
+    char applied[1024], restart[1024];
+};
+
+static void add_key(char *list, size_t size, const char *section, const char *key)
+{
+    size_t n = strlen(list);
+    if (n + 1 < size)
+        snprintf(list + n, size - n, "%s[%s] %s", n > 0 ? ", " : "", section, key);
+}
+
+static void note_change(const char *section, const char *key, void *arg)
+{
+    struct changes *c = arg;
+    if (is_reloadable(section, key)) {
+        kunci_config_copy_key(c->merged, c->fresh, section, key);
+        add_key(c->applied, sizeof(c->applied), section, key);
+    } else {
+        add_key(c->restart, sizeof(c->restart), section, key);
+    }
+}
+
+static void apply_limits(struct server *srv, const struct kunci_config *cfg)
+{
+    unsigned limit = conn_guard_limit(srv->auth_guard);
+    unsigned per_address = cfg->max_connections_per_address > 0
+                               ? (unsigned)cfg->max_connections_per_address
+                               : (limit / 2 > 0 ? limit / 2 : 1);
+    conn_guard_set_limits(srv->auth_guard, per_address, (unsigned)cfg->header_timeout);
+    conn_guard_set_limits(srv->web_guard, per_address, (unsigned)cfg->header_timeout);
+    hash_pool_set_per_address(srv->pool, cfg->hash_queue_per_address);
+}
+
+/* SIGHUP: kunci.conf and the secret files it names read again; what can change while
+ * serving is applied at once (all of it or, if anything in it is wrong, none of it). */
+static void reload(struct server *srv)
+{
+    struct kunci_ctx *ctx = srv->ctx;
+    const struct kunci_config *running = kunci_ctx_live(ctx);
+    struct kunci_config *fresh = malloc(sizeof(*fresh));
+    struct kunci_config *merged = malloc(sizeof(*merged));
+    struct server_settings *settings = NULL;
+    struct retired *old = calloc(1, sizeof(*old));
+    char err[512] = "";
+    int r = KUNCI_ERR_NOMEM;
+
+    if (fresh == NULL || merged == NULL || old == NULL)
+        goto fail;
+    if ((r = srv->reread(srv->reread_arg, fresh, err, sizeof(err))) != KUNCI_OK)
+        goto fail;
+    *merged = *running;
+    struct changes c = {merged, fresh, "", ""};
+    kunci_config_diff(running, fresh, note_change, &c);
+    kunci_config_finish(merged);
+    for (int i = 0; i < 2; i++)
+        if ((r = kunci_delivery_check(i == 0 ? "phone" : "email",
+                                      i == 0 ? &merged->phone : &merged->email, err,
+                                      sizeof(err))) != KUNCI_OK)
+            goto fail;
+    if ((r = load_settings(merged, &settings)) != KUNCI_OK) {
+        snprintf(err, sizeof(err), "%s", kunci_strerror(r));
+        goto fail;
+    }
+    /* Published: requests from now on read the new snapshots; the old ones stay valid. */
+    old->settings = (struct server_settings *)server_settings(srv);
+    old->cfg = (struct kunci_config *)(atomic_load(&ctx->live) != NULL ? running : NULL);
+    old->next = srv->retired;
+    srv->retired = old;
+    atomic_store(&srv->settings, settings);
+    atomic_store(&ctx->live, merged);
+    kunci_log_set_format(kunci_log_format_parse(merged->log_format) == KUNCI_LOG_JSON
+                             ? KUNCI_LOG_JSON
+                             : KUNCI_LOG_TEXT);
+    apply_limits(srv, merged);
+    free(fresh);
+    kunci_log("serve.reload", "SIGHUP: kunci.conf and its secret files read again; %s%s%s%s",
+              c.applied[0] != '\0' ? "now in effect: " : "no change to apply", c.applied,
+              c.restart[0] != '\0' ? "; needs a restart to take effect: " : "", c.restart);
+    return;
+fail:
+    kunci_log("serve.reload",
+              "SIGHUP: kunci.conf not reloaded (%s); the running configuration stays",
+              err[0] != '\0' ? err : kunci_strerror(r));
+    free(fresh);
+    free(merged);
+    free(old);
+}
+
+int kunci_serve(struct kunci_ctx *ctx,
+                int (*reread)(void *arg, struct kunci_config *cfg_r, char *err, size_t err_size),
+                void *reread_arg)
 {
     struct server srv;
     struct MHD_Daemon *daemon = NULL, *web = NULL;
     struct socket_listener *sock = NULL;
+    struct server_settings *settings = NULL;
     sigset_t sigs;
     int sig, r;
 
@@ -467,14 +609,16 @@ int kunci_serve(struct kunci_ctx *ctx)
 
     memset(&srv, 0, sizeof(srv));
     srv.ctx = ctx;
-    srv.auth_wait = ctx->cfg.auth_wait;
+    srv.reread = reread;
+    srv.reread_arg = reread_arg;
     kunci_log_set_format(kunci_log_format_parse(ctx->cfg.log_format) == KUNCI_LOG_JSON
                              ? KUNCI_LOG_JSON
                              : KUNCI_LOG_TEXT);
     if ((r = listen_thread_store_init(ctx)) != KUNCI_OK)
         return r;
-    if ((r = load_server_files(&srv, &ctx->cfg)) != KUNCI_OK)
+    if ((r = load_settings(&ctx->cfg, &settings)) != KUNCI_OK)
         goto out;
+    atomic_store(&srv.settings, settings);
     /* Computed before the first request, so the first unknown user costs no more than the
      * next one. */
     (void)kunci_ctx_dummy_hash(ctx);
@@ -550,10 +694,8 @@ int kunci_serve(struct kunci_ctx *ctx)
             continue;
         if (sig != SIGHUP)
             break;
-        /* Nothing to reopen (the log is standard error); configuration changes need a
-         * restart. Said, so an operator's reload is not silently a no-op. */
-        kunci_log("serve.signal", "SIGHUP received: still serving; changes to kunci.conf take "
-                                  "effect at the next restart");
+        if (srv.reread != NULL)
+            reload(&srv);
     }
     kunci_log("serve.signal", "%s received: no new connections, answering those in flight",
               sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -572,8 +714,17 @@ out:
     event_queue_stop(srv.events); /* after the listeners: what they emitted is written */
     conn_guard_free(srv.web_guard);
     conn_guard_free(srv.auth_guard);
-    if (srv.backend_password != NULL)
-        sodium_free(srv.backend_password);
+    settings_free((struct server_settings *)server_settings(&srv));
+    while (srv.retired != NULL) {
+        struct retired *next = srv.retired->next;
+        settings_free(srv.retired->settings);
+        free(srv.retired->cfg);
+        free(srv.retired);
+        srv.retired = next;
+    }
+    /* The last reloaded configuration: nothing reads it once the listeners stopped. */
+    struct kunci_config *live = (struct kunci_config *)atomic_exchange(&ctx->live, NULL);
+    free(live);
     kunci_log("serve.stop", "stopped");
     return r;
 }

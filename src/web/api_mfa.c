@@ -76,7 +76,7 @@ static enum MHD_Result begin_code(struct web_request *rq, enum kunci_method_kind
                              "Use an address other than your work or school account.");
         snprintf(target, sizeof(target), "%s", address);
     }
-    struct kunci_delivery_request dr = {&rq->ctx->cfg, web_language(rq)};
+    struct kunci_delivery_request dr = {kunci_ctx_live(rq->ctx), web_language(rq)};
     int64_t retry_after = 0;
     int r = kunci_mfa_code_begin(rq->ctx, rq->h, &rq->account, kind, target, channel, rq->now,
                                  kunci_delivery_send, &dr, err, sizeof(err), &id, &retry_after);

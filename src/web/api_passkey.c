@@ -420,7 +420,7 @@ enum MHD_Result api_passkey_sign_in_finish(struct web_request *rq)
     memset(&a, 0, sizeof(a));
     if (r == KUNCI_OK) /* its account deleted meanwhile: as if unknown */
         r = kunci_store_account_by_id(rq->h, pk.account_id, &a);
-    if (r == KUNCI_OK && rq->ctx->cfg.log_allowed)
+    if (r == KUNCI_OK && kunci_ctx_live(rq->ctx)->log_allowed)
         kunci_log_decision(&(struct kunci_log_decision){
             .event = "web.sign_in",
             .endpoint = rq->path,

@@ -73,7 +73,7 @@ enum MHD_Result api_reset_begin(struct web_request *rq)
         return ret;
     if (login == NULL || kunci_login_canonical(login, strlen(login), canonical) != KUNCI_OK)
         return api_error(rq, 400, "bad_login", "Enter your account, like name@example.org.");
-    struct kunci_delivery_request dr = {&rq->ctx->cfg, web_language(rq)};
+    struct kunci_delivery_request dr = {kunci_ctx_live(rq->ctx), web_language(rq)};
     struct kunci_session fresh;
     json_t *out = json_pack("{s:b}", "sent", 1);
     bool started = false;
@@ -150,7 +150,7 @@ enum MHD_Result api_reset_verify(struct web_request *rq)
 enum MHD_Result api_reset_code(struct web_request *rq)
 {
     json_t *id = json_object_get(rq->body, "method_id");
-    struct kunci_delivery_request dr = {&rq->ctx->cfg, web_language(rq)};
+    struct kunci_delivery_request dr = {kunci_ctx_live(rq->ctx), web_language(rq)};
     char err[256] = "";
     int64_t retry_after = 0;
 

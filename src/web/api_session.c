@@ -136,7 +136,7 @@ enum MHD_Result api_sign_in(struct web_request *rq)
         result = KUNCI_AUTH_ALLOWED;
         (void)kunci_guard_password_success(rq->ctx, rq->h, out.login, rq->client_ip, rq->now);
     }
-    if (result != KUNCI_AUTH_ALLOWED || rq->ctx->cfg.log_allowed)
+    if (result != KUNCI_AUTH_ALLOWED || kunci_ctx_live(rq->ctx)->log_allowed)
         kunci_log_decision(&(struct kunci_log_decision){
             .event = "web.sign_in",
             .endpoint = "/api/v1/session",
@@ -229,7 +229,7 @@ enum MHD_Result api_session_code(struct web_request *rq)
 {
     char err[256] = "";
     int64_t retry_after = 0;
-    struct kunci_delivery_request dr = {&rq->ctx->cfg, web_language(rq)};
+    struct kunci_delivery_request dr = {kunci_ctx_live(rq->ctx), web_language(rq)};
 
     if (web_next(rq) != KUNCI_NEXT_SECOND_FACTOR)
         return api_error(rq, 409, "not_needed", "No code is needed now.");

@@ -100,3 +100,69 @@ def test_answers_while_draining_close_their_connection(make_kunci):
         assert all(f.result()[0] in ("OK", TEMP) for f in futures)
     conn.close()
     assert k.stop() == 0
+
+
+def wait_for_reloads(k, count, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if k.log().count("event=serve.reload") >= count:
+            return k.log()
+        time.sleep(0.05)
+    raise AssertionError("no reload logged:\n" + k.log()[-2000:])
+
+
+def write_secret(path, text):
+    with open(path, "w") as f:
+        f.write(text + "\n")
+    os.chmod(path, 0o600)
+
+
+# Item 7 of the operations issue: SIGHUP reads kunci.conf and its secret files again and
+# applies what can change while serving; what cannot is logged as needing a restart; a
+# broken file or secret changes nothing. Under the sanitizers when built (the old snapshots
+# stay valid for requests in flight, and are freed at the stop).
+def test_sighup_reloads_what_can_change(make_kunci):
+    binary = ASAN_KUNCI if os.path.exists(ASAN_KUNCI) else None
+    k = make_kunci(binary=binary).start()
+    mobile, _ = k.user("enforced")
+    app = k.app_password(mobile)
+    status, h = k.auth(mobile, app)
+    assert (status, h["Auth-Port"]) == ("OK", "1143") and "Auth-Pass" not in h
+    with open(k.config) as f:
+        original = f.read()
+    secret = os.path.join(k.root, "backend.pw")
+    write_secret(secret, "first-Backend-1")
+    with open(k.config, "w") as f:
+        f.write(original.replace("imap = 127.0.0.1:1143",
+                                 f"imap = 127.0.0.1:1144\nbackend_password_file = {secret}")
+                        .replace("threads = 2", "threads = 3"))
+    k.proc.send_signal(signal.SIGHUP)
+    log = wait_for_reloads(k, 1)
+    status, h = k.auth(mobile, app)
+    assert (status, h["Auth-Port"], h["Auth-Pass"]) == ("OK", "1144", "first-Backend-1")
+    assert "now in effect: [mail] imap, [mail] backend_password_file" in log
+    assert "needs a restart to take effect: [serve] threads" in log
+
+    # The secret file alone changed: read again at the next SIGHUP.
+    write_secret(secret, "second-Backend-2")
+    k.proc.send_signal(signal.SIGHUP)
+    wait_for_reloads(k, 2)
+    assert k.auth(mobile, app)[1]["Auth-Pass"] == "second-Backend-2"
+
+    # A mistake in the file, or a secret file others may read: nothing changes.
+    with open(k.config, "w") as f:
+        f.write(original.replace("imap = 127.0.0.1:1143", "imap = mail.example.org:143"))
+    k.proc.send_signal(signal.SIGHUP)
+    log = wait_for_reloads(k, 3)
+    assert "kunci.conf not reloaded" in log and "the running configuration stays" in log
+    h = k.auth(mobile, app)[1]
+    assert (h["Auth-Port"], h["Auth-Pass"]) == ("1144", "second-Backend-2")
+    with open(k.config, "w") as f:
+        f.write(original.replace("imap = 127.0.0.1:1143",
+                                 f"imap = 127.0.0.1:1145\nbackend_password_file = {secret}"))
+    os.chmod(secret, 0o644)
+    k.proc.send_signal(signal.SIGHUP)
+    log = wait_for_reloads(k, 4)
+    assert log.count("kunci.conf not reloaded") == 2
+    assert k.auth(mobile, app)[1]["Auth-Port"] == "1144"
+    assert k.stop() == 0
