@@ -7,7 +7,7 @@ DATA_DIR   ?= $(CURDIR)/data
 PYTHON     ?= /usr/bin/python3
 KUNCI      := $(BUILD)/kunci
 
-.PHONY: all deps test-deps run test unit unit-asan unit-pgsql integration integration-asan integration-pgsql integration-asan-pgsql cluster attack faults browser browser-asan browser-pgsql fuzz format format-check bench clean
+.PHONY: all deps test-deps run test deb package unit unit-asan unit-pgsql integration integration-asan integration-pgsql integration-asan-pgsql cluster attack faults browser browser-asan browser-pgsql fuzz format format-check bench clean
 
 all: $(KUNCI)
 
@@ -29,7 +29,21 @@ run: $(KUNCI)
 	@scripts/run-dev.sh $(KUNCI) $(DATA_DIR)
 
 # The node test runner goes last: its closing lines summarise the run for CI.
-test: test-deps $(KUNCI) format-check unit unit-asan unit-pgsql fuzz integration integration-asan integration-pgsql integration-asan-pgsql cluster attack faults browser browser-asan browser-pgsql
+test: test-deps $(KUNCI) format-check unit unit-asan unit-pgsql fuzz integration integration-asan integration-pgsql integration-asan-pgsql cluster package attack faults browser browser-asan browser-pgsql
+
+# The Debian packages (debian/), built from a copy of the sources in $(BUILD)/deb: kunci and
+# libpam-kunci in $(BUILD)/deb, checked by lintian. The unit tests run in `make unit`.
+DEB_DIR := $(BUILD)/deb
+deb: test-deps
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	git ls-files -z --cached --others --exclude-standard | xargs -0 cp -a --parents -t $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b
+	lintian --fail-on error --suppress-tags bad-distribution-in-changes-file $(DEB_DIR)/*.changes
+
+# Installs the packages on this machine (if kunci is not installed already), checks them
+# and purges them: tests/package.
+package: deb
+	KUNCI_DEB_DIR=$(CURDIR)/$(DEB_DIR) $(PYTHON) -m pytest -q tests/package
 
 unit: $(KUNCI)
 	meson test -C $(BUILD) --print-errorlogs

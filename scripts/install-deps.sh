@@ -8,7 +8,7 @@ libmicrohttpd-dev libjansson-dev libcmocka-dev liboath-dev libqrencode-dev libcu
 libpq-dev libpam0g-dev libbsd-dev libzxcvbn-dev libfido2-dev libcbor-dev libssl-dev scdoc"
 TEST="python3 python3-pytest python3-cryptography nginx libnginx-mod-mail dovecot-imapd dovecot-pop3d
 dovecot-submissiond swaks curl wrk oathtool chromium sqlite3 openssl postgresql pamtester
-postfix"
+postfix debhelper dpkg-dev fakeroot lintian man-db"
 # bench/hash.sh compares kunci with libargon2 too.
 BENCH="libargon2-dev"
 

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sodium.h>
 #include <bsd/readpassphrase.h>
+#include <grp.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -104,6 +106,25 @@ int cli_read_config(struct cli *cli, struct kunci_config *cfg, char *err, size_t
     return KUNCI_OK;
 }
 
+/* Root working on a data directory that belongs to another user (the packaged service's
+ * /var/lib/kunci, owned by kunci) becomes that user first: the files a command makes there
+ * (the key, the database's -wal and -shm, kunci.lock) would otherwise be root's, and the
+ * service could not open them. */
+static int become_data_owner(const struct kunci_config *cfg)
+{
+    struct stat st;
+    if (geteuid() != 0 || stat(cfg->data_dir, &st) != 0 || st.st_uid == 0)
+        return EXIT_OK;
+    struct passwd *pw = getpwuid(st.st_uid);
+    if ((pw != NULL ? initgroups(pw->pw_name, st.st_gid) : setgroups(0, NULL)) != 0 ||
+        setgid(st.st_gid) != 0 || setuid(st.st_uid) != 0) {
+        cli_error("cannot become %s, the owner of the data directory %s: %s",
+                  pw != NULL ? pw->pw_name : "its owner", cfg->data_dir, strerror(errno));
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
 int cli_load_config(struct cli *cli)
 {
     char err[PATH_MAX + 128];
@@ -111,7 +132,7 @@ int cli_load_config(struct cli *cli)
         cli_error("%s", err);
         return EXIT_USAGE;
     }
-    return EXIT_OK;
+    return become_data_owner(&cli->cfg);
 }
 
 /* The command line's sink: each event written at once (a command makes few). */

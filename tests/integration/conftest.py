@@ -267,15 +267,22 @@ service auth {{
             wait_port(port, proc, f"{name} {proto}")
         return d
 
-    def start_postfix(self):
-        """Postfix of its own (config, queue and maildir in its folder), in the foreground."""
-        d = self.postfix_dir = os.path.join(self.root, "postfix")
+    def start_postfix(self, name="postfix", sasl_path=None, listeners=None):
+        """Postfix of its own (config, queue and maildir in its folder), in the foreground,
+        asking the Dovecot auth socket sasl_path (the suite's Dovecot's by default) for SMTP
+        AUTH. listeners: {port: smtpd options}; by default the suite's relay, submission and
+        smtps. Returns its folder."""
+        d = os.path.join(self.root, name)
+        self.postfix_dirs = getattr(self, "postfix_dirs", []) + [d]
         etc = os.path.join(d, "etc")
-        self.mail_folder = os.path.join(d, "mail")
+        mail_folder = os.path.join(d, "mail")
+        if name == "postfix":
+            self.mail_folder = mail_folder
         for sub in ("etc", "queue", "data", "mail"):
             os.makedirs(os.path.join(d, sub))
         shutil.chown(os.path.join(d, "data"), "postfix")
-        shutil.chown(self.mail_folder, "nobody", "nogroup")
+        shutil.chown(mail_folder, "nobody", "nogroup")
+        sasl_path = sasl_path or f"{self.root}/dovecot/auth-postfix"
         p = self.ports
         with open(os.path.join(etc, "main.cf"), "w") as f:
             f.write(f"""compatibility_level = 3.6
@@ -293,7 +300,7 @@ local_transport = error:no local delivery here
 alias_maps =
 alias_database =
 virtual_mailbox_domains = example.org, example.net, localhost
-virtual_mailbox_base = {self.mail_folder}
+virtual_mailbox_base = {mail_folder}
 virtual_mailbox_maps = static:all/
 virtual_uid_maps = static:65534
 virtual_gid_maps = static:65534
@@ -303,7 +310,7 @@ smtputf8_enable = no
 smtpd_tls_cert_file = {self.cert}
 smtpd_tls_key_file = {self.cert_key}
 smtpd_sasl_type = dovecot
-smtpd_sasl_path = {self.root}/dovecot/auth-postfix
+smtpd_sasl_path = {sasl_path}
 """)
         # The relay for Dovecot's submission (this host only); for kunci, STARTTLS and then
         # AUTH, or implicit TLS and AUTH: nothing is taken without both.
@@ -314,19 +321,23 @@ smtpd_sasl_path = {self.root}/dovecot/auth-postfix
             master = f.read()
         master = "\n".join(line for line in master.splitlines()
                            if not line.startswith("smtp      inet"))
-        master += f"""
-127.0.0.1:{p['p_relay']} inet n - n - - smtpd -o smtpd_relay_restrictions=permit_mynetworks,reject
-127.0.0.1:{p['p_submission']} inet n - n - - smtpd -o smtpd_tls_security_level=encrypt -o smtpd_tls_auth_only=yes {authed}
-127.0.0.1:{p['p_smtps']} inet n - n - - smtpd -o smtpd_tls_wrappermode=yes {authed}
-"""
+        listeners = listeners or {
+            p["p_relay"]: "-o smtpd_relay_restrictions=permit_mynetworks,reject",
+            p["p_submission"]: "-o smtpd_tls_security_level=encrypt -o smtpd_tls_auth_only=yes "
+                               + authed,
+            p["p_smtps"]: "-o smtpd_tls_wrappermode=yes " + authed}
+        master += "\n" + "".join(f"127.0.0.1:{port} inet n - n - - smtpd {options}\n"
+                                 for port, options in listeners.items())
         with open(os.path.join(etc, "master.cf"), "w") as f:
             f.write(master)
         postfix = lambda *args: subprocess.run(["postfix", "-c", etc, *args], check=True,
                                                capture_output=True)
         postfix("set-permissions", "create-missing")
-        proc = self.spawn("postfix", ["postfix", "-c", etc, "start-fg"], p["p_relay"])
-        for k in ("p_submission", "p_smtps"):
-            wait_port(p[k], proc, "postfix " + k)
+        ports = list(listeners)
+        proc = self.spawn(name, ["postfix", "-c", etc, "start-fg"], ports[0])
+        for port in ports[1:]:
+            wait_port(port, proc, f"{name} {port}")
+        return d
 
     def messages(self):
         """Every message Postfix delivered, oldest first, as bytes."""
@@ -400,8 +411,8 @@ http {{
             wait_port(p[k], self.procs[-1][1], "nginx " + k)
 
     def stop(self):
-        if getattr(self, "postfix_dir", None):
-            subprocess.run(["postfix", "-c", os.path.join(self.postfix_dir, "etc"), "stop"],
+        for postfix_dir in getattr(self, "postfix_dirs", []):
+            subprocess.run(["postfix", "-c", os.path.join(postfix_dir, "etc"), "stop"],
                            capture_output=True)
         if getattr(self, "pg_dir", None):
             self.stop_procs()

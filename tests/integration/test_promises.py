@@ -215,7 +215,8 @@ def test_install_into_a_prefix(tmp_path):
     """A build from a copy of the sources, installed into a scratch prefix: once the sources
     are gone the installed web UI is the one served, and the unit passes systemd's check."""
     src, prefix = tmp_path / "src", tmp_path / "prefix"
-    for part in ("meson.build", "meson_options.txt", "src", "web", "contrib", "tests/unit"):
+    for part in ("meson.build", "meson_options.txt", "src", "web", "contrib", "man",
+                 "tests/unit"):
         (src / part).parent.mkdir(parents=True, exist_ok=True)
         copy = shutil.copytree if os.path.isdir(os.path.join(ROOT, part)) else shutil.copy
         copy(os.path.join(ROOT, part), src / part)
@@ -229,6 +230,8 @@ def test_install_into_a_prefix(tmp_path):
     shutil.rmtree(src)
     installed = prefix / "bin" / "kunci"
     assert installed.exists() and (prefix / "share" / "kunci" / "web" / "index.html").exists()
+    for page in ("man1/kunci.1", "man5/kunci.conf.5", "man8/pam_kunci.8"):
+        assert (prefix / "share" / "man" / page).exists(), page
     units = list(prefix.rglob("kunci.service"))
     assert units
     if shutil.which("systemd-analyze"):
