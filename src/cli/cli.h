@@ -83,6 +83,7 @@ int cmd_devices(struct cli *cli, int argc, char **argv);
 int cmd_checkpassword(struct cli *cli, int argc, char **argv);
 int cmd_config(struct cli *cli, int argc, char **argv);
 int cmd_backup(struct cli *cli, int argc, char **argv);
+int cmd_key(struct cli *cli, int argc, char **argv);
 int cmd_restore(struct cli *cli, int argc, char **argv);
 /* The serve lock (DATA_DIR/kunci.lock): kunci serve holds it shared, waiting while a restore
  * holds it alone; kunci restore takes it alone or fails at once (EWOULDBLOCK). Returns the

@@ -26,7 +26,9 @@ static const char usage[] =
     "  audit list|export [--user L] [--since 7d] [--event E] ...   the activity record\n"
     "  checkpassword PROGRAM...      the checkpassword interface (Dovecot), over the socket\n"
     "  config show [--defaults]      the configuration in effect (or the built-in one)\n"
-    "  backup FILE | restore FILE    the database to one file (while serving), and back\n"
+    "  backup FILE                   the database to one new file, while kunci serves\n"
+    "  restore FILE                  a backup put back, with kunci stopped\n"
+    "  key rotate|finish-rotation|status   a new master key without downtime\n"
     "\n"
     "Options:\n"
     "  --data-dir DIR   data directory (env KUNCI_DATA_DIR; default /var/lib/kunci)\n"
@@ -54,6 +56,7 @@ static const struct command families[] = {
     {"checkpassword", cmd_checkpassword, NULL},
     {"config", cmd_config, NULL},
     {"backup", cmd_backup, NULL},
+    {"key", cmd_key, NULL},
     {"restore", cmd_restore, NULL},
     {NULL, NULL, NULL},
 };

@@ -180,6 +180,7 @@ int kunci_app_password_create(const struct kunci_ctx *ctx, struct kunci_store_ha
     r = kunci_app_password_generate(letters, (size_t)settings.app_password_length);
     if (r == KUNCI_OK) {
         kunci_app_password_digest(ctx->keys, letters, strlen(letters), ap.digest);
+        memcpy(ap.key_id, ctx->keys->fingerprint, sizeof(ap.key_id));
         r = kunci_store_app_password_insert(h, &ap, settings.app_passwords_max);
     }
     if (r == KUNCI_OK) {

@@ -64,8 +64,19 @@ static enum kunci_auth_result try_app_password(const struct kunci_ctx *ctx,
     if (kunci_app_password_normalise(req->secret, req->secret_len, normalised, &len) != KUNCI_OK)
         return KUNCI_AUTH_NEEDS_HASH;
     kunci_app_password_digest(ctx->keys, normalised, len, digest);
-    sodium_memzero(normalised, sizeof(normalised));
     int rc = kunci_store_app_password_lookup(h, digest, &m);
+    if (rc == KUNCI_ERR_NOT_FOUND && ctx->keys->previous != NULL) {
+        /* During a key rotation: an app password made under the previous key, moved to the
+         * current one at this first use (a failed move only means trying again next time). */
+        uint8_t old[KUNCI_DIGEST_BYTES];
+        kunci_app_password_digest(ctx->keys->previous, normalised, len, old);
+        rc = kunci_store_app_password_lookup(h, old, &m);
+        if (rc == KUNCI_OK && strcmp(m.account.login, out->login) == 0)
+            kunci_store_best_effort(kunci_store_app_password_rekey(h, m.app_password.id, old,
+                                                                   digest, ctx->keys->fingerprint));
+        sodium_memzero(old, sizeof(old));
+    }
+    sodium_memzero(normalised, sizeof(normalised));
     sodium_memzero(digest, sizeof(digest));
     if (rc == KUNCI_ERR_NOT_FOUND)
         return KUNCI_AUTH_NEEDS_HASH;

@@ -30,5 +30,10 @@ int kunci_key_binding_check(const struct kunci_ctx *ctx, struct kunci_store_hand
         (void)written; /* read-only commands on a read-only database still work */
         return KUNCI_OK;
     }
-    return strcmp(found, ctx->keys->fingerprint) == 0 ? KUNCI_OK : KUNCI_ERR_KEY_MISMATCH;
+    if (strcmp(found, ctx->keys->fingerprint) == 0)
+        return KUNCI_OK;
+    /* A rotation whose database step has not run yet (core/key_rotation.h). */
+    if (ctx->keys->previous != NULL && strcmp(found, ctx->keys->previous->fingerprint) == 0)
+        return KUNCI_OK;
+    return KUNCI_ERR_KEY_MISMATCH;
 }

@@ -1,9 +1,17 @@
 /* The server key: one random master key in a file outside the database, from which
  * purpose-bound subkeys are derived (libsodium crypto_kdf). A database copied without
- * the key file reveals no app password and decrypts nothing. */
+ * the key file reveals no app password and decrypts nothing.
+ *
+ * Rotation (kunci key rotate) puts a new master key in the file and keeps the old one as
+ * "previous" until kunci key finish-rotation: sealed secrets open under either, app
+ * passwords are looked up under either (and moved to the current one at their first use).
+ * What users enrolled with the server's key in it (backup codes, passkeys' user handles)
+ * is bound to the enrolment key, which a rotation keeps: written into the file at the first
+ * rotation as it was derived until then. */
 #ifndef KUNCI_KEYS_H
 #define KUNCI_KEYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sodium.h>
 #include <stdint.h>
@@ -29,6 +37,10 @@ struct kunci_keys {
      * copies it instead of hashing the key's pads again (half of its SHA-256 blocks). */
     crypto_auth_hmacsha256_state app_password_hmac;
     char fingerprint[KUNCI_KEY_FINGERPRINT_HEX + 1];
+    /* Backup codes and passkeys' user handles: kept across rotations. */
+    uint8_t enrolment[KUNCI_SUBKEY_BYTES];
+    /* During a rotation, the previous key's (its enrolment is this one's); else NULL. */
+    struct kunci_keys *previous;
 };
 
 /* Writes a new key file (mode 0600, O_EXCL). KUNCI_ERR_EXISTS when it is already there. */
@@ -40,6 +52,13 @@ int kunci_keys_load(const char *path, struct kunci_keys **keys_r);
 
 void kunci_keys_free(struct kunci_keys *keys);
 
+/* kunci key rotate: a new master key becomes the current one and the current one the
+ * previous, in a new file put in place by rename (same owner, 0600). KUNCI_ERR_EXISTS when
+ * the file holds a previous key already (a rotation to finish first). */
+int kunci_keys_rotate_file(const char *path);
+/* kunci key finish-rotation: the file without its previous key. */
+int kunci_keys_drop_previous(const char *path);
+
 /* Computes what follows from the subkeys (app_password_hmac); kunci_keys_load calls it, and
  * so must whoever fills a struct kunci_keys by hand (the unit tests). */
 void kunci_keys_prepare(struct kunci_keys *keys);
@@ -49,6 +68,9 @@ void kunci_keys_prepare(struct kunci_keys *keys);
 #define KUNCI_SEAL_OVERHEAD (24 + 16)
 int kunci_seal(const struct kunci_keys *keys, const uint8_t *plain, size_t len, uint8_t *out,
                size_t out_size, size_t *out_len_r);
+/* Whether sealed opens under the current key (not the previous one). */
+bool kunci_sealed_under_current(const struct kunci_keys *keys, const uint8_t *sealed, size_t len);
+/* Opens under the current key, or during a rotation the previous one. */
 int kunci_unseal(const struct kunci_keys *keys, const uint8_t *sealed, size_t len, uint8_t *out,
                  size_t out_size, size_t *out_len_r);
 

@@ -89,7 +89,7 @@ void kunci_passkey_user_handle(const struct kunci_ctx *ctx, int64_t account_id,
 
     for (int i = 0; i < 8; i++)
         id[i] = (uint8_t)((uint64_t)account_id >> (56 - 8 * i));
-    crypto_generichash_init(&st, ctx->keys->tokens, KUNCI_SUBKEY_BYTES, KUNCI_USER_HANDLE_BYTES);
+    crypto_generichash_init(&st, ctx->keys->enrolment, KUNCI_SUBKEY_BYTES, KUNCI_USER_HANDLE_BYTES);
     crypto_generichash_update(&st, (const unsigned char *)label, sizeof(label));
     crypto_generichash_update(&st, id, sizeof(id));
     crypto_generichash_final(&st, out, KUNCI_USER_HANDLE_BYTES);

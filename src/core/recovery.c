@@ -9,8 +9,8 @@
 #include "core/secret.h"
 #include "core/settings.h"
 
-/* HMAC-SHA256 of purpose, account and normalised secret under the tokens subkey: a code
- * copied to another account's row proves nothing there. */
+/* HMAC-SHA256 of purpose, account and normalised secret under the enrolment key (kept by
+ * key rotations, core/keys.h): a code copied to another account's row proves nothing there. */
 static void digest(const struct kunci_ctx *ctx, const char *purpose, int64_t account_id,
                    const char *secret, size_t len, uint8_t out[KUNCI_DIGEST_BYTES])
 {
@@ -18,7 +18,7 @@ static void digest(const struct kunci_ctx *ctx, const char *purpose, int64_t acc
     uint8_t id[8];
     for (int i = 0; i < 8; i++)
         id[i] = (uint8_t)((uint64_t)account_id >> (8 * i));
-    crypto_auth_hmacsha256_init(&st, ctx->keys->tokens, KUNCI_SUBKEY_BYTES);
+    crypto_auth_hmacsha256_init(&st, ctx->keys->enrolment, KUNCI_SUBKEY_BYTES);
     crypto_auth_hmacsha256_update(&st, (const uint8_t *)purpose, strlen(purpose) + 1);
     crypto_auth_hmacsha256_update(&st, id, sizeof(id));
     crypto_auth_hmacsha256_update(&st, (const uint8_t *)secret, len);

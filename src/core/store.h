@@ -25,6 +25,8 @@ struct kunci_store;
 typedef int (*kunci_account_cb)(void *arg, const struct kunci_account *acct);
 typedef int (*kunci_app_password_cb)(void *arg, const struct kunci_app_password *ap);
 typedef int (*kunci_setting_cb)(void *arg, const char *key, const char *value);
+/* A sealed second-factor secret (core/keys.h, kunci_seal). */
+typedef int (*kunci_sealed_cb)(void *arg, int64_t method_id, const uint8_t *sealed, size_t len);
 typedef int (*kunci_method_cb)(void *arg, const struct kunci_mfa_method *method);
 typedef int (*kunci_passkey_cb)(void *arg, const struct kunci_passkey *pk);
 
@@ -154,6 +156,18 @@ struct kunci_store_backend {
     /* Records a use unless one was recorded less than min_interval seconds ago. */
     int (*app_password_touch)(struct kunci_store *store, int64_t id, int64_t now,
                               int64_t min_interval, const char *ip, const char *protocol);
+
+    /* Key rotation (core/key_rotation.h). The digest of app password id moves from
+     * old_digest (if it still is) to new_digest under key key_id. */
+    int (*app_password_rekey)(struct kunci_store *store, int64_t id, const uint8_t *old_digest,
+                              const uint8_t *new_digest, const char *key_id);
+    /* App passwords with no key named yet (made before key ids) are under key_id. */
+    int (*app_password_key_mark)(struct kunci_store *store, const char *key_id, int *count_r);
+    int (*app_password_key_count)(struct kunci_store *store, const char *key_id, int *count_r);
+    int (*app_password_key_delete)(struct kunci_store *store, const char *key_id, int *count_r);
+    int (*method_secret_each)(struct kunci_store *store, kunci_sealed_cb cb, void *arg);
+    int (*method_secret_set)(struct kunci_store *store, int64_t method_id, const uint8_t *sealed,
+                             size_t len);
 
     int (*setting_set)(struct kunci_store *store, const char *key, const char *value);
     int (*settings_each)(struct kunci_store *store, kunci_setting_cb cb, void *arg);
@@ -371,6 +385,37 @@ KUNCI_STORE_OP kunci_store_app_password_touch(struct kunci_store_handle *h, int6
                                               const char *protocol)
 {
     KUNCI_STORE_CALL(app_password_touch, id, now, min_interval, ip, protocol);
+}
+KUNCI_STORE_OP kunci_store_app_password_rekey(struct kunci_store_handle *h, int64_t id,
+                                              const uint8_t *old_digest, const uint8_t *new_digest,
+                                              const char *key_id)
+{
+    KUNCI_STORE_CALL(app_password_rekey, id, old_digest, new_digest, key_id);
+}
+KUNCI_STORE_OP kunci_store_app_password_key_mark(struct kunci_store_handle *h, const char *key_id,
+                                                 int *count_r)
+{
+    KUNCI_STORE_CALL(app_password_key_mark, key_id, count_r);
+}
+KUNCI_STORE_OP kunci_store_app_password_key_count(struct kunci_store_handle *h, const char *key_id,
+                                                  int *count_r)
+{
+    KUNCI_STORE_CALL(app_password_key_count, key_id, count_r);
+}
+KUNCI_STORE_OP kunci_store_app_password_key_delete(struct kunci_store_handle *h, const char *key_id,
+                                                   int *count_r)
+{
+    KUNCI_STORE_CALL(app_password_key_delete, key_id, count_r);
+}
+KUNCI_STORE_OP kunci_store_method_secret_each(struct kunci_store_handle *h, kunci_sealed_cb cb,
+                                              void *arg)
+{
+    KUNCI_STORE_CALL(method_secret_each, cb, arg);
+}
+KUNCI_STORE_OP kunci_store_method_secret_set(struct kunci_store_handle *h, int64_t method_id,
+                                             const uint8_t *sealed, size_t len)
+{
+    KUNCI_STORE_CALL(method_secret_set, method_id, sealed, len);
 }
 KUNCI_STORE_OP kunci_store_setting_set(struct kunci_store_handle *h, const char *key,
                                        const char *value)

@@ -53,6 +53,7 @@ struct kunci_app_password {
     int64_t last_used_at; /* 0: never */
     char last_used_ip[KUNCI_IP_MAX + 1];
     char last_used_protocol[8];
+    char key_id[33]; /* inserts: the fingerprint of the key its digest is under (keys.h) */
 };
 
 #define KUNCI_TOKEN_HASH_BYTES 32

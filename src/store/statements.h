@@ -80,8 +80,16 @@
     X(ACCOUNT_LOCK, "SELECT id FROM accounts WHERE id = ?1 FOR UPDATE")                            \
     X(AP_COUNT, "SELECT count(*) FROM app_passwords WHERE account_id = ?1")                        \
     X(AP_INSERT, "INSERT INTO app_passwords (account_id, name, digest, protocols, networks, "      \
-                 "created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "                        \
-                 "NULLIF(CAST(?7 AS BIGINT), 0)) RETURNING id")                                    \
+                 "created_at, expires_at, key_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "                \
+                 "NULLIF(CAST(?7 AS BIGINT), 0), ?8) RETURNING id")                                \
+    /* Key rotation: a digest moved to the current key at its first use; the rows under a          \
+     * key (those made before key ids are under the key of the first rotation). */                 \
+    X(AP_REKEY, "UPDATE app_passwords SET digest = ?2, key_id = ?3 WHERE id = ?1 AND digest = ?4") \
+    X(AP_KEY_MARK, "UPDATE app_passwords SET key_id = ?1 WHERE key_id = ''")                       \
+    X(AP_KEY_COUNT, "SELECT count(*) FROM app_passwords WHERE key_id = ?1")                        \
+    X(AP_KEY_DELETE, "DELETE FROM app_passwords WHERE key_id = ?1")                                \
+    X(METHOD_SECRETS, "SELECT id, secret FROM mfa_methods WHERE secret IS NOT NULL ORDER BY id")   \
+    X(METHOD_SECRET_SET, "UPDATE mfa_methods SET secret = ?2 WHERE id = ?1")                       \
     X(AP_LOOKUP, "SELECT " APP_PASSWORD_COLUMNS ", " ACCOUNT_COLUMNS ", "                          \
                  "COALESCE((SELECT value FROM settings WHERE key = 'app_passwords_allowed'), "     \
                  "'true') FROM app_passwords ap JOIN accounts a ON a.id = ap.account_id "          \

@@ -231,6 +231,8 @@ static const char *const migrations[] = {
     "  OR UPDATE OF id, login, display_name, role, enabled, mfa_state, password_hash,"
     "  created_at, password_changed_at, must_change_password"
     "  ON accounts FOR EACH STATEMENT EXECUTE FUNCTION kunci_changed();",
+    /* Key rotation: the key each app password's digest is under ('' before this). */
+    "ALTER TABLE app_passwords ADD COLUMN key_id TEXT NOT NULL DEFAULT '';",
 };
 /* The triggers above: a server whose database lacks them keeps no cache. */
 #define CHANGE_TRIGGERS 3

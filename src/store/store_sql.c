@@ -593,7 +593,8 @@ static int app_password_insert(struct kunci_store *s, struct kunci_app_password 
         kunci_protocols_format(ap->protocols, protocols, sizeof(protocols));
         r = RUN(s, ST_AP_INSERT, take_first, &o, NULL, SQL_INT(ap->account_id), SQL_TEXT(ap->name),
                 SQL_BLOB(ap->digest, KUNCI_DIGEST_BYTES), SQL_TEXT(protocols),
-                SQL_TEXT(ap->networks), SQL_INT(ap->created_at), SQL_INT(ap->expires_at));
+                SQL_TEXT(ap->networks), SQL_INT(ap->created_at), SQL_INT(ap->expires_at),
+                SQL_TEXT(ap->key_id));
         if (r == KUNCI_OK && !o.found)
             r = KUNCI_ERR_INTERNAL;
     }
@@ -695,6 +696,75 @@ static int app_password_touch(struct kunci_store *s, int64_t id, int64_t now, in
     if (r == KUNCI_OK)
         lookup_cache_used(s->cache, id, now);
     return r;
+}
+
+/* ---- Key rotation ---- */
+
+static int app_password_rekey(struct kunci_store *s, int64_t id, const uint8_t *old_digest,
+                              const uint8_t *new_digest, const char *key_id)
+{
+    return RUN(s, ST_AP_REKEY, NULL, NULL, NULL, SQL_INT(id),
+               SQL_BLOB(new_digest, KUNCI_DIGEST_BYTES), SQL_TEXT(key_id),
+               SQL_BLOB(old_digest, KUNCI_DIGEST_BYTES));
+}
+
+static int count_changes(struct kunci_store *s, int stmt, const char *key_id, int *count_r)
+{
+    int64_t changes = 0;
+    int r = RUN(s, stmt, NULL, NULL, &changes, SQL_TEXT(key_id));
+    *count_r = r == KUNCI_OK ? (int)changes : 0;
+    return r;
+}
+
+static int app_password_key_mark(struct kunci_store *s, const char *key_id, int *count_r)
+{
+    return count_changes(s, ST_AP_KEY_MARK, key_id, count_r);
+}
+
+static int app_password_key_delete(struct kunci_store *s, const char *key_id, int *count_r)
+{
+    return count_changes(s, ST_AP_KEY_DELETE, key_id, count_r);
+}
+
+static int app_password_key_count(struct kunci_store *s, const char *key_id, int *count_r)
+{
+    int64_t n = 0;
+    struct into o = {decode_int, &n, false};
+    int r = RUN(s, ST_AP_KEY_COUNT, take_first, &o, NULL, SQL_TEXT(key_id));
+    *count_r = (int)n;
+    return r;
+}
+
+struct each_sealed {
+    kunci_sealed_cb cb;
+    void *arg;
+};
+
+static int each_sealed(void *arg, const struct kunci_sql_row *row)
+{
+    struct each_sealed *e = arg;
+    uint8_t sealed[KUNCI_SECRET_BOX_MAX];
+    size_t len = row->blob(row, 1, sealed, sizeof(sealed));
+    if (len == SIZE_MAX)
+        return KUNCI_ERR_STORE_INVALID;
+    int r = e->cb(e->arg, row->integer(row, 0), sealed, len);
+    sodium_memzero(sealed, sizeof(sealed));
+    return r;
+}
+
+static int method_secret_each(struct kunci_store *s, kunci_sealed_cb cb, void *arg)
+{
+    struct each_sealed e = {cb, arg};
+    return RUN(s, ST_METHOD_SECRETS, each_sealed, &e, NULL);
+}
+
+static int method_secret_set(struct kunci_store *s, int64_t method_id, const uint8_t *sealed,
+                             size_t len)
+{
+    int64_t changes = 0;
+    return changed(RUN(s, ST_METHOD_SECRET_SET, NULL, NULL, &changes, SQL_INT(method_id),
+                       SQL_BLOB(sealed, len)),
+                   &changes);
 }
 
 /* ---- Settings ---- */
@@ -1366,6 +1436,12 @@ static const struct kunci_store_backend sql_backend = {
     .app_password_delete = app_password_delete,
     .app_password_delete_all = app_password_delete_all,
     .app_password_touch = app_password_touch,
+    .app_password_rekey = app_password_rekey,
+    .app_password_key_mark = app_password_key_mark,
+    .app_password_key_count = app_password_key_count,
+    .app_password_key_delete = app_password_key_delete,
+    .method_secret_each = method_secret_each,
+    .method_secret_set = method_secret_set,
     .setting_set = setting_set,
     .settings_each = settings_each,
     .session_insert = session_insert,

@@ -297,6 +297,8 @@ static const char *const migrations[] = {
     "  BEGIN UPDATE change_count SET n = n + 1; END;"
     "CREATE TRIGGER change_count_setting_update AFTER UPDATE ON settings"
     "  BEGIN UPDATE change_count SET n = n + 1; END;",
+    /* Key rotation: the key each app password's digest is under ('' before this). */
+    "ALTER TABLE app_passwords ADD COLUMN key_id TEXT NOT NULL DEFAULT '';",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

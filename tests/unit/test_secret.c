@@ -159,6 +159,57 @@ static void test_key_fingerprint(void **state)
     rmdir(dir);
 }
 
+/* A rotation: the file's new key is current and the old one previous (a sealed secret opens
+ * under either; found under the old key's fingerprint); the enrolment key is the same before,
+ * during and after; a second rotation waits for the first to finish; finishing drops only
+ * the previous key. */
+static void test_key_rotation_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/kunci-keys-XXXXXX", path[64];
+    struct kunci_keys *before = NULL, *during = NULL, *after = NULL;
+    uint8_t sealed[64], plain[16];
+    size_t sealed_len, plain_len;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/kunci.key", dir);
+    assert_int_equal(kunci_keys_create(path), KUNCI_OK);
+    assert_int_equal(kunci_keys_load(path, &before), KUNCI_OK);
+    assert_null(before->previous);
+    assert_int_equal(kunci_seal(before, (const uint8_t *)"0123456789abcdef", 16, sealed,
+                                sizeof(sealed), &sealed_len),
+                     KUNCI_OK);
+
+    assert_int_equal(kunci_keys_rotate_file(path), KUNCI_OK);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(kunci_keys_load(path, &during), KUNCI_OK);
+    assert_non_null(during->previous);
+    assert_string_equal(during->previous->fingerprint, before->fingerprint);
+    assert_string_not_equal(during->fingerprint, before->fingerprint);
+    assert_memory_equal(during->enrolment, before->enrolment, KUNCI_SUBKEY_BYTES);
+    assert_memory_not_equal(during->tokens, before->tokens, KUNCI_SUBKEY_BYTES);
+    assert_false(kunci_sealed_under_current(during, sealed, sealed_len));
+    assert_int_equal(kunci_unseal(during, sealed, sealed_len, plain, sizeof(plain), &plain_len),
+                     KUNCI_OK);
+    assert_memory_equal(plain, "0123456789abcdef", 16);
+    assert_int_equal(kunci_keys_rotate_file(path), KUNCI_ERR_EXISTS);
+
+    assert_int_equal(kunci_keys_drop_previous(path), KUNCI_OK);
+    assert_int_equal(kunci_keys_load(path, &after), KUNCI_OK);
+    assert_null(after->previous);
+    assert_string_equal(after->fingerprint, during->fingerprint);
+    assert_memory_equal(after->enrolment, before->enrolment, KUNCI_SUBKEY_BYTES);
+    /* Without the previous key, what was sealed under it no longer opens. */
+    assert_int_equal(kunci_unseal(after, sealed, sealed_len, plain, sizeof(plain), &plain_len),
+                     KUNCI_ERR_CRYPTO);
+    kunci_keys_free(before);
+    kunci_keys_free(during);
+    kunci_keys_free(after);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -169,6 +220,7 @@ int main(void)
         cmocka_unit_test(test_normalise),
         cmocka_unit_test(test_digest_known_answer),
         cmocka_unit_test(test_key_fingerprint),
+        cmocka_unit_test(test_key_rotation_file),
     };
     if (sodium_init() < 0)
         return 1;
