@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/err.h"
@@ -66,9 +67,14 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
         return EXIT_FAIL;
     if ((r = cli_open(cli)) != EXIT_OK)
         return r;
+    errno = 0;
     r = kunci_store_backup(&cli->cfg, file);
     if (r == KUNCI_ERR_EXISTS) {
         cli_error("%s exists: kunci backup never writes over a file; name a new one", file);
+        return EXIT_FAIL;
+    }
+    if ((r == KUNCI_ERR_IO || r == KUNCI_ERR_STORE_ACCESS) && errno != 0) {
+        cli_error("cannot write the backup %s: %s", file, strerror(errno));
         return EXIT_FAIL;
     }
     if (r != KUNCI_OK)
@@ -142,8 +148,14 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
         return EXIT_FAIL;
     }
     struct kunci_backup_facts facts;
+    struct stat backup_st, live_st;
     r = kunci_store_inspect(&cli->cfg, file, &facts);
-    if (r == KUNCI_ERR_NOT_FOUND)
+    if (r == KUNCI_OK && stat(file, &backup_st) == 0 &&
+        stat(cli->cfg.store_location, &live_st) == 0 && backup_st.st_dev == live_st.st_dev &&
+        backup_st.st_ino == live_st.st_ino) {
+        cli_error("%s is the database itself, not a backup of it: nothing was changed", file);
+        r = KUNCI_ERR_INVALID;
+    } else if (r == KUNCI_ERR_NOT_FOUND)
         cli_error("%s: no such file", file);
     else if (r == KUNCI_ERR_STORE_INVALID)
         cli_error("%s is not a kunci database, or it is damaged: nothing was changed", file);

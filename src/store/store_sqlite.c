@@ -1027,15 +1027,21 @@ out:
 int kunci_sqlite_restore(const char *file, const char *live, const char *keep, int busy_timeout_ms)
 {
     sqlite3 *src = NULL, *dst = NULL, *old = NULL;
+    char partial[PATH_MAX];
+    bool kept = false;
     int r;
 
+    if (snprintf(partial, sizeof(partial), "%s.partial", keep) >= (int)sizeof(partial))
+        return KUNCI_ERR_TOO_LONG;
     if ((r = open_file(file, SQLITE_OPEN_READONLY, busy_timeout_ms, &src)) != KUNCI_OK)
         return r;
-    /* What was there is kept beside it first: a restore is undone by restoring that. */
+    /* What was there is kept beside it first (a restore is undone by restoring that); under
+     * another name until the end, since the backup restored may be the last one kept. */
     if (access(live, F_OK) == 0) {
-        unlink(keep);
+        unlink(partial);
+        kept = true;
         if ((r = open_file(live, SQLITE_OPEN_READWRITE, busy_timeout_ms, &dst)) != KUNCI_OK ||
-            (r = open_file(keep, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, busy_timeout_ms,
+            (r = open_file(partial, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, busy_timeout_ms,
                            &old)) != KUNCI_OK ||
             (r = copy_database(old, dst)) != KUNCI_OK ||
             (r = exec_on(old, "PRAGMA journal_mode = DELETE")) != KUNCI_OK)
@@ -1051,5 +1057,9 @@ out:
     sqlite3_close(old);
     if (dst != NULL && sqlite3_close(dst) != SQLITE_OK && r == KUNCI_OK)
         r = KUNCI_ERR_IO;
+    if (kept && r == KUNCI_OK && rename(partial, keep) != 0)
+        r = KUNCI_ERR_IO;
+    if (kept && r != KUNCI_OK)
+        unlink(partial);
     return r;
 }

@@ -62,6 +62,13 @@ def test_backup_while_serving_then_restore_once_stopped(make_kunci, tmp_path):
     assert [r[0] for r in kept.execute("SELECT name FROM app_passwords")] == \
         ["made after the backup"]
     kept.close()
+    # Undone by restoring what was kept; the database itself is not a backup of itself.
+    assert k.stop() == 0
+    k.cli("restore", os.path.join(k.data, "kunci.db.before-restore"))
+    p = k.cli("restore", os.path.join(k.data, "kunci.db"), check=False)
+    assert p.returncode == 1 and "the database itself" in p.stderr
+    k.start()
+    assert k.auth(login, after)[0] == "OK" and k.auth(login, before)[0] != "OK"
 
 
 def test_restore_refuses_a_backup_that_does_not_belong(make_kunci, tmp_path):
@@ -99,6 +106,8 @@ def test_restore_refuses_a_backup_that_does_not_belong(make_kunci, tmp_path):
     p = k.cli("backup", str(ours), check=False)
     assert p.returncode == 1 and "exists" in p.stderr
     assert ours.read_bytes() == before
+    p = k.cli("backup", str(tmp_path / "no-such-folder" / "x.db"), check=False)
+    assert p.returncode == 1 and "No such file or directory" in p.stderr
 
     # And the key file alone cannot be swapped under the database either.
     os.replace(os.path.join(other.data, "kunci.key"), os.path.join(k.data, "kunci.key"))
