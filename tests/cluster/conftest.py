@@ -33,10 +33,10 @@ class Cluster:
             node_root = os.path.join(root, f"node{i + 1}")
             os.mkdir(node_root)
             os.chmod(node_root, 0o755)
-            k = Kunci(node_root, store=store)
-            if self.nodes:  # one key for the cluster: the first node's
-                shutil.copy(os.path.join(self.nodes[0].data, "kunci.key"),
-                            os.path.join(k.data, "kunci.key"))
+            # One key for the cluster: the first node's (the database refuses any other).
+            k = Kunci(node_root, store=store,
+                      key_from=os.path.join(self.nodes[0].data, "kunci.key") if self.nodes
+                      else None)
             self.nodes.append(k)
         for k in self.nodes:
             k.start()

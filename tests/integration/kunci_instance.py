@@ -5,6 +5,7 @@ the outbox). Argon2id is cheap unless a test asks for its real cost."""
 import contextlib
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -22,7 +23,10 @@ REAL = "argon2_iterations = 2\nargon2_memory_kib = 19456\n"
 
 class Kunci:
     def __init__(self, root, serve_extra="", passwords=CHEAP, extra="", store="", binary=None,
-                 data=None):
+                 data=None, key_from=None):
+        """key_from: a key file to use (another server's, on a shared database): put in place
+        before `kunci init`, which would otherwise make a key of its own that the database,
+        made with the other, refuses."""
         self.root = root
         self.binary = binary or KUNCI
         self.data = data or os.path.join(root, "data")
@@ -56,6 +60,10 @@ driver = outbox
         self.env = dict(os.environ, KUNCI_CONFIG=self.config, KUNCI_DATA_DIR=self.data)
         self.proc = None
         self.log_file = None
+        if key_from is not None:
+            os.makedirs(self.data, mode=0o700, exist_ok=True)
+            shutil.copy(key_from, os.path.join(self.data, "kunci.key"))
+            os.chmod(os.path.join(self.data, "kunci.key"), 0o600)
         self.cli("init")
 
     # --- the command line -------------------------------------------------

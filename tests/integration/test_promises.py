@@ -186,8 +186,7 @@ def test_two_servers_on_one_postgresql(env, tmp_path):
     knows, the lockout included."""
     from kunci_instance import Kunci
     other = Kunci(str(tmp_path), store=f"backend = postgresql\nlocation = {env.pg_uri}",
-                  data=str(tmp_path / "data2"))
-    shutil.copy(os.path.join(env.data, "kunci.key"), os.path.join(other.data, "kunci.key"))
+                  data=str(tmp_path / "data2"), key_from=os.path.join(env.data, "kunci.key"))
     other.start()
     try:
         login = f"two{uuid.uuid4().hex[:8]}@example.org"
