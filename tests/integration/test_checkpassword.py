@@ -2,15 +2,14 @@
 (file descriptor 3, exit codes) and as a real Dovecot's passdb (imaplib, poplib straight to
 Dovecot, no nginx in front)."""
 
-import imaplib
 import os
-import poplib
 import subprocess
 import uuid
 
 import pytest
 
 from conftest import KUNCI, free_port
+from util import imap_login, pop3_login
 
 # Run by Dovecot's auth process, which limits its children's address space (vsz_limit): the
 # sanitizer build cannot start there, so Dovecot gets the plain build's (the direct tests
@@ -90,28 +89,11 @@ def dovecot(env):
 
 
 def imap(ports, login, secret):
-    c = imaplib.IMAP4("127.0.0.1", ports["imap"], timeout=30)
-    try:
-        c.login(login, secret)
-        assert c.select("INBOX")[0] == "OK"
-        c.logout()
-        return "OK"
-    except imaplib.IMAP4.error as e:
-        return str(e)
+    return imap_login(ports["imap"], login, secret, timeout=30)
 
 
 def pop3(ports, login, secret):
-    c = poplib.POP3("127.0.0.1", ports["pop3"], timeout=30)
-    try:
-        c.user(login)
-        c.pass_(secret)
-        c.stat()
-        c.quit()
-        return "OK"
-    except poplib.error_proto as e:
-        return str(e)
-    finally:
-        c.close()
+    return pop3_login(ports["pop3"], login, secret, timeout=30)
 
 
 def test_dovecot_passdb_checkpassword(env, dovecot):

@@ -3,8 +3,6 @@
 Dovecot's passdb accepts only the backend password: a login that reaches a mailbox proves
 kunci said OK and nginx forwarded kunci's Auth-Pass, never the app password."""
 
-import imaplib
-import poplib
 import smtplib
 import subprocess
 import os
@@ -13,36 +11,15 @@ import uuid
 
 import pytest
 
+import util
+
 
 def imap_login(env, user, password):
-    c = imaplib.IMAP4("127.0.0.1", env.ports["imap"], timeout=15)
-    try:
-        c.login(user, password)
-        typ, data = c.select("INBOX")
-        assert typ == "OK"
-        c.logout()
-        return "OK"
-    except imaplib.IMAP4.error as e:
-        return str(e)
-    finally:
-        try:
-            c.shutdown()
-        except OSError:
-            pass
+    return util.imap_login(env.ports["imap"], user, password)
 
 
 def pop3_login(env, user, password):
-    c = poplib.POP3("127.0.0.1", env.ports["pop3"], timeout=15)
-    try:
-        c.user(user)
-        c.pass_(password)
-        c.stat()
-        c.quit()
-        return "OK"
-    except poplib.error_proto as e:
-        return str(e)
-    finally:
-        c.close()
+    return util.pop3_login(env.ports["pop3"], user, password)
 
 
 def smtp_login(env, user, password):

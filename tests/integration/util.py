@@ -1,6 +1,9 @@
-"""What every suite needs to run kunci: its binary, free ports, waiting for a listener."""
+"""What every suite needs to run kunci: its binary, free ports, waiting for a listener; the
+mail clients that sign in through what kunci decides."""
 
+import imaplib
 import os
+import poplib
 import random
 import socket
 import time
@@ -53,3 +56,36 @@ def nginx_temp_paths(folder):
     return "".join(f"    {kind}_temp_path {folder}/{name};\n" for kind, name in (
         ("client_body", "body"), ("proxy", "proxy"), ("fastcgi", "fastcgi"),
         ("uwsgi", "uwsgi"), ("scgi", "scgi")))
+
+
+def imap_login(port, user, password, timeout=15):
+    """Signs in over IMAP on 127.0.0.1:port and opens INBOX: "OK", or the server's refusal."""
+    c = imaplib.IMAP4("127.0.0.1", port, timeout=timeout)
+    try:
+        c.login(user, password)
+        typ, _ = c.select("INBOX")
+        assert typ == "OK"
+        c.logout()
+        return "OK"
+    except imaplib.IMAP4.error as e:
+        return str(e)
+    finally:
+        try:
+            c.shutdown()
+        except OSError:
+            pass
+
+
+def pop3_login(port, user, password, timeout=15):
+    """Signs in over POP3 on 127.0.0.1:port: "OK", or the server's refusal."""
+    c = poplib.POP3("127.0.0.1", port, timeout=timeout)
+    try:
+        c.user(user)
+        c.pass_(password)
+        c.stat()
+        c.quit()
+        return "OK"
+    except poplib.error_proto as e:
+        return str(e)
+    finally:
+        c.close()
