@@ -27,7 +27,8 @@ struct cli {
     struct kunci_config cfg;
     struct kunci_ctx ctx;
     struct kunci_store_handle store;
-    bool ctx_ready, store_ready;
+    bool config_ready, ctx_ready, store_ready;
+    char store_key[KUNCI_KEY_FINGERPRINT_HEX + 1]; /* the key fingerprint the database names */
 };
 
 struct command {

@@ -128,11 +128,15 @@ static int become_data_owner(const struct kunci_config *cfg)
 int cli_load_config(struct cli *cli)
 {
     char err[PATH_MAX + 128];
+    if (cli->config_ready) /* a command that read it before opening the store */
+        return EXIT_OK;
     if (cli_read_config(cli, &cli->cfg, err, sizeof(err)) != KUNCI_OK) {
         cli_error("%s", err);
         return EXIT_USAGE;
     }
-    return become_data_owner(&cli->cfg);
+    int r = become_data_owner(&cli->cfg);
+    cli->config_ready = r == EXIT_OK;
+    return r;
 }
 
 /* The command line's sink: each event written at once (a command makes few). */
@@ -190,8 +194,8 @@ int cli_open(struct cli *cli)
     }
     if (r != KUNCI_OK)
         return store_problem(&cli->cfg, r);
-    char found[KUNCI_KEY_FINGERPRINT_HEX + 1];
-    r = kunci_key_binding_check(&cli->ctx, &cli->store, found);
+    const char *found = cli->store_key;
+    r = kunci_key_binding_check(&cli->ctx, &cli->store, cli->store_key);
     if (r == KUNCI_ERR_KEY_MISMATCH) {
         cli_error("the key file %s (fingerprint %.16s) is not the one the database %s was made "
                   "with (%.16s): app passwords and authenticator codes would all fail. Put back "

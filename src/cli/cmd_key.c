@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "core/err.h"
-#include "core/key_binding.h"
 #include "core/key_rotation.h"
 #include "core/keys.h"
 
@@ -48,17 +47,14 @@ static int no_options(struct cli *cli, int argc, char **argv)
 
 static int key_rotate(struct cli *cli, int argc, char **argv)
 {
-    char found[KUNCI_KEY_FINGERPRINT_HEX + 1];
     struct kunci_rotation_report rep;
     int r = no_options(cli, argc, argv);
     if (r >= 0)
         return r;
     if ((r = cli_open(cli)) != EXIT_OK)
         return r;
-    if ((r = kunci_key_binding_check(&cli->ctx, &cli->store, found)) != KUNCI_OK)
-        return cli_fail(r, cli->cfg.store_location);
     struct kunci_keys *keys = cli->ctx.keys;
-    if (keys->previous != NULL && strcmp(found, keys->fingerprint) == 0) {
+    if (keys->previous != NULL && strcmp(cli->store_key, keys->fingerprint) == 0) {
         int left = 0;
         if ((r = kunci_key_rotation_left(&cli->ctx, &cli->store, &left)) != KUNCI_OK)
             return cli_fail(r, cli->cfg.store_location);
@@ -153,7 +149,6 @@ static int key_finish(struct cli *cli, int argc, char **argv)
 
 static int key_status(struct cli *cli, int argc, char **argv)
 {
-    char found[KUNCI_KEY_FINGERPRINT_HEX + 1];
     int left = 0;
     int r = no_options(cli, argc, argv);
     if (r >= 0)
@@ -161,13 +156,13 @@ static int key_status(struct cli *cli, int argc, char **argv)
     if ((r = cli_open(cli)) != EXIT_OK)
         return r;
     const struct kunci_keys *keys = cli->ctx.keys;
-    if ((r = kunci_key_binding_check(&cli->ctx, &cli->store, found)) != KUNCI_OK ||
-        (r = kunci_key_rotation_left(&cli->ctx, &cli->store, &left)) != KUNCI_OK)
+    if ((r = kunci_key_rotation_left(&cli->ctx, &cli->store, &left)) != KUNCI_OK)
         return cli_fail(r, cli->cfg.store_location);
     if (cli->json) {
-        json_t *j = json_pack("{s:s, s:s, s:s, s:b, s:i}", "key_file", cli->cfg.key_file,
-                              "key_fingerprint", keys->fingerprint, "database_names", found,
-                              "rotating", keys->previous != NULL, "app_passwords_left", left);
+        json_t *j =
+            json_pack("{s:s, s:s, s:s, s:b, s:i}", "key_file", cli->cfg.key_file, "key_fingerprint",
+                      keys->fingerprint, "database_names", cli->store_key, "rotating",
+                      keys->previous != NULL, "app_passwords_left", left);
         json_object_set_new(j, "previous_fingerprint",
                             keys->previous ? json_string(keys->previous->fingerprint)
                                            : json_null());
@@ -176,7 +171,7 @@ static int key_status(struct cli *cli, int argc, char **argv)
     }
     printf("key file %s: key %.16s%s%.16s\n", cli->cfg.key_file, keys->fingerprint,
            keys->previous ? ", previous " : "", keys->previous ? keys->previous->fingerprint : "");
-    printf("database %s names key %.16s\n", cli->cfg.store_location, found);
+    printf("database %s names key %.16s\n", cli->cfg.store_location, cli->store_key);
     if (keys->previous != NULL)
         say_left(left);
     return EXIT_OK;

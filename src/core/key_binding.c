@@ -19,17 +19,17 @@ int kunci_key_binding_check(const struct kunci_ctx *ctx, struct kunci_store_hand
     char found[KUNCI_KEY_FINGERPRINT_HEX + 1] = "";
     int r = kunci_store_settings_each(h, take_fingerprint, found);
 
-    if (found_r != NULL)
-        memcpy(found_r, found, sizeof(found));
-    if (r != KUNCI_OK)
-        return r;
-    if (found[0] == '\0') {
+    if (r == KUNCI_OK && found[0] == '\0') {
         /* A database from before fingerprints, or new: it belongs to this key from now on. */
         int written =
             kunci_store_setting_set(h, KUNCI_KEY_FINGERPRINT_SETTING, ctx->keys->fingerprint);
         (void)written; /* read-only commands on a read-only database still work */
-        return KUNCI_OK;
+        memcpy(found, ctx->keys->fingerprint, sizeof(found));
     }
+    if (found_r != NULL)
+        memcpy(found_r, found, sizeof(found));
+    if (r != KUNCI_OK)
+        return r;
     if (strcmp(found, ctx->keys->fingerprint) == 0)
         return KUNCI_OK;
     /* A rotation whose database step has not run yet (core/key_rotation.h). */

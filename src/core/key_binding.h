@@ -15,10 +15,11 @@
 /* Not a setting's name (settings have no dot): kunci settings never lists or takes it. */
 #define KUNCI_KEY_FINGERPRINT_SETTING ".key_fingerprint"
 
-/* KUNCI_OK when the database names this key file's fingerprint, or names none yet (it is
- * written then; a database that takes no writes is not refused for it);
- * KUNCI_ERR_KEY_MISMATCH when it names another; a store error when it cannot be read.
- * found_r (may be NULL) receives the fingerprint the database names, or "". */
+/* KUNCI_OK when the database names this key file's fingerprint (or, during a rotation, the
+ * previous key's), or names none yet (this key's is written then; a database that takes no
+ * writes is not refused for it); KUNCI_ERR_KEY_MISMATCH when it names another; a store error
+ * when it cannot be read. found_r (may be NULL) receives the fingerprint the database names
+ * now ("" when unreadable). */
 int kunci_key_binding_check(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                             char found_r[KUNCI_KEY_FINGERPRINT_HEX + 1]);
 

@@ -195,16 +195,11 @@ int kunci_keys_rotate_file(const char *path)
     if (r == KUNCI_OK && kf.has_previous)
         r = KUNCI_ERR_EXISTS;
     if (r == KUNCI_OK) {
-        if (!kf.has_enrolment) {
-            struct kunci_keys *now = derive(kf.current, NULL);
-            if (now == NULL)
-                r = KUNCI_ERR_NOMEM;
-            else {
-                memcpy(kf.enrolment, now->enrolment, KUNCI_SUBKEY_BYTES);
-                kf.has_enrolment = true;
-                kunci_keys_free(now);
-            }
-        }
+        /* Written as derive() derives it until now, so enrolments go on working. */
+        if (!kf.has_enrolment)
+            crypto_kdf_derive_from_key(kf.enrolment, KUNCI_SUBKEY_BYTES, KUNCI_SUBKEY_TOKENS,
+                                       KEY_CONTEXT, kf.current);
+        kf.has_enrolment = true;
         memcpy(kf.previous, kf.current, MASTER_BYTES);
         kf.has_previous = true;
         crypto_kdf_keygen(kf.current);

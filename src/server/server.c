@@ -403,6 +403,29 @@ static struct MHD_Daemon *start_listener(struct server *srv, const char *listen_
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)AUTH_CONNECTION_MEMORY, MHD_OPTION_END);
 }
 
+/* Connections one client address may hold on a listener that holds limit: kunci.conf's, or
+ * half. */
+static unsigned per_address_limit(const struct kunci_config *cfg, unsigned limit)
+{
+    return cfg->max_connections_per_address > 0 ? (unsigned)cfg->max_connections_per_address
+                                                : (limit / 2 > 0 ? limit / 2 : 1);
+}
+
+/* The log's format, from kunci.conf: at start and at each reload. */
+static void set_log_format(const struct kunci_config *cfg)
+{
+    kunci_log_set_format(kunci_log_format_parse(cfg->log_format) == KUNCI_LOG_JSON
+                             ? KUNCI_LOG_JSON
+                             : KUNCI_LOG_TEXT);
+}
+
+/* [phone] and [email] as their drivers need them; why says what is wrong. */
+static int check_delivery(const struct kunci_config *cfg, char *why, size_t why_size)
+{
+    int r = kunci_delivery_check("phone", &cfg->phone, why, why_size);
+    return r != KUNCI_OK ? r : kunci_delivery_check("email", &cfg->email, why, why_size);
+}
+
 /* Each listener's guard: limits from the file limit unless kunci.conf sets them. */
 static int start_guards(struct server *srv, unsigned *limit_r)
 {
@@ -412,9 +435,7 @@ static int start_guards(struct server *srv, unsigned *limit_r)
     conn_guard_limits(2, &limit);
     if (cfg->max_connections > 0)
         limit = (unsigned)cfg->max_connections;
-    unsigned per_address = cfg->max_connections_per_address > 0
-                               ? (unsigned)cfg->max_connections_per_address
-                               : (limit / 2 > 0 ? limit / 2 : 1);
+    unsigned per_address = per_address_limit(cfg, limit);
     struct conn_guard_options auth = {"auth listener",   limit,
                                       per_address,       (unsigned)cfg->header_timeout,
                                       AUTH_IDLE_SECONDS, NULL};
@@ -530,10 +551,7 @@ static void note_change(const char *section, const char *key, void *arg)
 
 static void apply_limits(struct server *srv, const struct kunci_config *cfg)
 {
-    unsigned limit = conn_guard_limit(srv->auth_guard);
-    unsigned per_address = cfg->max_connections_per_address > 0
-                               ? (unsigned)cfg->max_connections_per_address
-                               : (limit / 2 > 0 ? limit / 2 : 1);
+    unsigned per_address = per_address_limit(cfg, conn_guard_limit(srv->auth_guard));
     conn_guard_set_limits(srv->auth_guard, per_address, (unsigned)cfg->header_timeout);
     conn_guard_set_limits(srv->web_guard, per_address, (unsigned)cfg->header_timeout);
     hash_pool_set_per_address(srv->pool, cfg->hash_queue_per_address);
@@ -559,12 +577,8 @@ static void reload(struct server *srv)
     *merged = *running;
     struct changes c = {merged, fresh, "", ""};
     kunci_config_diff(running, fresh, note_change, &c);
-    kunci_config_finish(merged);
-    for (int i = 0; i < 2; i++)
-        if ((r = kunci_delivery_check(i == 0 ? "phone" : "email",
-                                      i == 0 ? &merged->phone : &merged->email, err,
-                                      sizeof(err))) != KUNCI_OK)
-            goto fail;
+    if ((r = check_delivery(merged, err, sizeof(err))) != KUNCI_OK)
+        goto fail;
     if ((r = load_settings(merged, &settings)) != KUNCI_OK) {
         snprintf(err, sizeof(err), "%s", kunci_strerror(r));
         goto fail;
@@ -576,9 +590,7 @@ static void reload(struct server *srv)
     srv->retired = old;
     atomic_store(&srv->settings, settings);
     atomic_store(&ctx->live, merged);
-    kunci_log_set_format(kunci_log_format_parse(merged->log_format) == KUNCI_LOG_JSON
-                             ? KUNCI_LOG_JSON
-                             : KUNCI_LOG_TEXT);
+    set_log_format(merged);
     apply_limits(srv, merged);
     free(fresh);
     kunci_log("serve.reload", "SIGHUP: kunci.conf and its secret files read again; %s%s%s%s",
@@ -611,9 +623,7 @@ int kunci_serve(struct kunci_ctx *ctx,
     srv.ctx = ctx;
     srv.reread = reread;
     srv.reread_arg = reread_arg;
-    kunci_log_set_format(kunci_log_format_parse(ctx->cfg.log_format) == KUNCI_LOG_JSON
-                             ? KUNCI_LOG_JSON
-                             : KUNCI_LOG_TEXT);
+    set_log_format(&ctx->cfg);
     if ((r = listen_thread_store_init(ctx)) != KUNCI_OK)
         return r;
     if ((r = load_settings(&ctx->cfg, &settings)) != KUNCI_OK)
@@ -639,15 +649,11 @@ int kunci_serve(struct kunci_ctx *ctx,
     if ((r = hash_pool_start(&srv.pool, ctx->cfg.hash_workers, ctx->cfg.hash_queue,
                              ctx->cfg.hash_queue_per_address)) != 0)
         goto out;
-    for (int i = 0; i < 2; i++) {
-        char why[512];
-        const char *section = i == 0 ? "phone" : "email";
-        if (kunci_delivery_check(section, i == 0 ? &ctx->cfg.phone : &ctx->cfg.email, why,
-                                 sizeof(why)) != KUNCI_OK) {
-            kunci_log("serve.config", "%s", why);
-            r = KUNCI_ERR_INVALID;
-            goto out;
-        }
+    char why[512];
+    if (check_delivery(&ctx->cfg, why, sizeof(why)) != KUNCI_OK) {
+        kunci_log("serve.config", "%s", why);
+        r = KUNCI_ERR_INVALID;
+        goto out;
     }
     daemon = start_listener(&srv, ctx->cfg.auth_listen, ctx->cfg.threads, srv.auth_guard, limit);
     if (daemon == NULL) {

@@ -540,9 +540,14 @@ static int done_with(sqlite3_stmt *st, int r)
     return r == KUNCI_OK && rc != SQLITE_OK ? map_rc(rc) : r;
 }
 
+static int exec_on(sqlite3 *db, const char *sql)
+{
+    return map_rc(sqlite3_exec(db, sql, NULL, NULL, NULL));
+}
+
 static int exec(struct sqlite_db *s, const char *sql)
 {
-    return map_rc(sqlite3_exec(s->db, sql, NULL, NULL, NULL));
+    return exec_on(s->db, sql);
 }
 
 static int begin(struct sqlite_db *s)
@@ -898,11 +903,6 @@ const struct kunci_sql_driver kunci_sql_sqlite = {
 };
 
 /* --- Backups (kunci backup, kunci restore): SQLite's online backup API ------------------- */
-
-static int exec_on(sqlite3 *db, const char *sql)
-{
-    return map_rc(sqlite3_exec(db, sql, NULL, NULL, NULL));
-}
 
 /* One statement's first column as text (or ""), into out. */
 static int single_text(sqlite3 *db, const char *sql, char *out, size_t size)
