@@ -69,6 +69,9 @@ int cli_accounts(struct cli *cli, char **logins, int n, const char *from_file,
  * Unix user ("cli:root") to subject (NULL: none), written at once. */
 void cli_event(struct cli *cli, const char *name, const struct kunci_account *subject,
                const char *detail);
+/* The same with a reason other than "by_admin" ("device_apple"). */
+void cli_event_why(struct cli *cli, const char *name, const struct kunci_account *subject,
+                   const char *reason, const char *detail);
 
 int cmd_init(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv);
@@ -81,6 +84,7 @@ int cmd_lockout(struct cli *cli, int argc, char **argv);
 int cmd_audit(struct cli *cli, int argc, char **argv);
 int cmd_sessions(struct cli *cli, int argc, char **argv);
 int cmd_devices(struct cli *cli, int argc, char **argv);
+int cmd_device(struct cli *cli, int argc, char **argv);
 int cmd_checkpassword(struct cli *cli, int argc, char **argv);
 int cmd_config(struct cli *cli, int argc, char **argv);
 int cmd_backup(struct cli *cli, int argc, char **argv);

@@ -217,6 +217,12 @@ int cli_open(struct cli *cli)
 void cli_event(struct cli *cli, const char *name, const struct kunci_account *subject,
                const char *detail)
 {
+    cli_event_why(cli, name, subject, "by_admin", detail);
+}
+
+void cli_event_why(struct cli *cli, const char *name, const struct kunci_account *subject,
+                   const char *reason, const char *detail)
+{
     struct kunci_event ev;
     struct passwd *pw = getpwuid(geteuid());
     if (!cli->store_ready)
@@ -227,7 +233,7 @@ void cli_event(struct cli *cli, const char *name, const struct kunci_account *su
     kunci_event_init(&ev, name, (int64_t)time(NULL));
     KUNCI_EVENT_SET(&ev, actor, actor);
     KUNCI_EVENT_SET(&ev, agent, "cli");
-    KUNCI_EVENT_SET(&ev, reason, "by_admin");
+    KUNCI_EVENT_SET(&ev, reason, reason);
     KUNCI_EVENT_SET(&ev, detail, detail);
     if (subject != NULL) {
         KUNCI_EVENT_SET(&ev, subject, subject->login);

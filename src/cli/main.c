@@ -20,6 +20,7 @@ static const char usage[] =
     "  sessions revoke LOGIN...      end every web session of the users\n"
     "  devices forget LOGIN...       ask the second factor again on every browser\n"
     "  app-password create|list|delete|delete-all\n"
+    "  device profile LOGIN --kind apple|android|autoconfig --out FILE   set up a device\n"
     "  auth check LOGIN --protocol P [--client-ip IP]   (secret on standard input)\n"
     "  settings get [KEY] | settings set KEY VALUE\n"
     "  lockout list | lockout clear LOGIN|IP\n"
@@ -53,6 +54,7 @@ static const struct command families[] = {
     {"audit", cmd_audit, NULL},
     {"sessions", cmd_sessions, NULL},
     {"devices", cmd_devices, NULL},
+    {"device", cmd_device, NULL},
     {"checkpassword", cmd_checkpassword, NULL},
     {"config", cmd_config, NULL},
     {"backup", cmd_backup, NULL},

@@ -46,6 +46,9 @@ void kunci_config_defaults(struct kunci_config *cfg)
     }
     cfg->argon2_iterations = 2;
     cfg->argon2_memory_kib = 19 * 1024;
+    snprintf(cfg->devices.imap_security, sizeof(cfg->devices.imap_security), "ssl");
+    snprintf(cfg->devices.smtp_security, sizeof(cfg->devices.smtp_security), "starttls");
+    snprintf(cfg->devices.pop3_security, sizeof(cfg->devices.pop3_security), "ssl");
 }
 
 /* The origin's host: "https://login.example.org:8443" gives "login.example.org". */
@@ -147,6 +150,40 @@ int kunci_addr_parse(const char *addr, char *host, size_t host_size, unsigned *p
     return KUNCI_OK;
 }
 
+bool kunci_hostname_valid(const char *s)
+{
+    size_t n = strlen(s), label = 0;
+    if (n == 0)
+        return true; /* unset */
+    if (n > 253 || s[0] == '.' || s[0] == '-' || s[n - 1] == '.' || s[n - 1] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '.') {
+            if (label == 0)
+                return false;
+            label = 0;
+        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '-') {
+            if (++label > 63)
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool kunci_https_url_valid(const char *s)
+{
+    if (strncmp(s, "https://", 8) != 0 || s[8] == '\0' || s[8] == '/')
+        return false;
+    for (const char *p = s; *p != '\0'; p++)
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f || strchr("\"'<>\\`", *p) != NULL)
+            return false;
+    return true;
+}
+
 enum value_kind {
     V_STRING,
     V_INT,
@@ -155,7 +192,10 @@ enum value_kind {
     V_MODE,
     V_NETWORKS,
     V_LOG_FORMAT,
-    V_USER_VERIFICATION
+    V_USER_VERIFICATION,
+    V_HOST,
+    V_SECURITY,
+    V_HTTPS_URL
 };
 
 struct config_key {
@@ -239,6 +279,25 @@ static const struct config_key config_keys[] = {
      sizeof(((struct kunci_config *)0)->log_format), 0, 0},
     INT("passwords", "argon2_iterations", argon2_iterations, 1, 100),
     INT("passwords", "argon2_memory_kib", argon2_memory_kib, 8, 4 * 1024 * 1024),
+#define TYPED(sec, k, kind, field)                                                                 \
+    {                                                                                              \
+        sec, k, kind, offsetof(struct kunci_config, field),                                        \
+            sizeof(((struct kunci_config *)0)->field), 0, 0                                        \
+    }
+    TYPED("devices", "imap_host", V_HOST, devices.imap_host),
+    INT("devices", "imap_port", devices.imap_port, 0, 65535),
+    TYPED("devices", "imap_security", V_SECURITY, devices.imap_security),
+    TYPED("devices", "smtp_host", V_HOST, devices.smtp_host),
+    INT("devices", "smtp_port", devices.smtp_port, 0, 65535),
+    TYPED("devices", "smtp_security", V_SECURITY, devices.smtp_security),
+    TYPED("devices", "pop3_host", V_HOST, devices.pop3_host),
+    INT("devices", "pop3_port", devices.pop3_port, 0, 65535),
+    TYPED("devices", "pop3_security", V_SECURITY, devices.pop3_security),
+    TYPED("devices", "caldav_url", V_HTTPS_URL, devices.caldav_url),
+    TYPED("devices", "carddav_url", V_HTTPS_URL, devices.carddav_url),
+    STR("devices", "organization", devices.organization),
+    STR("devices", "profile_signing_cert", devices.profile_signing_cert),
+    STR("devices", "profile_signing_key", devices.profile_signing_key),
 };
 
 /* A key's value in cfg as kunci.conf would write it: text, or a pointer into cfg. */
@@ -382,12 +441,34 @@ static int set_value(struct kunci_config *cfg, const struct config_key *k, const
         }
         return KUNCI_OK;
     }
+    if (k->kind == V_HOST && !kunci_hostname_valid(value)) {
+        *why_r = "expected a host name like mail.example.org (letters, digits, '-', '.')";
+        return KUNCI_ERR_INVALID;
+    }
+    if (k->kind == V_SECURITY && strcmp(value, "ssl") != 0 && strcmp(value, "starttls") != 0) {
+        *why_r = "expected ssl or starttls";
+        return KUNCI_ERR_INVALID;
+    }
+    if (k->kind == V_HTTPS_URL && value[0] != '\0' && !kunci_https_url_valid(value)) {
+        *why_r = "expected an https:// URL without spaces, quotes or '<', '>'";
+        return KUNCI_ERR_INVALID;
+    }
     if (k->kind == V_ADDR && kunci_addr_parse(value, host, sizeof(host), &port) != KUNCI_OK) {
         *why_r = "expected IP:port with an IP literal, like 127.0.0.1:143 or [::1]:143";
         return KUNCI_ERR_INVALID;
     }
     memcpy(field, value, strlen(value) + 1);
     return KUNCI_OK;
+}
+
+/* What is wrong with [devices] as a whole, or NULL. */
+static const char *devices_problem(const struct kunci_devices_config *d)
+{
+    if ((d->imap_host[0] == '\0') != (d->smtp_host[0] == '\0'))
+        return "[devices] needs both imap_host and smtp_host (or neither: device set-up off)";
+    if ((d->profile_signing_cert[0] == '\0') != (d->profile_signing_key[0] == '\0'))
+        return "[devices] needs both profile_signing_cert and profile_signing_key";
+    return NULL;
 }
 
 int kunci_config_load(struct kunci_config *cfg, const char *path, char *err, size_t err_size)
@@ -468,6 +549,11 @@ int kunci_config_load(struct kunci_config *cfg, const char *path, char *err, siz
             fclose(f);
             return KUNCI_ERR_INVALID;
         }
+    }
+    if (r == KUNCI_OK && (why = devices_problem(&cfg->devices)) != NULL) {
+        snprintf(err, err_size, "%s: %s", path, why);
+        fclose(f);
+        return KUNCI_ERR_INVALID;
     }
     if (r != KUNCI_OK)
         snprintf(err, err_size, "%s:%u: %s", path, lineno, why ? why : "invalid");

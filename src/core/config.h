@@ -72,6 +72,16 @@ struct kunci_config {
     /* [phone], [email] */
     struct kunci_channel_config phone;
     struct kunci_channel_config email;
+    /* [devices]: the public mail settings a device is set up with (src/device/); off while
+     * imap_host or smtp_host is empty. Ports 0: the usual one for the security. */
+    struct kunci_devices_config {
+        char imap_host[254], smtp_host[254], pop3_host[254];
+        int imap_port, smtp_port, pop3_port;
+        char imap_security[12], smtp_security[12], pop3_security[12]; /* ssl | starttls */
+        char caldav_url[300], carddav_url[300];
+        char organization[128];
+        char profile_signing_cert[PATH_MAX], profile_signing_key[PATH_MAX];
+    } devices;
     /* [passwords] */
     unsigned argon2_iterations;
     unsigned argon2_memory_kib;
@@ -96,6 +106,10 @@ void kunci_config_diff(const struct kunci_config *a, const struct kunci_config *
 /* Copies one key's value from src to dst; false for a key kunci.conf does not have. */
 bool kunci_config_copy_key(struct kunci_config *dst, const struct kunci_config *src,
                            const char *section, const char *key);
+/* A DNS host name (ASCII letters, digits, '-', labels of 1-63), or "" (unset). */
+bool kunci_hostname_valid(const char *s);
+/* https://... with no space, control character, quote or angle bracket. */
+bool kunci_https_url_valid(const char *s);
 /* Splits "127.0.0.1:8081" or "[::1]:8081"; the host must be an IP literal. */
 int kunci_addr_parse(const char *addr, char *host, size_t host_size, unsigned *port_r);
 

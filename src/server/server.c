@@ -23,6 +23,8 @@
 #include "core/err.h"
 #include "core/protocol.h"
 #include "delivery/delivery.h"
+#include "device/device.h"
+#include "device/profile_sign.h"
 #include "listen/event_queue.h"
 #include "web/web.h"
 
@@ -486,6 +488,35 @@ static void drain(struct server *srv, struct MHD_Daemon *auth, struct MHD_Daemon
         usleep(20 * 1000);
 }
 
+/* [devices]: the certificate and key Apple profiles are signed with, when configured. A
+ * file that is missing, unreadable, too open or not the certificate's key stops the start:
+ * the operator asked for signed profiles. */
+static int load_profile_signer(const struct kunci_devices_config *d,
+                               struct kunci_profile_signer **signer_r)
+{
+    char err[PATH_MAX * 2 + 128], subject[256];
+    *signer_r = NULL;
+    if (!kunci_devices_enabled(d))
+        return KUNCI_OK;
+    if (d->profile_signing_cert[0] == '\0') {
+        kunci_log("serve.start",
+                  "device set-up for %s without profile_signing_cert: Apple "
+                  "devices are not offered (profiles must be signed)",
+                  d->imap_host);
+        return KUNCI_OK;
+    }
+    int r = kunci_profile_signer_load(d->profile_signing_cert, d->profile_signing_key, signer_r,
+                                      err, sizeof(err));
+    if (r != KUNCI_OK) {
+        kunci_log("serve.config", "[devices] %s", err);
+        return KUNCI_ERR_INVALID;
+    }
+    kunci_profile_signer_subject(*signer_r, subject, sizeof(subject));
+    kunci_log("serve.start", "device set-up for %s; Apple profiles signed as %s", d->imap_host,
+              subject);
+    return KUNCI_OK;
+}
+
 /* The account's owner is told of what they should know (core/notify.h), by e-mail, once
  * the event is stored. */
 static void notify_owner(void *arg, const struct kunci_event *ev)
@@ -614,6 +645,7 @@ int kunci_serve(struct kunci_ctx *ctx,
     struct MHD_Daemon *daemon = NULL, *web = NULL;
     struct socket_listener *sock = NULL;
     struct server_settings *settings = NULL;
+    struct kunci_profile_signer *signer = NULL;
     sigset_t sigs;
     int sig, r;
 
@@ -673,6 +705,9 @@ int kunci_serve(struct kunci_ctx *ctx,
         kunci_log("serve.start", "serving pam_kunci on %s (mode %04o)", ctx->cfg.socket_path,
                   (unsigned)ctx->cfg.socket_mode);
     }
+    if ((r = load_profile_signer(&ctx->cfg.devices, &signer)) != KUNCI_OK)
+        goto out;
+    web_devices_init(signer);
     if (web_start(ctx, srv.web_guard, srv.pool, limit, &web) != KUNCI_OK) {
         kunci_log("serve.listen",
                   "cannot listen on %s (web_listen): in use or not an address of this machine",
@@ -716,6 +751,7 @@ out:
         MHD_stop_daemon(web);
     if (daemon != NULL)
         MHD_stop_daemon(daemon);
+    kunci_profile_signer_free(signer);
     hash_pool_free(srv.pool);
     event_queue_stop(srv.events); /* after the listeners: what they emitted is written */
     conn_guard_free(srv.web_guard);

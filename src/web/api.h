@@ -56,6 +56,13 @@ enum MHD_Result api_app_passwords_list(struct web_request *rq);
 enum MHD_Result api_app_passwords_create(struct web_request *rq);
 enum MHD_Result api_app_passwords_delete_all(struct web_request *rq);
 enum MHD_Result api_app_password_delete(struct web_request *rq);
+/* api_devices.c: Set up this device */
+enum MHD_Result api_devices(struct web_request *rq);
+enum MHD_Result api_device_begin(struct web_request *rq);
+enum MHD_Result api_device_download(struct web_request *rq);
+/* Whether [devices] is set; the public autoconfig file (listener.c serves it). */
+bool web_devices_enabled(const struct kunci_ctx *ctx);
+enum MHD_Result web_autoconfig(struct web_request *rq);
 /* api_activity.c: Recent activity, This wasn't me, the administrators' log */
 enum MHD_Result api_activity(struct web_request *rq);
 enum MHD_Result api_activity_not_me(struct web_request *rq);
@@ -90,8 +97,5 @@ enum MHD_Result api_admin_user_delete(struct web_request *rq);
 enum MHD_Result api_admin_settings(struct web_request *rq);
 enum MHD_Result api_admin_settings_update(struct web_request *rq);
 enum MHD_Result api_admin_user_app_passwords_delete(struct web_request *rq);
-
-/* qr.c: an SVG of a QR code, caller frees */
-char *web_qr_svg(const char *text);
 
 #endif

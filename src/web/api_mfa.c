@@ -1,6 +1,7 @@
 /* /api/v1/methods and /setup/complete: the seed's "Set it up now" wizard and the methods on
  * the Security info page. */
 #include "web/api.h"
+#include "device/device.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -32,7 +33,7 @@ static enum MHD_Result begin_totp(struct web_request *rq)
     int r = kunci_mfa_totp_begin(rq->ctx, rq->h, &rq->account, rq->ctx->cfg.issuer, rq->now, &e);
     if (r != KUNCI_OK)
         return api_fail(rq, r);
-    char *svg = web_qr_svg(e.uri);
+    char *svg = kunci_qr_svg(e.uri);
     size_t b64_len =
         svg ? sodium_base64_ENCODED_LEN(strlen(svg), sodium_base64_VARIANT_ORIGINAL) : 0;
     char *data = svg ? malloc(b64_len + 32) : NULL;
@@ -44,6 +45,8 @@ static enum MHD_Result begin_totp(struct web_request *rq)
     }
     json_t *out = json_pack("{s:I, s:s, s:s, s:s?}", "method_id", (json_int_t)e.method_id, "secret",
                             e.base32, "uri", e.uri, "qr", data);
+    if (svg != NULL)
+        sodium_memzero(svg, strlen(svg)); /* it draws the secret */
     free(svg);
     free(data);
     sodium_memzero(&e, sizeof(e));

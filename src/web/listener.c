@@ -122,14 +122,15 @@ enum MHD_Result api_config(struct web_request *rq)
         json_array_append_new(methods, json_string("email"));
     return api_json(
         rq, 200,
-        json_pack("{s:s, s:[s,s], s:o, s:i, s:b, s:s?, s:b, s:b, s:s?}", "language", rq->language,
-                  "languages", "en", "id", "methods", methods, "remember_device_days",
+        json_pack("{s:s, s:[s,s], s:o, s:i, s:b, s:s?, s:b, s:b, s:s?, s:b}", "language",
+                  rq->language, "languages", "en", "id", "methods", methods, "remember_device_days",
                   s.remember_device_days, "app_passwords_allowed", s.app_passwords_allowed,
                   "organization_name",
                   rq->ctx->cfg.organization_name[0] ? rq->ctx->cfg.organization_name : NULL, "logo",
                   rq->ctx->cfg.logo_file[0] != '\0', "password_reset_allowed",
                   s.password_reset_allowed, "rp_id",
-                  rq->ctx->cfg.rp_id[0] ? rq->ctx->cfg.rp_id : NULL));
+                  rq->ctx->cfg.rp_id[0] ? rq->ctx->cfg.rp_id : NULL, "devices",
+                  web_devices_enabled(rq->ctx)));
 }
 
 static void resolve_session(struct web_request *rq)
@@ -412,6 +413,10 @@ static enum MHD_Result web_handler(void *cls, struct MHD_Connection *conn, const
     /* The organization's logo ([web] logo_file), for the header. */
     if (strcmp(url, "/logo") == 0 && rq->ctx->cfg.logo_file[0] != '\0')
         return serve_path(rq, rq->ctx->cfg.logo_file);
+    /* Thunderbird's autoconfig file, where it looks for it (docs/devices.md). */
+    if (strcmp(url, "/.well-known/autoconfig/mail/config-v1.1.xml") == 0 ||
+        strcmp(url, "/mail/config-v1.1.xml") == 0)
+        return web_autoconfig(rq);
     if (strcmp(url, "/healthz") == 0)
         return api_json(rq, 200, json_pack("{s:s}", "status", "ok"));
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)

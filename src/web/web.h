@@ -13,4 +13,9 @@ struct hash_pool;
 int web_start(struct kunci_ctx *ctx, struct conn_guard *guard, struct hash_pool *pool,
               unsigned limit, struct MHD_Daemon **daemon_r);
 
+struct kunci_profile_signer;
+/* Device set-up (api_devices.c): the key Apple profiles are signed with, NULL for none (then
+ * Apple devices are not offered). Set before web_start. */
+void web_devices_init(const struct kunci_profile_signer *signer);
+
 #endif

@@ -1,13 +1,14 @@
-/* The QR code of an otpauth:// URI, drawn server-side (libqrencode) as SVG: no script or
- * third party ever sees the secret. */
-#include "web/api.h"
+/* QR codes drawn server-side (libqrencode) as SVG: an authenticator app's otpauth:// URI,
+ * Thunderbird for Android's account. No script or third party ever sees the secret; the
+ * SVG is one allocation, sized first, for the caller to wipe. */
+#include "device/device.h"
 
 #include <qrencode.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-char *web_qr_svg(const char *text)
+char *kunci_qr_svg(const char *text)
 {
     QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
     if (qr == NULL)
