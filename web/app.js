@@ -336,11 +336,11 @@ async function route() {
   if (want !== "/security" && path !== want && !setupStep) return go(want, true);
   // Set-up put off ("Not now") may be done from Security info at any time.
   const deferred = state.session.user && state.session.user.mfa_state === "enabled" && ["/setup", "/setup/method"].includes(path);
-  if (want === "/security" && !deferred && !["/security", "/security/activity", "/admin", "/admin/activity", "/admin/settings", "/password"].includes(path)) return go("/security", true);
+  if (want === "/security" && !deferred && !["/security", "/security/activity", "/security/device", "/admin", "/admin/activity", "/admin/settings", "/password"].includes(path)) return go("/security", true);
   if (path.startsWith("/admin") && state.session.user.role !== "admin") return go("/security", true);
   ({ "/": signIn, "/setup": setupIntro, "/setup/method": () => chooseMethod(false),
      "/verify": verify, "/password": changePassword, "/security": security,
-     "/security/activity": recentActivity, "/admin": admin, "/admin/activity": adminActivity,
+     "/security/activity": recentActivity, "/security/device": setUpDevice, "/admin": admin, "/admin/activity": adminActivity,
      "/admin/settings": adminSettings })[path]();
 }
 
@@ -781,6 +781,7 @@ function showNewAppPassword(title, password, intro, done, step) {
     copy, status,
     h("p", {}, t("apppw.where")),
     h("p", { class: "muted" }, t("apppw.once")),
+    deviceButton(() => keepPassword(false)),
     h("button", { class: "secondary", id: "done", onclick: () => { keepPassword(false); done(); } }, t("common.done")));
   copy.focus();
 }
@@ -1008,7 +1009,8 @@ async function security() {
     parts.push(h("p", { class: "muted" }, t("apppw.about")),
       legacyNotice("apppw.legacy_clients", list.account_password_clients, "legacy-clients"),
       appPasswordTable(list, err),
-      h("button", { id: "create-app-password", onclick: () => createAppPassword(list) }, t("apppw.create")));
+      h("button", { id: "create-app-password", onclick: () => createAppPassword(list) }, t("apppw.create")),
+      deviceButton());
     if (list.items.length) {
       parts.push(h("button", { class: "danger", id: "delete-all", onclick: async () => {
         if (!confirm(t("apppw.delete_all_confirm"))) return;
@@ -1135,6 +1137,130 @@ function createAppPassword(list) {
   if (list.reauth_required) { /* asked on submit, after the name is typed */ }
 }
 
+// ---- Set up this device ----------------------------------------------------------------
+// The app password goes into the mail app without being typed: a signed profile for Apple
+// devices, a QR code for Thunderbird for Android (each from a link that works once, for ten
+// minutes, in this session only), or the settings and the password to paste for others.
+function deviceButton(before) {
+  if (!state.config || !state.config.devices) return null;
+  return h("button", { class: "secondary", id: "set-up-device", onclick: () => { if (before) before(); go("/security/device"); } }, t("device.button"));
+}
+
+function guessDeviceKind() {
+  const ua = navigator.userAgent;
+  if (/iPhone|iPad|Macintosh/.test(ua)) return "apple";
+  if (/Android/.test(ua)) return "android";
+  return "thunderbird";
+}
+
+async function setUpDevice() {
+  const err = errorBox();
+  let info;
+  try { info = await api("GET", "/devices"); } catch (e) { say(err, problem(e)); return show(t("device.title"), err); }
+  if (!info.available) {
+    return show(t("device.title"), h("p", { id: "device-unavailable" }, t("device.unavailable")),
+      h("button", { class: "secondary", onclick: () => go("/security") }, t("common.done")));
+  }
+  const guess = guessDeviceKind();
+  const usable = info.kinds.filter((k) => k.available);
+  const chosen = (usable.find((k) => k.id === guess) || usable[0] || {}).id;
+  let key = requestKey();
+  const form = h("form", {},
+    h("p", {}, t("device.intro")),
+    h("fieldset", {}, h("legend", {}, t("device.kind_choose")),
+      ...info.kinds.map((k) => h("label", { class: "choice" },
+        h("input", { type: "radio", name: "kind", value: k.id, id: "device-kind-" + k.id, checked: k.id === chosen, disabled: !k.available }),
+        " ", t("device.kind_" + k.id),
+        k.available ? null : h("span", { class: "muted" }, " — ", t("device.reason_" + k.reason))))),
+    ...field("device.name", { type: "text", name: "name", maxlength: "64", id: "device-name", placeholder: t("device.name_hint") }),
+    h("label", { for: "device-expires" }, t("apppw.expires")),
+    h("select", { id: "device-expires", name: "expires" },
+      h("option", { value: "" }, t("common.never")),
+      h("option", { value: "30d" }, t("apppw.days", { n: 30 })),
+      h("option", { value: "90d" }, t("apppw.days", { n: 90 })),
+      h("option", { value: "365d" }, t("apppw.days", { n: 365 }))),
+    err,
+    h("button", { type: "submit", id: "device-continue" }, t("device.continue")),
+    h("button", { type: "button", class: "secondary", onclick: () => go("/security") }, t("common.cancel")));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const picked = form.querySelector("input[name=kind]:checked");
+    if (!picked) return say(err, t("device.kind_choose"));
+    const body = { kind: picked.value, name: form.name.value.trim(), expires: form.expires.value };
+    const attempt = async () => {
+      try { return await api("POST", "/devices", body, false, key); } catch (e) {
+        if (e.code !== "idempotency_key_reused") throw e;
+        key = requestKey();
+        return api("POST", "/devices", body, false, key);
+      }
+    };
+    clearMessages(form);
+    await working(form.querySelector("#device-continue"), async () => {
+      try {
+        let r;
+        try { r = await attempt(); } catch (e) {
+          if (e.code !== "reauth_required") throw e;
+          if (!(await reauthenticate())) return;
+          r = await attempt();
+        }
+        deviceResult(r, info);
+      } catch (e) { say(err, problem(e)); }
+    });
+  });
+  show(t("device.title"), form);
+}
+
+function deviceWarning(minutes) {
+  return h("div", { class: "notice", id: "device-warning", role: "note" },
+    h("p", {}, t("device.contains_password")),
+    minutes ? h("p", {}, t("device.link_once", { minutes })) : null);
+}
+
+function serverList(settings) {
+  const row = (label, s) => h("li", {}, h("strong", {}, label + ": "), s.host + ", " + t("device.port") + " " + s.port + ", " + (s.security === "ssl" ? "SSL/TLS" : "STARTTLS"));
+  return h("ul", { class: "list", id: "device-settings" },
+    row(t("device.incoming_imap"), settings.imap),
+    settings.pop3 ? row(t("device.incoming_pop3"), settings.pop3) : null,
+    row(t("device.outgoing_smtp"), settings.smtp),
+    h("li", {}, h("strong", {}, t("device.username") + ": "), settings.username));
+}
+
+function deviceResult(r, info) {
+  const done = h("button", { class: "secondary", id: "done", onclick: () => go("/security") }, t("common.done"));
+  const minutes = Math.round((r.expires_in || info.link_seconds || 600) / 60);
+  if (r.kind === "apple") {
+    const status = h("p", { role: "status", id: "device-status", class: "ok" });
+    const link = h("a", { href: r.download, id: "device-download", class: "button" }, t("device.download_profile"));
+    link.addEventListener("click", () => { status.textContent = t("device.downloaded"); });
+    return show(t("device.apple_title"), deviceWarning(minutes), link, status,
+      h("ol", {}, h("li", {}, t("device.apple_step1")), h("li", {}, t("device.apple_step2")), h("li", {}, t("device.apple_step3"))),
+      h("p", { class: "muted" }, t("device.revoke_hint", { name: r.name })), done);
+  }
+  if (r.kind === "android") {
+    const status = h("p", { role: "status", id: "device-status", class: "error" });
+    const img = h("img", { src: r.download, id: "device-qr", class: "qr qr-large", alt: t("device.qr_alt") });
+    img.addEventListener("error", () => { status.textContent = t("device.qr_failed"); });
+    return show(t("device.android_title"), deviceWarning(minutes), img, status,
+      h("ol", {}, h("li", {}, t("device.android_step1")), h("li", {}, t("device.android_step2")), h("li", {}, t("device.android_step3"))),
+      h("p", { class: "muted" }, t("device.revoke_hint", { name: r.name })), done);
+  }
+  // Thunderbird and other apps: the settings, and the password to paste once.
+  const copyStatus = h("p", { role: "status", id: "copy-status", class: "ok" });
+  const copy = h("button", { id: "copy" }, t("apppw.copy"));
+  keepPassword(true);
+  copy.addEventListener("click", async () => {
+    try { await navigator.clipboard.writeText(r.password); keepPassword(false); copyStatus.textContent = t("apppw.copied"); }
+    catch (e) { copyStatus.className = "error"; copyStatus.textContent = t("apppw.copy_failed"); }
+  });
+  show(t("apppw.created_title", { name: r.app_password.name }),
+    h("p", {}, t(r.kind === "thunderbird" ? "device.thunderbird_intro" : "device.other_intro")),
+    serverList(r.settings),
+    h("p", {}, h("span", { class: "secret", id: "app-password" }, r.password)), copy, copyStatus,
+    h("p", { class: "muted" }, t("apppw.once")),
+    h("button", { class: "secondary", id: "done", onclick: () => { keepPassword(false); go("/security"); } }, t("common.done")));
+  copy.focus();
+}
+
 // ---- Recent activity ------------------------------------------------------------------
 // One event as a sentence the owner can act on: a mail client's refusal says why.
 function activityText(e) {
@@ -1161,6 +1287,8 @@ function activityText(e) {
   }
   const managed = "activity.user_managed_" + detail;
   if (e.event === "user_managed" && state.strings[managed]) return t(managed);
+  if (e.event === "app_password_created" && (e.reason || "").startsWith("device_"))
+    return t("activity.app_password_created_device", { ...vars, device: t("device.kind_" + e.reason.slice(7)) });
   const key = "activity." + e.event;
   return state.strings[key] ? t(key, vars) : e.event;
 }

@@ -306,10 +306,18 @@ static const char *content_type(const char *path)
 /* The UI's pages all load index.html; the script shows the page for the path. */
 static bool is_page(const char *url)
 {
-    static const char *const pages[] = {"/",         "/setup",          "/setup/method",
-                                        "/verify",   "/security",       "/security/activity",
-                                        "/admin",    "/admin/activity", "/admin/settings",
-                                        "/password", "/reset"};
+    static const char *const pages[] = {"/",
+                                        "/setup",
+                                        "/setup/method",
+                                        "/verify",
+                                        "/security",
+                                        "/security/activity",
+                                        "/security/device",
+                                        "/admin",
+                                        "/admin/activity",
+                                        "/admin/settings",
+                                        "/password",
+                                        "/reset"};
     for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++)
         if (strcmp(url, pages[i]) == 0)
             return true;

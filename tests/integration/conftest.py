@@ -18,6 +18,7 @@ import urllib.request
 
 import pytest
 
+from device_files import make_profile_signer
 from smtp_tls import make_certificate
 from util import KUNCI, free_port, nginx_temp_paths, wait_port  # noqa: F401 (the tests import them from here)
 
@@ -162,6 +163,24 @@ argon2_iterations = 2
 argon2_memory_kib = 19456
 """)
         self.cert, self.cert_key = make_certificate(self.root)
+        # Device set-up: the mail settings devices get (nginx's IMAP and SMTP) and a profile
+        # signing certificate under a test CA (self.profile_ca).
+        signer = os.path.join(self.root, "profile-signer")
+        os.makedirs(signer)
+        self.profile_ca, profile_cert, profile_key = make_profile_signer(signer)
+        with open(self.config, "a") as f:
+            f.write(f"""[devices]
+imap_host = 127.0.0.1
+imap_port = {p['imap']}
+imap_security = starttls
+smtp_host = 127.0.0.1
+smtp_port = {p['smtp']}
+smtp_security = starttls
+organization = Example Org
+caldav_url = https://127.0.0.1:{p['http']}/dav/
+profile_signing_cert = {profile_cert}
+profile_signing_key = {profile_key}
+""")
         with open(self.config, "a") as f:
             f.write(f"""[email]
 driver = smtp
