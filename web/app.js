@@ -1210,10 +1210,9 @@ async function setUpDevice() {
   show(t("device.title"), form);
 }
 
-function deviceWarning(minutes) {
+function deviceWarning(once) {
   return h("div", { class: "notice", id: "device-warning", role: "note" },
-    h("p", {}, t("device.contains_password")),
-    minutes ? h("p", {}, t("device.link_once", { minutes })) : null);
+    h("p", {}, t("device.contains_password")), h("p", {}, once));
 }
 
 function serverList(settings) {
@@ -1230,9 +1229,9 @@ function deviceResult(r, info) {
   const minutes = Math.round((r.expires_in || info.link_seconds || 600) / 60);
   if (r.kind === "apple") {
     const status = h("p", { role: "status", id: "device-status", class: "ok" });
-    const link = h("a", { href: r.download, id: "device-download", class: "button" }, t("device.download_profile"));
+    const link = h("a", { href: r.download, id: "device-download", class: "button primary" }, t("device.download_profile"));
     link.addEventListener("click", () => { status.textContent = t("device.downloaded"); });
-    return show(t("device.apple_title"), deviceWarning(minutes), link, status,
+    return show(t("device.apple_title"), deviceWarning(t("device.link_once", { minutes })), link, status,
       h("ol", {}, h("li", {}, t("device.apple_step1")), h("li", {}, t("device.apple_step2")), h("li", {}, t("device.apple_step3"))),
       h("p", { class: "muted" }, t("device.revoke_hint", { name: r.name })), done);
   }
@@ -1240,7 +1239,7 @@ function deviceResult(r, info) {
     const status = h("p", { role: "status", id: "device-status", class: "error" });
     const img = h("img", { src: r.download, id: "device-qr", class: "qr qr-large", alt: t("device.qr_alt") });
     img.addEventListener("error", () => { status.textContent = t("device.qr_failed"); });
-    return show(t("device.android_title"), deviceWarning(minutes), img, status,
+    return show(t("device.android_title"), deviceWarning(t("device.qr_once")), img, status,
       h("ol", {}, h("li", {}, t("device.android_step1")), h("li", {}, t("device.android_step2")), h("li", {}, t("device.android_step3"))),
       h("p", { class: "muted" }, t("device.revoke_hint", { name: r.name })), done);
   }

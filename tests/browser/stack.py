@@ -20,7 +20,8 @@ def main():
         env.kunci("settings", "set", "code_resend_seconds", "0")
         print(json.dumps({"root": root, "data": env.data, "config": env.config,
                           "ports": env.ports, "outbox": os.path.join(env.data, "outbox"),
-                          "mail": env.mail_folder, "pg_uri": getattr(env, "pg_uri", None)}),
+                          "mail": env.mail_folder, "pg_uri": getattr(env, "pg_uri", None),
+                          "profile_ca": env.profile_ca}),
               flush=True)
         sys.stdin.read()
     finally:

@@ -3,7 +3,8 @@ an Apple profile's CMS signature checked by `openssl cms -verify` against the te
 property list read by plistlib; a QR code decoded by zbarimg (Debian's zbar-tools) and held
 to Thunderbird's "Export for Mobile" format, version 1; the autoconfig file parsed as XML.
 Also a command for the browser tests: `device_files.py profile FILE CA` and
-`device_files.py qr FILE.svg` print what they read as JSON."""
+`device_files.py qr FILE.svg` (or `qr-image FILE.png`, a screenshot of the code) print what
+they read as JSON."""
 
 import json
 import os
@@ -72,14 +73,19 @@ def svg_to_pbm(svg, scale=6):
     return "P1\n%d %d\n%s\n" % (n, n, "\n".join(rows))
 
 
+def decode_qr_image(path):
+    """The text of the QR code in an image file (PNG, netpbm), as zbarimg reads it."""
+    p = subprocess.run(["zbarimg", "-q", "--raw", path], capture_output=True, text=True)
+    assert p.returncode == 0, "zbarimg: " + p.stderr
+    return p.stdout.rstrip("\n")
+
+
 def decode_qr(svg):
     """The text of the QR code in an SVG, as zbarimg reads it."""
     with tempfile.NamedTemporaryFile("w", suffix=".pbm") as f:
         f.write(svg_to_pbm(svg))
         f.flush()
-        p = subprocess.run(["zbarimg", "-q", "--raw", f.name], capture_output=True, text=True)
-    assert p.returncode == 0, "zbarimg: " + p.stderr
-    return p.stdout.rstrip("\n")
+        return decode_qr_image(f.name)
 
 
 def read_android_payload(text):
@@ -134,3 +140,5 @@ if __name__ == "__main__":
     elif sys.argv[1] == "qr":
         with open(sys.argv[2]) as f:
             print(json.dumps(read_android_payload(decode_qr(f.read()))))
+    elif sys.argv[1] == "qr-image":
+        print(json.dumps(read_android_payload(decode_qr_image(sys.argv[2]))))
