@@ -112,7 +112,7 @@ browser-pgsql: $(KUNCI)
 # Each fuzz target for FUZZ_SECONDS on its seed corpus (in a scratch copy); prints each
 # target's coverage before and after (scripts/fuzz.sh).
 FUZZ_SECONDS ?= 12
-FUZZ_TARGETS = inputs config webauthn nginx_escape basic socket_line cookie accept_language forwarded_for json_body route
+FUZZ_TARGETS = inputs config webauthn nginx_escape basic socket_line cookie accept_language forwarded_for json_body route device
 build-fuzz/build.ninja:
 	CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
 
@@ -126,7 +126,7 @@ unit-pgsql: $(KUNCI)
 	d=$$(mktemp -d /tmp/kunci-pg-XXXXXX) && chmod 755 $$d && \
 	uri=$$(scripts/test-postgres.sh start $$d/pg $(PG_PORT)) && \
 	KUNCI_TEST_PG=$$uri meson test -C $(BUILD) --print-errorlogs --num-processes 1 \
-	  test_decision test_mfa test_webauthn; rc=$$?; scripts/test-postgres.sh stop $$d/pg; rm -rf $$d; exit $$rc
+	  test_decision test_mfa test_webauthn test_device; rc=$$?; scripts/test-postgres.sh stop $$d/pg; rm -rf $$d; exit $$rc
 
 integration-pgsql: $(KUNCI)
 	KUNCI_BIN=$(CURDIR)/$(KUNCI) KUNCI_TEST_STORE=postgresql $(PYTHON) -m pytest -q tests/integration

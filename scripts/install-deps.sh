@@ -6,7 +6,7 @@ set -eu
 BUILD="meson ninja-build pkg-config gcc clang libclang-rt-14-dev clang-format libsodium-dev libsqlite3-dev
 libmicrohttpd-dev libjansson-dev libcmocka-dev liboath-dev libqrencode-dev libcurl4-openssl-dev
 libpq-dev libpam0g-dev libbsd-dev libzxcvbn-dev libfido2-dev libcbor-dev libssl-dev scdoc"
-TEST="python3 python3-pytest python3-cryptography nginx libnginx-mod-mail dovecot-imapd dovecot-pop3d
+TEST="python3 python3-pytest python3-cryptography zbar-tools nginx libnginx-mod-mail dovecot-imapd dovecot-pop3d
 dovecot-submissiond swaks curl wrk oathtool chromium sqlite3 openssl postgresql pamtester
 postfix debhelper dpkg-dev fakeroot lintian man-db"
 # bench/hash.sh compares kunci with libargon2 too.

@@ -80,6 +80,19 @@ int kunci_device_address(const struct kunci_devices_config *cfg, const char *log
     return n > 0 && (size_t)n < size ? KUNCI_OK : KUNCI_ERR_TOO_LONG;
 }
 
+bool kunci_device_address_valid(const char *s)
+{
+    size_t n = strlen(s);
+    const char *at = strchr(s, '@');
+    if (n == 0 || n > KUNCI_LOGIN_MAX || at == NULL || at == s || at[1] == '\0' ||
+        strchr(at + 1, '@') != NULL || !kunci_hostname_valid(at + 1))
+        return false;
+    for (const char *p = s; p < at; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || strchr("\"<>&'\\", *p))
+            return false;
+    return true;
+}
+
 int kunci_device_app_password(const struct kunci_ctx *ctx, struct kunci_store_handle *h,
                               const struct kunci_account *acct, enum kunci_device_kind kind,
                               const char *name, int64_t expires_at, int64_t now, char *password_r,

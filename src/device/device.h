@@ -44,6 +44,10 @@ unsigned kunci_device_protocols(const struct kunci_devices_config *cfg,
 int kunci_device_address(const struct kunci_devices_config *cfg, const char *login, char *out,
                          size_t size);
 
+/* An e-mail address as a client sends it (autoconfig's ?emailaddress=): short, one '@',
+ * printable ASCII, a host name after it, nothing that could break out of XML. */
+bool kunci_device_address_valid(const char *s);
+
 /* Everything a device's settings are made of. password is the app password's letters. */
 struct kunci_device_profile {
     const struct kunci_devices_config *cfg;

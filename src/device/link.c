@@ -64,9 +64,8 @@ int kunci_device_link_issue(const struct kunci_ctx *ctx, const struct kunci_devi
     return KUNCI_OK;
 }
 
-/* The token's request, if it is one kunci sealed. */
-static int link_open(const struct kunci_ctx *ctx, const char *token,
-                     struct kunci_device_link *link_r)
+int kunci_device_link_open(const struct kunci_ctx *ctx, const char *token,
+                           struct kunci_device_link *link_r)
 {
     uint8_t sealed[LINK_SEALED], plain[LINK_PLAIN], key[crypto_secretbox_KEYBYTES];
     size_t len = 0, tlen = strlen(token);
@@ -101,7 +100,7 @@ int kunci_device_link_redeem(const struct kunci_ctx *ctx, struct kunci_store_han
                              struct kunci_device_link *link_r)
 {
     uint8_t spent[32];
-    int r = link_open(ctx, token, link_r);
+    int r = kunci_device_link_open(ctx, token, link_r);
 
     if (r != KUNCI_OK)
         return r;

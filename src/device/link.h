@@ -29,6 +29,10 @@ struct kunci_device_link {
 /* The token for a link: base64url, at most KUNCI_DEVICE_LINK_MAX characters. */
 int kunci_device_link_issue(const struct kunci_ctx *ctx, const struct kunci_device_link *link,
                             char *token, size_t size);
+/* The request a token holds, if kunci sealed it (no check of session, time or use):
+ * KUNCI_ERR_NOT_FOUND otherwise. Pure: the fuzz target's way in. */
+int kunci_device_link_open(const struct kunci_ctx *ctx, const char *token,
+                           struct kunci_device_link *link_r);
 /* Opens a token and spends it: KUNCI_ERR_NOT_FOUND for one that is not kunci's or not this
  * session's, KUNCI_ERR_EXPIRED after KUNCI_DEVICE_LINK_SECONDS, KUNCI_ERR_REUSED the second
  * time, KUNCI_ERR_TEMPFAIL when the database cannot say. */

@@ -299,28 +299,13 @@ enum MHD_Result api_device_download(struct web_request *rq)
     return ret;
 }
 
-/* An e-mail address as Thunderbird sends it in ?emailaddress=: short, one '@', printable,
- * nothing that could break out of the XML. */
-static bool address_ok(const char *s)
-{
-    size_t n = strlen(s);
-    const char *at = strchr(s, '@');
-    if (n == 0 || n > KUNCI_LOGIN_MAX || at == NULL || at == s || strchr(at + 1, '@') != NULL ||
-        !kunci_hostname_valid(at + 1) || at[1] == '\0')
-        return false;
-    for (const char *p = s; p < at; p++)
-        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || strchr("\"<>&'\\", *p))
-            return false;
-    return true;
-}
-
 enum MHD_Result web_autoconfig(struct web_request *rq)
 {
     const char *address =
         MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "emailaddress");
     if (!web_devices_enabled(rq->ctx))
         return api_error(rq, 404, "not_found", "Not found.");
-    if (address != NULL && address[0] != '\0' && !address_ok(address))
+    if (address != NULL && address[0] != '\0' && !kunci_device_address_valid(address))
         return api_error(rq, 400, "bad_address", "emailaddress is not an e-mail address.");
     /* The same answer for every address of the domain: it says nothing of who has an
      * account. */

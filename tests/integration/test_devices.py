@@ -3,6 +3,7 @@ kunci's (openssl, plistlib, zbarimg, an XML parser), its app password signing in
 through nginx and Dovecot and refused once deleted; the download link single use, bound to
 the session, not cached; `kunci device profile`; the public autoconfig file."""
 
+import concurrent.futures
 import os
 import subprocess
 import urllib.error
@@ -112,6 +113,19 @@ def test_a_link_is_bound_to_its_session(env):
     _, r2, _ = c.call("POST", "/devices", {"kind": "android"})
     assert c.call("DELETE", "/session")[0] == 200
     assert download(c, r2["download"])[0] == 401
+
+
+def test_a_link_raced_is_used_once(env):
+    """Eight downloads of one link at once (a double tap, a leaked link raced): one gets the
+    profile, the others 410, and one app password is made."""
+    c, login = enrolled(env)
+    _, r, _ = c.call("POST", "/devices", {"kind": "apple", "name": "raced"})
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        statuses = sorted(f.result()[0] for f in [pool.submit(download, c, r["download"])
+                                                  for _ in range(8)])
+    assert statuses == [200] + [410] * 7
+    names = [a["name"] for a in env.kunci_json("app-password", "list", login)]
+    assert names.count("raced") == 1
 
 
 def test_android_qr_code_from_the_web(env):
