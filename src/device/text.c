@@ -80,7 +80,7 @@ void text_json(struct text *t, const char *s)
             add_char(t, '\\');
             add_char(t, (char)c);
         } else if (c < 0x20 || c == 0x7f) {
-            text_add(t, "\\u%04x", c);
+            add_char(t, ' ');
         } else {
             add_char(t, (char)c);
         }

@@ -19,7 +19,8 @@ void text_add(struct text *t, const char *fmt, ...) __attribute__((format(printf
 /* s with &, <, >, " and ' as XML's entities; control characters other than tab, CR and LF
  * (which XML 1.0 cannot hold) dropped. */
 void text_xml(struct text *t, const char *s);
-/* s as a JSON string, quotes included. */
+/* s as a JSON string, quotes included, on one line: control characters (line breaks among
+ * them, which Thunderbird for Android refuses in any value) become spaces. */
 void text_json(struct text *t, const char *s);
 /* The text, handed over (NULL if it failed: then it is wiped and freed). */
 char *text_finish(struct text *t);

@@ -96,6 +96,13 @@ def read_android_payload(text):
     assert root[0] == 1, "FormatVersion"
     assert root[1][:2] == [1, 1], "one QR code: SequenceNumber 1 of SequenceEnd 1"
 
+    def one_line(value):
+        # Thunderbird for Android's reader refuses a line break in any of these
+        # (QrCodePayloadValidator: user name, account name, password, display name).
+        assert value is None or (isinstance(value, str) and "\r" not in value
+                                 and "\n" not in value), value
+        return value
+
     def server(s, protocols, has_name):
         assert s[0] in protocols
         assert isinstance(s[1], str) and s[1].isascii() and s[1]
@@ -107,9 +114,10 @@ def read_android_payload(text):
         out = {"protocol": s[0], "host": s[1], "port": s[2], "security": s[3], "auth": s[4],
                "username": s[5]}
         if has_name:
-            out["account_name"] = rest[0] if rest else None
+            out["account_name"] = one_line(rest[0] if rest else None)
             rest = rest[1:]
-        out["password"] = rest[0] if rest else None
+        out["password"] = one_line(rest[0] if rest else None)
+        one_line(out["username"])
         return out
 
     incoming = server(root[2], (0, 1), True)
@@ -118,7 +126,7 @@ def read_android_payload(text):
     outgoing = server(groups[0][0], (0,), False)
     identity = groups[0][1]
     assert isinstance(identity[0], str) and "@" in identity[0] and identity[0].isascii()
-    assert isinstance(identity[1], str)
+    one_line(identity[1])
     return {"imap": incoming, "smtp": outgoing, "identity": identity}
 
 
