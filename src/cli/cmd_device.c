@@ -69,15 +69,19 @@ static int parse(struct cli *cli, int argc, char **argv, struct profile_opts *o)
     return -1;
 }
 
-/* FILE, new (never over one that is there), 0600: it may hold a password. */
-static int write_new(const char *path, const void *data, size_t len)
+/* FILE, new (never over one that is there), 0600: it will hold a password. Opened before
+ * the app password is made, so a wrong path makes nothing. */
+static int open_new(const char *path)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
+    if (fd < 0)
         cli_error("%s: %s%s", path, strerror(errno),
                   errno == EEXIST ? " (choose a new file: an existing one is never replaced)" : "");
-        return EXIT_FAIL;
-    }
+    return fd;
+}
+
+static int write_new(int fd, const char *path, const void *data, size_t len)
+{
     const char *p = data;
     size_t left = len;
     while (left > 0) {
@@ -89,8 +93,11 @@ static int write_new(const char *path, const void *data, size_t len)
         p += n;
         left -= (size_t)n;
     }
-    if (left > 0 || fsync(fd) != 0 || close(fd) != 0) {
-        cli_error("%s: %s", path, strerror(errno));
+    int saved = left > 0 ? (errno != 0 ? errno : EIO) : fsync(fd) != 0 ? errno : 0;
+    if (close(fd) != 0 && saved == 0)
+        saved = errno;
+    if (saved != 0) {
+        cli_error("%s: %s", path, strerror(saved));
         unlink(path);
         return EXIT_FAIL;
     }
@@ -128,7 +135,7 @@ static int check_kind(struct cli *cli, enum kunci_device_kind kind, const char *
 }
 
 /* The file for the device, made from its new password. */
-static int write_profile(struct cli *cli, const struct profile_opts *o,
+static int write_profile(struct cli *cli, int fd, const struct profile_opts *o,
                          const struct kunci_device_choice *c,
                          const struct kunci_profile_signer *signer,
                          const struct kunci_device_profile *p)
@@ -141,9 +148,12 @@ static int write_profile(struct cli *cli, const struct profile_opts *o,
         int s = plist != NULL ? kunci_profile_sign(signer, plist, strlen(plist), &der, &der_len)
                               : KUNCI_ERR_NOMEM;
         kunci_device_free(plist);
-        if (s != KUNCI_OK)
+        if (s != KUNCI_OK) {
+            close(fd);
+            unlink(o->out);
             return cli_fail(s, "signing the profile");
-        r = write_new(o->out, der, der_len);
+        }
+        r = write_new(fd, o->out, der, der_len);
         sodium_memzero(der, der_len);
         free(der);
         return r;
@@ -156,9 +166,12 @@ static int write_profile(struct cli *cli, const struct profile_opts *o,
     } else {
         text = kunci_autoconfig_xml(&cli->cfg.devices, p->address, p->login);
     }
-    if (text == NULL)
+    if (text == NULL) {
+        close(fd);
+        unlink(o->out);
         return cli_fail(KUNCI_ERR_NOMEM, "the device's settings");
-    r = write_new(o->out, text, strlen(text));
+    }
+    r = write_new(fd, o->out, text, strlen(text));
     kunci_device_free(text);
     return r;
 }
@@ -211,14 +224,15 @@ static int device_profile(struct cli *cli, int argc, char **argv)
         cli_error("--expires takes a duration (90d, 12h, 2w) or a future date (2027-01-31)");
         return EXIT_USAGE;
     }
-    if (access(o.out, F_OK) == 0) {
-        cli_error("%s exists: choose a new file (an existing one is never replaced)", o.out);
-        return EXIT_FAIL;
-    }
     if ((r = cli_open(cli)) != EXIT_OK || (r = cli_account(cli, argv[optind], &a)) != EXIT_OK)
         return r;
     if ((r = check_kind(cli, c.kind, a.login, &signer)) != EXIT_OK)
         return r;
+    int fd = open_new(o.out);
+    if (fd < 0) {
+        kunci_profile_signer_free(signer);
+        return EXIT_FAIL;
+    }
     int k = kunci_device_app_password(&cli->ctx, &cli->store, &a, c.kind,
                                       o.name != NULL ? o.name : c.name, expires_at, now, pw,
                                       sizeof(pw), &ap);
@@ -238,16 +252,21 @@ static int device_profile(struct cli *cli, int argc, char **argv)
         struct kunci_device_profile p = {
             &cli->cfg.devices, a.login,      a.display_name, has_address ? address : NULL, pw,
             ap.name,           ap.expires_at};
-        char reason[32];
-        snprintf(reason, sizeof(reason), "device_%s", c.id);
-        cli_event_why(cli, "app_password_created", &a, reason, ap.name);
-        r = write_profile(cli, &o, &c, signer, &p);
+        r = write_profile(cli, fd, &o, &c, signer, &p);
+        fd = -1; /* closed by write_profile */
         if (r == EXIT_OK) {
+            char reason[32];
+            snprintf(reason, sizeof(reason), "device_%s", c.id);
+            cli_event_why(cli, "app_password_created", &a, reason, ap.name);
             report(cli, &o, &c, &ap, a.login, pw);
         } else {
             /* No file, no device: the password nobody can use goes again. */
             kunci_store_best_effort(kunci_store_app_password_delete(&cli->store, a.id, ap.id));
         }
+    }
+    if (fd >= 0) { /* nothing was made: nothing left behind */
+        close(fd);
+        unlink(o.out);
     }
     sodium_memzero(pw, sizeof(pw));
     kunci_profile_signer_free(signer);

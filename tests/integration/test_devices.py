@@ -239,6 +239,11 @@ def test_cli_device_profile(env, tmp_path):
                                                     "device_autoconfig"]
     p = env.kunci("device", "profile", login, "--kind", "fax", "--out", xml + "2", check=False)
     assert p.returncode == 64
+    # A folder that is not there: said, and no app password made for nobody.
+    p = env.kunci("device", "profile", login, "--kind", "apple", "--out",
+                  str(tmp_path / "missing" / "x.mobileconfig"), check=False)
+    assert p.returncode == 1 and "No such file or directory" in p.stderr
+    assert len(env.kunci_json("app-password", "list", login)) == len(names)
 
 
 @pytest.fixture
