@@ -220,6 +220,12 @@ static int device_profile(struct cli *cli, int argc, char **argv)
         cli_error("--kind takes apple, android or autoconfig");
         return EXIT_USAGE;
     }
+    const char *base = strrchr(o.out, '/');
+    const char *dot = strrchr(base != NULL ? base + 1 : o.out, '.');
+    if (c.kind == KUNCI_DEVICE_ANDROID && dot != NULL && strcmp(dot, ".svg") != 0) {
+        cli_error("--kind android writes an SVG image: name the file .svg");
+        return EXIT_USAGE;
+    }
     if (o.expires != NULL && kunci_expiry_parse(o.expires, now, &expires_at) != KUNCI_OK) {
         cli_error("--expires takes a duration (90d, 12h, 2w) or a future date (2027-01-31)");
         return EXIT_USAGE;
