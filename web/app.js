@@ -223,6 +223,20 @@ async function withPassword(change) {
   }
 }
 
+// A sender for a form that makes something once (an app password): one Idempotency-Key per
+// form, so pressed again after an answer was lost it gets the same answer; changed and sent
+// again, a new one.
+function onceSender(method, path) {
+  let key = requestKey();
+  return async (body) => {
+    try { return await api(method, path, body, false, key); } catch (e) {
+      if (e.code !== "idempotency_key_reused") throw e;
+      key = requestKey();
+      return api(method, path, body, false, key);
+    }
+  };
+}
+
 function sessionEnded() {
   if (document.getElementById("session-ended")) return;
   const banner = h("div", { class: "notice", id: "session-ended", role: "alert" },
@@ -1092,7 +1106,7 @@ async function reauthenticate() {
 
 function createAppPassword(list) {
   const err = errorBox();
-  let createKey = requestKey();
+  const send = onceSender("POST", "/app-passwords");
   const protos = ["imap", "pop3", "smtp", "eas", "dav", "ews"];
   const form = h("form", {},
     ...field("apppw.name", { type: "text", name: "name", maxlength: "64", required: true, id: "app-password-name" }),
@@ -1111,24 +1125,11 @@ function createAppPassword(list) {
     ev.preventDefault();
     const body = { name: form.name.value.trim(), expires: form.expires.value,
       protocols: [...form.querySelectorAll("input[name=proto]:checked")].map((x) => x.value) };
-    // One key for this form: pressed again after an answer was lost, it gets the same
-    // app password; changed and sent again, a new one.
-    const attempt = async () => {
-      try { return await api("POST", "/app-passwords", body, false, createKey); } catch (e) {
-        if (e.code !== "idempotency_key_reused") throw e;
-        createKey = requestKey();
-        return api("POST", "/app-passwords", body, false, createKey);
-      }
-    };
     clearMessages(form);
     await working(form.querySelector("#create"), async () => {
       try {
-        let created;
-        try { created = await attempt(); } catch (e) {
-          if (e.code !== "reauth_required") throw e;
-          if (!(await reauthenticate())) return;
-          created = await attempt();
-        }
+        const created = await withPassword(() => send(body));
+        if (created === false) return;
         showNewAppPassword(t("apppw.created_title", { name: created.name }), created.password, t("apppw.created_intro"), () => route());
       } catch (e) { say(err, problem(e)); }
     });
@@ -1164,7 +1165,7 @@ async function setUpDevice() {
   const guess = guessDeviceKind();
   const usable = info.kinds.filter((k) => k.available);
   const chosen = (usable.find((k) => k.id === guess) || usable[0] || {}).id;
-  let key = requestKey();
+  const send = onceSender("POST", "/devices");
   const form = h("form", {},
     h("p", {}, t("device.intro")),
     h("fieldset", {}, h("legend", {}, t("device.kind_choose")),
@@ -1187,22 +1188,11 @@ async function setUpDevice() {
     const picked = form.querySelector("input[name=kind]:checked");
     if (!picked) return say(err, t("device.kind_choose"));
     const body = { kind: picked.value, name: form.name.value.trim(), expires: form.expires.value };
-    const attempt = async () => {
-      try { return await api("POST", "/devices", body, false, key); } catch (e) {
-        if (e.code !== "idempotency_key_reused") throw e;
-        key = requestKey();
-        return api("POST", "/devices", body, false, key);
-      }
-    };
     clearMessages(form);
     await working(form.querySelector("#device-continue"), async () => {
       try {
-        let r;
-        try { r = await attempt(); } catch (e) {
-          if (e.code !== "reauth_required") throw e;
-          if (!(await reauthenticate())) return;
-          r = await attempt();
-        }
+        const r = await withPassword(() => send(body));
+        if (r === false) return;
         deviceResult(r, info);
       } catch (e) { say(err, problem(e)); }
     });

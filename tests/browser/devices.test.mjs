@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startStack, launch, newPage, screenshot, totp, newUser, signIn, root } from "./harness.mjs";
+import { startStack, launch, newPage, screenshot, newUser, setUpWithTotp, root } from "./harness.mjs";
 
 const IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
 const ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36";
@@ -31,22 +31,10 @@ function read(kind, file) {
   return JSON.parse(execFileSync("/usr/bin/python3", args, { encoding: "utf8" }));
 }
 
-// Through the wizard with an authenticator app, to the page that shows the app password.
-async function wizard(page, user) {
-  await signIn(page, stack, user);
-  await page.click("#setup-now");
-  await page.waitForSelector("#totp-secret");
-  await page.fill("#code", totp((await page.textContent("#totp-secret")).trim()));
-  await page.click("#verify");
-  await page.waitForSelector("#verified");
-  await page.click("#next");
-  await page.waitForSelector("#app-password");
-}
-
 test("an iPhone gets a signed profile at the end of Set it up now, without seeing its password", async () => {
   const user = newUser(stack, "enabled");
   const { page, context } = await newPage(browser, { userAgent: IPHONE, isMobile: true, hasTouch: true });
-  await wizard(page, user);
+  await setUpWithTotp(page, stack, user);
   assert.equal((await page.textContent("#set-up-device")).trim(), "Set up this device");
   await page.click("#set-up-device");
   await page.waitForSelector("#device-continue");
@@ -87,7 +75,7 @@ test("an iPhone gets a signed profile at the end of Set it up now, without seein
 test("Thunderbird for Android scans a QR code from Security info", async () => {
   const user = newUser(stack, "enabled");
   const { page, context } = await newPage(browser, { userAgent: ANDROID, isMobile: true, hasTouch: true });
-  await wizard(page, user);
+  await setUpWithTotp(page, stack, user);
   await page.click("#done");
   await page.waitForSelector("#set-up-device");
   await page.click("#set-up-device");
@@ -115,7 +103,7 @@ test("Thunderbird for Android scans a QR code from Security info", async () => {
 test("Thunderbird on a computer gets the settings and the password to paste once", async () => {
   const user = newUser(stack, "enabled");
   const { page, context } = await newPage(browser, { viewport: { width: 1280, height: 900 } });
-  await wizard(page, user);
+  await setUpWithTotp(page, stack, user);
   await page.click("#done");
   await page.click("#set-up-device");
   await page.waitForSelector("#device-continue");

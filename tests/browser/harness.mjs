@@ -173,6 +173,19 @@ export function newUser(stack, mfa = "enabled", password = "Primary-pass-1") {
   return { login, password };
 }
 
+// Signs in and goes through "Set it up now" with an authenticator app, to the page that
+// shows the new app password.
+export async function setUpWithTotp(page, stack, user) {
+  await signIn(page, stack, user);
+  await page.click("#setup-now");
+  await page.waitForSelector("#totp-secret");
+  await page.fill("#code", totp((await page.textContent("#totp-secret")).trim()));
+  await page.click("#verify");
+  await page.waitForSelector("#verified");
+  await page.click("#next");
+  await page.waitForSelector("#app-password");
+}
+
 export async function signIn(page, stack, user) {
   await page.goto(stack.web + "/");
   await page.fill("#login", user.login);

@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startStack, launch, newPage, screenshot, totp, outboxCode, mailedCode, waitFor,
-  newUser, signIn } from "./harness.mjs";
+  newUser, signIn, setUpWithTotp } from "./harness.mjs";
 
 let stack, browser;
 before(async () => { stack = await startStack(); browser = await launch(); });
@@ -205,13 +205,7 @@ test("later sign-ins ask for the code; don't ask again skips it on that browser 
 test("Security info: an IMAP-only app password, its last use, then deleted and refused", async () => {
   const user = newUser(stack, "enabled");
   const { page, context } = await newPage(browser);
-  await signIn(page, stack, user);
-  await page.click("#setup-now");
-  await page.waitForSelector("#totp-secret");
-  await page.fill("#code", totp((await page.textContent("#totp-secret")).trim()));
-  await page.click("#verify");
-  await page.waitForSelector("#verified");
-  await page.click("#next");
+  await setUpWithTotp(page, stack, user);
   await page.click("#done");
   await page.click("#create-app-password");
   await page.fill("#app-password-name", "iPhone");
