@@ -128,6 +128,28 @@ def test_a_link_raced_is_used_once(env):
     assert names.count("raced") == 1
 
 
+def test_asking_for_a_device_needs_csrf_and_a_recent_password(env):
+    """Every way of making an app password asks for a password typed in the last ten
+    minutes, and a change without the session's CSRF token (or from another site) is refused:
+    a page elsewhere cannot make a victim's browser ask for a profile."""
+    c, login = enrolled(env)
+    status, body, _ = c.call("POST", "/devices", {"kind": "apple"}, csrf=False)
+    assert (status, body["error"]) == (403, "csrf")
+    status, body, _ = c.call("POST", "/devices", {"kind": "apple"},
+                             headers={"Origin": "https://evil.example"})
+    assert (status, body["error"]) == (403, "bad_origin")
+    env.sql("UPDATE sessions SET password_at = password_at - 601 WHERE account_id = "
+            "(SELECT id FROM accounts WHERE login = ?)", login)
+    for kind in ("apple", "android", "thunderbird", "other"):
+        status, body, _ = c.call("POST", "/devices", {"kind": kind})
+        assert (status, body["error"]) == (403, "reauth_required")
+    assert c.call("POST", "/reauth", {"password": "Device-pass-123"})[0] == 200
+    assert c.call("POST", "/devices", {"kind": "apple"})[0] == 201
+    # Nothing was made by the refused requests.
+    assert [a["name"] for a in env.kunci_json("app-password", "list", login)] == [
+        "Outlook, Apple Mail and other apps"]
+
+
 def test_android_qr_code_from_the_web(env):
     c, login = enrolled(env)
     status, r, _ = c.call("POST", "/devices", {"kind": "android"})
