@@ -47,6 +47,20 @@ static enum kunci_auth_result set_result(struct kunci_auth_outcome *out, enum ku
     return r;
 }
 
+/* The letters a lookup's digest is made from, under one key set. */
+struct letters {
+    const struct kunci_keys *keys;
+    const char *s;
+    size_t len;
+};
+
+static void letters_digest(const struct kunci_app_password_query *q,
+                           uint8_t digest_r[KUNCI_DIGEST_BYTES])
+{
+    const struct letters *l = q->arg;
+    kunci_app_password_digest(l->keys, l->s, l->len, digest_r);
+}
+
 /* Settles the secret as an app password if it is one of this login's usable ones.
  * Returns KUNCI_AUTH_NEEDS_HASH when it is not, so the primary password is tried. */
 static enum kunci_auth_result try_app_password(const struct kunci_ctx *ctx,
@@ -55,7 +69,7 @@ static enum kunci_auth_result try_app_password(const struct kunci_ctx *ctx,
                                                struct kunci_auth_outcome *out)
 {
     char normalised[KUNCI_APP_PASSWORD_MAX_LEN + 1];
-    uint8_t digest[KUNCI_DIGEST_BYTES];
+    uint8_t cache_key[KUNCI_DIGEST_BYTES];
     struct kunci_app_password_match m;
     struct kunci_ip ip, *ipp = NULL;
     size_t len;
@@ -63,21 +77,29 @@ static enum kunci_auth_result try_app_password(const struct kunci_ctx *ctx,
 
     if (kunci_app_password_normalise(req->secret, req->secret_len, normalised, &len) != KUNCI_OK)
         return KUNCI_AUTH_NEEDS_HASH;
-    kunci_app_password_digest(ctx->keys, normalised, len, digest);
-    int rc = kunci_store_app_password_lookup(h, digest, &m);
+    struct letters current = {ctx->keys, normalised, len};
+    kunci_app_password_cache_key(ctx->keys, normalised, len, cache_key);
+    struct kunci_app_password_query q = {cache_key, letters_digest, &current};
+    int rc = kunci_store_app_password_lookup(h, &q, &m);
     if (rc == KUNCI_ERR_NOT_FOUND && ctx->keys->previous != NULL) {
         /* During a key rotation: an app password made under the previous key, moved to the
-         * current one at this first use (a failed move only means trying again next time). */
-        uint8_t old[KUNCI_DIGEST_BYTES];
-        kunci_app_password_digest(ctx->keys->previous, normalised, len, old);
-        rc = kunci_store_app_password_lookup(h, old, &m);
-        if (rc == KUNCI_OK && strcmp(m.account.login, out->login) == 0)
+         * current one at this first use (a failed move only means trying again next time).
+         * Not through the cache: its keys are the current key's. */
+        struct letters previous = {ctx->keys->previous, normalised, len};
+        struct kunci_app_password_query old_q = {NULL, letters_digest, &previous};
+        rc = kunci_store_app_password_lookup(h, &old_q, &m);
+        if (rc == KUNCI_OK && strcmp(m.account.login, out->login) == 0) {
+            uint8_t old[KUNCI_DIGEST_BYTES], digest[KUNCI_DIGEST_BYTES];
+            letters_digest(&old_q, old);
+            letters_digest(&q, digest);
             kunci_store_best_effort(kunci_store_app_password_rekey(h, m.app_password.id, old,
                                                                    digest, ctx->keys->fingerprint));
-        sodium_memzero(old, sizeof(old));
+            sodium_memzero(old, sizeof(old));
+            sodium_memzero(digest, sizeof(digest));
+        }
     }
     sodium_memzero(normalised, sizeof(normalised));
-    sodium_memzero(digest, sizeof(digest));
+    sodium_memzero(cache_key, sizeof(cache_key));
     if (rc == KUNCI_ERR_NOT_FOUND)
         return KUNCI_AUTH_NEEDS_HASH;
     if (rc != KUNCI_OK)

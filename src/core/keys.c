@@ -1,4 +1,5 @@
 #include "core/keys.h"
+#include "core/types.h"
 #include "core/err.h"
 
 #include <errno.h>
@@ -224,8 +225,16 @@ int kunci_keys_drop_previous(const char *path)
 
 void kunci_keys_prepare(struct kunci_keys *keys)
 {
+    static const char purpose[] = "kunci app-password lookup cache v1";
+    uint8_t cache_key[crypto_generichash_KEYBYTES];
+
     crypto_auth_hmacsha256_init(&keys->app_password_hmac, keys->app_password_pepper,
                                 KUNCI_SUBKEY_BYTES);
+    crypto_generichash(cache_key, sizeof(cache_key), (const uint8_t *)purpose, sizeof(purpose) - 1,
+                       keys->app_password_pepper, KUNCI_SUBKEY_BYTES);
+    crypto_generichash_init(&keys->app_password_cache, cache_key, sizeof(cache_key),
+                            KUNCI_DIGEST_BYTES);
+    sodium_memzero(cache_key, sizeof(cache_key));
 }
 
 void kunci_keys_free(struct kunci_keys *keys)

@@ -36,6 +36,10 @@ struct kunci_keys {
     /* HMAC-SHA256 keyed with the pepper, ready for a message: a digest on the auth path
      * copies it instead of hashing the key's pads again (half of its SHA-256 blocks). */
     crypto_auth_hmacsha256_state app_password_hmac;
+    /* BLAKE2b keyed with a key derived from the pepper, ready for a message: what a request
+     * thread's cache of lookups is keyed by (kunci_app_password_cache_key). One compression
+     * where the HMAC takes two of SHA-256, which costs several times more. */
+    crypto_generichash_state app_password_cache;
     char fingerprint[KUNCI_KEY_FINGERPRINT_HEX + 1];
     /* Backup codes and passkeys' user handles: kept across rotations. */
     uint8_t enrolment[KUNCI_SUBKEY_BYTES];

@@ -68,6 +68,16 @@ int kunci_app_password_normalise(const char *in, size_t in_len,
     return KUNCI_OK;
 }
 
+void kunci_app_password_cache_key(const struct kunci_keys *keys, const char *normalised, size_t len,
+                                  uint8_t key_r[KUNCI_DIGEST_BYTES])
+{
+    crypto_generichash_state st = keys->app_password_cache;
+
+    crypto_generichash_update(&st, (const unsigned char *)normalised, len);
+    crypto_generichash_final(&st, key_r, KUNCI_DIGEST_BYTES);
+    sodium_memzero(&st, sizeof(st));
+}
+
 void kunci_app_password_digest(const struct kunci_keys *keys, const char *normalised, size_t len,
                                uint8_t digest_r[KUNCI_DIGEST_BYTES])
 {

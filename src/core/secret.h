@@ -28,5 +28,10 @@ int kunci_app_password_normalise(const char *in, size_t in_len,
                                  char out[KUNCI_APP_PASSWORD_MAX_LEN + 1], size_t *out_len_r);
 void kunci_app_password_digest(const struct kunci_keys *keys, const char *normalised, size_t len,
                                uint8_t digest_r[KUNCI_DIGEST_BYTES]);
+/* What a request thread's cache of lookups knows the same letters by: a keyed BLAKE2b under
+ * a key of its own (keys.h), never stored. Collision-resistant like the digest, so a cached
+ * row is found only by its own letters. */
+void kunci_app_password_cache_key(const struct kunci_keys *keys, const char *normalised, size_t len,
+                                  uint8_t key_r[KUNCI_DIGEST_BYTES]);
 
 #endif

@@ -63,6 +63,16 @@ struct kunci_app_password_match {
     bool app_passwords_allowed; /* the organization setting, read in the same query */
 };
 
+/* What an app password is looked up by. The database knows it by its digest (HMAC-SHA256
+ * under the pepper), made by `digest` only when the database is asked; a request thread's
+ * cache knows it by cache_key (kunci_app_password_cache_key, cheaper), so a hit needs no
+ * digest. cache_key NULL: the cache is neither read nor filled. */
+struct kunci_app_password_query {
+    const uint8_t *cache_key;
+    void (*digest)(const struct kunci_app_password_query *q, uint8_t digest_r[KUNCI_DIGEST_BYTES]);
+    const void *arg;
+};
+
 /* Consecutive failures of one subject: a login's password (scope "password", subject the
  * login's key), an account's second factor ("code", the account id) or a client address
  * ("address"). The label is what an administrator sees: the login or the address. */
@@ -144,9 +154,9 @@ struct kunci_store_backend {
     /* Inserts unless the account already has max_per_account (KUNCI_ERR_LIMIT). */
     int (*app_password_insert)(struct kunci_store *store, struct kunci_app_password *ap,
                                int max_per_account);
-    /* The app password with this digest, its account (without the password hash) and the
+    /* The app password with q's digest, its account (without the password hash) and the
      * organization's app_passwords_allowed, as committed now. */
-    int (*app_password_lookup)(struct kunci_store *store, const uint8_t *digest,
+    int (*app_password_lookup)(struct kunci_store *store, const struct kunci_app_password_query *q,
                                struct kunci_app_password_match *match_r);
     int (*app_password_list)(struct kunci_store *store, int64_t account_id,
                              kunci_app_password_cb cb, void *arg);
@@ -360,10 +370,11 @@ KUNCI_STORE_OP kunci_store_app_password_insert(struct kunci_store_handle *h,
 {
     KUNCI_STORE_CALL(app_password_insert, ap, max_per_account);
 }
-KUNCI_STORE_OP kunci_store_app_password_lookup(struct kunci_store_handle *h, const uint8_t *digest,
+KUNCI_STORE_OP kunci_store_app_password_lookup(struct kunci_store_handle *h,
+                                               const struct kunci_app_password_query *q,
                                                struct kunci_app_password_match *match_r)
 {
-    KUNCI_STORE_CALL(app_password_lookup, digest, match_r);
+    KUNCI_STORE_CALL(app_password_lookup, q, match_r);
 }
 KUNCI_STORE_OP kunci_store_app_password_list(struct kunci_store_handle *h, int64_t account_id,
                                              kunci_app_password_cb cb, void *arg)

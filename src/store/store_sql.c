@@ -615,12 +615,13 @@ static void decode_match(const struct kunci_sql_row *row, void *out)
 
 /* Through the handle's cache while the driver vouches for its generation (lookup_cache.h);
  * never inside a transaction, whose reads may differ from what is committed. */
-static int app_password_lookup(struct kunci_store *s, const uint8_t *digest,
+static int app_password_lookup(struct kunci_store *s, const struct kunci_app_password_query *q,
                                struct kunci_app_password_match *m)
 {
     struct kunci_sql_generation gen;
     struct into o = {decode_match, m, false};
-    bool cached = s->cache != NULL && !s->in_transaction;
+    uint8_t digest[KUNCI_DIGEST_BYTES];
+    bool cached = s->cache != NULL && !s->in_transaction && q->cache_key != NULL;
 
     if (cached && s->driver->generation(s->db, &gen) != KUNCI_OK) {
         lookup_cache_missed(s->cache);
@@ -628,14 +629,16 @@ static int app_password_lookup(struct kunci_store *s, const uint8_t *digest,
     }
     if (cached)
         gen.local = atomic_load(&local_changes);
-    if (cached && lookup_cache_get(s->cache, &gen, digest, m))
+    if (cached && lookup_cache_get(s->cache, &gen, q->cache_key, m))
         return KUNCI_OK;
+    q->digest(q, digest);
     int r = one_row(
         RUN(s, ST_AP_LOOKUP, take_first, &o, NULL, SQL_BLOB(digest, KUNCI_DIGEST_BYTES)), &o);
+    sodium_memzero(digest, sizeof(digest));
     if (r == KUNCI_OK) {
         sodium_memzero(m->account.password_hash, sizeof(m->account.password_hash));
         if (cached)
-            lookup_cache_put(s->cache, digest, m);
+            lookup_cache_put(s->cache, q->cache_key, m);
     }
     return r;
 }

@@ -129,6 +129,36 @@ static void test_digest_known_answer(void **state)
     assert_memory_not_equal(digest, other, sizeof(digest));
 }
 
+/* The lookup cache's key: a known answer (computed independently with Python's hashlib:
+ * k = blake2b(b"kunci app-password lookup cache v1", key=bytes(range(32)), digest_size=32),
+ * then blake2b(letters, key=k, digest_size=32)); not the digest; another for other letters
+ * or another pepper. */
+static void test_cache_key(void **state)
+{
+    struct kunci_keys keys;
+    uint8_t key[KUNCI_DIGEST_BYTES], again[KUNCI_DIGEST_BYTES], digest[KUNCI_DIGEST_BYTES];
+    char hex[2 * KUNCI_DIGEST_BYTES + 1];
+    (void)state;
+
+    memset(&keys, 0, sizeof(keys));
+    for (int i = 0; i < 32; i++)
+        keys.app_password_pepper[i] = (uint8_t)i;
+    kunci_keys_prepare(&keys);
+    kunci_app_password_cache_key(&keys, "abcdefghijklmnopqrstuvwx", 24, key);
+    sodium_bin2hex(hex, sizeof(hex), key, sizeof(key));
+    assert_string_equal(hex, "c05df17603a014f84a43c41f59444a68ac5f24c251181ecfd78326c0d8e824b0");
+    kunci_app_password_cache_key(&keys, "abcdefghijklmnopqrstuvwx", 24, again);
+    assert_memory_equal(key, again, sizeof(key)); /* the prepared state is copied, not used */
+    kunci_app_password_digest(&keys, "abcdefghijklmnopqrstuvwx", 24, digest);
+    assert_memory_not_equal(key, digest, sizeof(key));
+    kunci_app_password_cache_key(&keys, "abcdefghijklmnopqrstuvwy", 24, again);
+    assert_memory_not_equal(key, again, sizeof(key));
+    keys.app_password_pepper[0] ^= 1;
+    kunci_keys_prepare(&keys);
+    kunci_app_password_cache_key(&keys, "abcdefghijklmnopqrstuvwx", 24, again);
+    assert_memory_not_equal(key, again, sizeof(key));
+}
+
 /* A key file's fingerprint: 32 hex digits, the same at every load, another for another key
  * file; and a key file readable by others is refused. */
 static void test_key_fingerprint(void **state)
@@ -219,6 +249,7 @@ int main(void)
         cmocka_unit_test(test_format_groups_of_four),
         cmocka_unit_test(test_normalise),
         cmocka_unit_test(test_digest_known_answer),
+        cmocka_unit_test(test_cache_key),
         cmocka_unit_test(test_key_fingerprint),
         cmocka_unit_test(test_key_rotation_file),
     };
