@@ -105,6 +105,15 @@ static void test_normalise(void **state)
                      KUNCI_ERR_INVALID);
 }
 
+/* Keys whose pepper is the bytes 0..31 (the known answers below use it). */
+static void pepper_0_to_31(struct kunci_keys *keys)
+{
+    memset(keys, 0, sizeof(*keys));
+    for (int i = 0; i < 32; i++)
+        keys->app_password_pepper[i] = (uint8_t)i;
+    kunci_keys_prepare(keys);
+}
+
 /* Known answer, computed independently with Python's hmac module:
  * hmac.new(bytes(range(32)), b"abcdefghijklmnopqrstuvwx", sha256). */
 static void test_digest_known_answer(void **state)
@@ -114,10 +123,7 @@ static void test_digest_known_answer(void **state)
     char hex[2 * KUNCI_DIGEST_BYTES + 1];
     (void)state;
 
-    memset(&keys, 0, sizeof(keys));
-    for (int i = 0; i < 32; i++)
-        keys.app_password_pepper[i] = (uint8_t)i;
-    kunci_keys_prepare(&keys);
+    pepper_0_to_31(&keys);
     kunci_app_password_digest(&keys, "abcdefghijklmnopqrstuvwx", 24, digest);
     sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
     assert_string_equal(hex, "80bb7d3718cf150e827ee6bf07b1d611f7f55977ca35a99d41eb372954d4a7d1");
@@ -140,10 +146,7 @@ static void test_cache_key(void **state)
     char hex[2 * KUNCI_DIGEST_BYTES + 1];
     (void)state;
 
-    memset(&keys, 0, sizeof(keys));
-    for (int i = 0; i < 32; i++)
-        keys.app_password_pepper[i] = (uint8_t)i;
-    kunci_keys_prepare(&keys);
+    pepper_0_to_31(&keys);
     kunci_app_password_cache_key(&keys, "abcdefghijklmnopqrstuvwx", 24, key);
     sodium_bin2hex(hex, sizeof(hex), key, sizeof(key));
     assert_string_equal(hex, "c05df17603a014f84a43c41f59444a68ac5f24c251181ecfd78326c0d8e824b0");
