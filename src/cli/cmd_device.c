@@ -109,13 +109,12 @@ static int check_kind(struct cli *cli, enum kunci_device_kind kind, const char *
                       struct kunci_profile_signer **signer_r)
 {
     const struct kunci_devices_config *d = &cli->cfg.devices;
-    char address[KUNCI_LOGIN_MAX + 1], err[PATH_MAX * 2 + 128];
+    char err[PATH_MAX * 2 + 128];
     if (!kunci_devices_enabled(d)) {
         cli_error("device set-up is off: set imap_host and smtp_host in [devices] of kunci.conf");
         return EXIT_FAIL;
     }
-    if (kind == KUNCI_DEVICE_ANDROID &&
-        kunci_device_address(d, login, address, sizeof(address)) != KUNCI_OK) {
+    if (kind == KUNCI_DEVICE_ANDROID && kunci_device_address(login) == NULL) {
         cli_error("%s is not an e-mail address: Thunderbird for Android needs one", login);
         return EXIT_FAIL;
     }
@@ -208,7 +207,7 @@ static int device_profile(struct cli *cli, int argc, char **argv)
     struct kunci_profile_signer *signer = NULL;
     struct kunci_app_password ap;
     struct kunci_account a;
-    char pw[KUNCI_APP_PASSWORD_MAX_LEN + 1], address[KUNCI_LOGIN_MAX + 1];
+    char pw[KUNCI_APP_PASSWORD_MAX_LEN + 1];
     int64_t now = (int64_t)time(NULL), expires_at = 0;
     int r = parse(cli, argc, argv, &o);
 
@@ -253,10 +252,8 @@ static int device_profile(struct cli *cli, int argc, char **argv)
     } else if (k != KUNCI_OK) {
         r = cli_fail(k, "cannot create an app password");
     } else {
-        bool has_address =
-            kunci_device_address(&cli->cfg.devices, a.login, address, sizeof(address)) == KUNCI_OK;
         struct kunci_device_profile p = {
-            &cli->cfg.devices, a.login,      a.display_name, has_address ? address : NULL, pw,
+            &cli->cfg.devices, a.login,      a.display_name, kunci_device_address(a.login), pw,
             ap.name,           ap.expires_at};
         r = write_profile(cli, fd, &o, &c, signer, &p);
         fd = -1; /* closed by write_profile */

@@ -27,19 +27,6 @@ bool kunci_device_choice_parse(const char *id, struct kunci_device_choice *choic
     return false;
 }
 
-const char *kunci_device_kind_name(enum kunci_device_kind kind)
-{
-    switch (kind) {
-    case KUNCI_DEVICE_APPLE:
-        return "apple";
-    case KUNCI_DEVICE_ANDROID:
-        return "android";
-    case KUNCI_DEVICE_AUTOCONFIG:
-        return "autoconfig";
-    }
-    return "unknown";
-}
-
 bool kunci_devices_enabled(const struct kunci_devices_config *cfg)
 {
     return cfg->imap_host[0] != '\0' && cfg->smtp_host[0] != '\0';
@@ -69,28 +56,10 @@ unsigned kunci_device_protocols(const struct kunci_devices_config *cfg, enum kun
     return mask;
 }
 
-int kunci_device_address(const struct kunci_devices_config *cfg, const char *login, char *out,
-                         size_t size)
+const char *kunci_device_address(const char *login)
 {
-    (void)cfg;
     /* Logins are addresses (core/login.h); an older database may hold other ones. */
-    if (strchr(login, '@') == NULL)
-        return KUNCI_ERR_NOT_FOUND;
-    int n = snprintf(out, size, "%s", login);
-    return n > 0 && (size_t)n < size ? KUNCI_OK : KUNCI_ERR_TOO_LONG;
-}
-
-bool kunci_device_address_valid(const char *s)
-{
-    size_t n = strlen(s);
-    const char *at = strchr(s, '@');
-    if (n == 0 || n > KUNCI_LOGIN_MAX || at == NULL || at == s || at[1] == '\0' ||
-        strchr(at + 1, '@') != NULL || !kunci_hostname_valid(at + 1))
-        return false;
-    for (const char *p = s; p < at; p++)
-        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || strchr("\"<>&'\\", *p))
-            return false;
-    return true;
+    return strchr(login, '@') != NULL ? login : NULL;
 }
 
 int kunci_device_app_password(const struct kunci_ctx *ctx, struct kunci_store_handle *h,

@@ -31,7 +31,6 @@ struct kunci_device_choice {
 /* "apple", "android", "thunderbird", "other", or "autoconfig" (the CLI's word for the last
  * two); false for anything else. */
 bool kunci_device_choice_parse(const char *id, struct kunci_device_choice *choice_r);
-const char *kunci_device_kind_name(enum kunci_device_kind kind); /* "apple", ... */
 
 /* Whether [devices] names a mail host to set devices up with. */
 bool kunci_devices_enabled(const struct kunci_devices_config *cfg);
@@ -40,13 +39,8 @@ int kunci_devices_port(const char *protocol, int port, const char *security);
 /* The protocols a kind's app password is scoped to (KUNCI_PROTO_* mask). */
 unsigned kunci_device_protocols(const struct kunci_devices_config *cfg,
                                 enum kunci_device_kind kind);
-/* The user's e-mail address: the login, when it is one (KUNCI_ERR_NOT_FOUND if not). */
-int kunci_device_address(const struct kunci_devices_config *cfg, const char *login, char *out,
-                         size_t size);
-
-/* An e-mail address as a client sends it (autoconfig's ?emailaddress=): short, one '@',
- * printable ASCII, a host name after it, nothing that could break out of XML. */
-bool kunci_device_address_valid(const char *s);
+/* The user's e-mail address: the login when it is one, else NULL. */
+const char *kunci_device_address(const char *login);
 
 /* Everything a device's settings are made of. password is the app password's letters. */
 struct kunci_device_profile {

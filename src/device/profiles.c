@@ -58,45 +58,54 @@ static const char *account_title(const struct kunci_devices_config *cfg)
     return cfg->organization[0] != '\0' ? cfg->organization : cfg->imap_host;
 }
 
-static void payload_head(struct text *t, const struct kunci_device_profile *p, const char *type,
+/* The keys every payload has, the profile's own included: its identifier is under the IMAP
+ * host ("kunci.imap.example.org.mail.UUID"), unique, so two devices' profiles never replace
+ * each other. */
+static void payload_keys(struct text *t, const struct kunci_device_profile *p, const char *type,
                          const char *what)
 {
     char uuid[37];
     uuid4(uuid);
-    text_add(t, "<dict>\n");
     key_string(t, "PayloadType", type);
     key_int(t, "PayloadVersion", 1);
     text_add(t, "<key>PayloadIdentifier</key><string>kunci.");
     text_xml(t, p->cfg->imap_host);
-    text_add(t, ".%s.%s</string>\n", what, uuid);
+    text_add(t, ".%s%s%s</string>\n", what, what[0] ? "." : "", uuid);
     key_string(t, "PayloadUUID", uuid);
     key_string(t, "PayloadDisplayName", account_title(p->cfg));
+}
+
+/* A server of the mail payload: its keys differ only in their prefix ("Incoming",
+ * "Outgoing"). Apple's UseSSL is TLS either way: at once on 993, after STARTTLS on 143. */
+static void mail_server(struct text *t, const char *prefix, const char *host, int port,
+                        const char *login)
+{
+    char key[64];
+#define MAIL_KEY(name) (snprintf(key, sizeof(key), "%sMailServer%s", prefix, name), key)
+    key_string(t, MAIL_KEY("Authentication"), "EmailAuthPassword");
+    key_string(t, MAIL_KEY("HostName"), host);
+    key_int(t, MAIL_KEY("PortNumber"), port);
+    key_bool(t, MAIL_KEY("UseSSL"), true);
+    key_string(t, MAIL_KEY("Username"), login);
+#undef MAIL_KEY
 }
 
 static void mail_payload(struct text *t, const struct kunci_device_profile *p)
 {
     const struct kunci_devices_config *c = p->cfg;
-    payload_head(t, p, "com.apple.mail.managed", "mail");
+    text_add(t, "<dict>\n");
+    payload_keys(t, p, "com.apple.mail.managed", "mail");
     key_string(t, "PayloadDescription", "Mail account");
     key_string(t, "EmailAccountDescription", account_title(c));
     key_string(t, "EmailAccountName", p->display_name[0] ? p->display_name : p->login);
     key_string(t, "EmailAccountType", "EmailTypeIMAP");
     if (p->address != NULL)
         key_string(t, "EmailAddress", p->address);
-    key_string(t, "IncomingMailServerAuthentication", "EmailAuthPassword");
-    key_string(t, "IncomingMailServerHostName", c->imap_host);
-    key_int(t, "IncomingMailServerPortNumber",
-            kunci_devices_port("imap", c->imap_port, c->imap_security));
-    /* Apple's UseSSL is TLS either way: at once on 993, after STARTTLS on 143. */
-    key_bool(t, "IncomingMailServerUseSSL", true);
-    key_string(t, "IncomingMailServerUsername", p->login);
+    mail_server(t, "Incoming", c->imap_host,
+                kunci_devices_port("imap", c->imap_port, c->imap_security), p->login);
     key_string(t, "IncomingPassword", p->password);
-    key_string(t, "OutgoingMailServerAuthentication", "EmailAuthPassword");
-    key_string(t, "OutgoingMailServerHostName", c->smtp_host);
-    key_int(t, "OutgoingMailServerPortNumber",
-            kunci_devices_port("smtp", c->smtp_port, c->smtp_security));
-    key_bool(t, "OutgoingMailServerUseSSL", true);
-    key_string(t, "OutgoingMailServerUsername", p->login);
+    mail_server(t, "Outgoing", c->smtp_host,
+                kunci_devices_port("smtp", c->smtp_port, c->smtp_security), p->login);
     key_bool(t, "OutgoingPasswordSameAsIncomingPassword", true);
     text_add(t, "</dict>\n");
 }
@@ -114,17 +123,18 @@ static bool url_host_port(const char *url, char *host, size_t size, int *port_r)
     return *port_r > 0 && *port_r <= 65535;
 }
 
-/* CalDAV ("CalDAV") or CardDAV ("CardDAV"): their keys differ only in that prefix. */
+/* CalDAV or CardDAV: their keys differ only in their prefix ("CalDAV", "CardDAV"), their
+ * type in its lowercase ("caldav", "carddav"). */
 static void dav_payload(struct text *t, const struct kunci_device_profile *p, const char *prefix,
-                        const char *url)
+                        const char *what, const char *url)
 {
     char type[40], key[64], host[254];
     int port;
     if (url[0] == '\0' || !url_host_port(url, host, sizeof(host), &port))
         return;
-    snprintf(type, sizeof(type), "com.apple.%s.account",
-             strcmp(prefix, "CalDAV") == 0 ? "caldav" : "carddav");
-    payload_head(t, p, type, strcmp(prefix, "CalDAV") == 0 ? "caldav" : "carddav");
+    snprintf(type, sizeof(type), "com.apple.%s.account", what);
+    text_add(t, "<dict>\n");
+    payload_keys(t, p, type, what);
 #define DAV_KEY(name) (snprintf(key, sizeof(key), "%s%s", prefix, name), key)
     key_string(t, DAV_KEY("AccountDescription"), account_title(p->cfg));
     key_string(t, DAV_KEY("HostName"), host);
@@ -140,7 +150,7 @@ static void dav_payload(struct text *t, const struct kunci_device_profile *p, co
 char *kunci_apple_profile(const struct kunci_device_profile *p)
 {
     struct text t;
-    char uuid[37], when[32];
+    char when[32];
 
     text_init(&t);
     text_add(&t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -148,17 +158,10 @@ char *kunci_apple_profile(const struct kunci_device_profile *p)
                  "\"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n"
                  "<plist version=\"1.0\">\n<dict>\n<key>PayloadContent</key>\n<array>\n");
     mail_payload(&t, p);
-    dav_payload(&t, p, "CalDAV", p->cfg->caldav_url);
-    dav_payload(&t, p, "CardDAV", p->cfg->carddav_url);
+    dav_payload(&t, p, "CalDAV", "caldav", p->cfg->caldav_url);
+    dav_payload(&t, p, "CardDAV", "carddav", p->cfg->carddav_url);
     text_add(&t, "</array>\n");
-    uuid4(uuid);
-    key_string(&t, "PayloadType", "Configuration");
-    key_int(&t, "PayloadVersion", 1);
-    text_add(&t, "<key>PayloadIdentifier</key><string>kunci.");
-    text_xml(&t, p->cfg->imap_host);
-    text_add(&t, ".%s</string>\n", uuid);
-    key_string(&t, "PayloadUUID", uuid);
-    key_string(&t, "PayloadDisplayName", account_title(p->cfg));
+    payload_keys(&t, p, "Configuration", "");
     key_string(&t, "PayloadDescription", p->name);
     if (p->cfg->organization[0] != '\0')
         key_string(&t, "PayloadOrganization", p->cfg->organization);

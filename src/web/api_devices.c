@@ -38,12 +38,9 @@ bool web_devices_enabled(const struct kunci_ctx *ctx)
 /* What the kind cannot do for this user, or NULL. */
 static const char *kind_problem(struct web_request *rq, enum kunci_device_kind kind)
 {
-    char address[KUNCI_LOGIN_MAX + 1];
     if (kind == KUNCI_DEVICE_APPLE && profile_signer == NULL)
         return "unsigned";
-    if (kind == KUNCI_DEVICE_ANDROID &&
-        kunci_device_address(&rq->ctx->cfg.devices, rq->account.login, address, sizeof(address)) !=
-            KUNCI_OK)
+    if (kind == KUNCI_DEVICE_ANDROID && kunci_device_address(rq->account.login) == NULL)
         return "no_address";
     return NULL;
 }
@@ -231,13 +228,10 @@ static enum MHD_Result link_refused(struct web_request *rq, int r)
 static enum MHD_Result send_device(struct web_request *rq, const struct kunci_device_link *link,
                                    const char *password, const struct kunci_app_password *ap)
 {
-    char address[KUNCI_LOGIN_MAX + 1];
-    bool has_address = kunci_device_address(&rq->ctx->cfg.devices, rq->account.login, address,
-                                            sizeof(address)) == KUNCI_OK;
     struct kunci_device_profile p = {&rq->ctx->cfg.devices,
                                      rq->account.login,
                                      rq->account.display_name,
-                                     has_address ? address : NULL,
+                                     kunci_device_address(rq->account.login),
                                      password,
                                      ap->name,
                                      ap->expires_at};
@@ -305,7 +299,10 @@ enum MHD_Result web_autoconfig(struct web_request *rq)
         MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "emailaddress");
     if (!web_devices_enabled(rq->ctx))
         return api_error(rq, 404, "not_found", "Not found.");
-    if (address != NULL && address[0] != '\0' && !kunci_device_address_valid(address))
+    char canonical[KUNCI_LOGIN_MAX + 1];
+    /* Checked as a login is (logins are addresses); what goes into the XML is escaped. */
+    if (address != NULL && address[0] != '\0' &&
+        kunci_login_canonical(address, strlen(address), canonical) != KUNCI_OK)
         return api_error(rq, 400, "bad_address", "emailaddress is not an e-mail address.");
     /* The same answer for every address of the domain: it says nothing of who has an
      * account. */

@@ -49,8 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     strcpy(d.imap_security, "ssl");
     strcpy(d.smtp_security, "starttls");
     strcpy(d.pop3_security, "ssl");
-    if (kunci_device_address_valid(s)) {
-        /* A valid address never reaches the XML as markup. */
+    char login[KUNCI_LOGIN_MAX + 1];
+    if (kunci_login_canonical(s, size, login) == KUNCI_OK) {
+        /* What an autoconfig request may name reaches the XML escaped, never as markup. */
         char *xml = kunci_autoconfig_xml(&d, s, NULL);
         if (xml == NULL || strstr(xml, "<script") != NULL)
             abort();
