@@ -70,7 +70,7 @@ static enum kunci_auth_result try_app_password(const struct kunci_ctx *ctx,
 {
     char normalised[KUNCI_APP_PASSWORD_MAX_LEN + 1];
     uint8_t cache_key[KUNCI_DIGEST_BYTES];
-    struct kunci_app_password_match m;
+    const struct kunci_app_password_match *m = NULL;
     struct kunci_ip ip, *ipp = NULL;
     size_t len;
     enum kunci_auth_result r;
@@ -88,11 +88,11 @@ static enum kunci_auth_result try_app_password(const struct kunci_ctx *ctx,
         struct letters previous = {ctx->keys->previous, normalised, len};
         struct kunci_app_password_query old_q = {NULL, letters_digest, &previous};
         rc = kunci_store_app_password_lookup(h, &old_q, &m);
-        if (rc == KUNCI_OK && strcmp(m.account.login, out->login) == 0) {
+        if (rc == KUNCI_OK && strcmp(m->account.login, out->login) == 0) {
             uint8_t old[KUNCI_DIGEST_BYTES], digest[KUNCI_DIGEST_BYTES];
             letters_digest(&old_q, old);
             letters_digest(&q, digest);
-            kunci_store_best_effort(kunci_store_app_password_rekey(h, m.app_password.id, old,
+            kunci_store_best_effort(kunci_store_app_password_rekey(h, m->app_password.id, old,
                                                                    digest, ctx->keys->fingerprint));
             sodium_memzero(old, sizeof(old));
             sodium_memzero(digest, sizeof(digest));
@@ -106,25 +106,23 @@ static enum kunci_auth_result try_app_password(const struct kunci_ctx *ctx,
         return KUNCI_AUTH_TEMPFAIL;
     /* Another user's app password, or one this user may not use now, proves nothing for
      * this login: it goes on as a primary password, which it will not match. */
-    if (strcmp(m.account.login, out->login) != 0 || m.account.mfa_state == KUNCI_MFA_DISABLED ||
-        !m.app_passwords_allowed) {
-        sodium_memzero(&m, sizeof(m));
+    if (strcmp(m->account.login, out->login) != 0 || m->account.mfa_state == KUNCI_MFA_DISABLED ||
+        !m->app_passwords_allowed)
         return KUNCI_AUTH_NEEDS_HASH;
-    }
 
-    out->account_id = m.account.id;
-    out->app_password_id = m.app_password.id;
+    out->account_id = m->account.id;
+    out->app_password_id = m->app_password.id;
     out->account_known = true;
     if (req->client_ip != NULL && req->client_ip[0] != '\0' &&
         kunci_ip_parse(req->client_ip, &ip) == KUNCI_OK)
         ipp = &ip;
-    if (!m.account.enabled)
+    if (!m->account.enabled)
         r = KUNCI_AUTH_DISABLED;
-    else if (m.app_password.expires_at != 0 && req->now >= m.app_password.expires_at)
+    else if (m->app_password.expires_at != 0 && req->now >= m->app_password.expires_at)
         r = KUNCI_AUTH_EXPIRED;
-    else if (m.app_password.protocols != 0 && (m.app_password.protocols & req->protocol) == 0)
+    else if (m->app_password.protocols != 0 && (m->app_password.protocols & req->protocol) == 0)
         r = KUNCI_AUTH_PROTOCOL_NOT_ALLOWED;
-    else if (!kunci_networks_allow(m.app_password.networks, ipp))
+    else if (!kunci_networks_allow(m->app_password.networks, ipp))
         r = KUNCI_AUTH_NETWORK_NOT_ALLOWED;
     else
         r = KUNCI_AUTH_ALLOWED;
@@ -132,13 +130,12 @@ static enum kunci_auth_result try_app_password(const struct kunci_ctx *ctx,
         /* Last use is informational: a failed write must not turn away a valid login. The
          * statement itself skips the write within the interval, so most checks write
          * nothing. */
-        if (req->now - m.app_password.last_used_at >= KUNCI_LAST_USE_INTERVAL ||
-            m.app_password.last_used_at > req->now)
+        if (req->now - m->app_password.last_used_at >= KUNCI_LAST_USE_INTERVAL ||
+            m->app_password.last_used_at > req->now)
             kunci_store_best_effort(kunci_store_app_password_touch(
-                h, m.app_password.id, req->now, KUNCI_LAST_USE_INTERVAL, ipp ? req->client_ip : "",
+                h, m->app_password.id, req->now, KUNCI_LAST_USE_INTERVAL, ipp ? req->client_ip : "",
                 kunci_protocol_name(req->protocol)));
     }
-    sodium_memzero(&m, sizeof(m));
     return r;
 }
 

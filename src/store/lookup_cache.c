@@ -79,8 +79,9 @@ static size_t set_of(const struct lookup_cache *c, const uint8_t *digest)
     return (size_t)(x & c->sets_mask) * WAYS;
 }
 
-bool lookup_cache_get(struct lookup_cache *c, const struct kunci_sql_generation *gen,
-                      const uint8_t *digest, struct kunci_app_password_match *m)
+const struct kunci_app_password_match *lookup_cache_get(struct lookup_cache *c,
+                                                        const struct kunci_sql_generation *gen,
+                                                        const uint8_t *digest)
 {
     if (!c->have_generation || memcmp(&c->generation, gen, sizeof(*gen)) != 0) {
         c->generation = *gen;
@@ -91,14 +92,13 @@ bool lookup_cache_get(struct lookup_cache *c, const struct kunci_sql_generation 
     for (size_t i = first; i < first + WAYS; i++) {
         struct tag *t = &c->tags[i];
         if (t->epoch == c->epoch && sodium_memcmp(t->digest, digest, KUNCI_DIGEST_BYTES) == 0) {
-            *m = c->rows[i];
             c->hits++;
             kunci_metrics_cache(true);
-            return true;
+            return &c->rows[i];
         }
     }
     lookup_cache_missed(c);
-    return false;
+    return NULL;
 }
 
 void lookup_cache_put(struct lookup_cache *c, const uint8_t *digest,

@@ -21,11 +21,12 @@ struct lookup_cache;
 struct lookup_cache *lookup_cache_new(size_t entries);
 void lookup_cache_free(struct lookup_cache *c);
 
-/* Before a lookup, under the driver's generation now: true and *m filled when the digest's
- * row was read under this very generation. A generation other than the last empties the
- * cache. */
-bool lookup_cache_get(struct lookup_cache *c, const struct kunci_sql_generation *gen,
-                      const uint8_t *digest, struct kunci_app_password_match *m);
+/* Before a lookup, under the driver's generation now: the digest's row when it was read under
+ * this very generation (the cache's own, until its next get or put), else NULL. A generation
+ * other than the last empties the cache. */
+const struct kunci_app_password_match *lookup_cache_get(struct lookup_cache *c,
+                                                        const struct kunci_sql_generation *gen,
+                                                        const uint8_t *digest);
 /* After a lookup that found the row: kept under the generation given to the get before it
  * (a change between that read and the query makes the next get miss). The caller leaves out
  * what the cache must not hold (the account's password hash). */

@@ -19,9 +19,10 @@
 struct kunci_store {
     const struct kunci_sql_driver *driver;
     void *db;
-    struct lookup_cache *cache; /* NULL: none */
-    bool in_transaction;        /* what it reads may differ from what is committed */
-    bool lookup_changed;        /* this transaction wrote what a lookup reads */
+    struct lookup_cache *cache;                /* NULL: none */
+    bool in_transaction;                       /* what it reads may differ from what is committed */
+    bool lookup_changed;                       /* this transaction wrote what a lookup reads */
+    struct kunci_app_password_match looked_up; /* the last lookup's row, when not cached */
 };
 
 #define ARGS(...)                                                                                  \
@@ -616,9 +617,10 @@ static void decode_match(const struct kunci_sql_row *row, void *out)
 /* Through the handle's cache while the driver vouches for its generation (lookup_cache.h);
  * never inside a transaction, whose reads may differ from what is committed. */
 static int app_password_lookup(struct kunci_store *s, const struct kunci_app_password_query *q,
-                               struct kunci_app_password_match *m)
+                               const struct kunci_app_password_match **match_r)
 {
     struct kunci_sql_generation gen;
+    struct kunci_app_password_match *m = &s->looked_up;
     struct into o = {decode_match, m, false};
     uint8_t digest[KUNCI_DIGEST_BYTES];
     bool cached = s->cache != NULL && !s->in_transaction && q->cache_key != NULL;
@@ -629,16 +631,17 @@ static int app_password_lookup(struct kunci_store *s, const struct kunci_app_pas
     }
     if (cached)
         gen.local = atomic_load(&local_changes);
-    if (cached && lookup_cache_get(s->cache, &gen, q->cache_key, m))
+    if (cached && (*match_r = lookup_cache_get(s->cache, &gen, q->cache_key)) != NULL)
         return KUNCI_OK;
     q->digest(q, digest);
     int r = one_row(
         RUN(s, ST_AP_LOOKUP, take_first, &o, NULL, SQL_BLOB(digest, KUNCI_DIGEST_BYTES)), &o);
     sodium_memzero(digest, sizeof(digest));
+    sodium_memzero(m->account.password_hash, sizeof(m->account.password_hash));
     if (r == KUNCI_OK) {
-        sodium_memzero(m->account.password_hash, sizeof(m->account.password_hash));
         if (cached)
             lookup_cache_put(s->cache, q->cache_key, m);
+        *match_r = m;
     }
     return r;
 }
