@@ -9,8 +9,8 @@ libpq-dev libpam0g-dev libbsd-dev libzxcvbn-dev libfido2-dev libcbor-dev libssl-
 TEST="python3 python3-pytest python3-cryptography zbar-tools nginx libnginx-mod-mail dovecot-imapd dovecot-pop3d
 dovecot-submissiond swaks curl wrk oathtool chromium sqlite3 openssl postgresql pamtester
 postfix debhelper dpkg-dev fakeroot lintian man-db"
-# bench/hash.sh compares kunci with libargon2 too.
-BENCH="libargon2-dev"
+# bench/hash.sh compares kunci with libargon2 too; bench/cpu.sh reads CPU time with perf.
+BENCH="libargon2-dev linux-perf"
 
 case "${1:-build}" in
 build) wanted="$BUILD" ;;
