@@ -260,6 +260,35 @@ static enum MHD_Result handle_metrics(struct server *srv, struct MHD_Connection 
     return http_respond_owned(conn, MHD_HTTP_OK, type, text);
 }
 
+/* Each request thread keeps one wiped request for its next: at 1,296 bytes a request is past
+ * malloc's per-thread cache, and allocating and freeing one was 2% of the auth path. */
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+
+static void spare_key_create(void)
+{
+    if (pthread_key_create(&spare_key, free) != 0)
+        abort(); /* only when the process is out of keys: nothing can go on */
+}
+
+static struct request *request_new(void)
+{
+    pthread_once(&spare_once, spare_key_create);
+    struct request *rq = pthread_getspecific(spare_key);
+    if (rq != NULL && pthread_setspecific(spare_key, NULL) == 0)
+        return rq; /* zero: wiped when it was released */
+    return calloc(1, sizeof(*rq));
+}
+
+static void request_release(struct request *rq)
+{
+    sodium_memzero(rq, sizeof(*rq));
+    pthread_once(&spare_once, spare_key_create);
+    if (pthread_getspecific(spare_key) == NULL && pthread_setspecific(spare_key, rq) == 0)
+        return;
+    free(rq);
+}
+
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
                                       const char *method, const char *version,
                                       const char *upload_data, size_t *upload_data_size,
@@ -273,7 +302,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     if (rq == NULL) {
         /* Answer on the second call: answering on the first makes MHD close keep-alive
          * connections. */
-        rq = calloc(1, sizeof(*rq));
+        rq = request_new();
         if (rq == NULL)
             return MHD_NO;
         rq->server = srv;
@@ -310,8 +339,7 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     (void)toe;
     conn_guard_request_done(srv->auth_guard, conn);
     if (*con_cls != NULL) {
-        sodium_memzero(*con_cls, sizeof(struct request));
-        free(*con_cls);
+        request_release(*con_cls);
         *con_cls = NULL;
     }
 }
