@@ -58,9 +58,9 @@ typedef int (*kunci_legacy_client_cb)(void *arg, const struct kunci_legacy_clien
 
 /* What the legacy-login decision needs about one app password, in one round trip. */
 struct kunci_app_password_match {
+    bool app_passwords_allowed; /* the organization setting, read in the same query */
     struct kunci_app_password app_password;
     struct kunci_account account;
-    bool app_passwords_allowed; /* the organization setting, read in the same query */
 };
 
 /* What an app password is looked up by. The database knows it by its digest (HMAC-SHA256
