@@ -49,25 +49,7 @@ if [ -n "$BASELINE" ]; then
     SERVER_PID[baseline]=$!
     SERVERS+=(baseline)
 fi
-mkdir -p "$WORK/nginx"
-cat >"$WORK/nginx/nginx.conf" <<CONF
-daemon off;
-worker_processes 1;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    client_body_temp_path $WORK/nginx/body;
-    proxy_temp_path $WORK/nginx/proxy;
-    fastcgi_temp_path $WORK/nginx/fastcgi;
-    uwsgi_temp_path $WORK/nginx/uwsgi;
-    scgi_temp_path $WORK/nginx/scgi;
-    server { listen 127.0.0.1:$NGINX; location / { add_header Auth-Status OK; return 200 ""; } }
-}
-CONF
-nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
+baseline_nginx 1 "$NGINX" &
 PIDS+=("$!")
 NGINX_MASTER=$!
 for s in "${SERVERS[@]}"; do wait_listen "${SERVER_PORT[$s]}"; done

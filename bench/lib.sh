@@ -49,3 +49,28 @@ add_primary_users() {
         echo "$u Primary-pass-$i" >>"$file"
     done
 }
+
+# The baseline: nginx with WORKERS worker processes answering every request on PORT with
+# `return 200` and an Auth-Status: OK header, in the foreground (run it with &).
+baseline_nginx() {
+    local workers=$1 listen=$2
+    mkdir -p "$WORK/nginx"
+    cat >"$WORK/nginx/nginx.conf" <<CONF
+daemon off;
+worker_processes $workers;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path $WORK/nginx/body;
+    proxy_temp_path $WORK/nginx/proxy;
+    fastcgi_temp_path $WORK/nginx/fastcgi;
+    uwsgi_temp_path $WORK/nginx/uwsgi;
+    scgi_temp_path $WORK/nginx/scgi;
+    server { listen 127.0.0.1:$listen; location / { add_header Auth-Status OK; return 200 ""; } }
+}
+CONF
+    exec nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf"
+}
