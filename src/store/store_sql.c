@@ -267,7 +267,8 @@ int kunci_store_sql_open(const struct kunci_sql_driver *driver,
         return KUNCI_ERR_NOMEM;
     s->driver = driver;
     pthread_once(&changes_lookup_once, classify_statements);
-    int r = driver->open(opts, &s->db);
+    /* A handle that cannot open (the database away) is an outage like a failed statement. */
+    int r = counted(driver->open(opts, &s->db));
     if (r != KUNCI_OK) {
         free(s);
         return r;
