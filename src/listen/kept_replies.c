@@ -70,7 +70,7 @@ static bool holds(const struct kept_replies *t, unsigned i, uint64_t h, unsigned
                   const char *key)
 {
     const struct kept_reply *s = &t->slot[i];
-    return t->hashes[i] == h && s->resp != NULL && s->kind == kind && strcmp(s->key, key) == 0;
+    return t->hashes[i] == h && s->kind == kind && strcmp(s->key, key) == 0; /* h is never 0 */
 }
 
 struct MHD_Response *kept_replies_find(struct kept_replies *t, uint64_t epoch, unsigned kind,
@@ -100,7 +100,7 @@ void kept_replies_put(struct kept_replies *t, uint64_t epoch, unsigned kind, con
         if (holds(t, i, h, kind, key))
             victim = i;
     for (unsigned i = first; i < first + t->ways && victim == first + t->ways; i++)
-        if (t->slot[i].resp == NULL || t->slot[i].epoch != epoch)
+        if (t->hashes[i] == 0 || t->slot[i].epoch != epoch)
             victim = i;
     if (victim == first + t->ways) {
         t->random ^= t->random << 13;

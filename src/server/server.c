@@ -280,10 +280,10 @@ static struct request *request_new(void)
     return calloc(1, sizeof(*rq));
 }
 
+/* After request_new, which made the key. */
 static void request_release(struct request *rq)
 {
     sodium_memzero(rq, sizeof(*rq));
-    pthread_once(&spare_once, spare_key_create);
     if (pthread_getspecific(spare_key) == NULL && pthread_setspecific(spare_key, rq) == 0)
         return;
     free(rq);
